@@ -1,0 +1,45 @@
+# BeerPi: `make run` starts the server, `make test` runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+ARGS   ?= --hardware sim
+
+# On a Raspberry Pi the GPIO and 1-wire libraries are installed too.
+comma  := ,
+ON_PI  := $(shell grep -qs "Raspberry Pi" /proc/device-tree/model && echo 1)
+EXTRAS := mongo$(if $(ON_PI),$(comma)pi)
+
+.PHONY: run test frontend clean help
+
+help:
+	@echo "make run    start BeerPi on http://localhost:8888/ (ARGS='$(ARGS)')"
+	@echo "make test   run the test suite"
+	@echo "make clean  remove the virtual environment and fetched front-end files"
+
+run: $(VENV)/.installed-run frontend
+	$(PY) run_server.py $(ARGS)
+
+test: $(VENV)/.installed-dev frontend
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+frontend: $(VENV)/.python-ok
+	@$(PY) -m beerpi.vendor
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "BeerPi needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)." \
+	         "Set PYTHON=python3.11 (or newer)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@touch $@
+
+$(VENV)/.installed-run: $(VENV)/.python-ok setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.python-ok setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS),dev]"
+	@touch $@
+
+clean:
+	rm -rf $(VENV) static/vendor *.egg-info

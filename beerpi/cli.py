@@ -1,0 +1,55 @@
+"""The command line: ``python run_server.py`` and ``python -m beerpi``."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from .config import Config, parse_config
+from .errors import BeerPiError
+from .service import Service
+
+log = logging.getLogger("beerpi")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+async def serve(config: Config) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    service = Service(config)
+    try:
+        service.start()
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        service.stop()
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "run_server.py") -> int:
+    config = parse_config(argv, prog=prog)
+    configure_logging(config.log_level)
+    try:
+        asyncio.run(serve(config))
+    except BeerPiError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(f"{prog}: error: port {config.port} on {config.host} is already in use: stop the "
+                  f"other server or choose another port with --port", file=sys.stderr)
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            print(f"{prog}: error: cannot listen on {config.host}: no such address on this machine "
+                  "(check --host)", file=sys.stderr)
+        else:
+            print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    return 0

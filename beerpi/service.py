@@ -1,0 +1,75 @@
+"""Assembling the parts into a running service, and taking it apart again."""
+
+from __future__ import annotations
+
+import logging
+
+import tornado.httpserver
+import tornado.netutil
+from tornado.ioloop import IOLoop
+
+from .config import Config
+from .control import ControlSettings, ControlState, Controller
+from .errors import ConfigError
+from .hardware import Rig, build_rig
+from .monitor import Monitor
+from .probe import Reading
+from .repository import Repository, open_repository
+from .server import Hub, make_app
+
+log = logging.getLogger(__name__)
+
+
+def initial_settings(stored: dict, config: Config) -> ControlSettings:
+    """Stored settings win over the command-line defaults; a bad stored value is ignored."""
+    settings = ControlSettings(target=config.target, hysteresis=config.hysteresis)
+    for key, value in stored.items():
+        try:
+            settings = settings.changed(**{key: value})
+        except ConfigError as exc:
+            log.warning("ignoring the stored setting %s=%r: %s", key, value, exc)
+    return settings
+
+
+class Service:
+    """Storage, hardware, monitor and web server, started and stopped together."""
+
+    def __init__(self, config: Config, rig: Rig | None = None, store: Repository | None = None) -> None:
+        self.config = config
+        self.store = store or open_repository(config.db)
+        self.rig = rig or build_rig(config)
+        self.monitor: Monitor | None = None
+        self.http_server: tornado.httpserver.HTTPServer | None = None
+        self.port: int | None = None
+
+    def start(self) -> None:
+        """Listen and start sampling. Call on the IOLoop that will serve the clients."""
+        io_loop = IOLoop.current()
+        settings = initial_settings(self.store.load_settings(), self.config)
+        self.rig.heater.off()
+
+        def publish_on_loop(event: Reading | ControlState) -> None:
+            io_loop.add_callback(hub.publish, event)  # the only door from the monitor thread
+
+        self.monitor = Monitor(
+            self.rig.probes, self.rig.heater, self.store, publish=publish_on_loop,
+            settings=settings, controller=Controller(), control_probe=self.rig.control_probe,
+            interval=self.config.interval, control_clock=self.rig.control_clock)
+        hub = Hub(self.monitor, self.store.latest())
+        self.http_server = tornado.httpserver.HTTPServer(make_app(hub))
+        sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
+        self.http_server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+        self.monitor.start()
+        log.info("BeerPi listening on http://%s:%d/ (target %.2f °C, mode %s)",
+                 self.config.host, self.port, settings.target, settings.mode)
+
+    def stop(self) -> None:
+        """Stop sampling (heater off), close connections and storage."""
+        if self.http_server is not None:
+            self.http_server.stop()
+        if self.monitor is not None:
+            self.monitor.stop()
+        self.rig.close()
+        self.store.close()
+        log.info("BeerPi stopped; heater off")

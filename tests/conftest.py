@@ -1,0 +1,108 @@
+"""Shared fixtures: simulated hardware, temporary databases, a running server, WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+from beerpi.config import Config
+from beerpi.repository.sqlite import SqliteRepository
+from beerpi.service import Service
+from beerpi.simulation import simulated_hardware
+
+WAIT = 10.0  # seconds: the upper bound of every wait in the tests
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "beerpi.sqlite3"
+
+
+@pytest.fixture
+def db_url(db_path: Path) -> str:
+    return f"sqlite:///{db_path}"
+
+
+@pytest.fixture
+def store(db_path: Path):
+    repository = SqliteRepository(db_path)
+    yield repository
+    repository.close()
+
+
+@pytest.fixture
+def sim():
+    """The standard simulated rig with a fixed noise seed: (probes, heater, fermenter)."""
+    return simulated_hardware(speed=1.0, seed=42)
+
+
+@pytest.fixture
+def start_service(io_loop, db_url: str):
+    """Start the real service on a free loopback port; stopped at the end of the test."""
+    services: list[Service] = []
+
+    def start(**overrides: Any) -> Service:
+        options = {"host": "127.0.0.1", "port": 0, "db": db_url, "hardware": "sim",
+                   "interval": 0.05, "speed": 60.0} | overrides
+        service = Service(Config(**options))
+        service.start()
+        services.append(service)
+        return service
+
+    yield start
+    for service in services:
+        service.stop()
+
+
+class Client:
+    """A real WebSocket client that reads JSON frames with a bounded wait."""
+
+    def __init__(self, connection: WebSocketClientConnection) -> None:
+        self.connection = connection
+        self.received: list[dict[str, Any]] = []
+
+    @classmethod
+    async def connect(cls, port: int) -> Client:
+        connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+        return cls(connection)
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        await self.connection.write_message(message if isinstance(message, str) else json.dumps(message))
+
+    async def next(self) -> dict[str, Any]:
+        text = await asyncio.wait_for(self.connection.read_message(), WAIT)
+        assert text is not None, "the server closed the connection"
+        frame = json.loads(text)
+        self.received.append(frame)
+        return frame
+
+    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], limit: int = 500) -> dict[str, Any]:
+        """The first frame from now on that satisfies ``predicate`` (at most ``limit`` frames)."""
+        for _ in range(limit):
+            frame = await self.next()
+            if predicate(frame):
+                return frame
+        raise AssertionError(f"no matching frame among the next {limit}")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@pytest.fixture
+def connect():
+    clients: list[Client] = []
+
+    async def open_client(port: int) -> Client:
+        client = await Client.connect(port)
+        clients.append(client)
+        return client
+
+    yield open_client
+    for client in clients:
+        client.close()

@@ -1,0 +1,136 @@
+"""run_server.py as a user runs it: a real process, real signals, real output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from tornado.websocket import websocket_connect
+
+ROOT = Path(__file__).resolve().parent.parent
+WAIT = 20.0
+
+
+class Server:
+    """``python run_server.py`` in a subprocess; its log is collected by a reader thread."""
+
+    def __init__(self, *args: str, cwd: Path = ROOT) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "run_server.py"), "--host", "127.0.0.1", *args],
+            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self.port: int | None = None
+        self._listening = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if match := re.search(r"listening on http://[^:]+:(\d+)/", line):
+                self.port = int(match.group(1))
+                self._listening.set()
+        self._listening.set()
+
+    def wait_listening(self) -> int:
+        assert self._listening.wait(WAIT), "the server did not start in time"
+        assert self.port is not None, "".join(self.lines)
+        return self.port
+
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(WAIT)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(WAIT)
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "run_server.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=WAIT)
+
+
+async def first_frames(port: int, count: int, send: dict | None = None) -> list[dict]:
+    connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+    try:
+        if send is not None:
+            await connection.write_message(json.dumps(send))
+        return [json.loads(await asyncio.wait_for(connection.read_message(), WAIT)) for _ in range(count)]
+    finally:
+        connection.close()
+
+
+def test_help_explains_every_option():
+    result = run("--help")
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--db", "--hardware", "--interval", "--target",
+                   "--hysteresis", "--speed", "--log-level", "BEERPI_"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("args, mentions", [
+    (["--port", "eighty"], "--port"),
+    (["--interval", "-1"], "--interval"),
+    (["--db", "postgres://x"], "--db"),
+    (["--hardware", "arduino"], "--hardware"),
+])
+def test_a_bad_flag_value_is_one_clear_line(args, mentions):
+    result = run(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert mentions in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("--host", "127.0.0.1", "--port", str(port), "--hardware", "sim",
+                     "--db", f"sqlite:///{tmp_path}/b.sqlite3")
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert errors == [f"run_server.py: error: port {port} on 127.0.0.1 is already in use: stop the "
+                      "other server or choose another port with --port"]
+    assert "Traceback" not in result.stderr
+
+
+def test_sigterm_stops_cleanly_and_the_target_survives_a_restart(tmp_path):
+    db = f"sqlite:///{tmp_path}/b.sqlite3"
+    common = ("--port", "0", "--hardware", "sim", "--interval", "0.1", "--speed", "60", "--db", db)
+    server = Server(*common)
+    try:
+        port = server.wait_listening()
+        frames = asyncio.run(first_frames(port, 12, send={"type": "set", "target": 23.0}))
+        assert any(f["type"] == "state" and f["target"] == 23.0 for f in frames)
+        assert server.stop(signal.SIGTERM) == 0
+    finally:
+        server.kill()
+    assert "heater off" in "".join(server.lines)
+
+    again = Server(*common)
+    try:
+        hello = asyncio.run(first_frames(again.wait_listening(), 1))[0]
+        assert hello["state"]["target"] == 23.0
+        assert again.stop(signal.SIGINT) == 0
+    finally:
+        again.kill()
+
+
+def test_the_default_database_lives_under_data_in_the_working_directory(tmp_path):
+    server = Server("--port", "0", "--hardware", "sim", cwd=tmp_path)
+    try:
+        server.wait_listening()
+        assert server.stop() == 0
+    finally:
+        server.kill()
+    assert (tmp_path / "data" / "beerpi.sqlite3").is_file()

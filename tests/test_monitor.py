@@ -1,0 +1,140 @@
+"""The monitor's tick, settings changes and thread, with simulated hardware and a real SQLite file."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from beerpi.control import ControlSettings, ControlState, Controller, Limits
+from beerpi.errors import Closed, ConfigError, ProbeError
+from beerpi.monitor import Monitor
+from beerpi.probe import Reading
+
+NO_MIN_TIMES = Limits(min_on=0, min_off=0)
+
+
+class Recorder:
+    """A publish callable that remembers what it was handed, from any thread."""
+
+    def __init__(self) -> None:
+        self.events: list[Reading | ControlState] = []
+        self.changed = threading.Condition()
+
+    def __call__(self, event: Reading | ControlState) -> None:
+        with self.changed:
+            self.events.append(event)
+            self.changed.notify_all()
+
+    def states(self) -> list[ControlState]:
+        return [e for e in self.events if isinstance(e, ControlState)]
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: any(predicate(e) for e in self.events), timeout)
+
+
+def make_monitor(sim, store, settings=ControlSettings(), limits=NO_MIN_TIMES, **options) -> tuple[Monitor, Recorder]:
+    probes, heater, fermenter = sim
+    recorder = Recorder()
+    monitor = Monitor(probes, heater, store, recorder, settings, Controller(limits),
+                      control_clock=fermenter.clock, **options)
+    return monitor, recorder
+
+
+def test_a_step_samples_every_probe_stores_and_publishes_the_readings(sim, store):
+    monitor, recorder = make_monitor(sim, store)
+    readings = monitor.step()
+    assert [r.probe for r in readings] == ["sim-wort", "sim-chamber"]
+    assert all(isinstance(r.temperature, float) for r in readings)
+    assert store.latest() == sorted(readings, key=lambda r: r.probe)
+    assert [e for e in recorder.events if isinstance(e, Reading)] == readings
+
+
+def test_a_cold_wort_switches_the_heater_on_and_announces_it(sim, store):
+    probes, heater, _ = sim
+    monitor, recorder = make_monitor(sim, store, ControlSettings(target=20.0))
+    monitor.step()
+    assert heater.is_on
+    assert recorder.states()[-1].heater is True
+    assert [e.kind for e in store.events_between(0, float("inf"))] == ["heater_on"]
+
+
+def test_a_probe_fault_turns_the_heater_off_and_is_not_stored_as_a_reading(sim, store):
+    probes, heater, _ = sim
+    monitor, recorder = make_monitor(sim, store)
+    monitor.step()
+    assert heater.is_on
+    probes[0].fault = ProbeError("CRC check failed", code="probe_crc")
+    readings = monitor.step()
+    assert not heater.is_on
+    assert [r.probe for r in readings] == ["sim-chamber"]
+    assert recorder.states()[-1].fault == "probe_crc"
+
+
+def test_a_settings_change_is_applied_persisted_and_published(sim, store):
+    probes, heater, _ = sim
+    monitor, recorder = make_monitor(sim, store)
+    monitor.step()
+    state = monitor.submit_settings({"mode": "off", "target": 18.0}).result(timeout=5)
+    assert (state.mode, state.target, state.heater) == ("off", 18.0, False)
+    assert not heater.is_on
+    assert store.load_settings() == {"mode": "off", "target": 18.0, "hysteresis": 0.3}
+    assert recorder.states()[-1] == state
+
+
+def test_an_invalid_settings_change_changes_nothing(sim, store):
+    monitor, recorder = make_monitor(sim, store)
+    future = monitor.submit_settings({"target": 41.0})
+    with pytest.raises(ConfigError):
+        future.result(timeout=5)
+    assert monitor.settings == ControlSettings()
+    assert store.load_settings() == {}
+    assert recorder.states() == []
+
+
+def test_the_thread_samples_on_schedule_and_leaves_the_heater_off_when_stopped(sim, store):
+    probes, heater, _ = sim
+    monitor, recorder = make_monitor(sim, store, interval=0.02)
+    monitor.start()
+    try:
+        recorder.wait_for(lambda e: isinstance(e, ControlState) and e.heater)
+        recorder.wait_for(lambda e: isinstance(e, Reading) and e is not recorder.events[0])
+    finally:
+        monitor.stop()
+    assert not heater.is_on
+    assert recorder.states()[-1].heater is False
+    with pytest.raises(Closed):
+        monitor.submit_settings({"target": 19.0})
+
+
+def test_settings_submitted_while_running_are_applied_by_the_monitor_thread(sim, store):
+    monitor, recorder = make_monitor(sim, store, interval=0.02)
+    monitor.start()
+    try:
+        state = monitor.submit_settings({"hysteresis": 0.5}).result(timeout=5)
+    finally:
+        monitor.stop()
+    assert state.hysteresis == 0.5
+
+
+class ExplodingProbe:
+    id, name = "boom", "boom"
+
+    def read(self) -> float:
+        raise RuntimeError("a bug, not a probe fault")
+
+
+def test_the_heater_is_switched_off_when_the_thread_crashes(sim, store):
+    probes, heater, fermenter = sim
+    recorder = Recorder()
+    monitor = Monitor([probes[0], ExplodingProbe()], heater, store, recorder, ControlSettings(),
+                      Controller(NO_MIN_TIMES), control_clock=fermenter.clock, interval=0.02)
+    heater.on()
+    monitor.start()
+    try:
+        monitor._thread.join(timeout=10)
+        assert not monitor._thread.is_alive()
+        assert not heater.is_on
+    finally:
+        monitor.stop()
