@@ -45,14 +45,18 @@ class SqliteRepository(Repository):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        db = None
         try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+            self._db = db
+        except (sqlite3.Error, OSError) as exc:
+            if db is not None:
+                db.close()
             raise StorageError(f"cannot open the SQLite database {self.path}: {exc} "
                                "(check the path, its permissions and free disk space)") from exc
         self._lock = threading.Lock()
@@ -70,10 +74,12 @@ class SqliteRepository(Repository):
                 yield cursor
                 if write:
                     cursor.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except BaseException as exc:
                 if write and self._db.in_transaction:
                     self._db.rollback()
-                raise StorageError(f"SQLite error on {self.path}: {exc}") from exc
+                if isinstance(exc, sqlite3.Error):
+                    raise StorageError(f"SQLite error on {self.path}: {exc}") from exc
+                raise
             finally:
                 cursor.close()
 
