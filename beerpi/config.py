@@ -29,6 +29,27 @@ class Config:
     hysteresis: float = 0.3
     speed: float = 1.0
     log_level: str = "info"
+    probes: str | None = None
+    heater: str | None = None
+    w1_dir: str = "/sys/bus/w1/devices"
+    probe_name: tuple[tuple[str, str], ...] = ()
+    control_probe: str | None = None
+    heater_pin: int = 17
+    active_low: bool = False
+    max_temp: float = 30.0
+    max_on: float = 240.0
+    min_on: float = 60.0
+    min_off: float = 120.0
+    max_jump: float = 5.0
+
+    @property
+    def probe_kind(self) -> str | None:
+        """``w1`` or ``sim`` if chosen (by --probes or --hardware), None for auto."""
+        return self.probes or {"pi": "w1", "sim": "sim"}.get(self.hardware)
+
+    @property
+    def heater_kind(self) -> str | None:
+        return self.heater or {"pi": "gpio", "sim": "sim"}.get(self.hardware)
 
 
 def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
@@ -48,12 +69,35 @@ def _number(kind: Callable[[str], float], low: float | None = None, high: float 
     return convert
 
 
+def _probe_name(text: str) -> tuple[str, str]:
+    probe_id, sep, name = text.partition("=")
+    if not sep or not probe_id.strip() or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not ID=NAME (e.g. 28-0316a2795cff=wort)")
+    return probe_id.strip(), name.strip()
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
+
+
 def _storage_url(text: str) -> str:
     try:
         check_url(text)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, [], False):
+            return action.help or ""
+        return super()._get_help_string(action)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,7 +115,7 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
                "e.g. BEERPI_PORT=8080 or BEERPI_LOG_LEVEL=debug; a flag on the command line wins. "
                "Settings changed from the dashboard (target, hysteresis, mode) are stored and "
                "take precedence over --target and --hysteresis at the next start.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_HelpFormatter)
     default = Config()
     add = parser.add_argument
     add("--host", default=default.host, help="address to listen on (0.0.0.0: every interface)")
@@ -92,11 +136,50 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
         help="simulation only: how many times faster than real time the simulated fermenter runs")
     add("--log-level", choices=("debug", "info", "warning", "error"), default=default.log_level,
         help="how much to log")
+
+    hardware = parser.add_argument_group(
+        "hardware", "--hardware chooses both probes and heater; --probes and --heater override it, "
+                    "e.g. real probes with a simulated heater: --probes w1 --heater sim")
+    add = hardware.add_argument
+    add("--probes", choices=("w1", "sim"), default=default.probes,
+        help="w1: DS18B20 probes on the 1-wire bus; sim: simulated probes (default: from --hardware)")
+    add("--heater", choices=("gpio", "sim"), default=default.heater,
+        help="gpio: a relay on a GPIO pin; sim: simulated heater (default: from --hardware)")
+    add("--w1-dir", default=default.w1_dir, help="where the kernel lists 1-wire devices")
+    add("--probe-name", type=_probe_name, action="append", default=[], metavar="ID=NAME",
+        help="a name for a probe, e.g. 28-0316a2795cff=wort; repeat for each probe "
+             "(environment: comma-separated)")
+    add("--control-probe", default=default.control_probe, metavar="ID|NAME",
+        help="the probe that controls the heater (default: the first one found)")
+    add("--heater-pin", type=_number(int, 0, 27), default=default.heater_pin,
+        help="BCM number of the GPIO pin driving the heater relay")
+    add("--active-low", action="store_true", default=default.active_low,
+        help="the relay switches on when its input is LOW (most opto-isolated relay boards)")
+
+    safety = parser.add_argument_group("safety", "limits that switch the heater off")
+    add = safety.add_argument
+    add("--max-temp", type=_number(float, -20.0, 100.0), default=default.max_temp,
+        help="over-temperature cutoff in °C: the heater stays off until the wort is back below target")
+    add("--max-on", type=_number(float, 0.0, 100_000.0), default=default.max_on,
+        help="maximum continuous heater on-time in minutes (0: no limit)")
+    add("--min-on", type=_number(float, 0.0, 3600.0), default=default.min_on,
+        help="minimum seconds the heater stays on once switched on (relay protection)")
+    add("--min-off", type=_number(float, 0.0, 3600.0), default=default.min_off,
+        help="minimum seconds the heater stays off once switched off (relay protection)")
+    add("--max-jump", type=_number(float, 0.0, 200.0), default=default.max_jump,
+        help="largest plausible change in °C between two samples; a larger one is a fault (0: off)")
     return parser
 
 
 def _env_value(parser: argparse.ArgumentParser, action: argparse.Action, text: str) -> Any:
     name = ENV_PREFIX + action.dest.upper()
+    if isinstance(action, argparse._AppendAction):
+        return [_env_value(parser, _single(action), part) for part in text.split(",") if part.strip()]
+    if isinstance(action, argparse._StoreTrueAction):
+        try:
+            return _flag(text)
+        except argparse.ArgumentTypeError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
     if action.type is not None:
         try:
             value = action.type(text)
@@ -107,6 +190,10 @@ def _env_value(parser: argparse.ArgumentParser, action: argparse.Action, text: s
     if action.choices is not None and value not in action.choices:
         raise ConfigError(f"{name}: {text!r} is not one of {', '.join(map(str, action.choices))}")
     return value
+
+
+def _single(action: argparse.Action) -> argparse.Action:
+    return argparse.Action(action.option_strings, action.dest, type=action.type, choices=action.choices)
 
 
 def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
@@ -122,4 +209,10 @@ def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] |
     except ConfigError as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    return Config(**vars(args))
+    values = vars(args)
+    values["probe_name"] = tuple(values["probe_name"])
+    if values["target"] >= values["max_temp"]:
+        parser.error(f"--target {values['target']:g} must be below --max-temp {values['max_temp']:g}")
+    if values["min_on"] and values["max_on"] and values["max_on"] * 60 < values["min_on"]:
+        parser.error("--max-on must be longer than --min-on")
+    return Config(**values)

@@ -16,8 +16,6 @@ from .simulation import SimulatedFermenter, simulated_hardware
 
 log = logging.getLogger(__name__)
 
-W1_DEVICES = Path("/sys/bus/w1/devices")
-
 
 @dataclass
 class Rig:
@@ -33,27 +31,61 @@ class Rig:
         self.heater.close()
 
 
-def w1_probes_present(devices: Path = W1_DEVICES) -> bool:
-    return devices.is_dir() and any(devices.glob("28-*"))
-
-
-def resolve_hardware(choice: str, devices: Path = W1_DEVICES) -> str:
-    if choice != "auto":
-        return choice
-    if w1_probes_present(devices):
-        log.info("1-wire temperature probes found under %s: using real hardware", devices)
-        return "pi"
-    log.info("no 1-wire temperature probes under %s: using the simulated fermenter", devices)
+def choose_probes(config: Config) -> str:
+    """``w1`` or ``sim``: as configured, or, for auto, w1 when a DS18B20 is on the bus."""
+    from .w1 import discover
+    kind = config.probe_kind
+    if kind is not None:
+        return kind
+    found = discover(Path(config.w1_dir))
+    if found:
+        log.info("found %d 1-wire probe(s) under %s: using real hardware", len(found), config.w1_dir)
+        return "w1"
+    log.info("no 1-wire probes under %s: using the simulated fermenter", config.w1_dir)
     return "sim"
 
 
+def choose_control_probe(probes: list[Probe], wanted: str | None) -> Probe:
+    if wanted is None:
+        log.info("control probe: %s (%s), the first found; choose another with --control-probe",
+                 probes[0].name, probes[0].id)
+        return probes[0]
+    for probe in probes:
+        if wanted in (probe.id, probe.name):
+            log.info("control probe: %s (%s)", probe.name, probe.id)
+            return probe
+    known = ", ".join(f"{p.id} ({p.name})" for p in probes)
+    raise ConfigError(f"--control-probe {wanted!r} matches no probe; known probes: {known}")
+
+
 def build_rig(config: Config) -> Rig:
-    kind = resolve_hardware(config.hardware)
-    if kind == "sim":
-        probes, heater, fermenter = simulated_hardware(speed=config.speed)
+    probe_kind = choose_probes(config)
+    heater_kind = config.heater_kind or ("gpio" if probe_kind == "w1" else "sim")
+    sim_probes, sim_heater, fermenter = simulated_hardware(speed=config.speed)
+    names = dict(config.probe_name)
+    clock: Callable[[], float] = time.monotonic
+    if probe_kind == "sim":
+        probes: list[Probe] = list(sim_probes)
+        for probe in probes:
+            probe.name = names.get(probe.id, probe.name)
+        clock = fermenter.clock
         log.info("simulation: %.0f L of wort, ambient %.1f °C, %.0f W heater, speed ×%g",
                  fermenter.model.volume_l, fermenter.model.ambient_c, fermenter.model.heater_w,
                  config.speed)
-        return Rig(probes, heater, probes[0], fermenter.clock, fermenter)
-    raise ConfigError("real hardware (--hardware pi) is not supported by this version yet; "
-                      "run with --hardware sim")
+    else:
+        from .w1 import w1_probes
+        wanted = [probe_id for probe_id in [config.control_probe, *names]
+                  if probe_id and probe_id.startswith("28-")]
+        probes = list(w1_probes(Path(config.w1_dir), names, wanted))
+        if not probes:
+            raise ConfigError(f"no DS18B20 probes under {config.w1_dir}: check the wiring and that "
+                              "dtoverlay=w1-gpio is in the Pi's config.txt, or run with --probes sim")
+    control = choose_control_probe(probes, config.control_probe)
+    if heater_kind == "gpio":
+        from .gpio import GpioHeater
+        heater: Heater = GpioHeater(config.heater_pin, config.active_low)
+    else:
+        heater = sim_heater
+        if probe_kind != "sim":
+            log.warning("the heater is simulated: nothing is switched")
+    return Rig(probes, heater, control, clock, fermenter)

@@ -18,7 +18,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from .control import NO_READING, ControlSettings, ControlState, Controller
-from .errors import BeerPiError, Closed, ProbeError
+from .errors import BeerPiError, Closed, ConfigError, ProbeError
+from .faults import describe
 from .heater import Heater
 from .probe import Probe, Reading
 from .repository import Event, Repository
@@ -51,8 +52,10 @@ class Monitor:
         self.validator = validator or SampleValidator()
         self.state = self._snapshot()
         self.last_step_completed: float | None = None  # time.monotonic()
+        self._started_at: float | None = None
         self._commands: queue.Queue[tuple[Callable[[], Any], Future] | None] = queue.Queue()
         self._stopping = threading.Event()
+        self._lock = threading.RLock()  # control state: the monitor thread and the watchdog
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -70,8 +73,9 @@ class Monitor:
                 readings.append(Reading(ts, probe.id, probe.name, value))
             if probe is self.control_probe:
                 control_value, control_fault = value, fault
-        self.controller.observe(control_value if control_fault is None else None, control_fault)
-        self._apply_decision(source="control")
+        with self._lock:
+            self.controller.observe(control_value if control_fault is None else None, control_fault)
+            self._apply_decision(source="control")
         if readings:
             try:
                 self.store.add_readings(readings)
@@ -96,16 +100,32 @@ class Monitor:
         return value, None
 
     def _apply_decision(self, source: str, reason: str | None = None) -> None:
+        """Decide and switch; publish and record what changed. Call with the lock held."""
         decision = self.controller.decide(self.control_clock(), self.settings)
         if decision.heater != self.heater.is_on:
-            self.heater.set(decision.heater)
-            log.info("heater %s: %s", "ON" if decision.heater else "OFF", decision.reason)
+            try:
+                self.heater.set(decision.heater)
+                log.info("heater %s: %s", "ON" if decision.heater else "OFF", decision.reason)
+            except BeerPiError as exc:
+                log.error("could not switch the heater %s: %s", "ON" if decision.heater else "OFF", exc)
+                self._switch_off_quietly()
         new_state = self._snapshot()
         if new_state.same_as(self.state):
             return
         previous, self.state = self.state, new_state
+        if new_state.fault != previous.fault:
+            if new_state.fault is not None:
+                log.error("heater held OFF, fault %s: %s", new_state.fault, describe(new_state.fault))
+            else:
+                log.warning("fault %s cleared: control resumes", previous.fault)
         self._record_change(previous, new_state, source, reason or decision.reason)
         self.publish(new_state)
+
+    def _switch_off_quietly(self) -> None:
+        try:
+            self.heater.off()
+        except Exception:
+            log.exception("could not switch the heater off: cut its power by hand")
 
     def _snapshot(self) -> ControlState:
         return ControlState(ts=self.wall_clock(), heater=self.heater.is_on,
@@ -135,6 +155,9 @@ class Monitor:
         Call from the monitor thread (``submit_settings`` does) or when it is not running.
         """
         new_settings = self.settings.changed(**changes)
+        max_temp = self.controller.limits.max_temp
+        if new_settings.target >= max_temp:
+            raise ConfigError(f"target must be below the over-temperature cutoff ({max_temp:g} °C)")
         self.store.save_settings(new_settings.as_dict())
         old = self.settings
         self.settings = new_settings
@@ -145,8 +168,28 @@ class Monitor:
         except BeerPiError as exc:
             log.error("could not store the settings event: %s", exc)
         log.info("settings changed by %s: %s", source, changes)
-        self._apply_decision(source=source, reason=f"settings changed: {changes}")
-        return self.state
+        with self._lock:
+            self._apply_decision(source=source, reason=f"settings changed: {changes}")
+            return self.state
+
+    # -- the watchdog's door ----------------------------------------------------------
+
+    def silent_for(self, now: float | None = None) -> float:
+        """Seconds since the last completed sample (or since start)."""
+        now = time.monotonic() if now is None else now
+        return now - (self.last_step_completed or self._started_at or now)
+
+    def trip_watchdog(self, code: str = "stale") -> None:
+        """Called from the watchdog thread: no sample completed in time, so heater OFF."""
+        if not self._lock.acquire(timeout=1.0):
+            log.error("the monitor is stuck while switching: forcing the heater off")
+            self._switch_off_quietly()
+            return
+        try:
+            self.controller.observe(None, code)
+            self._apply_decision(source="watchdog")
+        finally:
+            self._lock.release()
 
     def submit_settings(self, changes: dict[str, Any], source: str = "client") -> Future:
         """Ask the monitor thread to change settings; the future holds the new state or the error."""
@@ -186,6 +229,7 @@ class Monitor:
     def start(self) -> None:
         """Switch the heater off, then start sampling in a daemon thread."""
         self.heater.off()
+        self._started_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="beerpi-monitor", daemon=True)
         self._thread.start()
 
@@ -225,15 +269,13 @@ class Monitor:
         self._run_commands(item)
 
     def _switch_off_safely(self) -> None:
-        try:
-            self.heater.off()
-        except Exception:
-            log.exception("could not switch the heater off: cut its power by hand")
-        self.controller.heater_on = False
-        state = self._snapshot()
-        if not state.same_as(self.state):
-            self.state = state
-            self.publish(state)
+        with self._lock:
+            self._switch_off_quietly()
+            self.controller.heater_on = False
+            state = self._snapshot()
+            if not state.same_as(self.state):
+                self.state = state
+                self.publish(state)
 
     def _fail_pending(self) -> None:
         while True:

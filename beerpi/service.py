@@ -9,13 +9,15 @@ import tornado.netutil
 from tornado.ioloop import IOLoop
 
 from .config import Config
-from .control import ControlSettings, ControlState, Controller
+from .control import ControlSettings, ControlState, Controller, Limits
 from .errors import ConfigError
 from .hardware import Rig, build_rig
 from .monitor import Monitor
 from .probe import Reading
 from .repository import Repository, open_repository
 from .server import Hub, make_app
+from .validation import SampleValidator
+from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,12 @@ def initial_settings(stored: dict, config: Config) -> ControlSettings:
     return settings
 
 
+def limits_from(config: Config) -> Limits:
+    """The safety limits; the simulated clock makes the times scale with --speed."""
+    return Limits(max_temp=config.max_temp, max_on=config.max_on * 60.0,
+                  min_on=config.min_on, min_off=config.min_off)
+
+
 class Service:
     """Storage, hardware, monitor and web server, started and stopped together."""
 
@@ -39,6 +47,7 @@ class Service:
         self.store = store or open_repository(config.db)
         self.rig = rig or build_rig(config)
         self.monitor: Monitor | None = None
+        self.watchdog: Watchdog | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.port: int | None = None
 
@@ -53,14 +62,17 @@ class Service:
 
         self.monitor = Monitor(
             self.rig.probes, self.rig.heater, self.store, publish=publish_on_loop,
-            settings=settings, controller=Controller(), control_probe=self.rig.control_probe,
-            interval=self.config.interval, control_clock=self.rig.control_clock)
+            settings=settings, controller=Controller(limits_from(self.config)),
+            control_probe=self.rig.control_probe, interval=self.config.interval,
+            control_clock=self.rig.control_clock, validator=SampleValidator(self.config.max_jump))
         hub = Hub(self.monitor, self.store.latest())
         self.http_server = tornado.httpserver.HTTPServer(make_app(hub))
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         self.monitor.start()
+        self.watchdog = Watchdog(self.monitor)
+        self.watchdog.start()
         log.info("BeerPi listening on http://%s:%d/ (target %.2f °C, mode %s)",
                  self.config.host, self.port, settings.target, settings.mode)
 
@@ -68,6 +80,8 @@ class Service:
         """Stop sampling (heater off), close connections and storage."""
         if self.http_server is not None:
             self.http_server.stop()
+        if self.watchdog is not None:
+            self.watchdog.stop()
         if self.monitor is not None:
             self.monitor.stop()
         self.rig.close()

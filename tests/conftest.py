@@ -106,3 +106,31 @@ def connect():
     yield open_client
     for client in clients:
         client.close()
+
+
+FAKES = Path(__file__).resolve().parent / "fakes"
+
+
+@pytest.fixture
+def fake_gpio(monkeypatch):
+    """RPi.GPIO replaced at its import boundary by the recording fake; returns the fake module."""
+    import importlib.util
+    import sys
+
+    package_spec = importlib.util.spec_from_file_location("RPi", FAKES / "RPi" / "__init__.py")
+    package = importlib.util.module_from_spec(package_spec)
+    package_spec.loader.exec_module(package)
+    spec = importlib.util.spec_from_file_location("RPi.GPIO", FAKES / "RPi" / "GPIO.py")
+    gpio = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpio)
+    package.GPIO = gpio
+    monkeypatch.setitem(sys.modules, "RPi", package)
+    monkeypatch.setitem(sys.modules, "RPi.GPIO", gpio)
+    return gpio
+
+
+@pytest.fixture
+def w1_tree(tmp_path: Path):
+    """An empty 1-wire devices directory; add probes with ``.set(id, °C)``."""
+    from tests.w1tree import W1Tree
+    return W1Tree(tmp_path / "w1" / "devices")

@@ -1,0 +1,31 @@
+"""Fault codes: what each means and what the user should check. Listed in docs/protocol.md."""
+
+from __future__ import annotations
+
+FAULT_HINTS: dict[str, str] = {
+    "no_reading": "no valid reading of the control probe yet",
+    "probe_missing": "the probe is not on the 1-wire bus: check its wiring and power, "
+                     "and that dtoverlay=w1-gpio is in the Pi's config.txt",
+    "probe_crc": "the probe's data failed its CRC check: check the wiring and the 4.7 kΩ "
+                 "pull-up resistor between data and 3.3 V (long cables may need a stronger one)",
+    "probe_reset": "the probe reports its power-on value of 85 °C: check its power supply "
+                   "(parasite power often fails on long cables)",
+    "probe_garbled": "the probe's data could not be parsed: check the wiring",
+    "probe_not_ready": "the probe has no value yet: check its power supply",
+    "probe_error": "the probe could not be read: check the wiring and power",
+    "probe_out_of_range": "the value is outside the DS18B20's −55…125 °C range: check the wiring",
+    "probe_jump": "the value jumped implausibly since the last sample: check the probe is in "
+                  "the wort and its wiring is sound",
+    "stale": "no sample completed in time: the 1-wire bus may be hung; check the wiring, "
+             "and restart the Pi if it persists",
+    "overtemp": "the temperature reached the over-temperature cutoff (--max-temp): the heater "
+                "stays off until it falls below the target",
+    "max_on": "the heater was on longer than --max-on: check that it heats the wort and that "
+              "the probe is in the wort; change any setting to re-arm",
+}
+
+
+def describe(code: str | None) -> str:
+    if code is None:
+        return "no fault"
+    return FAULT_HINTS.get(code, code)

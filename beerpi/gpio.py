@@ -1,0 +1,84 @@
+"""A heater relay on a Raspberry Pi GPIO pin, through RPi.GPIO.
+
+RPi.GPIO is imported here only, when a GpioHeater is made, so BeerPi imports on any
+machine. On a Raspberry Pi 5 install ``rpi-lgpio``, a drop-in that provides the same API.
+The pin is set up already at its OFF level, and left OFF and released when closed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+
+from .errors import HeaterError
+from .heater import Heater
+
+log = logging.getLogger(__name__)
+
+
+def _gpio_module():
+    try:
+        return importlib.import_module("RPi.GPIO")
+    except (ImportError, RuntimeError) as exc:
+        # RPi.GPIO raises RuntimeError on import when the machine is not a Raspberry Pi.
+        raise HeaterError(f"GPIO is unavailable on this machine ({exc}); on a Raspberry Pi "
+                          "install the pi extra (pip install -e '.[pi]', or rpi-lgpio on a Pi 5); "
+                          "without one, run with --heater sim to simulate the heater") from None
+
+
+class GpioHeater(Heater):
+    """A relay input on BCM pin ``pin``; ``active_low`` for boards that switch on a LOW input."""
+
+    def __init__(self, pin: int = 17, active_low: bool = False) -> None:
+        gpio = _gpio_module()
+        self.gpio = gpio
+        self.pin = pin
+        self.on_level = gpio.LOW if active_low else gpio.HIGH
+        self.off_level = gpio.HIGH if active_low else gpio.LOW
+        self._lock = threading.Lock()  # the watchdog may switch off from its own thread
+        self._on = False
+        self._closed = False
+        try:
+            gpio.setwarnings(False)
+            gpio.setmode(gpio.BCM)
+            gpio.setup(pin, gpio.OUT, initial=self.off_level)
+        except Exception as exc:
+            raise HeaterError(f"cannot set up GPIO pin {pin} for the heater relay: {exc} "
+                              "(check --heater-pin and that no other program uses the pin)") from exc
+        log.info("heater relay on BCM pin %d (%s), set up OFF", pin,
+                 "active low" if active_low else "active high")
+
+    def _write(self, on: bool) -> None:
+        with self._lock:
+            if self._closed:
+                if on:
+                    raise HeaterError("the heater output has been released")
+                return
+            try:
+                self.gpio.output(self.pin, self.on_level if on else self.off_level)
+            except Exception as exc:
+                raise HeaterError(f"cannot switch GPIO pin {self.pin}: {exc}") from exc
+            self._on = on
+
+    def on(self) -> None:
+        self._write(True)
+
+    def off(self) -> None:
+        self._write(False)
+
+    @property
+    def is_on(self) -> bool:
+        return self._on
+
+    def close(self) -> None:
+        """Switch off, then release the pin."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self.gpio.output(self.pin, self.off_level)
+            finally:
+                self._on = False
+                self._closed = True
+                self.gpio.cleanup(self.pin)

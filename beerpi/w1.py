@@ -1,0 +1,83 @@
+"""DS18B20 probes on the 1-wire bus, read through the w1thermsensor library.
+
+w1thermsensor is imported here only, and lazily, so BeerPi imports cleanly on a machine
+without 1-wire support. Each read blocks for up to ~750 ms (the sensor's conversion time):
+it only ever runs on the monitor thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+from .errors import ProbeError
+from .probe import Probe
+
+log = logging.getLogger(__name__)
+
+DEFAULT_W1_DIR = Path("/sys/bus/w1/devices")
+DS18B20_PREFIX = "28-"
+
+
+@cache
+def _library() -> ModuleType:
+    # Importing w1thermsensor would otherwise run modprobe (as root) to load kernel modules;
+    # on a Pi they are loaded at boot by dtoverlay=w1-gpio.
+    os.environ.setdefault("W1THERMSENSOR_NO_KERNEL_MODULE", "1")
+    import w1thermsensor
+    return w1thermsensor
+
+
+def discover(w1_dir: Path = DEFAULT_W1_DIR) -> list[str]:
+    """The ids (``28-…``) of every DS18B20 on the bus, sorted."""
+    if not w1_dir.is_dir():
+        return []
+    return sorted(entry.name for entry in w1_dir.iterdir() if entry.name.startswith(DS18B20_PREFIX))
+
+
+class W1Probe(Probe):
+    """One DS18B20. A probe that vanishes from the bus is read again when it comes back."""
+
+    def __init__(self, probe_id: str, name: str | None = None, w1_dir: Path = DEFAULT_W1_DIR) -> None:
+        super().__init__(probe_id, name or probe_id)
+        lib = _library()
+        self._lib = lib
+        self._sensor_class = type("W1DirSensor", (lib.W1ThermSensor,), {"BASE_DIRECTORY": Path(w1_dir)})
+        self._sensor = None
+
+    def _open(self):
+        if self._sensor is None:  # absent so far: try again at every read
+            self._sensor = self._sensor_class(self._lib.Sensor.DS18B20,
+                                              self.id.removeprefix(DS18B20_PREFIX))
+        return self._sensor
+
+    def read(self) -> float:
+        errors = self._lib.errors
+        try:
+            return float(self._open().get_temperature())
+        except errors.NoSensorFoundError:
+            raise ProbeError(f"probe {self.id} is not on the 1-wire bus: check its wiring and power",
+                             code="probe_missing") from None
+        except errors.ResetValueError:
+            raise ProbeError(f"probe {self.id} reports its power-on value 85 °C: check its power supply",
+                             code="probe_reset") from None
+        except errors.SensorNotReadyError:
+            raise ProbeError(f"probe {self.id} sent data that failed its CRC check (or no data): "
+                             "check the wiring and the pull-up resistor", code="probe_crc") from None
+        except (IndexError, ValueError, OSError) as exc:
+            raise ProbeError(f"probe {self.id} sent unreadable data ({exc}): check the wiring",
+                             code="probe_garbled") from None
+
+
+def w1_probes(w1_dir: Path, names: Mapping[str, str], wanted: list[str] | None = None) -> list[W1Probe]:
+    """Probes for every DS18B20 found under ``w1_dir`` plus any ``wanted`` id not present yet."""
+    ids = discover(w1_dir)
+    for probe_id in wanted or []:
+        if probe_id not in ids:
+            log.warning("probe %s is not on the 1-wire bus yet: it will be read once it appears", probe_id)
+            ids.append(probe_id)
+    return [W1Probe(probe_id, names.get(probe_id), w1_dir) for probe_id in ids]
