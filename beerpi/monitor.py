@@ -75,7 +75,7 @@ class Monitor:
                 control_value, control_fault = value, fault
         with self._lock:
             self.controller.observe(control_value if control_fault is None else None, control_fault)
-            self._apply_decision(source="control")
+            changed = self._apply_decision(source="control", publish=False)
         if readings:
             try:
                 self.store.add_readings(readings)
@@ -83,6 +83,8 @@ class Monitor:
                 log.error("could not store %d readings: %s", len(readings), exc)
         for reading in readings:
             self.publish(reading)
+        if changed is not None:  # after the readings that caused it
+            self.publish(changed)
         self.last_step_completed = time.monotonic()
         return readings
 
@@ -99,8 +101,12 @@ class Monitor:
             return None, fault
         return value, None
 
-    def _apply_decision(self, source: str, reason: str | None = None) -> None:
-        """Decide and switch; publish and record what changed. Call with the lock held."""
+    def _apply_decision(self, source: str, reason: str | None = None,
+                        publish: bool = True) -> ControlState | None:
+        """Decide and switch; record what changed and publish it (or return it to publish).
+
+        Call with the lock held.
+        """
         decision = self.controller.decide(self.control_clock(), self.settings)
         if decision.heater != self.heater.is_on:
             try:
@@ -111,15 +117,18 @@ class Monitor:
                 self._switch_off_quietly()
         new_state = self._snapshot()
         if new_state.same_as(self.state):
-            return
+            return None
         previous, self.state = self.state, new_state
-        if new_state.fault != previous.fault:
+        if new_state.fault != previous.fault and NO_READING not in (new_state.fault, previous.fault):
             if new_state.fault is not None:
                 log.error("heater held OFF, fault %s: %s", new_state.fault, describe(new_state.fault))
             else:
                 log.warning("fault %s cleared: control resumes", previous.fault)
         self._record_change(previous, new_state, source, reason or decision.reason)
+        if not publish:
+            return new_state
         self.publish(new_state)
+        return None
 
     def _switch_off_quietly(self) -> None:
         try:

@@ -12,27 +12,34 @@ JUMP = "probe_jump"
 
 
 class SampleValidator:
-    """Checks each probe's samples against the rated range and the previous sample.
+    """Checks each probe's samples against the rated range and the last accepted sample.
 
-    A jump is measured from the previous in-range value, so a single spike is rejected
-    and a real step change is accepted from its second sample on.
+    A value that jumps more than ``max_jump`` from the last accepted one is rejected; if
+    the next sample confirms it (is within ``max_jump`` of it) the change is real and is
+    accepted. So a single spike costs one sample, and a real step change is accepted from
+    its second sample on.
     """
 
     def __init__(self, max_jump: float = DEFAULT_MAX_JUMP) -> None:
         self.max_jump = max_jump
-        self._previous: dict[str, float] = {}
+        self._accepted: dict[str, float] = {}
+        self._unconfirmed: dict[str, float] = {}
 
     def check(self, probe_id: str, value: float) -> str | None:
         """Return a fault code for ``value``, or None when it is a valid temperature."""
         low, high = PLAUSIBLE_RANGE
         if not math.isfinite(value) or not low <= value <= high:
             return OUT_OF_RANGE
-        previous = self._previous.get(probe_id)
-        self._previous[probe_id] = value
-        if previous is not None and self.max_jump > 0 and abs(value - previous) > self.max_jump:
-            return JUMP
-        return None
+        accepted = self._accepted.get(probe_id)
+        unconfirmed = self._unconfirmed.pop(probe_id, None)
+        if (self.max_jump <= 0 or accepted is None or abs(value - accepted) <= self.max_jump
+                or unconfirmed is not None and abs(value - unconfirmed) <= self.max_jump):
+            self._accepted[probe_id] = value
+            return None
+        self._unconfirmed[probe_id] = value
+        return JUMP
 
     def forget(self, probe_id: str) -> None:
         """Drop the history of a probe, e.g. after it was missing from the bus."""
-        self._previous.pop(probe_id, None)
+        self._accepted.pop(probe_id, None)
+        self._unconfirmed.pop(probe_id, None)

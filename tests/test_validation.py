@@ -37,11 +37,16 @@ def test_jump_larger_than_max_jump_is_rejected(second, fault):
     assert checks(SampleValidator(max_jump=5.0), [20.0, second]) == [None, fault]
 
 
-def test_single_spike_is_rejected_and_the_value_after_it_measured_from_the_spike():
-    # The docstring: "a jump is measured from the previous in-range value". A spike is in
-    # range, so the first normal value after it is also a jump; the one after that is fine.
+def test_a_single_spike_costs_one_sample_only():
+    # Given a steady wort, when one garbled sample reads 40 °C and the next is normal again
     validator = SampleValidator()
-    assert checks(validator, [20.0, 40.0, 20.0, 20.0625]) == [None, JUMP, JUMP, None]
+    # Then only the spike is refused: the normal value after it is measured from 20 °C
+    assert checks(validator, [20.0, 40.0, 20.0, 20.0625]) == [None, JUMP, None, None]
+
+
+def test_two_different_spikes_in_a_row_are_both_refused():
+    validator = SampleValidator()
+    assert checks(validator, [20.0, 40.0, 60.0, 20.0]) == [None, JUMP, JUMP, None]
 
 
 def test_real_step_change_is_accepted_from_its_second_sample():

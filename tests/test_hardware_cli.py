@@ -1,0 +1,129 @@
+"""run_server.py on (fake) real hardware: a fake sysfs tree read by the real w1thermsensor,
+and the recording RPi.GPIO fake put in front of the import path of the server process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from tornado.websocket import websocket_connect
+
+from tests.test_cli import ROOT, WAIT, Server, run
+from tests.w1tree import W1Tree
+
+WORT = "28-0000000000a1"
+FAKES = ROOT / "tests" / "fakes"
+
+
+def poll(condition, timeout: float = WAIT, every: float = 0.02):
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(every)  # polling with a deadline, not synchronisation by sleeping
+    raise AssertionError("condition not met in time")
+
+
+def gpio_calls(log: Path) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.mark.parametrize("active_low, on, off", [(False, "1", "0"), (True, "0", "1")],
+                         ids=["active-high", "active-low"])
+def test_sigterm_with_the_heater_on_leaves_the_relay_off_and_released(tmp_path, monkeypatch, active_low, on, off):
+    log = tmp_path / "gpio.log"
+    monkeypatch.setenv("PYTHONPATH", str(FAKES))
+    monkeypatch.setenv("BEERPI_FAKE_GPIO_LOG", str(log))
+    args = ["--port", "0", "--probes", "sim", "--heater", "gpio", "--heater-pin", "22",
+            "--interval", "0.05", "--db", f"sqlite:///{tmp_path}/b.sqlite3"]
+    server = Server(*args, *(["--active-low"] if active_low else []))
+    try:
+        server.wait_listening()
+        # Given the heater is on (the simulated wort starts cold)
+        poll(lambda: f"output 22 {on}" in gpio_calls(log))
+        # When the service is told to stop
+        assert server.stop(signal.SIGTERM) == 0
+    finally:
+        server.kill()
+    calls = gpio_calls(log)
+    # Then the pin was set up at its OFF level before anything else, and ends OFF and released
+    setup = calls.index(f"setup 22 0 {off}")
+    assert not any(line.startswith("output") for line in calls[:setup])
+    assert calls[-2:] == [f"output 22 {off}", "cleanup 22"]
+
+
+def test_gpio_heater_without_a_pi_is_one_clear_line(tmp_path):
+    result = run("--probes", "sim", "--heater", "gpio", "--port", "0", "--host", "127.0.0.1",
+                 "--db", f"sqlite:///{tmp_path}/b.sqlite3")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("run_server.py: error: GPIO is unavailable")
+    assert "--heater sim" in lines[-1] and "Traceback" not in result.stderr
+
+
+def test_no_probes_on_the_bus_is_one_clear_line(tmp_path):
+    (tmp_path / "w1").mkdir()
+    result = run("--probes", "w1", "--w1-dir", str(tmp_path / "w1"), "--heater", "sim",
+                 "--port", "0", "--host", "127.0.0.1", "--db", f"sqlite:///{tmp_path}/b.sqlite3")
+    assert result.returncode == 1
+    assert "no DS18B20 probes" in result.stderr and "Traceback" not in result.stderr
+
+
+async def watch(port: int, actions: list, timeout: float = WAIT) -> list[list[dict]]:
+    """Connect, then for each (action, predicate): do the action, wait for a matching state frame.
+    Returns the frames received after each action."""
+    connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+    steps = []
+    try:
+        for action, predicate in actions:
+            action()
+            steps.append(frames := [])
+            while True:
+                frame = json.loads(await asyncio.wait_for(connection.read_message(), timeout))
+                frames.append(frame)
+                state = frame.get("state", frame) if frame["type"] in ("hello", "state") else None
+                if state is not None and predicate(state):
+                    break
+    finally:
+        connection.close()
+    return steps
+
+
+def test_faults_on_a_real_probe_tree_reach_a_websocket_client_and_clear(tmp_path):
+    tree = W1Tree(tmp_path / "w1")
+    tree.set(WORT, 18.0)
+    server = Server("--port", "0", "--probes", "w1", "--w1-dir", str(tree.root), "--heater", "sim",
+                    "--probe-name", f"{WORT}=wort", "--interval", "0.2", "--min-on", "0", "--min-off", "0",
+                    "--db", f"sqlite:///{tmp_path}/b.sqlite3")
+    nothing = lambda: None  # noqa: E731
+    try:
+        port = server.wait_listening()
+        steps = asyncio.run(watch(port, [
+            (nothing, lambda s: s["heater"] is True and s["fault"] is None),
+            (lambda: tree.crc_failure(WORT), lambda s: s["fault"] == "probe_crc" and s["heater"] is False),
+            (lambda: tree.set(WORT, 18.0), lambda s: s["fault"] is None and s["heater"] is True),
+            (lambda: tree.reset_value(WORT), lambda s: s["fault"] == "probe_reset" and s["heater"] is False),
+            (lambda: tree.set(WORT, 18.0), lambda s: s["fault"] is None),
+            (lambda: tree.remove(WORT), lambda s: s["fault"] == "probe_missing" and s["heater"] is False),
+            (lambda: tree.set(WORT, 18.0), lambda s: s["fault"] is None and s["heater"] is True),
+        ]))
+        assert server.stop() == 0
+    finally:
+        server.kill()
+    readings = [f for frames in steps for f in frames if f["type"] == "reading"]
+    assert readings and all(f["temperature"] == 18.0 and f["name"] == "wort" for f in readings)
+    # Each fault turned the heater off at the first sample after the bad data (a sample
+    # already under way may still deliver one good reading), and no bad value became a reading
+    for faulty_step in (steps[1], steps[3], steps[5]):
+        assert len([f for f in faulty_step if f["type"] == "reading"]) <= 1
+    # Recovery took three good samples
+    assert len([f for f in steps[2] if f["type"] == "reading"]) >= 3
+    log = "".join(server.lines)
+    assert "heater held OFF, fault probe_crc" in log and "pull-up" in log
