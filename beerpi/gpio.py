@@ -78,6 +78,9 @@ class GpioHeater(Heater):
                 return
             try:
                 self.gpio.output(self.pin, self.off_level)
+            except Exception as exc:
+                raise HeaterError(f"cannot switch GPIO pin {self.pin} off: {exc} "
+                                  "(cut the heater's power by hand)") from exc
             finally:
                 self._on = False
                 self._closed = True

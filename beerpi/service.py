@@ -10,7 +10,7 @@ from tornado.ioloop import IOLoop
 
 from .config import Config
 from .control import ControlSettings, ControlState, Controller, Limits
-from .errors import ConfigError
+from .errors import BeerPiError, ConfigError
 from .hardware import Rig, build_rig
 from .monitor import Monitor
 from .probe import Reading
@@ -84,6 +84,10 @@ class Service:
             self.watchdog.stop()
         if self.monitor is not None:
             self.monitor.stop()
-        self.rig.close()
-        self.store.close()
+        try:
+            self.rig.close()
+        except BeerPiError as exc:
+            log.error("%s", exc)
+        finally:
+            self.store.close()
         log.info("BeerPi stopped; heater off")
