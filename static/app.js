@@ -1,0 +1,1018 @@
+// BeerPi dashboard: speaks protocol version 1 (docs/protocol.md) over /ws.
+// Plain ES2020, no build step. D3 v7 (static/vendor/d3.min.js) draws the chart.
+"use strict";
+
+(() => {
+  // ---------------------------------------------------------------- constants
+
+  const PROTOCOL_VERSION = 1;
+  const MAX_POINTS = 2000;          // readings kept per probe in the browser
+  const MAX_STATES = 2000;          // state frames kept for the band / heater shading
+  const BACKOFF_MIN_MS = 1000;
+  const BACKOFF_MAX_MS = 10000;
+  const PING_EVERY_MS = 15000;
+  const SILENCE_LIMIT_MS = 45000;   // no frame at all for this long: assume a dead link
+  const CONNECT_TIMEOUT_MS = 10000; // a handshake that hangs this long is abandoned
+  const STALE_DEFAULT_MS = 30000;   // until the sample interval is known
+  const STALE_MIN_MS = 15000;
+  const STALE_MAX_MS = 300000;
+  const STALE_INTERVALS = 4;        // stale after this many missed sample intervals
+  const GAP_INTERVALS = 5;          // the chart breaks a line over a longer pause
+  const CLOCK_JUMP_S = 60;          // a reading this far in the past: the Pi's clock was set back
+  const PENDING_TIMEOUT_MS = 5000;
+  const TOAST_MS = 6000;
+
+  const LIMITS = {
+    target: { label: "Target", min: 0, max: 40, step: 0.5, decimals: 1 },
+    hysteresis: { label: "Hysteresis", min: 0.05, max: 5, step: 0.05, decimals: 2 },
+  };
+
+  // Friendly texts for fault codes; unknown codes are shown as they are.
+  const FAULT_TEXT = {
+    no_reading: "No reading from the control probe yet.",
+    probe_missing: "The control probe is not on the 1-wire bus. Check its wiring and power.",
+    probe_crc: "The control probe's data failed its CRC check. Check the wiring and the pull-up resistor.",
+    probe_reset: "The control probe reports its power-on value (85 °C). Check its power supply.",
+    probe_garbled: "The control probe's data could not be read. Check the wiring.",
+    probe_not_ready: "The control probe has no value yet. Check its power supply.",
+    probe_error: "The control probe cannot be read. Check its wiring and power.",
+    probe_out_of_range: "The control probe reports an impossible temperature. Check the wiring.",
+    probe_jump: "The control probe's value jumped implausibly. Check it is in the wort.",
+    stale: "No sample completed in time: the probe bus may be stuck.",
+    overtemp: "Over-temperature cutoff: the heater stays off until the wort is back below target.",
+    max_on: "The heater was on too long. Check it heats the wort; change any setting to re-arm.",
+  };
+
+  const CONTROL_COLOR = "#f5b942";
+  const PROBE_COLORS = ["#6cb6ff", "#b083f0", "#56d4a4", "#ff8f8f", "#e0e0e0"];
+
+  // -------------------------------------------------------------------- model
+
+  const model = {
+    probes: [],            // [{id, name, control, color}]
+    series: new Map(),     // probe id -> [{ts, t}] sorted by ts, bounded
+    latest: new Map(),     // probe id -> {ts, t, receivedAt}
+    states: [],            // state frames, sorted by ts, bounded
+    state: null,           // the current state
+    rangeSeconds: 0,       // chart window; 0 = everything in the buffer
+  };
+
+  const conn = {
+    ws: null,
+    connected: false,      // true between hello and close
+    attempt: 0,            // failed attempts since the last hello
+    retryTimer: null,
+    retryAt: 0,
+    connectStartedAt: 0,
+    lastFrameAt: 0,
+    lastPingAt: 0,
+  };
+
+  const $ = (id) => document.getElementById(id);
+  let ui = null;
+
+  // -------------------------------------------------------------- formatting
+
+  function formatTemp(t) {
+    return Number.isFinite(t) ? (Math.round(t * 10) / 10).toFixed(1) : "--.-";
+  }
+
+  /** At least `minDecimals`, at most two, no trailing zeros beyond the minimum. */
+  function formatSetting(value, minDecimals) {
+    if (!Number.isFinite(value)) return "–";
+    let text = (Math.round(value * 100) / 100).toFixed(2);
+    while (text.endsWith("0") && text.length - text.indexOf(".") - 1 > minDecimals) {
+      text = text.slice(0, -1);
+    }
+    return text.endsWith(".") ? text.slice(0, -1) : text;
+  }
+
+  function formatAge(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return `${s} s`;
+    const min = Math.floor(s / 60);
+    if (min < 60) return `${min} min`;
+    return `${Math.floor(min / 60)} h ${min % 60} min`;
+  }
+
+  function isNumber(value) {
+    return typeof value === "number" && Number.isFinite(value);
+  }
+
+  // ------------------------------------------------------------------ probes
+
+  function controlProbe() {
+    return model.probes.find((p) => p.control) || model.probes[0] || null;
+  }
+
+  function setProbes(list) {
+    const valid = (Array.isArray(list) ? list : [])
+      .filter((p) => p && typeof p.id === "string")
+      .map((p) => ({ id: p.id, name: typeof p.name === "string" && p.name ? p.name : p.id, control: p.control === true }));
+    model.probes = valid;
+    const ids = new Set(valid.map((p) => p.id));
+    for (const id of [...model.series.keys()]) {
+      if (!ids.has(id)) {
+        model.series.delete(id);
+        model.latest.delete(id);
+      }
+    }
+    assignColors();
+    buildProbeList();
+    buildLegend();
+  }
+
+  function addUnknownProbe(reading) {
+    const name = typeof reading.name === "string" && reading.name ? reading.name : reading.probe;
+    model.probes.push({ id: reading.probe, name, control: false });
+    assignColors();
+    buildProbeList();
+    buildLegend();
+  }
+
+  function assignColors() {
+    const control = controlProbe();
+    let next = 0;
+    for (const probe of model.probes) {
+      probe.color = probe === control ? CONTROL_COLOR : PROBE_COLORS[next++ % PROBE_COLORS.length];
+    }
+  }
+
+  // ---------------------------------------------------------------- readings
+
+  function isReading(frame) {
+    return typeof frame.probe === "string" && isNumber(frame.ts) && isNumber(frame.temperature);
+  }
+
+  /** Store a reading; `live` readings (reading frames) are newest by definition. */
+  function addReading(reading, receivedAt, live) {
+    if (!model.probes.some((p) => p.id === reading.probe)) addUnknownProbe(reading);
+    let points = model.series.get(reading.probe);
+    if (!points) {
+      points = [];
+      model.series.set(reading.probe, points);
+    }
+    if (live && points.length && points[points.length - 1].ts - reading.ts > CLOCK_JUMP_S) {
+      forgetHistoryAfter(reading.ts);
+    }
+    const last = points[points.length - 1];
+    if (!last || reading.ts > last.ts) {
+      points.push({ ts: reading.ts, t: reading.temperature });
+      if (points.length > MAX_POINTS + 100) points.splice(0, points.length - MAX_POINTS);
+    }
+    const previous = model.latest.get(reading.probe);
+    if (live || !previous || reading.ts >= previous.ts) {
+      model.latest.set(reading.probe, { ts: reading.ts, t: reading.temperature, receivedAt });
+    }
+  }
+
+  /** The server's clock went back (a Pi has no RTC): drop chart history from the "future". */
+  function forgetHistoryAfter(ts) {
+    console.warn("BeerPi: the server clock went back; clearing the chart history after it");
+    for (const points of model.series.values()) {
+      const keep = points.findIndex((p) => p.ts >= ts);
+      if (keep !== -1) points.splice(keep);
+    }
+    model.states = model.states.filter((state) => state.ts < ts);
+    if (model.state) model.states.push({ ...model.state, ts });
+  }
+
+  /** Median gap between a probe's recent samples, in seconds (null if unknown). */
+  function sampleInterval(probeId) {
+    const points = model.series.get(probeId) || [];
+    const gaps = [];
+    for (let i = Math.max(1, points.length - 20); i < points.length; i++) {
+      gaps.push(points[i].ts - points[i - 1].ts);
+    }
+    return gaps.length >= 2 ? median(gaps) : null;
+  }
+
+  function median(values) {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+  }
+
+  function staleAfterMs(probeId) {
+    const interval = sampleInterval(probeId);
+    if (interval === null) return STALE_DEFAULT_MS;
+    return Math.min(STALE_MAX_MS, Math.max(STALE_MIN_MS, interval * 1000 * STALE_INTERVALS));
+  }
+
+  function isStale(probeId, now) {
+    const latest = model.latest.get(probeId);
+    if (!latest || !conn.connected) return true;
+    return now - latest.receivedAt > staleAfterMs(probeId);
+  }
+
+  // ------------------------------------------------------------------ state
+
+  function isState(frame) {
+    return frame && typeof frame === "object" && typeof frame.heater === "boolean"
+      && isNumber(frame.target) && isNumber(frame.hysteresis);
+  }
+
+  function applyState(state) {
+    model.state = state;
+    if (isNumber(state.ts)) {
+      const states = model.states;
+      const last = states[states.length - 1];
+      if (last && state.ts === last.ts) states[states.length - 1] = state;
+      else if (!last || state.ts > last.ts) states.push(state);
+      trimStates();
+    }
+    clearPending();
+    renderState();
+    renderControlReading(Date.now());
+    scheduleChart();
+  }
+
+  /** Keep only states the chart can still use: from the one in force at the oldest reading. */
+  function trimStates() {
+    const states = model.states;
+    let oldest = Infinity;
+    for (const points of model.series.values()) {
+      if (points.length) oldest = Math.min(oldest, points[0].ts);
+    }
+    let drop = 0;
+    while (drop + 1 < states.length && states[drop + 1].ts <= oldest) drop++;
+    drop = Math.max(drop, states.length - MAX_STATES);
+    if (drop > 0) states.splice(0, drop);
+  }
+
+  // ------------------------------------------------------------- connection
+
+  function socketUrl() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${location.host}/ws`;
+  }
+
+  function connect() {
+    clearTimeout(conn.retryTimer);
+    conn.retryTimer = null;
+    let ws;
+    try {
+      ws = new WebSocket(socketUrl());
+    } catch (err) {
+      console.warn("BeerPi: cannot open WebSocket", err);
+      scheduleReconnect();
+      return;
+    }
+    conn.ws = ws;
+    conn.connectStartedAt = Date.now();
+    renderConnection(Date.now());
+    ws.addEventListener("open", () => {
+      conn.lastFrameAt = Date.now();
+      conn.lastPingAt = Date.now();
+    });
+    ws.addEventListener("message", (event) => {
+      if (conn.ws === ws) onFrameText(event.data);
+    });
+    ws.addEventListener("close", () => {
+      if (conn.ws === ws) onSocketLost();
+    });
+  }
+
+  function onSocketLost() {
+    conn.ws = null;
+    conn.connected = false;
+    scheduleReconnect();
+    setControlsEnabled(false);
+    clearPending();
+    renderAll();
+  }
+
+  function scheduleReconnect() {
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** conn.attempt);
+    const jittered = delay * (0.8 + Math.random() * 0.4);
+    conn.attempt += 1;
+    conn.retryAt = Date.now() + jittered;
+    clearTimeout(conn.retryTimer);
+    conn.retryTimer = setTimeout(connect, jittered);
+    renderConnection(Date.now());
+  }
+
+  /** Reconnect at once (network back, tab visible again) instead of waiting out the backoff. */
+  function reconnectNow() {
+    if (conn.retryTimer !== null) connect();
+  }
+
+  /** Drop a link that has gone silent (e.g. a phone that changed networks). */
+  function dropConnection() {
+    const ws = conn.ws;
+    conn.ws = null;
+    if (ws) ws.close();
+    onSocketLost();
+  }
+
+  function keepAlive(now) {
+    const ws = conn.ws;
+    if (!ws) return;
+    if (ws.readyState === WebSocket.CONNECTING) {
+      if (now - conn.connectStartedAt > CONNECT_TIMEOUT_MS) dropConnection();
+      return;
+    }
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (now - conn.lastFrameAt > SILENCE_LIMIT_MS) {
+      console.warn("BeerPi: no frame for %d s, reconnecting", Math.round(SILENCE_LIMIT_MS / 1000));
+      dropConnection();
+    } else if (now - conn.lastPingAt > PING_EVERY_MS) {
+      conn.lastPingAt = now;
+      ws.send(JSON.stringify({ type: "ping" }));
+    }
+  }
+
+  function send(frame) {
+    const ws = conn.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || !conn.connected) {
+      showError("Not connected to BeerPi — the change was not sent.");
+      return false;
+    }
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  // ----------------------------------------------------------------- frames
+
+  const FRAME_HANDLERS = new Map([
+    ["hello", onHello],
+    ["reading", onReading],
+    ["state", onState],
+    ["error", onError],
+    ["pong", () => {}],
+  ]);
+
+  function onFrameText(text) {
+    conn.lastFrameAt = Date.now();
+    let frame;
+    try {
+      frame = JSON.parse(text);
+    } catch (err) {
+      console.warn("BeerPi: ignoring a frame that is not JSON", err);
+      return;
+    }
+    if (!frame || typeof frame !== "object") return;
+    const handler = FRAME_HANDLERS.get(frame.type);
+    if (handler) handler(frame);   // unknown types are ignored (protocol: forward compatible)
+  }
+
+  function onHello(frame) {
+    const now = Date.now();
+    if (frame.version !== PROTOCOL_VERSION) {
+      showError(`The server speaks protocol version ${frame.version}; this page knows version ${PROTOCOL_VERSION}. Reload the page.`);
+    }
+    conn.connected = true;
+    conn.attempt = 0;
+    setProbes(frame.probes);
+    for (const reading of Array.isArray(frame.readings) ? frame.readings : []) {
+      if (!reading || !isReading(reading)) continue;
+      // A hello carrying the server's clock lets old readings count as old;
+      // without it they count from now (the Pi's clock may differ from the phone's).
+      const age = isNumber(frame.ts) ? Math.max(0, frame.ts - reading.ts) * 1000 : 0;
+      addReading(reading, now - age, false);
+    }
+    if (isState(frame.state)) applyState(frame.state);
+    setControlsEnabled(true);
+    renderAll();
+    scheduleChart();
+  }
+
+  function onReading(frame) {
+    if (!isReading(frame)) return;
+    addReading(frame, Date.now(), true);
+    renderProbe(frame.probe, Date.now());
+    scheduleChart();
+  }
+
+  function onState(frame) {
+    if (isState(frame)) applyState(frame);
+  }
+
+  function onError(frame) {
+    clearPending();
+    const message = typeof frame.message === "string" && frame.message
+      ? frame.message
+      : `The server refused the command (${typeof frame.code === "string" ? frame.code : "no reason given"}).`;
+    showError(message);
+  }
+
+  // --------------------------------------------------------------- rendering
+
+  function renderAll() {
+    const now = Date.now();
+    renderConnection(now);
+    renderState();
+    renderControlReading(now);
+    for (const probe of model.probes) renderProbe(probe.id, now);
+  }
+
+  function renderConnection(now) {
+    let state;
+    let text;
+    if (conn.connected) {
+      state = "connected";
+      text = "connected";
+    } else if (conn.retryTimer !== null) {
+      state = "reconnecting";
+      const seconds = Math.max(1, Math.ceil((conn.retryAt - now) / 1000));
+      text = `reconnecting… (${seconds} s)`;
+    } else if (conn.attempt > 0) {
+      state = "reconnecting";
+      text = "reconnecting…";
+    } else {
+      state = "connecting";
+      text = "connecting…";
+    }
+    ui.connection.dataset.state = state;
+    document.body.dataset.connection = state;
+    setText(ui.connectionText, text);
+  }
+
+  function renderState() {
+    const state = model.state;
+    const heaterOn = Boolean(state && state.heater);
+    setText(ui.heaterState, state ? (heaterOn ? "ON" : "OFF") : "–");
+    ui.heater.dataset.on = String(heaterOn);
+    setText(ui.mode, state && typeof state.mode === "string" ? state.mode : "–");
+    setText(ui.target, state ? formatSetting(state.target, 1) : "–");
+    setText(ui.hysteresis, state ? formatSetting(state.hysteresis, 1) : "–");
+    for (const button of ui.modeButtons) {
+      button.setAttribute("aria-pressed", String(Boolean(state) && button.dataset.mode === state.mode));
+    }
+    renderFault(state ? state.fault : null);
+    if (state) {
+      syncInput(ui.targetInput, state.target, LIMITS.target.decimals);
+      syncInput(ui.hysteresisInput, state.hysteresis, LIMITS.hysteresis.decimals);
+    }
+  }
+
+  function renderFault(fault) {
+    const banner = ui.fault;
+    if (fault === null || fault === undefined || fault === "") {
+      banner.hidden = true;
+      banner.replaceChildren();
+      return;
+    }
+    const code = String(fault);
+    const title = document.createElement("strong");
+    title.textContent = "Heater held off";
+    const text = document.createElement("span");
+    text.className = "fault-text";
+    text.textContent = FAULT_TEXT[code] || "The controller reports a fault.";
+    const codeEl = document.createElement("code");
+    codeEl.textContent = code;
+    banner.replaceChildren(title, " ", text, " ", codeEl);
+    banner.hidden = false;
+  }
+
+  function renderControlReading(now) {
+    const probe = controlProbe();
+    setText(ui.controlName, probe ? probe.name : "no probe");
+    const latest = probe ? model.latest.get(probe.id) : null;
+    setText(ui.temperature, formatTemp(latest ? latest.t : NaN));
+    const stale = !probe || isStale(probe.id, now);
+    ui.statusCard.classList.toggle("is-stale", Boolean(latest) && stale);
+    ui.stale.hidden = !(latest && stale);
+    setText(ui.stale, conn.connected ? "stale" : "offline");
+    if (!latest) {
+      setText(ui.updated, "waiting for a reading");
+    } else {
+      const age = formatAge(now - latest.receivedAt);
+      let text = `updated ${age} ago`;
+      if (!conn.connected) text = `last reading ${age} ago`;
+      else if (stale) text = `no reading for ${age}`;
+      setText(ui.updated, text);
+    }
+    setText(ui.delta, deltaText(latest, model.state));
+  }
+
+  function deltaText(latest, state) {
+    if (!latest || !state) return "";
+    const delta = Math.round((latest.t - state.target) * 10) / 10;
+    if (delta === 0) return "at target ·";
+    return `${Math.abs(delta).toFixed(1)} °C ${delta < 0 ? "below" : "above"} target ·`;
+  }
+
+  function renderProbe(probeId, now) {
+    const probe = controlProbe();
+    if (probe && probe.id === probeId) {
+      renderControlReading(now);
+      return;
+    }
+    const row = ui.probeRows.get(probeId);
+    if (!row) return;
+    const latest = model.latest.get(probeId);
+    setText(row.value, formatTemp(latest ? latest.t : NaN));
+    row.item.classList.toggle("is-stale", Boolean(latest) && isStale(probeId, now));
+  }
+
+  function buildProbeList() {
+    const control = controlProbe();
+    ui.probeRows = new Map();
+    const items = [];
+    for (const probe of model.probes) {
+      if (probe === control) continue;
+      const item = document.createElement("li");
+      item.className = "probe";
+      item.dataset.probe = probe.id;
+      const swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.style.background = probe.color;
+      const name = document.createElement("span");
+      name.className = "probe-name";
+      name.textContent = probe.name;
+      const value = document.createElement("span");
+      value.className = "probe-value";
+      value.dataset.testid = "probe-temperature";
+      value.dataset.probe = probe.id;
+      const unit = document.createElement("span");
+      unit.className = "unit";
+      unit.textContent = " °C";
+      item.append(swatch, name, value, unit);
+      items.push(item);
+      ui.probeRows.set(probe.id, { item, value });
+    }
+    ui.probes.replaceChildren(...items);
+    ui.probes.hidden = items.length === 0;
+    const now = Date.now();
+    for (const id of ui.probeRows.keys()) renderProbe(id, now);
+  }
+
+  function buildLegend() {
+    const items = model.probes.map((probe) => legendItem(probe.name + (probe.control ? " (control)" : ""), "line", probe.color));
+    items.push(legendItem("target ± hysteresis", "band"));
+    items.push(legendItem("heater on", "heat"));
+    ui.legend.replaceChildren(...items);
+  }
+
+  function legendItem(label, kind, color) {
+    const item = document.createElement("li");
+    const swatch = document.createElement("span");
+    swatch.className = `legend-swatch legend-${kind}`;
+    if (color) swatch.style.background = color;
+    const text = document.createElement("span");
+    text.textContent = label;
+    item.append(swatch, text);
+    return item;
+  }
+
+  function setText(element, text) {
+    if (element.textContent !== text) element.textContent = text;
+  }
+
+  /** Runs once a second: ages, staleness, keep-alive, reconnect countdown. */
+  function tick() {
+    const now = Date.now();
+    keepAlive(now);
+    renderConnection(now);
+    renderControlReading(now);
+    for (const probe of model.probes) renderProbe(probe.id, now);
+  }
+
+  // ---------------------------------------------------------------- controls
+
+  function syncInput(input, value, decimals) {
+    if (document.activeElement === input || input.dataset.dirty) return;
+    input.value = formatSetting(value, decimals);
+  }
+
+  function readSetting(field, input) {
+    const limits = LIMITS[field];
+    const raw = input.value.trim().replace(",", ".");
+    const value = Number(raw);
+    if (raw === "" || !Number.isFinite(value)) {
+      showError(`${limits.label}: enter a number.`);
+      return null;
+    }
+    if (value < limits.min || value > limits.max) {
+      showError(`${limits.label} must be between ${limits.min} and ${limits.max} °C.`);
+      return null;
+    }
+    return Math.round(value * 100) / 100;
+  }
+
+  function submitSetting(field, form, input) {
+    const value = readSetting(field, input);
+    if (value === null) return;
+    if (send({ type: "set", [field]: value })) {
+      delete input.dataset.dirty;
+      input.blur();
+      setPending(form);
+    }
+  }
+
+  function stepSetting(field, input, step) {
+    const limits = LIMITS[field];
+    const current = Number(input.value.replace(",", "."));
+    const base = Number.isFinite(current) ? current : (model.state ? model.state[field] : limits.min);
+    const next = Math.min(limits.max, Math.max(limits.min, Math.round((base + step) * 100) / 100));
+    input.value = formatSetting(next, limits.decimals);
+    input.dataset.dirty = "1";
+  }
+
+  const pendingTimers = new Map();   // form -> timeout id
+
+  /** Mark a form as waiting for the server's answer (a state or an error frame). */
+  function setPending(form) {
+    form.dataset.pending = "1";
+    clearTimeout(pendingTimers.get(form));
+    pendingTimers.set(form, setTimeout(() => delete form.dataset.pending, PENDING_TIMEOUT_MS));
+  }
+
+  function clearPending() {
+    for (const [form, timer] of pendingTimers) {
+      clearTimeout(timer);
+      delete form.dataset.pending;
+    }
+    pendingTimers.clear();
+  }
+
+  function setControlsEnabled(enabled) {
+    for (const element of ui.controls.querySelectorAll("button, input")) {
+      element.disabled = !enabled;
+    }
+  }
+
+  function bindSettingForm(field, form, input) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submitSetting(field, form, input);
+    });
+    input.addEventListener("input", () => {
+      input.dataset.dirty = "1";
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      delete input.dataset.dirty;
+      input.blur();
+      renderState();
+    });
+    for (const button of form.querySelectorAll("button.step")) {
+      button.addEventListener("click", () => stepSetting(field, input, Number(button.dataset.step)));
+    }
+  }
+
+  function bindControls() {
+    bindSettingForm("target", ui.targetForm, ui.targetInput);
+    bindSettingForm("hysteresis", ui.hysteresisForm, ui.hysteresisInput);
+    for (const button of ui.modeButtons) {
+      button.addEventListener("click", () => send({ type: "set", mode: button.dataset.mode }));
+    }
+    for (const button of document.querySelectorAll(".range-button")) {
+      button.addEventListener("click", () => setRange(Number(button.dataset.range)));
+    }
+    ui.error.addEventListener("click", hideError);
+  }
+
+  function setRange(seconds) {
+    model.rangeSeconds = seconds;
+    for (const button of document.querySelectorAll(".range-button")) {
+      button.setAttribute("aria-pressed", String(Number(button.dataset.range) === seconds));
+    }
+    scheduleChart();
+  }
+
+  // ------------------------------------------------------------------ errors
+
+  let errorTimer = null;
+
+  function showError(message) {
+    ui.error.textContent = message;
+    ui.error.hidden = false;
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(hideError, TOAST_MS);
+  }
+
+  function hideError() {
+    clearTimeout(errorTimer);
+    ui.error.hidden = true;
+  }
+
+  // ------------------------------------------------------------------- chart
+
+  const MARGIN = { top: 8, right: 14, bottom: 26, left: 40 };
+  const CHART_HINT = "Touch or hover the chart to read values.";
+  const chart = { ready: false, scheduled: false, hoverX: null };
+
+  function initChart() {
+    if (typeof d3 === "undefined") {
+      ui.chartReadout.textContent = "Chart unavailable: static/vendor/d3.min.js is missing (run make).";
+      return;
+    }
+    const svg = d3.select(ui.chart);
+    const clipId = "plot-clip";
+    chart.svg = svg;
+    chart.clip = svg.append("defs").append("clipPath").attr("id", clipId).append("rect");
+    chart.plot = svg.append("g").attr("class", "plot");
+    chart.grid = chart.plot.append("g").attr("class", "grid");
+    const clipped = chart.plot.append("g").attr("clip-path", `url(#${clipId})`);
+    chart.heat = clipped.append("g").attr("class", "heat");
+    chart.band = clipped.append("path").attr("class", "band");
+    chart.targetLine = clipped.append("path").attr("class", "target-line");
+    chart.lines = clipped.append("g").attr("class", "lines");
+    chart.dots = chart.plot.append("g").attr("class", "dots");
+    chart.cursor = chart.plot.append("line").attr("class", "cursor").style("display", "none");
+    chart.xAxis = chart.plot.append("g").attr("class", "axis axis-x");
+    chart.yAxis = chart.plot.append("g").attr("class", "axis axis-y");
+    chart.empty = svg.append("text").attr("class", "empty").attr("text-anchor", "middle").text("Waiting for readings…");
+    chart.timeFormat = d3.timeFormat("%H:%M:%S");
+    chart.tickFormats = { second: d3.timeFormat("%H:%M:%S"), minute: d3.timeFormat("%H:%M"), day: d3.timeFormat("%a %d") };
+    chart.bisect = d3.bisector((d) => d.ts);
+    chart.ready = true;
+
+    new ResizeObserver(scheduleChart).observe(ui.chartBox);
+    ui.chart.addEventListener("pointermove", onChartPointer);
+    ui.chart.addEventListener("pointerdown", onChartPointer);
+    ui.chart.addEventListener("pointerleave", () => {
+      chart.hoverX = null;
+      scheduleChart();
+    });
+  }
+
+  /** Coalesce redraws: at most one per animation frame. */
+  function scheduleChart() {
+    if (!chart.ready || chart.scheduled) return;
+    chart.scheduled = true;
+    requestAnimationFrame(() => {
+      chart.scheduled = false;
+      drawChart();
+    });
+  }
+
+  function onChartPointer(event) {
+    const box = ui.chart.getBoundingClientRect();
+    chart.hoverX = event.clientX - box.left - MARGIN.left;
+    scheduleChart();
+  }
+
+  function timeDomain() {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const points of model.series.values()) {
+      if (!points.length) continue;
+      first = Math.min(first, points[0].ts);
+      last = Math.max(last, points[points.length - 1].ts);
+    }
+    if (last === -Infinity) return null;
+    let start = model.rangeSeconds ? Math.max(first, last - model.rangeSeconds) : first;
+    if (last - start < 60) start = last - 60;
+    return [start, last];
+  }
+
+  /** The visible part of a probe's points, with nulls where sampling paused (line breaks). */
+  function visiblePoints(probeId, start, end) {
+    const points = model.series.get(probeId) || [];
+    const from = Math.max(0, chart.bisect.left(points, start) - 1);
+    const slice = points.slice(from, chart.bisect.right(points, end));
+    const gapLimit = Math.max(2, (sampleInterval(probeId) || 5) * GAP_INTERVALS);
+    const out = [];
+    for (let i = 0; i < slice.length; i++) {
+      if (i > 0 && slice[i].ts - slice[i - 1].ts > gapLimit) out.push(null);
+      out.push(slice[i]);
+    }
+    return out;
+  }
+
+  /** States in force during [start, end], as step points clipped to the window. */
+  function visibleStates(start, end) {
+    const states = model.states;
+    const firstInside = chart.bisect.right(states, start);
+    const steps = [];
+    if (firstInside > 0) steps.push({ ...states[firstInside - 1], ts: start });
+    for (let i = firstInside; i < states.length && states[i].ts <= end; i++) steps.push(states[i]);
+    if (steps.length) steps.push({ ...steps[steps.length - 1], ts: end });
+    return steps;
+  }
+
+  function heaterPeriods(steps) {
+    const periods = [];
+    for (let i = 0; i < steps.length - 1; i++) {
+      if (steps[i].heater) periods.push([steps[i].ts, steps[i + 1].ts]);
+    }
+    return periods;
+  }
+
+  function valueDomain(lines, steps) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const { points } of lines) {
+      for (const p of points) {
+        if (p) {
+          lo = Math.min(lo, p.t);
+          hi = Math.max(hi, p.t);
+        }
+      }
+    }
+    for (const s of steps) {
+      lo = Math.min(lo, s.target - s.hysteresis);
+      hi = Math.max(hi, s.target + s.hysteresis);
+    }
+    if (lo === Infinity) return [0, 30];
+    const pad = Math.max(0.3, (hi - lo) * 0.08);
+    lo -= pad;
+    hi += pad;
+    if (hi - lo < 2) {
+      const mid = (hi + lo) / 2;
+      lo = mid - 1;
+      hi = mid + 1;
+    }
+    return [lo, hi];
+  }
+
+  function drawChart() {
+    const width = ui.chartBox.clientWidth;
+    const height = ui.chartBox.clientHeight;
+    if (width < 50 || height < 50) return;
+    const innerW = width - MARGIN.left - MARGIN.right;
+    const innerH = height - MARGIN.top - MARGIN.bottom;
+    chart.svg.attr("width", width).attr("height", height).attr("viewBox", `0 0 ${width} ${height}`);
+    chart.plot.attr("transform", `translate(${MARGIN.left},${MARGIN.top})`);
+    chart.clip.attr("width", innerW).attr("height", innerH);
+
+    const domain = timeDomain();
+    chart.empty.attr("x", width / 2).attr("y", height / 2).style("display", domain ? "none" : null);
+    const [start, end] = domain || [Date.now() / 1000 - 600, Date.now() / 1000];
+
+    // Control probe last, so its line is drawn on top.
+    const control = controlProbe();
+    const ordered = [...model.probes].sort((a, b) => Number(a === control) - Number(b === control));
+    const lines = ordered.map((probe) => ({ probe, points: visiblePoints(probe.id, start, end) }));
+    const steps = visibleStates(start, end);
+
+    const x = d3.scaleTime().domain([new Date(start * 1000), new Date(end * 1000)]).range([0, innerW]);
+    const y = d3.scaleLinear().domain(valueDomain(lines, steps)).range([innerH, 0]).nice();
+    const xOf = (d) => x(new Date(d.ts * 1000));
+    chart.x = x;
+
+    drawAxes(x, y, innerW, innerH);
+    drawHeater(heaterPeriods(steps), xOf, innerH);
+    drawBand(steps, xOf, y);
+    drawLines(lines, xOf, y, control);
+    drawCursor(lines, xOf, y, innerW, innerH);
+    renderStats(lines.find((l) => l.probe === control), steps, start, end);
+  }
+
+  function drawAxes(x, y, innerW, innerH) {
+    const xTicks = Math.max(2, Math.floor(innerW / 90));
+    const yTicks = Math.max(3, Math.floor(innerH / 45));
+    chart.xAxis.attr("transform", `translate(0,${innerH})`)
+      .call(d3.axisBottom(x).ticks(xTicks).tickSizeOuter(0).tickFormat(timeTick));
+    chart.yAxis.call(d3.axisLeft(y).ticks(yTicks).tickSizeOuter(0).tickFormat((v) => `${v}°`));
+    chart.grid.call(d3.axisLeft(y).ticks(yTicks).tickSize(-innerW).tickFormat(""))
+      .call((g) => g.select(".domain").remove());
+  }
+
+  /** 24-hour clock; the date at midnight. */
+  function timeTick(date) {
+    const f = chart.tickFormats;
+    if (d3.timeMinute(date) < date) return f.second(date);
+    return d3.timeDay(date) < date ? f.minute(date) : f.day(date);
+  }
+
+  /** Heater-on periods: a faint full-height wash plus a strip along the bottom. */
+  function drawHeater(periods, xOf, innerH) {
+    const x0 = (d) => xOf({ ts: d[0] });
+    const w = (d) => Math.max(1, xOf({ ts: d[1] }) - xOf({ ts: d[0] }));
+    chart.heat.selectAll("rect.heat-wash")
+      .data(periods)
+      .join("rect")
+      .attr("class", "heat-wash")
+      .attr("x", x0).attr("width", w).attr("y", 0).attr("height", innerH);
+    chart.heat.selectAll("rect.heat-strip")
+      .data(periods)
+      .join("rect")
+      .attr("class", "heat-strip")
+      .attr("x", x0).attr("width", w).attr("y", innerH - 4).attr("height", 4);
+  }
+
+  function drawBand(steps, xOf, y) {
+    const area = d3.area()
+      .curve(d3.curveStepAfter)
+      .x(xOf)
+      .y0((d) => y(d.target - d.hysteresis))
+      .y1((d) => y(d.target + d.hysteresis));
+    const line = d3.line().curve(d3.curveStepAfter).x(xOf).y((d) => y(d.target));
+    chart.band.attr("d", steps.length ? area(steps) : null);
+    chart.targetLine.attr("d", steps.length ? line(steps) : null);
+  }
+
+  function drawLines(lines, xOf, y, control) {
+    const path = d3.line()
+      .defined((d) => d !== null)
+      .curve(d3.curveLinear)
+      .x(xOf)
+      .y((d) => y(d.t));
+    chart.lines.selectAll("path.line")
+      .data(lines, (d) => d.probe.id)
+      .join("path")
+      .attr("class", (d) => (d.probe === control ? "line control" : "line"))
+      .attr("data-probe", (d) => d.probe.id)
+      .attr("stroke", (d) => d.probe.color)
+      .attr("d", (d) => path(d.points))
+      .order();
+    const ends = lines
+      .map((d) => ({ probe: d.probe, point: d.points[d.points.length - 1] }))
+      .filter((d) => d.point);
+    chart.dots.selectAll("circle")
+      .data(ends, (d) => d.probe.id)
+      .join("circle")
+      .attr("r", (d) => (d.probe === control ? 4 : 3))
+      .attr("fill", (d) => d.probe.color)
+      .attr("cx", (d) => xOf(d.point))
+      .attr("cy", (d) => y(d.point.t));
+  }
+
+  /** Vertical cursor and a readout of every probe at the pointer's time. */
+  function drawCursor(lines, xOf, y, innerW, innerH) {
+    const px = chart.hoverX;
+    if (px === null || px < 0 || px > innerW || !lines.some((l) => l.points.length)) {
+      chart.cursor.style("display", "none");
+      ui.chartReadout.classList.remove("is-live");
+      setText(ui.chartReadout, CHART_HINT);
+      return;
+    }
+    const ts = chart.x.invert(px).getTime() / 1000;
+    const parts = [chart.timeFormat(new Date(ts * 1000))];
+    for (const { probe, points } of [...lines].reverse()) {
+      const nearest = nearestPoint(points.filter(Boolean), ts);
+      if (nearest) parts.push(`${probe.name} ${formatTemp(nearest.t)} °C`);
+    }
+    chart.cursor.style("display", null).attr("x1", px).attr("x2", px).attr("y1", 0).attr("y2", innerH);
+    ui.chartReadout.classList.add("is-live");
+    setText(ui.chartReadout, parts.join("  ·  "));
+  }
+
+  function nearestPoint(points, ts) {
+    if (!points.length) return null;
+    const i = chart.bisect.center(points, ts);
+    return points[i];
+  }
+
+  /** Min / max of the control probe and heater duty over the chart's window. */
+  function renderStats(controlLine, steps, start, end) {
+    const temps = controlLine ? controlLine.points.filter((p) => p && p.ts >= start).map((p) => p.t) : [];
+    setText(ui.range, temps.length ? `${formatTemp(d3.min(temps))} – ${formatTemp(d3.max(temps))}` : "–");
+    const span = steps.length ? end - steps[0].ts : 0;
+    if (span <= 0) {
+      setText(ui.duty, "–");
+      return;
+    }
+    const on = d3.sum(heaterPeriods(steps), (d) => d[1] - d[0]);
+    setText(ui.duty, `${Math.round((100 * on) / span)}`);
+  }
+
+  // -------------------------------------------------------------------- start
+
+  function collectElements() {
+    return {
+      connection: $("connection"),
+      connectionText: $("connection-text"),
+      fault: $("fault"),
+      statusCard: document.querySelector(".status"),
+      controlName: $("control-name"),
+      temperature: $("temperature"),
+      stale: $("stale"),
+      updated: $("updated"),
+      delta: $("delta"),
+      heater: $("heater"),
+      heaterState: $("heater-state"),
+      mode: $("mode"),
+      target: $("target"),
+      hysteresis: $("hysteresis"),
+      probes: $("probes"),
+      probeRows: new Map(),
+      legend: $("legend"),
+      range: $("range"),
+      duty: $("duty"),
+      chart: $("chart"),
+      chartBox: $("chart-box"),
+      chartReadout: $("chart-readout"),
+      controls: document.querySelector(".controls"),
+      targetForm: $("target-form"),
+      targetInput: $("target-input"),
+      hysteresisForm: $("hysteresis-form"),
+      hysteresisInput: $("hysteresis-input"),
+      modeButtons: [...document.querySelectorAll(".mode-button")],
+      error: $("error"),
+    };
+  }
+
+  function start() {
+    ui = collectElements();
+    bindControls();
+    setControlsEnabled(false);
+    buildLegend();
+    initChart();
+    renderAll();
+    connect();
+    setInterval(tick, 1000);
+    window.addEventListener("online", reconnectNow);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") {
+        reconnectNow();
+        scheduleChart();
+      }
+    });
+  }
+
+  start();
+})();
