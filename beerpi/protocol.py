@@ -63,9 +63,10 @@ def event_frame(event: Reading | ControlState) -> str:
 
 
 def hello_frame(state: ControlState, probes: Sequence[Probe], control_probe_id: str,
-                readings: Iterable[Reading]) -> str:
+                readings: Iterable[Reading], now: float, interval: float) -> str:
     return encode({
-        "type": "hello", "version": VERSION, "state": state_message(state),
+        "type": "hello", "version": VERSION, "ts": now, "interval": interval,
+        "state": state_message(state),
         "probes": [{"id": p.id, "name": p.name, "control": p.id == control_probe_id} for p in probes],
         "readings": [reading_message(r) for r in readings],
     })

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,8 @@ class Hub:
 
     def hello(self) -> str:
         return protocol.hello_frame(self.state, self.monitor.probes, self.monitor.control_probe.id,
-                                    [self.latest[key] for key in sorted(self.latest)])
+                                    [self.latest[key] for key in sorted(self.latest)],
+                                    now=time.time(), interval=self.monitor.interval)
 
     def publish(self, event: Reading | ControlState) -> None:
         """Remember the event and send it to every client, encoded once."""

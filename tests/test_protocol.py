@@ -125,10 +125,10 @@ def test_hello_frame_has_the_documented_shape():
     probes = [SimulatedProbe(fermenter, "sim-wort", "wort"),
               SimulatedProbe(fermenter, "sim-chamber", "chamber", "ambient")]
     # When a client connects
-    frame = json.loads(hello_frame(STATE, probes, "sim-wort", [CHAMBER, WORT]))
-    # Then it gets the version, the state, the probes and the latest readings
-    assert set(frame) == {"type", "version", "state", "probes", "readings"}
-    assert (frame["type"], frame["version"]) == ("hello", 1)
+    frame = json.loads(hello_frame(STATE, probes, "sim-wort", [CHAMBER, WORT], now=1763712009.5, interval=5.0))
+    # Then it gets the version, the server's time, the interval, the state, the probes and the latest readings
+    assert set(frame) == {"type", "version", "ts", "interval", "state", "probes", "readings"}
+    assert (frame["type"], frame["version"], frame["ts"], frame["interval"]) == ("hello", 1, 1763712009.5, 5.0)
     assert set(frame["state"]) == STATE_FIELDS
     assert frame["state"] == json.loads(event_frame(STATE))
     assert frame["probes"] == [{"id": "sim-wort", "name": "wort", "control": True},
@@ -138,7 +138,7 @@ def test_hello_frame_has_the_documented_shape():
 
 
 def test_hello_frame_on_a_new_installation_has_no_readings():
-    frame = json.loads(hello_frame(STATE, [], "sim-wort", []))
+    frame = json.loads(hello_frame(STATE, [], "sim-wort", [], now=0.0, interval=5.0))
     assert frame["probes"] == [] and frame["readings"] == []
 
 
