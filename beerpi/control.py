@@ -62,6 +62,7 @@ class Limits:
 
     max_temp: float = 30.0
     max_on: float = 240 * 60.0  # 0 disables
+    max_on_rest: float = 15 * 60.0  # how long a heater that hit max_on rests before control resumes
     min_on: float = 60.0
     min_off: float = 120.0
 
@@ -84,7 +85,11 @@ class Controller:
         self.probe_fault: str | None = None
         self.valid_streak = 0
         self.overtemp = False
-        self.max_on_tripped = False
+        self.max_on_tripped_at: float | None = None
+
+    @property
+    def max_on_tripped(self) -> bool:
+        return self.max_on_tripped_at is not None
 
     def observe(self, temperature: float | None, fault: str | None = None) -> None:
         """Take one sample of the control probe: a temperature, or the fault that replaced it."""
@@ -100,7 +105,7 @@ class Controller:
 
     def clear_latches(self) -> None:
         """A user changed the settings: forget a tripped maximum on-time."""
-        self.max_on_tripped = False
+        self.max_on_tripped_at = None
 
     @property
     def fault(self) -> str | None:
@@ -117,9 +122,7 @@ class Controller:
     def decide(self, now: float, settings: ControlSettings) -> Decision:
         """Return (and adopt) the heater state for time ``now``."""
         self._update_overtemp(settings)
-        if self.heater_on and self.limits.max_on > 0 and self.switched_at is not None \
-                and now - self.switched_at >= self.limits.max_on:
-            self.max_on_tripped = True
+        self._update_max_on(now)
         fault = self.fault
         if fault is not None:
             return self._adopt(now, False, fault, f"fault: {fault}")
@@ -131,6 +134,15 @@ class Controller:
             if held:
                 return Decision(self.heater_on, None, held)
         return self._adopt(now, wanted, None, reason)
+
+    def _update_max_on(self, now: float) -> None:
+        # A heater on for too long is rested, then trusted again: a cold start with a small
+        # heater can legitimately take hours, and a latch would leave the wort unheated.
+        if self.max_on_tripped_at is not None and now - self.max_on_tripped_at >= self.limits.max_on_rest:
+            self.max_on_tripped_at = None
+        if self.heater_on and self.limits.max_on > 0 and self.switched_at is not None \
+                and now - self.switched_at >= self.limits.max_on:
+            self.max_on_tripped_at = now
 
     def _update_overtemp(self, settings: ControlSettings) -> None:
         if self.temperature is None:

@@ -20,8 +20,8 @@ FAULT_HINTS: dict[str, str] = {
              "and restart the Pi if it persists",
     "overtemp": "the temperature reached the over-temperature cutoff (--max-temp): the heater "
                 "stays off until it falls below the target",
-    "max_on": "the heater was on longer than --max-on: check that it heats the wort and that "
-              "the probe is in the wort; change any setting to re-arm",
+    "max_on": "the heater was on longer than --max-on: it rests 15 minutes, then control "
+              "resumes; check that it heats the wort and that the probe is in the wort",
 }
 
 

@@ -40,7 +40,7 @@
     probe_jump: "The control probe's value jumped implausibly. Check it is in the wort.",
     stale: "No sample completed in time: the probe bus may be stuck.",
     overtemp: "Over-temperature cutoff: the heater stays off until the wort is back below target.",
-    max_on: "The heater was on too long. Check it heats the wort; change any setting to re-arm.",
+    max_on: "The heater was on too long and rests for 15 minutes. Check it heats the wort.",
   };
 
   const CONTROL_COLOR = "#f5b942";

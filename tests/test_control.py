@@ -216,8 +216,23 @@ def test_overtemp_edge(temperature, fault):
 
 # --- maximum continuous on-time ----------------------------------------------------------
 
+def test_max_on_trips_after_continuous_on_time_rests_then_resumes():
+    limits = Limits(max_temp=30.0, max_on=3600.0, max_on_rest=900.0, min_on=0.0, min_off=0.0)
+    ctl = Controller(limits)
+    # Given a heater on since t=0 in auto, the wort still cold
+    assert run(ctl, 18.0, now=0.0).heater is True
+    # When it reaches max_on it is switched off with a fault
+    assert (run(ctl, 18.5, now=3600.0).heater, ctl.fault) == (False, MAX_ON)
+    # And it rests for max_on_rest...
+    decision = run(ctl, 18.4, now=3600.0 + 899.0)
+    assert (decision.heater, decision.fault) == (False, MAX_ON)
+    # ...after which control resumes by itself
+    decision = run(ctl, 18.3, now=3600.0 + 900.0)
+    assert (decision.heater, decision.fault) == (True, None)
+
+
 def test_max_on_trips_after_continuous_on_time_and_clear_latches_resets_it():
-    limits = Limits(max_temp=30.0, max_on=3600.0, min_on=0.0, min_off=0.0)
+    limits = Limits(max_temp=30.0, max_on=3600.0, max_on_rest=10**9, min_on=0.0, min_off=0.0)
     on = ControlSettings(mode="on")
     ctl = Controller(limits)
     # Given the heater switched on at t=0
@@ -227,7 +242,7 @@ def test_max_on_trips_after_continuous_on_time_and_clear_latches_resets_it():
     # Then at max_on it trips
     decision = run(ctl, 18.0, now=3600.0, settings=on)
     assert (decision.heater, decision.fault) == (False, MAX_ON)
-    # And it stays tripped, however long it has been off
+    # And it stays tripped while it rests
     decision = run(ctl, 18.0, now=100_000.0, settings=on)
     assert (decision.heater, decision.fault) == (False, MAX_ON)
     # Until the latch is cleared (a user changed the settings)
