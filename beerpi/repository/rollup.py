@@ -58,6 +58,14 @@ def bound_ms(ts: float) -> int:
                    MIN_MS), MAX_MS)
 
 
+def label(granularity: int) -> str:
+    """A short name for a level: 1m, 15m, 1h, 1d."""
+    for unit, name in ((DAY, "d"), (HOUR, "h"), (MINUTE, "m"), (SECOND, "s")):
+        if granularity % unit == 0:
+            return f"{granularity // unit}{name}"
+    return f"{granularity}ms"
+
+
 def from_ms(ms: int) -> float:
     return ms / 1000
 

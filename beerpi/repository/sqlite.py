@@ -221,7 +221,7 @@ class SqliteRepository(Repository):
                                "WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
             else:
                 selects.append(f"SELECT {bucket} AS b, min(t_min), max(t_max), sum(t_sum), sum(n) "
-                               f"FROM rollup_{part.level} WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
+                               f"FROM rollup_{rollup.label(part.level)} WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
             params += [width, width, width, probe, part.lo, part.hi]
         if not selects:
             return []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .rollup import LEVELS_MS
+from .rollup import LEVELS_MS, label
 
 SCHEMA_VERSION = 2
 
@@ -41,7 +41,7 @@ TABLES = [
         value TEXT NOT NULL  -- JSON
     )""",
 ] + [
-    f"""CREATE TABLE IF NOT EXISTS rollup_{g} (
+    f"""CREATE TABLE IF NOT EXISTS rollup_{label(g)} (
         probe TEXT NOT NULL,
         ts INTEGER NOT NULL,  -- bucket start, Unix milliseconds
         t_min REAL NOT NULL,
@@ -55,7 +55,7 @@ TABLES = [
 # Fires only for rows actually inserted (INSERT OR IGNORE skips a replayed reading), and in
 # the same transaction, so the roll-ups stay exact.
 TRIGGER = "CREATE TRIGGER IF NOT EXISTS readings_rollup AFTER INSERT ON readings BEGIN\n" + "".join(
-    f"""    INSERT INTO rollup_{g} (probe, ts, t_min, t_max, t_sum, n)
+    f"""    INSERT INTO rollup_{label(g)} (probe, ts, t_min, t_max, t_sum, n)
         VALUES (NEW.probe, {_bucket('NEW.ts', g)}, NEW.temperature, NEW.temperature, NEW.temperature, 1)
         ON CONFLICT (probe, ts) DO UPDATE SET
             t_min = min(t_min, excluded.t_min), t_max = max(t_max, excluded.t_max),
