@@ -86,6 +86,7 @@ class WriteBehind(Repository):
         self._waiting_settings: list[tuple[int, Mapping[str, Any]]] = []
         self._carry: list[tuple[int, Item]] = []  # a batch the spool refused, retried first
         self._taken_readings = 0  # out of the queue, neither confirmed nor spooled yet
+        self._busy_since: float | None = None  # when the writer started its current writes
         self._lost = 0  # readings refused by a full queue, not yet reported by an event
         self._dropped = 0
         self._ok = True
@@ -136,7 +137,14 @@ class WriteBehind(Repository):
 
     @property
     def status(self) -> StorageStatus:
-        backlog = self._queued_readings + self._taken_readings + self.spool.readings
+        """``backlog`` counts the readings waiting beyond the normal batching delay: 0 while the
+        database keeps up, every reading not yet stored once it fails or falls behind."""
+        busy_since = self._busy_since
+        behind = busy_since is not None and self.clock() - busy_since > self.batch_delay
+        if self._ok and self._backlog_since is None and not behind:
+            backlog = 0
+        else:
+            backlog = self._queued_readings + self._taken_readings + self.spool.readings
         return StorageStatus(backlog, self._ok, self._dropped + self.spool.dropped)
 
     def flush(self, timeout: float = 10.0) -> bool:
@@ -216,6 +224,7 @@ class WriteBehind(Repository):
         stopping = False
         while not stopping:
             batch, stopping = self._collect()
+            self._busy_since = self.clock()
             try:
                 if batch:
                     self._accept(batch)
@@ -225,6 +234,7 @@ class WriteBehind(Repository):
                     self._deliver_spool()
             except Exception:  # a bug, not an outage: keep the thread alive
                 log.exception("storage writer: unexpected error")
+            self._busy_since = None
             self._after_cycle()
 
     def _due(self) -> bool:
