@@ -84,19 +84,23 @@ def count_buckets(since_ms: int, until_ms: int, width: int) -> int:
 def _candidate_widths() -> Iterator[int]:
     yield from NICE_WIDTHS_MS
     width = NICE_WIDTHS_MS[-1]
-    while True:
+    while width < MAX_MS - MIN_MS:
         width *= 2
         yield width
 
 
 def bucket_width(since_ms: int, until_ms: int, points: int) -> int:
-    """The first nice width whose aligned buckets over the range number at most ``points``."""
+    """The first nice width whose aligned buckets over the range number at most ``points``.
+
+    The one range that no width fits is a single point across the epoch (1970-01-01 is a
+    boundary of every width): it gets two buckets of the widest width.
+    """
     if points < 1:
         raise ValueError(f"points must be at least 1, not {points!r}")
     for width in _candidate_widths():
         if count_buckets(since_ms, until_ms, width) <= points:
             return width
-    raise AssertionError("unreachable: widths grow without bound")
+    return width
 
 
 def source_level(width: int) -> int:

@@ -166,8 +166,9 @@ class SqliteRepository(Repository):
                  None if r.heater is None else int(r.heater)) for r in readings]
         with self._writing() as cursor:
             # The trigger in sqlite_schema keeps the roll-ups; it fires only for new rows.
-            cursor.executemany("INSERT OR IGNORE INTO readings (probe, ts, name, temperature, heater) "
-                               "VALUES (?, ?, ?, ?, ?)", rows)
+            # ON CONFLICT, not OR IGNORE: only a stored (probe, ts) is skipped, a bad value fails.
+            cursor.executemany("INSERT INTO readings (probe, ts, name, temperature, heater) "
+                               "VALUES (?, ?, ?, ?, ?) ON CONFLICT (probe, ts) DO NOTHING", rows)
 
     def latest(self) -> list[Reading]:
         # Skip from one probe to the next through the primary key: cheap for any row count.
@@ -233,7 +234,8 @@ class SqliteRepository(Repository):
 
     def add_event(self, event: Event) -> None:
         with self._writing() as cursor:
-            cursor.execute("INSERT OR IGNORE INTO events (id, ts, kind, detail) VALUES (?, ?, ?, ?)",
+            cursor.execute("INSERT INTO events (id, ts, kind, detail) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (id) DO NOTHING",
                            (event.id, rollup.to_ms(event.ts), event.kind, json.dumps(dict(event.detail))))
 
     def events_between(self, since: float, until: float) -> list[Event]:

@@ -52,7 +52,7 @@ TABLES = [
     ) WITHOUT ROWID""" for g in LEVELS_MS
 ]
 
-# Fires only for rows actually inserted (INSERT OR IGNORE skips a replayed reading), and in
+# Fires only for rows actually inserted (ON CONFLICT DO NOTHING skips a replayed reading), and in
 # the same transaction, so the roll-ups stay exact.
 TRIGGER = "CREATE TRIGGER IF NOT EXISTS readings_rollup AFTER INSERT ON readings BEGIN\n" + "".join(
     f"""    INSERT INTO rollup_{label(g)} (probe, ts, t_min, t_max, t_sum, n)
