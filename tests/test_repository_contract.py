@@ -145,6 +145,8 @@ def three_days(store) -> list[Reading]:
     (3600.5, 3600.5 + 600, 100),  # 10 s, from the raw readings
     (5000, 5000 + 2 * 3600, 60),  # 2 minutes, from the minute roll-up
     (0, 4 * DAY, 1),  # one bucket at most
+    (-T0 % DAY, -T0 % DAY + DAY, 24),  # from midnight to midnight: no ragged edge at all
+    (-T0 % 3600, 3 * DAY, 10),  # starts on the hour: no raw part before the roll-ups
 ])
 def test_history_matches_bucketing_every_reading_by_hand(store, three_days, start, end, points):
     since, until = T0 + start, T0 + end

@@ -221,7 +221,8 @@ class SqliteRepository(Repository):
                                "sum(temperature) AS s, count(*) AS n FROM readings "
                                "WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
             else:
-                selects.append(f"SELECT {bucket} AS b, min(t_min), max(t_max), sum(t_sum), sum(n) "
+                selects.append(f"SELECT {bucket} AS b, min(t_min) AS lo, max(t_max) AS hi, sum(t_sum) AS s, "
+                               "sum(n) AS n "
                                f"FROM rollup_{rollup.label(part.level)} WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
             params += [width, width, width, probe, part.lo, part.hi]
         if not selects:
