@@ -16,6 +16,9 @@
   stored but not confirmed does no harm when it is delivered again.
 - Reads (``latest``, ``readings_between``, ``history``, …) go straight to the backend and
   show what it has: readings still waiting are not in them yet.
+- What is in memory is lost only if the process dies without ``close()`` (``kill -9``, power
+  loss): at most one batch while the database keeps up; during an outage also what arrives
+  while one delivery attempt waits for its timeout (2 s by default for MongoDB).
 - ``save_settings`` is queued like the rest, so a change made during an outage is kept and
   written in order. ``load_settings`` returns the backend's settings with the waiting
   changes on top or, when the backend is unreachable, the mirror kept in the spool.
@@ -113,11 +116,9 @@ class WriteBehind(Repository):
         self._put(event, 0)
 
     def save_settings(self, settings: Mapping[str, Any]) -> None:
-        number = self._put(SettingsChange(dict(settings)), 0)
-        with self._lock:
-            self._waiting_settings.append((number, dict(settings)))
+        self._put(SettingsChange(dict(settings)), 0)
 
-    def _put(self, item: object, readings: int) -> int:
+    def _put(self, item: object, readings: int) -> None:
         with self._lock:
             if self._closed:
                 raise Closed("storage is closed")
@@ -133,7 +134,8 @@ class WriteBehind(Repository):
                 raise StorageError("the storage queue is full") from None
             self._accepted = number
             self._queued_readings += readings
-        return number
+            if isinstance(item, SettingsChange):
+                self._waiting_settings.append((number, item.values))
 
     @property
     def status(self) -> StorageStatus:
