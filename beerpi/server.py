@@ -50,7 +50,7 @@ class Hub:
         self.state: ControlState = monitor.state
         self.latest: dict[str, Reading] = {r.probe: r for r in latest}
         self.history_slots = asyncio.Semaphore(HISTORY_WORKERS)
-        self._status: dict[str, Any] | None = None
+        self._status: dict[str, Any] | None = None  # as last broadcast
         self._status_timer: PeriodicCallback | None = None
 
     def join(self, waiter: WebSocketHandler) -> None:
@@ -58,8 +58,9 @@ class Hub:
         self.waiters.add(waiter)
         waiter.write_message(self.hello())
         if self.storage_status is not None:
-            self._status = dict(self.storage_status())
-            waiter.write_message(protocol.status_frame(time.time(), self._status))
+            # Only to the newcomer: the others hear of a change from check_status, which
+            # compares with what was last broadcast.
+            waiter.write_message(protocol.status_frame(time.time(), self.storage_status()))
             if self._status_timer is None:
                 self._status_timer = PeriodicCallback(self.check_status, STATUS_EVERY_MS)
                 self._status_timer.start()

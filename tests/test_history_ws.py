@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 
 import pytest
 
 from beerpi.config import Config
+from beerpi.control import ControlSettings
 from beerpi.errors import StorageError
+from beerpi.monitor import Monitor
 from beerpi.repository.sqlite import SqliteRepository
+from beerpi.server import Hub
 from beerpi.service import Service
 
 WAIT = 10.0
@@ -142,3 +146,37 @@ async def test_the_storage_status_goes_to_clients_and_an_outage_shows_in_it(cont
     store.down.clear()
     await client.wait_for(lambda f: f["type"] == "status" and f["storage"] == {"backlog": 0, "ok": True, "dropped": 0},
                           limit=2000)
+
+
+class Frames:
+    """Stands in for a WebSocket handler in the Hub: keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def write_message(self, frame: str) -> None:
+        self.sent.append(json.loads(frame))
+
+    def statuses(self) -> list[dict]:
+        return [f["storage"] for f in self.sent if f["type"] == "status"]
+
+
+@pytest.mark.gen_test
+async def test_a_status_change_reaches_every_client_even_when_another_joined_since(sim, store):
+    probes, heater, _ = sim
+    monitor = Monitor(probes, heater, store, publish=lambda event: None, settings=ControlSettings())
+    status = {"backlog": 0, "ok": True, "dropped": 0}
+    hub = Hub(monitor, [], store=store, storage_status=lambda: dict(status))
+    first, second = Frames(), Frames()
+    hub.join(first)
+    # When the status changes and a second client joins before the next check
+    status.update(ok=False, backlog=3)
+    hub.join(second)
+    hub.check_status()
+    # Then both know the new status, and nobody hears it twice
+    assert first.statuses() == [{"backlog": 0, "ok": True, "dropped": 0}, {"backlog": 3, "ok": False, "dropped": 0}]
+    assert second.statuses()[-1] == {"backlog": 3, "ok": False, "dropped": 0}
+    hub.check_status()
+    assert len(first.statuses()) == 2
+    hub.leave(first)
+    hub.leave(second)
