@@ -206,3 +206,11 @@ def test_a_closed_store_refuses_work(store, call):
     store.close()  # closing twice is harmless
     with pytest.raises(Closed):
         call(store)
+
+
+def test_history_buckets_floor_times_before_1970_too(store):
+    readings = [reading(ts, "wort", ts / 10) for ts in (-130.5, -70.0, -10.0, 0.0, 50.0)]
+    store.add_readings(readings)
+    expected = naive_history(readings, -200, 100, 5)
+    assert store.history("wort", -200, 100, 5) == expected
+    assert [b.ts for b in expected] == [-240.0, -120.0, 0.0]  # two-minute buckets

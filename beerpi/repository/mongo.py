@@ -49,9 +49,15 @@ def rollup_name(granularity: int) -> str:
     return f"rollup_{rollup.label(granularity)}"
 
 
-def _bucket(field: str, width: int) -> dict[str, Any]:
-    """The start, in ms, of the width-aligned bucket holding the date ``field``."""
+def _bucket(field: str, width: int, after_epoch: bool) -> dict[str, Any]:
+    """The start, in ms, of the width-aligned bucket holding the date ``field``.
+
+    $mod keeps the sign of the dividend, so dates before 1970 need the longer form; on a
+    SecantusDB server every operator costs, so the short one is used when it is exact.
+    """
     ms = {"$toLong": field}
+    if after_epoch:
+        return {"$subtract": [ms, {"$mod": [ms, width]}]}
     return {"$subtract": [ms, {"$mod": [{"$add": [{"$mod": [ms, width]}, width]}, width]}]}
 
 
@@ -178,7 +184,7 @@ class MongoRepository(Repository):
                 hi = rollup.floor_to(last, granularity) + granularity
                 source.aggregate([
                     {"$match": {"probe": probe, "ts": {"$gte": DatetimeMS(lo), "$lt": DatetimeMS(hi)}}},
-                    {"$group": {"_id": _bucket("$ts", granularity),
+                    {"$group": {"_id": _bucket("$ts", granularity, lo >= 0),
                                 **_accumulators(raw=source is self._readings)}},
                     {"$project": {"_id": {"$concat": [f"{probe}/", {"$toString": "$_id"}]},
                                   "probe": {"$literal": probe}, "ts": {"$toDate": "$_id"},
@@ -260,7 +266,7 @@ class MongoRepository(Repository):
                 for doc in collection.aggregate([
                         {"$match": {"probe": probe,
                                     "ts": {"$gte": DatetimeMS(part.lo), "$lt": DatetimeMS(part.hi)}}},
-                        {"$group": {"_id": _bucket("$ts", width), **_accumulators(raw)}}]):
+                        {"$group": {"_id": _bucket("$ts", width, part.lo >= 0), **_accumulators(raw)}}]):
                     partials.append(rollup.Partial(doc["_id"], doc["t_min"], doc["t_max"], doc["t_sum"], doc["n"]))
         return rollup.merge(partials)
 
