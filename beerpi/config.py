@@ -94,10 +94,10 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
         help="simulation only: how many times faster than real time the simulated fermenter runs")
     add("--log-level", choices=("debug", "info", "warning", "error"), default=default.log_level,
         help="how much to log")
-    add("--spool", default=default.spool, metavar="PATH",
+    add("--spool", default=argparse.SUPPRESS, metavar="PATH",
         help="file that keeps readings until the database has them, so an outage or a restart "
              "loses none (default: spool.sqlite3 beside the SQLite database, else data/spool.sqlite3)")
-    add("--spool-max", type=_number(int, 1, 10**9), default=default.spool_max, metavar="READINGS",
+    add("--spool-max", type=_number(int, above=0), default=default.spool_max, metavar="READINGS",
         help="most readings the spool keeps during an outage; beyond it the oldest are dropped "
              "with an error in the log and a readings_dropped event")
     return parser
