@@ -50,6 +50,8 @@ class Config:
     @property
     def heater_kind(self) -> str | None:
         return self.heater or {"pi": "gpio", "sim": "sim"}.get(self.hardware)
+    spool: str = ""  # "": beside the SQLite file, else data/spool.sqlite3 (see repository.spool)
+    spool_max: int = 1_000_000
 
 
 def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
@@ -168,6 +170,15 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
         help="minimum seconds the heater stays off once switched off (relay protection)")
     add("--max-jump", type=_number(float, 0.0, 200.0), default=default.max_jump,
         help="largest plausible change in °C between two samples; a larger one is a fault (0: off)")
+
+    storage = parser.add_argument_group("storage")
+    add = storage.add_argument
+    add("--spool", default=argparse.SUPPRESS, metavar="PATH",
+        help="file that keeps readings until the database has them, so an outage or a restart "
+             "loses none (default: spool.sqlite3 beside the SQLite database, else data/spool.sqlite3)")
+    add("--spool-max", type=_number(int, above=0), default=default.spool_max, metavar="READINGS",
+        help="most readings the spool keeps during an outage; beyond it the oldest are dropped "
+             "with an error in the log and a readings_dropped event")
     return parser
 
 

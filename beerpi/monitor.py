@@ -66,11 +66,12 @@ class Monitor:
         readings: list[Reading] = []
         control_fault: str | None = None
         control_value: float | None = None
+        heater_on = self.heater.is_on
         for probe in self.probes:
-            ts = self.wall_clock()
+            ts = round(self.wall_clock(), 3)  # storage keeps milliseconds: live and stored agree
             value, fault = self._sample(probe)
             if fault is None:
-                readings.append(Reading(ts, probe.id, probe.name, value))
+                readings.append(Reading(ts, probe.id, probe.name, value, heater_on))
             if probe is self.control_probe:
                 control_value, control_fault = value, fault
         with self._lock:

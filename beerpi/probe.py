@@ -8,12 +8,16 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One valid temperature sample of one probe."""
+    """One valid temperature sample of one probe, and the heater state when it was taken.
+
+    ``ts`` is Unix seconds; storage keeps it to the millisecond.
+    """
 
     ts: float
     probe: str
     name: str
     temperature: float
+    heater: bool | None = None
 
 
 class Probe(ABC):

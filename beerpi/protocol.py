@@ -7,7 +7,8 @@ feeding messages in and reading what comes out.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,15 +18,21 @@ from .probe import Probe, Reading
 
 VERSION = 1
 SETTABLE = ("target", "hysteresis", "mode")
+HISTORY_FIELDS = ("id", "probe", "since", "until", "points")
+MAX_ID_LENGTH = 64
+MAX_POINTS = 5000
+MAX_WINDOW = 10 * 365.25 * 86400  # ten years, in seconds
 
 
 class ProtocolError(Exception):
-    """A client frame that is refused; sent back as an ``error`` frame."""
+    """A client frame that is refused; sent back as an ``error`` frame (with the request's
+    ``id`` when it had a valid one)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, request_id: str | int | float | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.request_id = request_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +45,18 @@ class PingCommand:
     pass
 
 
-Command = SetCommand | PingCommand
+@dataclass(frozen=True, slots=True)
+class HistoryCommand:
+    """Buckets of one probe's readings in ``since <= ts < until``; ``probe`` is the probe id."""
+
+    id: str | int | float
+    probe: str
+    since: float
+    until: float
+    points: int
+
+
+Command = SetCommand | PingCommand | HistoryCommand
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -72,15 +90,35 @@ def hello_frame(state: ControlState, probes: Sequence[Probe], control_probe_id: 
     })
 
 
-def error_frame(code: str, message: str) -> str:
-    return encode({"type": "error", "code": code, "message": message})
+def error_frame(code: str, message: str, request_id: str | int | float | None = None) -> str:
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if request_id is not None:
+        frame["id"] = request_id
+    return encode(frame)
+
+
+def history_frame(command: HistoryCommand, buckets: Iterable[Any]) -> str:
+    """The reply to a ``history`` request; ``buckets`` have ts, min, mean, max and count."""
+    return encode({
+        "type": "history", "id": command.id, "probe": command.probe,
+        "since": command.since, "until": command.until,
+        "buckets": [{"ts": b.ts, "min": b.min, "mean": b.mean, "max": b.max, "count": b.count}
+                    for b in buckets],
+    })
+
+
+def status_frame(ts: float, storage: Mapping[str, Any]) -> str:
+    return encode({"type": "status", "ts": ts, "storage": dict(storage)})
 
 
 PONG_FRAME = encode({"type": "pong"})
 
 
-def parse(text: str | bytes) -> Command:
-    """Parse one client frame; raise ProtocolError for anything that is not a valid command."""
+def parse(text: str | bytes, probes: Sequence[Probe] = ()) -> Command:
+    """Parse one client frame; raise ProtocolError for anything that is not a valid command.
+
+    ``probes`` are the probes a ``history`` request may name (by id or by name).
+    """
     try:
         message = json.loads(text)
     except (ValueError, UnicodeDecodeError):
@@ -92,7 +130,10 @@ def parse(text: str | bytes) -> Command:
         return PingCommand()
     if kind == "set":
         return _parse_set(message)
-    raise ProtocolError("unknown_type", f"unknown message type {kind!r}: expected 'set' or 'ping'")
+    if kind == "history":
+        return _parse_history(message, probes)
+    raise ProtocolError("unknown_type",
+                        f"unknown message type {kind!r}: expected 'set', 'history' or 'ping'")
 
 
 def _parse_set(message: dict[str, Any]) -> SetCommand:
@@ -108,3 +149,39 @@ def _parse_set(message: dict[str, Any]) -> SetCommand:
     except ConfigError as exc:
         raise ProtocolError("invalid_value", str(exc)) from None
     return SetCommand({key: float(value) if key != "mode" else value for key, value in changes.items()})
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _parse_history(message: dict[str, Any], probes: Sequence[Probe]) -> HistoryCommand:
+    request_id = message.get("id")
+    if not (isinstance(request_id, str) or _is_number(request_id)):
+        raise ProtocolError("invalid_value", "history needs an id: a string or a number the reply will carry")
+    if len(request_id if isinstance(request_id, str) else encode(request_id)) > MAX_ID_LENGTH:
+        raise ProtocolError("invalid_value", f"id must be at most {MAX_ID_LENGTH} characters long")
+
+    def refuse(code: str, text: str) -> ProtocolError:
+        return ProtocolError(code, text, request_id)
+
+    unknown = sorted(set(message) - {"type", *HISTORY_FIELDS})
+    if unknown:
+        raise refuse("unknown_field", f"history has no field {unknown[0]!r}: its fields are "
+                                      f"{', '.join(HISTORY_FIELDS)}")
+    probe = message.get("probe")
+    matches = [p for p in probes if p.id == probe] or [p for p in probes if p.name == probe]
+    if not isinstance(probe, str) or not matches:
+        known = ", ".join(f"{p.id} ({p.name})" for p in probes) or "none"
+        raise refuse("invalid_value", f"unknown probe {probe!r}: known probes are {known}")
+    since, until, points = message.get("since"), message.get("until"), message.get("points")
+    for name, value in (("since", since), ("until", until)):
+        if not _is_number(value):
+            raise refuse("invalid_value", f"{name} must be a Unix time in seconds")
+    if not since < until:
+        raise refuse("invalid_value", "since must be before until")
+    if until - since > MAX_WINDOW:
+        raise refuse("invalid_value", "the window from since to until must be at most 10 years")
+    if not _is_number(points) or points != int(points) or not 1 <= points <= MAX_POINTS:
+        raise refuse("invalid_value", f"points must be a whole number from 1 to {MAX_POINTS}")
+    return HistoryCommand(request_id, matches[0].id, float(since), float(until), int(points))

@@ -2,7 +2,9 @@
 
 Handlers run on the IOLoop only. They get their collaborators through ``initialize()``;
 the set of connected clients lives on a ``Hub`` so two apps in one process never share
-clients. Blocking work (hardware, database) is handed to the monitor thread.
+clients. Blocking work is handed to other threads: hardware and settings to the monitor
+thread, history queries to the IOLoop's executor (at most ``HISTORY_PER_CLIENT`` per client
+and ``HISTORY_WORKERS`` in all at a time).
 """
 
 from __future__ import annotations
@@ -10,19 +12,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import tornado.web
 import tornado.websocket
+from tornado.ioloop import IOLoop, PeriodicCallback
 
 from . import protocol
 from .control import ControlState
 from .errors import BeerPiError, Closed, ConfigError
 from .monitor import Monitor
 from .probe import Reading
+from .repository import Repository
 
 log = logging.getLogger(__name__)
+
+HISTORY_PER_CLIENT = 2  # history queries one client may have running at a time
+HISTORY_WORKERS = 2  # history queries running at a time, all clients together
+STATUS_EVERY_MS = 1000  # how often the storage status is checked for a change
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "templates"
@@ -32,11 +41,44 @@ STATIC_PATH = PROJECT_ROOT / "static"
 class Hub:
     """The connected clients and what a newcomer is told; IOLoop only."""
 
-    def __init__(self, monitor: Monitor, latest: list[Reading]) -> None:
+    def __init__(self, monitor: Monitor, latest: list[Reading], store: Repository | None = None,
+                 storage_status: Callable[[], Mapping[str, Any]] | None = None) -> None:
         self.monitor = monitor
+        self.store = store
+        self.storage_status = storage_status
         self.waiters: set[WebSocketHandler] = set()
         self.state: ControlState = monitor.state
         self.latest: dict[str, Reading] = {r.probe: r for r in latest}
+        self.history_slots = asyncio.Semaphore(HISTORY_WORKERS)
+        self._status: dict[str, Any] | None = None  # as last broadcast
+        self._status_timer: PeriodicCallback | None = None
+
+    def join(self, waiter: WebSocketHandler) -> None:
+        """Greet a new client and send it every broadcast from now on."""
+        self.waiters.add(waiter)
+        waiter.write_message(self.hello())
+        if self.storage_status is not None:
+            # Only to the newcomer: the others hear of a change from check_status, which
+            # compares with what was last broadcast.
+            waiter.write_message(protocol.status_frame(time.time(), self.storage_status()))
+            if self._status_timer is None:
+                self._status_timer = PeriodicCallback(self.check_status, STATUS_EVERY_MS)
+                self._status_timer.start()
+
+    def leave(self, waiter: WebSocketHandler) -> None:
+        self.waiters.discard(waiter)
+        if not self.waiters and self._status_timer is not None:
+            self._status_timer.stop()
+            self._status_timer = None
+
+    def check_status(self) -> None:
+        """Broadcast the storage status when it has changed (runs every second while clients are connected)."""
+        if self.storage_status is None:
+            return
+        status = dict(self.storage_status())
+        if status != self._status:
+            self._status = status
+            self.broadcast(protocol.status_frame(time.time(), status))
 
     def hello(self) -> str:
         return protocol.hello_frame(self.state, self.monitor.probes, self.monitor.control_probe.id,
@@ -56,10 +98,10 @@ class Hub:
             try:
                 waiter.write_message(frame)
             except tornado.websocket.WebSocketClosedError:
-                self.waiters.discard(waiter)
+                self.leave(waiter)
             except Exception:
                 log.exception("dropping a client that failed to receive a frame")
-                self.waiters.discard(waiter)
+                self.leave(waiter)
                 waiter.close()
 
 
@@ -71,24 +113,56 @@ class MainHandler(tornado.web.RequestHandler):
 class WebSocketHandler(tornado.websocket.WebSocketHandler):
     def initialize(self, hub: Hub) -> None:
         self.hub = hub
+        self.history_tasks: set[asyncio.Task] = set()
 
     def open(self) -> None:
-        self.hub.waiters.add(self)
-        self.write_message(self.hub.hello())
+        self.hub.join(self)
 
     def on_close(self) -> None:
-        self.hub.waiters.discard(self)
+        self.hub.leave(self)
 
     async def on_message(self, message: str | bytes) -> None:
         try:
-            command = protocol.parse(message)
+            command = protocol.parse(message, self.hub.monitor.probes)
         except protocol.ProtocolError as exc:
-            self._send(protocol.error_frame(exc.code, exc.message))
+            self._send(protocol.error_frame(exc.code, exc.message, exc.request_id))
             return
         if isinstance(command, protocol.PingCommand):
             self._send(protocol.PONG_FRAME)
         elif isinstance(command, protocol.SetCommand):
             await self._change_settings(command.changes)
+        elif isinstance(command, protocol.HistoryCommand):
+            # Run beside this client's next frames: Tornado reads no further message
+            # until on_message returns, and a ping must not wait for a long query.
+            if len(self.history_tasks) >= HISTORY_PER_CLIENT:
+                self._send(protocol.error_frame(
+                    "busy", f"at most {HISTORY_PER_CLIENT} history requests at a time: wait for a "
+                            "reply before sending another", command.id))
+                return
+            task = asyncio.ensure_future(self._history(command))
+            self.history_tasks.add(task)
+            task.add_done_callback(self.history_tasks.discard)
+
+    async def _history(self, command: protocol.HistoryCommand) -> None:
+        store = self.hub.store
+        if store is None:
+            self._send(protocol.error_frame("unavailable", "this server keeps no history", command.id))
+            return
+        try:
+            async with self.hub.history_slots:
+                buckets = await IOLoop.current().run_in_executor(
+                    None, store.history, command.probe, command.since, command.until, command.points)
+        except Closed:
+            self._send(protocol.error_frame("unavailable", "the server is shutting down", command.id))
+        except BeerPiError as exc:
+            log.warning("history request %r failed: %s", command, exc)
+            self._send(protocol.error_frame("unavailable", f"the history cannot be read now: {exc}",
+                                            command.id))
+        except Exception:
+            log.exception("history request %r failed", command)
+            self._send(protocol.error_frame("unavailable", "the history cannot be read now", command.id))
+        else:
+            self._send(protocol.history_frame(command, buckets))
 
     async def _change_settings(self, changes: dict[str, Any]) -> None:
         try:

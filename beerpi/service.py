@@ -10,11 +10,12 @@ from tornado.ioloop import IOLoop
 
 from .config import Config
 from .control import ControlSettings, ControlState, Controller, Limits
-from .errors import BeerPiError, ConfigError
+from .errors import BeerPiError, ConfigError, StorageError
 from .hardware import Rig, build_rig
 from .monitor import Monitor
 from .probe import Reading
 from .repository import Repository, open_repository
+from .repository.writer import open_write_behind
 from .server import Hub, make_app
 from .validation import SampleValidator
 from .watchdog import Watchdog
@@ -44,8 +45,13 @@ class Service:
 
     def __init__(self, config: Config, rig: Rig | None = None, store: Repository | None = None) -> None:
         self.config = config
-        self.store = store or open_repository(config.db)
         self.rig = rig or build_rig(config)
+        try:
+            self.store = open_write_behind(store or open_repository(config.db), config.db,
+                                           config.spool, config.spool_max)
+        except BaseException:
+            self.rig.close()
+            raise
         self.monitor: Monitor | None = None
         self.watchdog: Watchdog | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
@@ -65,7 +71,12 @@ class Service:
             settings=settings, controller=Controller(limits_from(self.config)),
             control_probe=self.rig.control_probe, interval=self.config.interval,
             control_clock=self.rig.control_clock, validator=SampleValidator(self.config.max_jump))
-        hub = Hub(self.monitor, self.store.latest())
+        try:
+            latest = self.store.latest()
+        except StorageError as exc:
+            log.warning("cannot read the latest readings (%s): clients get new ones as they come", exc)
+            latest = []
+        hub = Hub(self.monitor, latest, store=self.store, storage_status=lambda: self.store.status.as_dict())
         self.http_server = tornado.httpserver.HTTPServer(make_app(hub))
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
         self.http_server.add_sockets(sockets)

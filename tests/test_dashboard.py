@@ -10,6 +10,7 @@ import pytest
 
 from beerpi.repository.sqlite import SqliteRepository
 from tests.test_cli import Server
+from tests.waiting import poll
 
 CHROMIUM = os.environ.get("BEERPI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -89,6 +90,9 @@ def test_setpoint_controls_change_the_controller_and_are_stored(phone, server):
     phone.get_by_test_id("target-apply").click()
     expect(phone.get_by_test_id("error")).to_be_visible(timeout=10_000)
     expect(phone.get_by_test_id("target")).to_have_text("18.5")
-    with SqliteRepository(server.db_path) as store:
-        assert store.load_settings()["target"] == 18.5
-        assert store.load_settings()["mode"] == "off"
+    def stored_settings():
+        with SqliteRepository(server.db_path) as store:
+            settings = store.load_settings()
+        return settings if settings.get("mode") == "off" else None
+
+    assert poll(stored_settings)["target"] == 18.5  # written behind, within a second

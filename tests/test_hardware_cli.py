@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,10 @@ from tornado.websocket import websocket_connect
 
 from tests.test_cli import ROOT, WAIT, Server, run
 from tests.w1tree import W1Tree
+from tests.waiting import poll
 
 WORT = "28-0000000000a1"
 FAKES = ROOT / "tests" / "fakes"
-
-
-def poll(condition, timeout: float = WAIT, every: float = 0.02):
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(every)  # polling with a deadline, not synchronisation by sleeping
-    raise AssertionError("condition not met in time")
 
 
 def gpio_calls(log: Path) -> list[str]:

@@ -100,10 +100,10 @@ def test_a_write_that_fails_outside_sqlite_does_not_wedge_the_repository(repo, p
     repo.add_readings([wort(2.0)])
     # Then they are stored, and another connection (another process) can write too
     assert repo.readings_between(0.0, 10.0) == [wort(2.0)]
-    other = sqlite3.connect(path, timeout=0.5)
+    other = sqlite3.connect(path, timeout=0.5, isolation_level=None)
     try:
-        other.execute("INSERT INTO readings VALUES (3.0, 'p', 'n', 1.0)")
-        other.commit()
+        other.execute("BEGIN IMMEDIATE")  # takes the write lock: fails if a transaction was left open
+        other.execute("ROLLBACK")
     finally:
         other.close()
 
@@ -143,13 +143,14 @@ def test_everything_survives_close_and_reopen(path):
     with SqliteRepository(path) as repo:
         repo.save_settings({"mode": "off", "target": 12.0, "hysteresis": 1.0})
         repo.add_readings([wort(1.0)])
-        repo.add_event(Event(1.0, "start", {"version": 1}))
+        event = Event(1.0, "start", {"version": 1})
+        repo.add_event(event)
     # When it is opened again
     with SqliteRepository(path) as repo:
         # Then it is all still there
         assert repo.load_settings() == {"mode": "off", "target": 12.0, "hysteresis": 1.0}
         assert repo.latest() == [wort(1.0)]
-        assert repo.events_between(0.0, 2.0) == [Event(1.0, "start", {"version": 1})]
+        assert repo.events_between(0.0, 2.0) == [event]
 
 
 # --- the file ----------------------------------------------------------------------------

@@ -47,7 +47,8 @@ async def test_a_setting_from_one_client_reaches_the_other_and_is_stored(start_s
     for client in (sender, watcher):
         state = await client.wait_for(lambda f: f["type"] == "state" and f["target"] == 19.5)
         assert state["mode"] == "off" and state["heater"] is False and state["fault"] is None
-    # And it is persisted
+    # And it is persisted (written behind: with the next batch of readings)
+    assert service.store.flush(10)
     with SqliteRepository(db_path) as reader:
         assert reader.load_settings() == {"mode": "off", "target": 19.5, "hysteresis": 0.3}
 

@@ -1,22 +1,29 @@
-"""Storage: one Repository contract, one module per backend, chosen by URL."""
+"""Storage: one Repository contract, one module per backend, chosen by URL.
+
+``sqlite:///relative/path.sqlite3``, ``sqlite:////absolute/path.sqlite3`` or
+``sqlite:///:memory:``, optionally with ``?synchronous=full``; or
+``mongodb://host:port/dbname`` with any pymongo URL option, for example
+``?serverSelectionTimeoutMS=5000``.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import ConfigError
-from .base import Event, Repository
+from .base import Bucket, Event, Repository
 
-__all__ = ["Event", "Repository", "open_repository", "check_url"]
+__all__ = ["Bucket", "Event", "Repository", "open_repository", "check_url"]
+
+SQLITE_PREFIX = "sqlite:///"
+SQLITE_OPTIONS = {"synchronous": ("normal", "full")}
 
 
 def check_url(url: str) -> str:
     """Return the backend name for a storage URL, or raise ConfigError saying what is accepted."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
-        if not url.startswith("sqlite:///") or url == "sqlite:///":
-            raise ConfigError(f"bad SQLite URL {url!r}: use sqlite:///relative/path.sqlite3, "
-                              "sqlite:////absolute/path.sqlite3 or sqlite:///:memory:")
+        sqlite_options(url)
         return "sqlite"
     if scheme in ("mongodb", "mongodb+srv"):
         return "mongodb"
@@ -24,7 +31,24 @@ def check_url(url: str) -> str:
 
 
 def sqlite_path(url: str) -> str:
-    return url[len("sqlite:///"):]
+    return url[len(SQLITE_PREFIX):].partition("?")[0]
+
+
+def sqlite_options(url: str) -> dict[str, str]:
+    """The ``?key=value`` options of a SQLite URL, checked."""
+    if not url.startswith(SQLITE_PREFIX) or not sqlite_path(url):
+        raise ConfigError(f"bad SQLite URL {url!r}: use sqlite:///relative/path.sqlite3, "
+                          "sqlite:////absolute/path.sqlite3 or sqlite:///:memory:")
+    options = {}
+    for key, value in parse_qsl(url.partition("?")[2], keep_blank_values=True):
+        allowed = SQLITE_OPTIONS.get(key)
+        if allowed is None:
+            raise ConfigError(f"unknown option {key!r} in SQLite URL {url!r}: "
+                              f"known options are {', '.join(SQLITE_OPTIONS)}")
+        if value.lower() not in allowed:
+            raise ConfigError(f"bad {key}={value!r} in SQLite URL {url!r}: use one of {', '.join(allowed)}")
+        options[key] = value.lower()
+    return options
 
 
 def open_repository(url: str) -> Repository:
@@ -32,5 +56,10 @@ def open_repository(url: str) -> Repository:
     backend = check_url(url)
     if backend == "sqlite":
         from .sqlite import SqliteRepository
-        return SqliteRepository(sqlite_path(url))
-    raise ConfigError("the MongoDB backend is not available in this version; use sqlite:///path")
+        return SqliteRepository(sqlite_path(url), **sqlite_options(url))
+    try:
+        from .mongo import MongoRepository
+    except ImportError as exc:
+        raise ConfigError(f"the MongoDB backend needs pymongo ({exc}): "
+                          "install BeerPi with the mongo extra, pip install 'beerpi[mongo]'") from exc
+    return MongoRepository(url)

@@ -1,30 +1,73 @@
-"""The storage contract every backend fulfils."""
+"""The storage contract every backend fulfils.
+
+The contract is specified by ``tests/test_repository_contract.py``, which runs unchanged
+against every backend. Points that hold for all of them:
+
+* Timestamps are float Unix seconds in the API and are kept to the **millisecond**: a
+  reading stored at ``ts`` reads back at ``round(ts, 3)`` (MongoDB dates have millisecond
+  precision, so SQLite stores integer milliseconds too and both backends agree).
+* Writes are idempotent: a reading whose ``(probe, ts)`` is already stored, or an event
+  whose ``id`` is, is skipped, so replaying a batch after an outage never duplicates.
+* Every failure of the database surfaces as ``StorageError`` saying what to check; after
+  ``close()`` every call raises ``Closed``.
+* Methods block: never call them on the IOLoop.
+"""
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..probe import Reading
 
 
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Something that happened to control: a heater switch, a fault, a settings change."""
+    """Something that happened to control: a heater switch, a fault, a settings change.
+
+    ``detail`` says who or what caused it (JSON-compatible values). ``id`` makes storing
+    the same event twice harmless; leave it to the default unless replaying.
+    """
 
     ts: float
     kind: str
     detail: Mapping[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=new_event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """The readings of one probe in ``[ts, ts + width)``: their min, mean, max and count."""
+
+    ts: float
+    min: float
+    mean: float
+    max: float
+    count: int
 
 
 class Repository(ABC):
     """Readings, events and settings. Methods may block: never call them on the IOLoop."""
 
     @abstractmethod
+    def ping(self) -> None:
+        """Raise StorageError, saying what to check, if the database cannot be used now."""
+
+    @abstractmethod
     def add_readings(self, readings: Sequence[Reading]) -> None:
-        """Store readings; all of them or, on error, none."""
+        """Store readings, skipping any whose (probe, ts) is already stored.
+
+        SQLite stores all of them or, on error, none. MongoDB has no transactions on a
+        single server: a failed batch may be partly stored, and retrying it completes it
+        without duplicates.
+        """
 
     @abstractmethod
     def latest(self) -> list[Reading]:
@@ -32,15 +75,29 @@ class Repository(ABC):
 
     @abstractmethod
     def readings_between(self, since: float, until: float, probe: str | None = None) -> list[Reading]:
-        """Readings with ``since <= ts < until`` (of one probe, or all), oldest first."""
+        """Readings with ``since <= ts < until`` (of one probe, or all), ordered by (ts, probe)."""
+
+    @abstractmethod
+    def iter_readings(self, since: float | None = None, until: float | None = None,
+                      probe: str | None = None) -> Iterator[Reading]:
+        """Like ``readings_between`` (open ends allowed), fetched a page at a time."""
+
+    @abstractmethod
+    def history(self, probe: str, since: float, until: float, points: int) -> list[Bucket]:
+        """At most ``points`` buckets covering ``since <= ts < until``, empty ones left out.
+
+        The bucket width is the first "nice" duration (see ``rollup.NICE_WIDTHS_MS``) that
+        needs no more than ``points`` buckets; buckets are aligned to multiples of the width
+        since the Unix epoch (so days are UTC days). Computed inside the database.
+        """
 
     @abstractmethod
     def add_event(self, event: Event) -> None:
-        """Store one control event."""
+        """Store one control event, unless an event with its id is already stored."""
 
     @abstractmethod
     def events_between(self, since: float, until: float) -> list[Event]:
-        """Events with ``since <= ts < until``, oldest first."""
+        """Events with ``since <= ts < until``, ordered by (ts, id)."""
 
     @abstractmethod
     def load_settings(self) -> dict[str, Any]:

@@ -1,4 +1,14 @@
-"""The embedded SQLite backend: one file, WAL mode, zero set-up."""
+"""The embedded SQLite backend: one file, WAL mode, zero set-up.
+
+One writer connection, serialised by a lock; readers take their own connections from a
+small pool, and in WAL mode they never block the writer nor wait for it. Roll-ups are
+kept by a trigger in the same transaction as the readings, so they are exact.
+
+``synchronous=NORMAL`` (the default) is safe against corruption in WAL mode, but a power
+cut can lose the last transactions before a checkpoint (typically the last second or so
+of readings); ``synchronous=FULL`` (``sqlite:///path?synchronous=full``) loses nothing
+that was acknowledged, at the cost of an fsync per write, which wears an SD card faster.
+"""
 
 from __future__ import annotations
 
@@ -14,122 +24,266 @@ from typing import Any
 
 from ..errors import Closed, StorageError
 from ..probe import Reading
-from .base import Event, Repository
+from . import rollup
+from .base import Bucket, Event, Repository
+from .sqlite_schema import SCHEMA_VERSION, create_schema, migrate
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS readings (
-    ts REAL NOT NULL,
-    probe TEXT NOT NULL,
-    name TEXT NOT NULL,
-    temperature REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS readings_probe_ts ON readings (probe, ts);
-CREATE INDEX IF NOT EXISTS readings_ts ON readings (ts);
-CREATE TABLE IF NOT EXISTS events (
-    ts REAL NOT NULL,
-    kind TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
-CREATE TABLE IF NOT EXISTS settings (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
+SYNCHRONOUS = ("normal", "full")
+PAGE = 1000  # rows per page of iter_readings
+BUSY_TIMEOUT = 5.0  # seconds to wait for another process's write lock
+READING_COLUMNS = "ts, probe, name, temperature, heater"
+
+
+def _reading(row: tuple[Any, ...]) -> Reading:
+    ts, probe, name, temperature, heater = row
+    return Reading(rollup.from_ms(ts), probe, name, temperature, None if heater is None else bool(heater))
 
 
 class SqliteRepository(Repository):
     """A Repository in one SQLite file (or ``:memory:``), shared safely between threads."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], synchronous: str = "normal") -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
         self.path = str(path)
-        db = None
+        self.synchronous = synchronous
+        self._memory = self.path == ":memory:"
+        self._lock = threading.Lock()  # the writer connection
+        self._pool_lock = threading.Lock()
+        self._readers: list[sqlite3.Connection] = []
+        self._closed = False
+        db: sqlite3.Connection | None = None
         try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            if not self._memory:
+                _create_private(Path(self.path))
+            db = self._connect()
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(SCHEMA)
-            self._db = db
-        except (sqlite3.Error, OSError) as exc:
+            db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            self._check_integrity(db)
+            db.execute("BEGIN IMMEDIATE")
+            migrate(db)
+            create_schema(db)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException as exc:
             if db is not None:
                 db.close()
-            raise StorageError(f"cannot open the SQLite database {self.path}: {exc} "
-                               "(check the path, its permissions and free disk space)") from exc
-        self._lock = threading.Lock()
-        self._closed = False
+            if isinstance(exc, (sqlite3.Error, OSError)) and not isinstance(exc, StorageError):
+                raise StorageError(f"cannot open the SQLite database {self.path}: {exc} "
+                                   "(check the path, its permissions and free disk space)") from exc
+            raise
+        self._db = db
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                               timeout=BUSY_TIMEOUT)
+
+    def _check_integrity(self, db: sqlite3.Connection) -> None:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise StorageError(f"the SQLite database {self.path} is damaged ({'; '.join(problems)}): "
+                               f"restore a backup, or rescue what is left with "
+                               f"`sqlite3 {self.path} .recover`")
+
+    def _fail(self, exc: sqlite3.Error) -> StorageError:
+        hint = "check free disk space and the file's permissions"
+        if "locked" in str(exc) or "busy" in str(exc):
+            hint = "another program holds the database: check for a second BeerPi or a copy tool"
+        return StorageError(f"SQLite error on {self.path}: {exc} ({hint})")
 
     @contextmanager
-    def _cursor(self, write: bool = False) -> Iterator[sqlite3.Cursor]:
+    def _writing(self) -> Iterator[sqlite3.Cursor]:
         with self._lock:
             if self._closed:
                 raise Closed("the repository is closed")
             cursor = self._db.cursor()
             try:
-                if write:
-                    cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute("BEGIN IMMEDIATE")
                 yield cursor
-                if write:
-                    cursor.execute("COMMIT")
-            except BaseException as exc:
-                if write and self._db.in_transaction:
+                cursor.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
                     self._db.rollback()
-                if isinstance(exc, sqlite3.Error):
-                    raise StorageError(f"SQLite error on {self.path}: {exc}") from exc
+                raise self._fail(exc) from exc
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.rollback()
                 raise
             finally:
                 cursor.close()
 
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Cursor]:
+        if self._memory:  # a private in-memory database exists on one connection only
+            with self._lock:
+                if self._closed:
+                    raise Closed("the repository is closed")
+                with self._cursor_on(self._db) as cursor:
+                    yield cursor
+            return
+        db = self._take_reader()
+        try:
+            with self._cursor_on(db) as cursor:
+                yield cursor
+        finally:
+            with self._pool_lock:
+                if self._closed:
+                    db.close()
+                else:
+                    self._readers.append(db)
+
+    def _take_reader(self) -> sqlite3.Connection:
+        with self._pool_lock:
+            if self._closed:
+                raise Closed("the repository is closed")
+            if self._readers:
+                return self._readers.pop()
+        try:
+            db = self._connect()
+            db.execute("PRAGMA query_only=ON")
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+        return db
+
+    @contextmanager
+    def _cursor_on(self, db: sqlite3.Connection) -> Iterator[sqlite3.Cursor]:
+        cursor = db.cursor()
+        try:
+            yield cursor
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+        finally:
+            cursor.close()
+
+    def ping(self) -> None:
+        with self._reading() as cursor:
+            cursor.execute("SELECT 1").fetchone()
+
     def add_readings(self, readings: Sequence[Reading]) -> None:
-        with self._cursor(write=True) as cursor:
-            cursor.executemany(
-                "INSERT INTO readings (ts, probe, name, temperature) VALUES (?, ?, ?, ?)",
-                [(r.ts, r.probe, r.name, r.temperature) for r in readings])
+        rows = [(r.probe, rollup.to_ms(r.ts), r.name, r.temperature,
+                 None if r.heater is None else int(r.heater)) for r in readings]
+        with self._writing() as cursor:
+            # The trigger in sqlite_schema keeps the roll-ups; it fires only for new rows.
+            # ON CONFLICT, not OR IGNORE: only a stored (probe, ts) is skipped, a bad value fails.
+            cursor.executemany("INSERT INTO readings (probe, ts, name, temperature, heater) "
+                               "VALUES (?, ?, ?, ?, ?) ON CONFLICT (probe, ts) DO NOTHING", rows)
 
     def latest(self) -> list[Reading]:
-        with self._cursor() as cursor:
-            probes = [row[0] for row in cursor.execute("SELECT DISTINCT probe FROM readings ORDER BY probe")]
-            rows = [cursor.execute(
-                "SELECT ts, probe, name, temperature FROM readings WHERE probe = ? "
-                "ORDER BY ts DESC LIMIT 1", (probe,)).fetchone() for probe in probes]
-        return [Reading(*row) for row in rows]
+        # Skip from one probe to the next through the primary key: cheap for any row count.
+        query = f"""
+            WITH RECURSIVE probes(probe) AS (
+                SELECT min(probe) FROM readings
+                UNION ALL
+                SELECT (SELECT min(probe) FROM readings WHERE probe > probes.probe)
+                FROM probes WHERE probes.probe IS NOT NULL)
+            SELECT {READING_COLUMNS} FROM probes JOIN readings USING (probe)
+            WHERE readings.ts = (SELECT max(ts) FROM readings AS r WHERE r.probe = probes.probe)
+            ORDER BY probe"""
+        with self._reading() as cursor:
+            return [_reading(row) for row in cursor.execute(query)]
 
     def readings_between(self, since: float, until: float, probe: str | None = None) -> list[Reading]:
-        query = "SELECT ts, probe, name, temperature FROM readings WHERE ts >= ? AND ts < ?"
-        params: list[Any] = [since, until]
-        if probe is not None:
-            query += " AND probe = ?"
-            params.append(probe)
-        with self._cursor() as cursor:
-            return [Reading(*row) for row in cursor.execute(query + " ORDER BY ts, probe", params)]
+        query, params = _range_query(rollup.bound_ms(since), rollup.bound_ms(until), probe)
+        with self._reading() as cursor:
+            return [_reading(row) for row in cursor.execute(query + " ORDER BY ts, probe", params)]
+
+    def iter_readings(self, since: float | None = None, until: float | None = None,
+                      probe: str | None = None) -> Iterator[Reading]:
+        lo = rollup.MIN_MS if since is None else rollup.bound_ms(since)
+        hi = rollup.MAX_MS + 1 if until is None else rollup.bound_ms(until)
+        query, params = _range_query(lo, hi, probe)
+        after: tuple[int, str] | None = None
+        while True:
+            page_query, page_params = query, list(params)
+            if after is not None:  # keyset paging: no long-lived read transaction
+                page_query += " AND ts >= ? AND (ts > ? OR probe > ?)"
+                page_params += [after[0], after[0], after[1]]
+            with self._reading() as cursor:
+                rows = cursor.execute(page_query + " ORDER BY ts, probe LIMIT ?",
+                                      page_params + [PAGE]).fetchall()
+            for row in rows:
+                yield _reading(row)
+            if len(rows) < PAGE:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    def history(self, probe: str, since: float, until: float, points: int) -> list[Bucket]:
+        lo, hi = rollup.bound_ms(since), rollup.bound_ms(until)
+        width = rollup.bucket_width(lo, hi, points)
+        selects: list[str] = []
+        params: list[Any] = []
+        for part in rollup.plan(lo, hi, width):
+            bucket = "ts - ((ts % ?) + ?) % ?"
+            if part.level == rollup.RAW:
+                selects.append(f"SELECT {bucket} AS b, min(temperature) AS lo, max(temperature) AS hi, "
+                               "sum(temperature) AS s, count(*) AS n FROM readings "
+                               "WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
+            else:
+                selects.append(f"SELECT {bucket} AS b, min(t_min) AS lo, max(t_max) AS hi, sum(t_sum) AS s, "
+                               "sum(n) AS n "
+                               f"FROM rollup_{rollup.label(part.level)} WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
+            params += [width, width, width, probe, part.lo, part.hi]
+        if not selects:
+            return []
+        query = ("SELECT b, min(lo), sum(s) / sum(n), max(hi), sum(n) FROM ("
+                 + " UNION ALL ".join(selects) + ") GROUP BY b ORDER BY b")
+        with self._reading() as cursor:
+            return [Bucket(rollup.from_ms(b), low, mean, high, n)
+                    for b, low, mean, high, n in cursor.execute(query, params)]
 
     def add_event(self, event: Event) -> None:
-        with self._cursor(write=True) as cursor:
-            cursor.execute("INSERT INTO events (ts, kind, detail) VALUES (?, ?, ?)",
-                           (event.ts, event.kind, json.dumps(dict(event.detail))))
+        with self._writing() as cursor:
+            cursor.execute("INSERT INTO events (id, ts, kind, detail) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (id) DO NOTHING",
+                           (event.id, rollup.to_ms(event.ts), event.kind, json.dumps(dict(event.detail))))
 
     def events_between(self, since: float, until: float) -> list[Event]:
-        with self._cursor() as cursor:
-            rows = cursor.execute("SELECT ts, kind, detail FROM events WHERE ts >= ? AND ts < ? "
-                                  "ORDER BY ts, rowid", (since, until)).fetchall()
-        return [Event(ts, kind, json.loads(detail)) for ts, kind, detail in rows]
+        with self._reading() as cursor:
+            rows = cursor.execute("SELECT id, ts, kind, detail FROM events WHERE ts >= ? AND ts < ? "
+                                  "ORDER BY ts, id", (rollup.bound_ms(since), rollup.bound_ms(until))).fetchall()
+        return [Event(rollup.from_ms(ts), kind, json.loads(detail), event_id)
+                for event_id, ts, kind, detail in rows]
 
     def load_settings(self) -> dict[str, Any]:
-        with self._cursor() as cursor:
+        with self._reading() as cursor:
             return {key: json.loads(value) for key, value in cursor.execute("SELECT key, value FROM settings")}
 
     def save_settings(self, settings: Mapping[str, Any]) -> None:
-        with self._cursor(write=True) as cursor:
+        rows = [(key, json.dumps(value)) for key, value in settings.items()]
+        with self._writing() as cursor:
             cursor.executemany("INSERT INTO settings (key, value) VALUES (?, ?) "
-                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                               [(key, json.dumps(value)) for key, value in settings.items()])
+                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value", rows)
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._pool_lock:
             if self._closed:
                 return
             self._closed = True
+            readers, self._readers = self._readers, []
+            for db in readers:
+                db.close()
             self._db.close()
+
+
+def _range_query(lo: int, hi: int, probe: str | None) -> tuple[str, list[Any]]:
+    query = f"SELECT {READING_COLUMNS} FROM readings WHERE ts >= ? AND ts < ?"
+    params: list[Any] = [lo, hi]
+    if probe is not None:
+        query += " AND probe = ?"
+        params.append(probe)
+    return query, params
+
+
+def _create_private(path: Path) -> None:
+    """Create the missing directories (mode 0700) and the file (mode 0600); leave existing ones."""
+    missing = []
+    parent = path.absolute().parent
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))

@@ -1,0 +1,303 @@
+"""The MongoDB backend (pymongo): readings as BSON UTC dates, roll-ups kept beside them.
+
+Collections: ``readings`` (``_id`` is ``probe/ms``, so a replayed reading is a harmless
+duplicate-key error), ``rollup_1m`` … ``rollup_1d`` (min, max, sum, count per probe and
+bucket), ``latest`` (one document per probe), ``events`` (``_id`` is the event id) and
+``settings`` (``_id`` is the key).
+
+MongoDB has no multi-document transactions on a single server, so roll-ups are not
+incremented but *recomputed* for every bucket a batch touches, finest level first, by
+an aggregation that ``$merge``s its result: running it twice gives the same answer, so a
+batch replayed after a failure also repairs its roll-ups. This assumes one writer per
+database at a time (BeerPi's writer thread).
+
+Construction never contacts the server, so BeerPi starts while MongoDB is down; indexes
+are created on the first successful operation.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from bson.codec_options import CodecOptions, DatetimeConversion
+from bson.datetime_ms import DatetimeMS
+from pymongo import ASCENDING, MongoClient, ReplaceOne, UpdateOne
+from pymongo.errors import (BulkWriteError, ConfigurationError, ConnectionFailure, DuplicateKeyError,
+                            InvalidOperation, NetworkTimeout, OperationFailure, PyMongoError)
+
+from ..errors import Closed, ConfigError, StorageError
+from ..probe import Reading
+from . import rollup
+from .base import Bucket, Event, Repository
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE = "beerpi"
+DEFAULT_OPTIONS = {"serverSelectionTimeoutMS": 2000, "connectTimeoutMS": 2000, "socketTimeoutMS": 5000}
+PAGE = 1000  # readings per page of iter_readings
+FIRST_WINDOW = rollup.HOUR  # iter_readings' first time window; it adapts to the data
+CODECS = CodecOptions(datetime_conversion=DatetimeConversion.DATETIME_MS)
+AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed
+
+
+def rollup_name(granularity: int) -> str:
+    return f"rollup_{rollup.label(granularity)}"
+
+
+def _bucket(field: str, width: int, after_epoch: bool) -> dict[str, Any]:
+    """The start, in ms, of the width-aligned bucket holding the date ``field``.
+
+    $mod keeps the sign of the dividend, so dates before 1970 need the longer form; on a
+    SecantusDB server every operator costs, so the short one is used when it is exact.
+    """
+    ms = {"$toLong": field}
+    if after_epoch:
+        return {"$subtract": [ms, {"$mod": [ms, width]}]}
+    return {"$subtract": [ms, {"$mod": [{"$add": [{"$mod": [ms, width]}, width]}, width]}]}
+
+
+def _accumulators(raw: bool) -> dict[str, Any]:
+    """min, max, sum and count of raw readings, or of roll-up rows."""
+    if raw:
+        return {"t_min": {"$min": "$temperature"}, "t_max": {"$max": "$temperature"},
+                "t_sum": {"$sum": "$temperature"}, "n": {"$sum": 1}}
+    return {"t_min": {"$min": "$t_min"}, "t_max": {"$max": "$t_max"},
+            "t_sum": {"$sum": "$t_sum"}, "n": {"$sum": "$n"}}
+
+
+def _reading(doc: Mapping[str, Any]) -> Reading:
+    return Reading(rollup.from_ms(int(doc["ts"])), doc["probe"], doc["name"], doc["temperature"],
+                   doc.get("heater"))
+
+
+def _reading_doc(reading: Reading) -> dict[str, Any]:
+    ms = rollup.to_ms(reading.ts)
+    return {"_id": f"{reading.probe}/{ms}", "probe": reading.probe, "ts": DatetimeMS(ms),
+            "name": reading.name, "temperature": reading.temperature, "heater": reading.heater}
+
+
+class MongoRepository(Repository):
+    """A Repository in a MongoDB database; the URL's options (timeouts…) go to pymongo."""
+
+    def __init__(self, url: str) -> None:
+        given = {key.lower() for key, _ in parse_qsl(urlsplit(url).query)}
+        options = {key: value for key, value in DEFAULT_OPTIONS.items() if key.lower() not in given}
+        self.where = urlsplit(url).netloc.rpartition("@")[2] or "localhost"  # no credentials
+        try:
+            self._client: MongoClient[dict[str, Any]] = MongoClient(
+                url, connect=False, appname="beerpi", **options)
+        except (ConfigurationError, ValueError, TypeError) as exc:
+            raise ConfigError(f"bad MongoDB URL for {self.where}: {exc}") from exc
+        self.timeout_ms = round(self._client.options.server_selection_timeout * 1000)
+        self._db = self._client.get_database(self._client.get_default_database(DEFAULT_DATABASE).name,
+                                             codec_options=CODECS)
+        self._readings = self._db["readings"]
+        self._rollups = {g: self._db[rollup_name(g)] for g in rollup.LEVELS_MS}
+        self._lock = threading.Lock()
+        self._ready = False
+        self._closed = False
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    @contextmanager
+    def _op(self, what: str) -> Iterator[None]:
+        """Check we are open, make sure indexes exist, and turn pymongo errors into ours."""
+        if self._closed:
+            raise Closed("the repository is closed")
+        try:
+            if not self._ready:
+                self._create_indexes()
+            yield
+        except InvalidOperation as exc:
+            if self._closed:
+                raise Closed("the repository is closed") from exc
+            raise self._fail(exc, what) from exc
+        except PyMongoError as exc:
+            raise self._fail(exc, what) from exc
+
+    def _fail(self, exc: PyMongoError, what: str) -> StorageError:
+        detail = str(exc).split("Topology Description")[0].strip(" ,")[:300]
+        if isinstance(exc, NetworkTimeout):
+            message = (f"MongoDB at {self.where} did not answer in time while {what} ({detail}): "
+                       "check the server's load and the network, or raise socketTimeoutMS in the --db URL")
+        elif isinstance(exc, ConnectionFailure):
+            message = (f"cannot reach MongoDB at {self.where} (gave up after serverSelectionTimeoutMS="
+                       f"{self.timeout_ms} ms) while {what}: check that mongod is running and reachable "
+                       f"from here, and the host and port in the --db URL ({detail})")
+        elif isinstance(exc, OperationFailure) and exc.code in AUTH_CODES:
+            message = (f"MongoDB at {self.where} refused {what} ({detail}): check the user, password "
+                       "and roles given in the --db URL")
+        else:
+            message = f"MongoDB at {self.where} failed while {what}: {detail}"
+        return StorageError(message)
+
+    def _create_indexes(self) -> None:
+        with self._lock:
+            if self._ready:
+                return
+            self._readings.create_index([("probe", ASCENDING), ("ts", ASCENDING)], name="probe_ts")
+            self._readings.create_index([("ts", ASCENDING), ("probe", ASCENDING)], name="ts_probe")
+            for collection in self._rollups.values():
+                collection.create_index([("probe", ASCENDING), ("ts", ASCENDING)], name="probe_ts")
+            self._db["events"].create_index([("ts", ASCENDING), ("_id", ASCENDING)], name="ts_id")
+            self._ready = True
+            log.info("MongoDB at %s ready (database %s)", self.where, self._db.name)
+
+    # -- the contract -----------------------------------------------------------------
+
+    def ping(self) -> None:
+        with self._op("checking the connection"):
+            self._client.admin.command("ping")
+
+    def add_readings(self, readings: Sequence[Reading]) -> None:
+        docs = list({doc["_id"]: doc for doc in map(_reading_doc, reversed(readings))}.values())
+        if not docs:
+            return
+        with self._op(f"storing {len(docs)} readings"):
+            try:
+                self._readings.insert_many(docs, ordered=False)
+            except BulkWriteError as exc:  # already stored ones are fine, anything else is not
+                if exc.details.get("writeConcernErrors") or any(
+                        error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                    raise
+            self._refresh_rollups(docs)
+            self._refresh_latest(docs)
+
+    def _refresh_rollups(self, docs: list[dict[str, Any]]) -> None:
+        """Recompute, level by level, every bucket the batch touched (and those between)."""
+        spans: dict[str, tuple[int, int]] = {}
+        for doc in docs:
+            ms = int(doc["ts"])
+            first, last = spans.get(doc["probe"], (ms, ms))
+            spans[doc["probe"]] = (min(first, ms), max(last, ms))
+        # One probe per aggregation: an equality match is what every server can serve from
+        # the (probe, ts) index ($in and $or are not, on some).
+        for probe, (first, last) in spans.items():
+            source = self._readings
+            for granularity, target in self._rollups.items():
+                lo = rollup.floor_to(first, granularity)
+                hi = rollup.floor_to(last, granularity) + granularity
+                source.aggregate([
+                    {"$match": {"probe": probe, "ts": {"$gte": DatetimeMS(lo), "$lt": DatetimeMS(hi)}}},
+                    {"$group": {"_id": _bucket("$ts", granularity, lo >= 0),
+                                **_accumulators(raw=source is self._readings)}},
+                    {"$project": {"_id": {"$concat": [f"{probe}/", {"$toString": "$_id"}]},
+                                  "probe": {"$literal": probe}, "ts": {"$toDate": "$_id"},
+                                  "t_min": 1, "t_max": 1, "t_sum": 1, "n": 1}},
+                    {"$merge": {"into": target.name, "on": "_id",
+                                "whenMatched": "replace", "whenNotMatched": "insert"}},
+                ])
+                source = target
+
+    def _refresh_latest(self, docs: list[dict[str, Any]]) -> None:
+        newest: dict[str, dict[str, Any]] = {}
+        for doc in docs:
+            if doc["probe"] not in newest or int(doc["ts"]) > int(newest[doc["probe"]]["ts"]):
+                newest[doc["probe"]] = doc
+        # Replace only if newer: a late replay of old readings must not move "latest" back.
+        self._db["latest"].bulk_write([
+            UpdateOne({"_id": probe}, [{"$replaceWith": {"$cond": [
+                {"$gt": [doc["ts"], {"$ifNull": ["$ts", None]}]},
+                {"$literal": doc | {"_id": probe}}, "$$ROOT"]}}], upsert=True)
+            for probe, doc in newest.items()], ordered=False)
+
+    def latest(self) -> list[Reading]:
+        with self._op("reading the latest readings"):
+            return [_reading(doc) for doc in self._db["latest"].find().sort("_id", ASCENDING)]
+
+    def _range(self, lo: int, hi: int, probe: str | None) -> dict[str, Any]:
+        query: dict[str, Any] = {"ts": {"$gte": DatetimeMS(lo), "$lt": DatetimeMS(hi)}}
+        if probe is not None:
+            query["probe"] = probe
+        return query
+
+    def readings_between(self, since: float, until: float, probe: str | None = None) -> list[Reading]:
+        query = self._range(rollup.bound_ms(since), rollup.bound_ms(until), probe)
+        with self._op("reading readings"):
+            return [_reading(doc) for doc in
+                    self._readings.find(query).sort([("ts", ASCENDING), ("probe", ASCENDING)])]
+
+    def iter_readings(self, since: float | None = None, until: float | None = None,
+                      probe: str | None = None) -> Iterator[Reading]:
+        # Pages of at most PAGE readings from a time window that widens across gaps and
+        # narrows in dense data: no long-lived cursor to time out, no page costing more
+        # than its window, exact whatever the roll-ups say.
+        start = rollup.MIN_MS if since is None else rollup.bound_ms(since)
+        hi = rollup.MAX_MS if until is None else rollup.bound_ms(until)
+        if since is None:
+            with self._op("looking for the first reading"):
+                first = next(self._readings.find(self._range(start, hi, probe), {"ts": 1})
+                             .sort("ts", ASCENDING).limit(1), None)
+            if first is None:
+                return
+            start = int(first["ts"])
+        window, seen = FIRST_WINDOW, []  # seen: ids already yielded at ``start``
+        while start < hi:
+            end = min(hi, start + window)
+            query = self._range(start, end, probe)
+            if seen:  # keyset paging; simple predicates only, so the ts index serves them
+                query["_id"] = {"$nin": seen}
+            with self._op("reading readings"):
+                docs = list(self._readings.find(query).sort([("ts", ASCENDING), ("probe", ASCENDING)])
+                            .limit(PAGE))
+            yield from map(_reading, docs)
+            if len(docs) == PAGE:
+                last = int(docs[-1]["ts"])
+                seen = [doc["_id"] for doc in docs if int(doc["ts"]) == last] + (seen if last == start else [])
+                start, window = last, max(window // 2, rollup.SECOND)
+            else:
+                start, seen = end, []
+                if len(docs) < PAGE // 4:
+                    window *= 2
+
+    def history(self, probe: str, since: float, until: float, points: int) -> list[Bucket]:
+        lo, hi = rollup.bound_ms(since), rollup.bound_ms(until)
+        width = rollup.bucket_width(lo, hi, points)
+        partials: list[rollup.Partial] = []
+        with self._op(f"computing the history of {probe}"):
+            for part in rollup.plan(lo, hi, width):
+                raw = part.level == rollup.RAW
+                collection = self._readings if raw else self._rollups[part.level]
+                for doc in collection.aggregate([
+                        {"$match": {"probe": probe,
+                                    "ts": {"$gte": DatetimeMS(part.lo), "$lt": DatetimeMS(part.hi)}}},
+                        {"$group": {"_id": _bucket("$ts", width, part.lo >= 0), **_accumulators(raw)}}]):
+                    partials.append(rollup.Partial(doc["_id"], doc["t_min"], doc["t_max"], doc["t_sum"], doc["n"]))
+        return rollup.merge(partials)
+
+    def add_event(self, event: Event) -> None:
+        doc = {"_id": event.id, "ts": DatetimeMS(rollup.to_ms(event.ts)), "kind": event.kind,
+               "detail": dict(event.detail)}
+        with self._op(f"storing a {event.kind} event"):
+            try:
+                self._db["events"].insert_one(doc)
+            except DuplicateKeyError:
+                pass  # stored before: a replay
+
+    def events_between(self, since: float, until: float) -> list[Event]:
+        query = self._range(rollup.bound_ms(since), rollup.bound_ms(until), None)
+        with self._op("reading events"):
+            docs = list(self._db["events"].find(query).sort([("ts", ASCENDING), ("_id", ASCENDING)]))
+        return [Event(rollup.from_ms(int(doc["ts"])), doc["kind"], doc["detail"], doc["_id"]) for doc in docs]
+
+    def load_settings(self) -> dict[str, Any]:
+        with self._op("loading the settings"):
+            return {doc["_id"]: doc["value"] for doc in self._db["settings"].find()}
+
+    def save_settings(self, settings: Mapping[str, Any]) -> None:
+        if not settings:
+            return
+        with self._op("saving the settings"):
+            self._db["settings"].bulk_write([ReplaceOne({"_id": key}, {"_id": key, "value": value}, upsert=True)
+                                             for key, value in settings.items()])
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._client.close()

@@ -1,0 +1,272 @@
+"""The local spool: readings, events and settings not yet confirmed by the database.
+
+An append-only SQLite file (``spool.sqlite3``) owned by the writer thread of
+``WriteBehind``. Rows are delivered oldest first and deleted once the database has
+confirmed them, so a restart during an outage loses nothing: whatever is left is delivered
+before anything new. The file also keeps a mirror of the last known settings, so the
+controller starts with the user's target even when the database is unreachable.
+
+The spool is bounded by a number of readings. When it is full the oldest readings are
+dropped, in chunks of 1 % of the bound so the log is not flooded, with an error in the
+log and a ``readings_dropped`` event that travels to the database with the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import Closed, ConfigError, StorageError
+from ..probe import Reading
+from . import check_url, sqlite_path
+from .base import Event
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_READINGS = 1_000_000
+DROP_FRACTION = 0.01  # drop at least this share of the bound at once when full
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    ts REAL NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_kind_seq ON pending (kind, seq);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChange:
+    """A ``save_settings`` call waiting to be written."""
+
+    values: Mapping[str, Any]
+
+
+Item = Reading | Event | SettingsChange
+
+
+def spool_path_for(db_url: str) -> str:
+    """The default spool: beside an SQLite database, in memory for ``:memory:``, else under data/."""
+    if check_url(db_url) == "sqlite":
+        path = sqlite_path(db_url)
+        if path == ":memory:":
+            return ":memory:"
+        return str(Path(path).parent / "spool.sqlite3")
+    return str(Path("data") / "spool.sqlite3")
+
+
+def redact(url: str) -> str:
+    """``url`` without a password, to be stored and logged."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def _encode(item: Item) -> tuple[str, float, str]:
+    if isinstance(item, Reading):
+        kind, ts = "reading", item.ts
+    elif isinstance(item, Event):
+        kind, ts = "event", item.ts
+    else:
+        return "settings", time.time(), json.dumps(dict(item.values))
+    payload = {f.name: getattr(item, f.name) for f in fields(item)}
+    if kind == "event":
+        payload["detail"] = dict(payload["detail"])
+    return kind, ts, json.dumps(payload)
+
+
+def _decode(kind: str, payload: str) -> Item:
+    data = json.loads(payload)
+    if kind == "reading":
+        return Reading(**data)
+    if kind == "event":
+        return Event(**data)
+    return SettingsChange(data)
+
+
+class Spool:
+    """Items waiting for the database, oldest first, in one SQLite file.
+
+    ``target`` names the database the items are meant for: a spool that still holds items
+    for another database is refused rather than delivered to the wrong one.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], max_readings: int = DEFAULT_MAX_READINGS,
+                 target: str = "") -> None:
+        if max_readings < 1:
+            raise ConfigError(f"the spool bound must be at least 1 reading, not {max_readings}")
+        self.path = str(path)
+        self.max_readings = max_readings
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._db = None
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                       timeout=0.5)
+            # One process at a time: a second BeerPi on the same spool would deliver twice.
+            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # survives a crash of the process
+            self._db.executescript(SCHEMA)
+            self._readings = self._db.execute(
+                "SELECT count(*) FROM pending WHERE kind = 'reading'").fetchone()[0]
+            self._rows = self._db.execute("SELECT count(*) FROM pending").fetchone()[0]
+            self._claim(redact(target))
+        except BaseException as exc:
+            if self._db is not None:
+                self._db.close()
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise StorageError(f"the spool {self.path} is in use by another BeerPi process: "
+                                   "stop it or give this one another --spool") from exc
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"cannot open the spool {self.path}: {exc} "
+                                   "(check the path, its permissions and free disk space)") from exc
+            raise
+        self._lock = threading.Lock()
+        self._closed = False
+        self.dropped = 0  # readings dropped because the spool was full, since it was opened
+
+    def _claim(self, target: str) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
+        if row is not None and row[0] != target and self._rows:
+            raise ConfigError(f"the spool {self.path} holds {self._rows} items for {row[0]}, not for "
+                              f"{target}: run once with --db {row[0]} to deliver them, or use "
+                              "another --spool")
+        self._db.execute("INSERT INTO meta (key, value) VALUES ('target', ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (target,))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            if self._closed:
+                raise Closed("the spool is closed")
+            cursor = self._db.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                cursor.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.rollback()
+                raise StorageError(f"cannot write the spool {self.path}: {exc} "
+                                   "(check free disk space)") from exc
+            finally:
+                cursor.close()
+
+    @property
+    def readings(self) -> int:
+        """How many readings are waiting."""
+        return self._readings
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def append(self, items: Sequence[Item]) -> int:
+        """Add ``items`` at the end in one transaction; return the sequence number of the last."""
+        rows = [_encode(item) for item in items]
+        added = sum(kind == "reading" for kind, _, _ in rows)
+        with self._transaction() as cursor:
+            cursor.executemany("INSERT INTO pending (kind, ts, payload) VALUES (?, ?, ?)", rows)
+            for item in items:
+                if isinstance(item, SettingsChange):
+                    self._write_mirror(cursor, item.values)
+            dropped = self._drop_oldest(cursor, self._readings + added)
+            last = cursor.execute("SELECT max(seq) FROM pending").fetchone()[0] or 0
+        self._readings += added - dropped
+        self._rows += len(rows) - dropped + (1 if dropped else 0)
+        self.dropped += dropped
+        return last
+
+    def _drop_oldest(self, cursor: sqlite3.Cursor, total: int) -> int:
+        excess = total - self.max_readings
+        if excess <= 0:
+            return 0
+        count = min(max(excess, int(self.max_readings * DROP_FRACTION)), total)
+        first, last, dropped = cursor.execute(
+            "SELECT min(ts), max(ts), count(*) FROM (SELECT ts FROM pending WHERE kind = 'reading' "
+            "ORDER BY seq LIMIT ?)", (count,)).fetchone()
+        cursor.execute("DELETE FROM pending WHERE seq IN (SELECT seq FROM pending WHERE kind = 'reading' "
+                       "ORDER BY seq LIMIT ?)", (count,))
+        now = time.time()
+        event = Event(now, "readings_dropped", {
+            "count": dropped, "first_ts": first, "last_ts": last, "max_readings": self.max_readings,
+            "reason": "the spool is full: the database has been unreachable for too long"})
+        cursor.execute("INSERT INTO pending (kind, ts, payload) VALUES (?, ?, ?)", _encode(event))
+        log.error("SPOOL FULL: dropped the %d oldest readings (%s to %s) from %s to stay within "
+                  "%d readings; check the database connection", dropped, _iso(first), _iso(last),
+                  self.path, self.max_readings)
+        return dropped
+
+    def head(self, limit: int) -> list[tuple[int, Item]]:
+        """The oldest ``limit`` items with their sequence numbers."""
+        with self._lock:
+            if self._closed:
+                raise Closed("the spool is closed")
+            try:
+                rows = self._db.execute("SELECT seq, kind, payload FROM pending ORDER BY seq LIMIT ?",
+                                        (limit,)).fetchall()
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot read the spool {self.path}: {exc}") from exc
+        return [(seq, _decode(kind, payload)) for seq, kind, payload in rows]
+
+    def remove_through(self, seq: int) -> None:
+        """Forget every item up to and including ``seq``: the database has them."""
+        with self._transaction() as cursor:
+            readings, rows = cursor.execute(
+                "SELECT total(kind = 'reading'), count(*) FROM pending WHERE seq <= ?",
+                (seq,)).fetchone()
+            cursor.execute("DELETE FROM pending WHERE seq <= ?", (seq,))
+        self._readings -= int(readings)
+        self._rows -= rows
+
+    def waiting_settings(self) -> list[dict[str, Any]]:
+        """The settings changes in the spool, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT payload FROM pending WHERE kind = 'settings' ORDER BY seq").fetchall()
+        return [json.loads(payload) for payload, in rows]
+
+    # -- the settings mirror --------------------------------------------------------------
+
+    def mirror(self) -> dict[str, Any]:
+        """The last settings known to be stored or on their way."""
+        with self._lock:
+            return {key: json.loads(value) for key, value in self._db.execute("SELECT key, value FROM settings")}
+
+    def update_mirror(self, settings: Mapping[str, Any]) -> None:
+        with self._transaction() as cursor:
+            self._write_mirror(cursor, settings)
+
+    @staticmethod
+    def _write_mirror(cursor: sqlite3.Cursor, settings: Mapping[str, Any]) -> None:
+        cursor.executemany("INSERT INTO settings (key, value) VALUES (?, ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           [(key, json.dumps(value)) for key, value in settings.items()])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._db.close()
+
+
+def _iso(ts: float | None) -> str:
+    if ts is None:
+        return "?"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts)) + " UTC"

@@ -1,0 +1,413 @@
+"""Write-behind storage: the monitor hands its writes over and never waits for the database.
+
+``WriteBehind`` is a Repository wrapped around a backend:
+
+- ``add_readings``, ``add_event`` and ``save_settings`` put the item on a bounded queue and
+  return at once. One writer thread (``beerpi-writer``) takes what queued for up to
+  ``batch_delay`` (0.5 s) or ``batch_readings`` readings and writes it in one transaction.
+- ``spool_first`` (remote databases): every batch is appended to the spool file first, then
+  delivered from the spool oldest first and deleted once the database confirms it, so a
+  restart during an outage loses nothing. Without it (a local SQLite file, where a second
+  copy on the same card adds nothing) a batch is written directly, and only a batch that
+  failed goes to the spool; every later batch follows it there until the spool is empty,
+  so the order is kept.
+- A failed write is retried with exponential backoff, 0.5 s doubling up to 30 s. Backends
+  store readings idempotently on (probe, ts) and events on their id, so a batch that was
+  stored but not confirmed does no harm when it is delivered again.
+- Reads (``latest``, ``readings_between``, ``history``, …) go straight to the backend and
+  show what it has: readings still waiting are not in them yet.
+- What is in memory is lost only if the process dies without ``close()`` (``kill -9``, power
+  loss): at most one batch while the database keeps up; during an outage also what arrives
+  while one delivery attempt waits for its timeout (2 s by default for MongoDB).
+- ``save_settings`` is queued like the rest, so a change made during an outage is kept and
+  written in order. ``load_settings`` returns the backend's settings with the waiting
+  changes on top or, when the backend is unreachable, the mirror kept in the spool.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import Closed, StorageError
+from ..probe import Reading
+from .base import Bucket, Event, Repository
+from . import check_url
+from .spool import DEFAULT_MAX_READINGS, Item, SettingsChange, Spool, spool_path_for
+
+log = logging.getLogger(__name__)
+
+BATCH_DELAY = 0.5  # seconds a reading may wait in memory for its batch
+BATCH_READINGS = 500
+DELIVERY_CHUNK = 1000  # readings per transaction when delivering from the spool
+DELIVERY_BUDGET = 1.0  # seconds of spool delivery between two looks at the queue
+QUEUE_ITEMS = 10_000  # add_readings/add_event calls held in memory at most
+RETRY_FIRST, RETRY_MAX = 0.5, 30.0
+STILL_FAILING_LOG_EVERY = 60.0
+
+_FLUSH = object()  # ends a batch early and asks for a delivery attempt now
+_STOP = object()
+
+
+@dataclass(frozen=True, slots=True)
+class StorageStatus:
+    backlog: int  # readings accepted but not yet confirmed by the database
+    ok: bool  # False from a failed write until a write succeeds again
+    dropped: int  # readings given up since start because the spool or the queue was full
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"backlog": self.backlog, "ok": self.ok, "dropped": self.dropped}
+
+
+class WriteBehind(Repository):
+    """A Repository whose writes are queued, batched, spooled and retried by one thread."""
+
+    def __init__(self, backend: Repository, spool: Spool, spool_first: bool = True,
+                 batch_delay: float = BATCH_DELAY, batch_readings: int = BATCH_READINGS,
+                 retry: tuple[float, float] = (RETRY_FIRST, RETRY_MAX), queue_items: int = QUEUE_ITEMS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.backend = backend
+        self.spool = spool
+        self.spool_first = spool_first
+        self.batch_delay = batch_delay
+        self.batch_readings = batch_readings
+        self.retry_first, self.retry_max = retry
+        self.clock = clock
+        self._queue: queue.Queue[Any] = queue.Queue(queue_items)
+        self._lock = threading.Lock()
+        self._progress = threading.Condition(self._lock)
+        self._accepted = 0  # items handed over, numbered from 1
+        self._done = 0  # every item up to this number is in the database (or was dropped)
+        self._queued_readings = 0
+        self._spooled: deque[tuple[int, int]] = deque()  # (spool seq, item number) per spooled batch
+        self._waiting_settings: list[tuple[int, Mapping[str, Any]]] = []
+        self._carry: list[tuple[int, Item]] = []  # a batch the spool refused, retried first
+        self._taken_readings = 0  # out of the queue, neither confirmed nor spooled yet
+        self._busy_since: float | None = None  # when the writer started its current writes
+        self._lost = 0  # readings refused by a full queue, not yet reported by an event
+        self._dropped = 0
+        self._ok = True
+        self._backlog_since: float | None = None
+        self._last_warning = 0.0
+        self._retry_delay = self.retry_first
+        self._next_attempt = 0.0
+        self._nudge = False
+        self._closed = False
+        if len(spool):
+            log.warning("storage backlog: %d readings (%d items) left in the spool %s are delivered "
+                        "first", spool.readings, len(spool), spool.path)
+            self._backlog_since = clock()
+        self._thread = threading.Thread(target=self._run, name="beerpi-writer", daemon=True)
+        self._thread.start()
+
+    # -- the monitor's side: never blocks ----------------------------------------------
+
+    def add_readings(self, readings: Sequence[Reading]) -> None:
+        if readings:
+            self._put(list(readings), len(readings))
+
+    def add_event(self, event: Event) -> None:
+        self._put(event, 0)
+
+    def save_settings(self, settings: Mapping[str, Any]) -> None:
+        self._put(SettingsChange(dict(settings)), 0)
+
+    def _put(self, item: object, readings: int) -> None:
+        with self._lock:
+            if self._closed:
+                raise Closed("storage is closed")
+            number = self._accepted + 1
+            try:
+                self._queue.put_nowait((number, item))
+            except queue.Full:
+                if not self._lost:
+                    log.error("STORAGE QUEUE FULL: the writer is stuck; dropping new readings until "
+                              "it catches up (check the disk holding the spool %s)", self.spool.path)
+                self._lost += readings
+                self._dropped += readings
+                raise StorageError("the storage queue is full") from None
+            self._accepted = number
+            self._queued_readings += readings
+            if isinstance(item, SettingsChange):
+                self._waiting_settings.append((number, item.values))
+
+    @property
+    def status(self) -> StorageStatus:
+        """``backlog`` counts the readings waiting beyond the normal batching delay: 0 while the
+        database keeps up, every reading not yet stored once it fails or falls behind."""
+        busy_since = self._busy_since
+        behind = busy_since is not None and self.clock() - busy_since > self.batch_delay
+        if self._ok and self._backlog_since is None and not behind:
+            backlog = 0
+        else:
+            backlog = self._queued_readings + self._taken_readings + self.spool.readings
+        return StorageStatus(backlog, self._ok, self._dropped + self.spool.dropped)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything handed over so far is in the database; False if not within ``timeout``."""
+        with self._lock:
+            target = self._accepted
+        self._nudge = True
+        try:
+            self._queue.put_nowait((0, _FLUSH))
+        except queue.Full:
+            pass  # the writer has plenty to wake up for
+        with self._progress:
+            return self._progress.wait_for(lambda: self._done >= target, timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Deliver what can be delivered within ``timeout``, leave the rest in the spool, and close."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self._ok:
+            self.flush(timeout)
+        try:
+            self._queue.put((0, _STOP), timeout=timeout)
+        except queue.Full:
+            pass
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error("the storage writer did not stop within %.0f s: %d readings still in memory are "
+                      "lost", timeout, self._queued_readings)
+        if len(self.spool):
+            log.warning("%d readings wait in the spool %s; they are delivered at the next start",
+                        self.spool.readings, self.spool.path)
+        self.spool.close()
+        self.backend.close()
+
+    # -- reads and settings -------------------------------------------------------------
+
+    def ping(self) -> None:
+        self.backend.ping()
+
+    def latest(self) -> list[Reading]:
+        return self.backend.latest()
+
+    def readings_between(self, since: float, until: float, probe: str | None = None) -> list[Reading]:
+        return self.backend.readings_between(since, until, probe)
+
+    def iter_readings(self, since: float | None = None, until: float | None = None,
+                      probe: str | None = None) -> Iterator[Reading]:
+        return self.backend.iter_readings(since=since, until=until, probe=probe)
+
+    def history(self, probe: str, since: float, until: float, points: int) -> list[Bucket]:
+        return self.backend.history(probe, since, until, points)
+
+    def events_between(self, since: float, until: float) -> list[Event]:
+        return self.backend.events_between(since, until)
+
+    def load_settings(self) -> dict[str, Any]:
+        """The backend's settings with the changes still waiting applied; the mirror if unreachable."""
+        try:
+            settings = self.backend.load_settings()
+            self.spool.update_mirror(settings)
+            for values in self.spool.waiting_settings():
+                settings.update(values)
+        except StorageError as exc:
+            settings = self.spool.mirror()
+            log.warning("cannot read the settings from the database (%s): using the last known "
+                        "settings %s", exc, settings or "(none)")
+        with self._lock:
+            for _, values in self._waiting_settings:
+                settings.update(values)
+        return settings
+
+    # -- the writer thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch, stopping = self._collect()
+            self._busy_since = self.clock()
+            try:
+                if batch:
+                    self._accept(batch)
+                    with self._lock:
+                        self._taken_readings = sum(isinstance(item, Reading) for _, item in self._carry)
+                if len(self.spool) and (self._ok if stopping else self._due()):
+                    self._deliver_spool()
+            except Exception:  # a bug, not an outage: keep the thread alive
+                log.exception("storage writer: unexpected error")
+            self._busy_since = None
+            self._after_cycle()
+
+    def _due(self) -> bool:
+        return self._nudge or self.clock() >= self._next_attempt
+
+    def _collect(self) -> tuple[list[tuple[int, Item]], bool]:
+        """The next batch: what queued within ``batch_delay`` of its first item. Returns
+        (batch, stop). With a backlog it does not wait past the next delivery attempt."""
+        batch, self._carry = self._carry, []
+        if batch or len(self.spool):
+            wait: float | None = 0.0 if self._due() else self._next_attempt - self.clock()
+        else:
+            wait = None  # nothing to do until something arrives
+        deadline: float | None = None
+        readings = 0
+        while readings < self.batch_readings:
+            try:
+                if wait is None:
+                    number, item = self._queue.get()
+                else:
+                    number, item = self._queue.get(timeout=max(0.0, wait))
+            except queue.Empty:
+                break
+            if item is _STOP:
+                return batch, True
+            if item is _FLUSH:
+                break
+            if isinstance(item, list):
+                with self._lock:
+                    self._queued_readings -= len(item)
+                    self._taken_readings += len(item)
+                readings += len(item)
+                batch.extend((number, reading) for reading in item)
+            else:
+                batch.append((number, item))
+            if deadline is None:
+                deadline = self.clock() + self.batch_delay
+            wait = deadline - self.clock()
+        return batch, False
+
+    def _accept(self, batch: list[tuple[int, Item]]) -> None:
+        """Write a new batch directly, or append it to the spool."""
+        if self._lost:
+            with self._lock:
+                lost, self._lost = self._lost, 0
+            batch.append((batch[-1][0], Event(time.time(), "readings_dropped", {
+                "count": lost, "reason": "the storage queue was full"})))
+        if not self.spool_first and not len(self.spool):
+            position = 0
+            try:
+                for end, kind, payload in _groups([item for _, item in batch]):
+                    self._write(kind, payload)
+                    position = end
+                    self._confirm(batch[end - 1][0])
+                return
+            except Exception as exc:
+                self._failed(exc)
+                batch = batch[position:]
+        try:
+            seq = self.spool.append([item for _, item in batch])
+        except StorageError as exc:
+            log.error("cannot write to the spool, keeping %d items in memory: %s", len(batch), exc)
+            self._carry = batch
+            return
+        self._spooled.append((seq, batch[-1][0]))
+
+    def _deliver_spool(self) -> None:
+        """Deliver the spool oldest first for up to DELIVERY_BUDGET seconds."""
+        deadline = self.clock() + DELIVERY_BUDGET
+        try:
+            while len(self.spool) and self.clock() < deadline:
+                rows = self.spool.head(DELIVERY_CHUNK)
+                for end, kind, payload in _groups([item for _, item in rows]):
+                    self._write(kind, payload)
+                    self.spool.remove_through(rows[end - 1][0])
+                    self._check_cleared()
+                    self._confirm_spooled(rows[end - 1][0])
+        except Exception as exc:
+            self._failed(exc)
+
+    def _write(self, kind: str, payload: Any) -> None:
+        if kind == "readings":
+            self.backend.add_readings(payload)
+        elif kind == "event":
+            self.backend.add_event(payload)
+        else:
+            self.backend.save_settings(payload.values)
+            self.spool.update_mirror(payload.values)
+        self._succeeded()
+
+    def _confirm(self, number: int) -> None:
+        with self._progress:
+            self._done = max(self._done, number)
+            self._waiting_settings = [(n, v) for n, v in self._waiting_settings if n > self._done]
+            self._progress.notify_all()
+
+    def _confirm_spooled(self, seq: int) -> None:
+        number = None
+        while self._spooled and self._spooled[0][0] <= seq:
+            number = self._spooled.popleft()[1]
+        if number is not None:
+            self._confirm(number)
+
+    def _failed(self, exc: Exception) -> None:
+        now = self.clock()
+        self._nudge = False
+        if self._ok:
+            self._ok = False
+            self._last_warning = now
+            if self._backlog_since is None:
+                self._backlog_since = now
+            if isinstance(exc, StorageError):
+                log.warning("storage backlog started: %s; readings wait in the spool %s and are "
+                            "retried", exc, self.spool.path)
+            else:
+                log.exception("storage backlog started: unexpected error while writing", exc_info=exc)
+        elif now - self._last_warning >= STILL_FAILING_LOG_EVERY:
+            self._last_warning = now
+            log.warning("storage still failing after %.0f s: %d readings waiting (%s)",
+                        now - (self._backlog_since or now), self.status.backlog, exc)
+        else:
+            log.debug("storage retry failed: %s", exc)
+        self._next_attempt = now + self._retry_delay
+        self._retry_delay = min(self._retry_delay * 2, self.retry_max)
+
+    def _succeeded(self) -> None:
+        self._nudge = False
+        if not self._ok:
+            log.info("storage is reachable again: delivering %d waiting readings", self.status.backlog)
+            self._ok = True
+            self._retry_delay = self.retry_first
+            self._next_attempt = 0.0
+
+    def _check_cleared(self) -> None:
+        if self._backlog_since is not None and self._ok and not len(self.spool) and not self._carry:
+            log.info("storage backlog cleared after %.0f s: everything waiting is in the database",
+                     self.clock() - self._backlog_since)
+            self._backlog_since = None
+
+    def _after_cycle(self) -> None:
+        self._check_cleared()
+        with self._progress:
+            self._progress.notify_all()
+
+
+def _groups(items: Sequence[Item]) -> Iterator[tuple[int, str, Any]]:
+    """Split items into writes: runs of readings (at most DELIVERY_CHUNK), single events and
+    settings. Yields (index after the group, kind, payload)."""
+    run: list[Reading] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Reading):
+            run.append(item)
+            if len(run) < DELIVERY_CHUNK:
+                continue
+            yield index + 1, "readings", run
+            run = []
+            continue
+        if run:
+            yield index, "readings", run
+            run = []
+        yield index + 1, "event" if isinstance(item, Event) else "settings", item
+    if run:
+        yield len(items), "readings", run
+
+
+def open_write_behind(backend: Repository, db_url: str, spool_path: str = "",
+                      max_readings: int = DEFAULT_MAX_READINGS) -> WriteBehind:
+    """Wrap ``backend`` (opened from ``db_url``) with its spool; an empty path means the default.
+
+    The spool comes first for a remote database; a local SQLite file is written directly and
+    spools only while it fails (a second copy on the same card would add nothing).
+    """
+    spool = Spool(spool_path or spool_path_for(db_url), max_readings, target=db_url)
+    return WriteBehind(backend, spool, spool_first=check_url(db_url) != "sqlite")

@@ -1,0 +1,130 @@
+"""The local spool: order, durability across a restart, the bound, and replay through WriteBehind."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from beerpi.errors import ConfigError, StorageError
+from beerpi.probe import Reading
+from beerpi.repository import Event
+from beerpi.repository.spool import SettingsChange, Spool, redact, spool_path_for
+from beerpi.repository.sqlite import SqliteRepository
+from beerpi.repository.writer import WriteBehind
+
+T0 = 1_763_712_000.0
+
+
+def readings(count: int, start: int = 0, probe: str = "sim-wort") -> list[Reading]:
+    return [Reading(T0 + i, probe, "wort", 18.0 + i / 1000) for i in range(start, start + count)]
+
+
+@pytest.fixture
+def spool_path(tmp_path: Path) -> Path:
+    return tmp_path / "spool.sqlite3"
+
+
+def test_items_come_back_oldest_first_and_leave_once_removed(spool_path):
+    spool = Spool(spool_path)
+    event = Event(T0 + 1.5, "heater_on", {"source": "control"})
+    spool.append(readings(2))
+    spool.append([event, SettingsChange({"target": 19.0})])
+    spool.append(readings(1, start=2))
+    items = spool.head(10)
+    assert [item for _, item in items] == [*readings(2), event, SettingsChange({"target": 19.0}), *readings(1, 2)]
+    assert spool.readings == 3 and len(spool) == 5
+    spool.remove_through(items[2][0])
+    assert [item for _, item in spool.head(10)] == [SettingsChange({"target": 19.0}), *readings(1, 2)]
+    assert spool.readings == 1 and len(spool) == 2
+    spool.close()
+
+
+def test_what_was_spooled_survives_a_restart(spool_path):
+    # Given a spool with readings, as left by a process that stopped during an outage
+    first = Spool(spool_path, target="mongodb://db.local/beerpi")
+    first.append(readings(5))
+    first.close()
+    # When it is opened again
+    second = Spool(spool_path, target="mongodb://db.local/beerpi")
+    # Then the readings are there, in order
+    assert second.readings == 5
+    assert [item for _, item in second.head(10)] == readings(5)
+    second.close()
+
+
+def test_a_full_spool_drops_the_oldest_readings_loudly_with_an_event(spool_path, caplog):
+    spool = Spool(spool_path, max_readings=10)
+    spool.append(readings(8))
+    spool.append([Event(T0 + 8.5, "heater_on", {})])
+    with caplog.at_level(logging.ERROR):
+        spool.append(readings(4, start=8))
+    # Then the two oldest readings are gone, the rest is intact, and the loss is recorded
+    items = [item for _, item in spool.head(100)]
+    kept = [item for item in items if isinstance(item, Reading)]
+    assert kept == readings(10, start=2)
+    dropped = [item for item in items if isinstance(item, Event) and item.kind == "readings_dropped"]
+    assert len(dropped) == 1 and items[-1] == dropped[0]
+    assert dropped[0].detail["count"] == 2
+    assert dropped[0].detail["first_ts"] == T0 and dropped[0].detail["last_ts"] == T0 + 1
+    assert spool.readings == 10 and spool.dropped == 2
+    assert any("SPOOL FULL" in r.message and "dropped the 2 oldest" in r.message for r in caplog.records)
+    spool.close()
+
+
+def test_a_large_spool_drops_in_chunks_so_the_log_is_not_flooded(spool_path, caplog):
+    spool = Spool(spool_path, max_readings=1000)
+    spool.append(readings(1000))
+    with caplog.at_level(logging.ERROR):
+        for i in range(10):
+            spool.append(readings(1, start=1000 + i))
+    assert spool.dropped == 10 and spool.readings == 1000
+    assert len([r for r in caplog.records if "SPOOL FULL" in r.message]) == 1
+    spool.close()
+
+
+def test_a_spool_with_items_for_another_database_is_refused(spool_path):
+    spool = Spool(spool_path, target="mongodb://user:secret@db.local/beerpi")
+    spool.append(readings(1))
+    spool.close()
+    with pytest.raises(ConfigError, match=r"holds 1 items for mongodb://user:\*\*\*@db.local/beerpi"):
+        Spool(spool_path, target="sqlite:///data/beerpi.sqlite3")
+    # an empty spool may change hands
+    emptied = Spool(spool_path, target="mongodb://user:secret@db.local/beerpi")
+    emptied.remove_through(emptied.head(1)[0][0])
+    emptied.close()
+    Spool(spool_path, target="sqlite:///data/beerpi.sqlite3").close()
+
+
+def test_two_processes_cannot_share_a_spool(spool_path):
+    first = Spool(spool_path)
+    with pytest.raises(StorageError, match="in use by another BeerPi"):
+        Spool(spool_path)
+    first.close()
+
+
+def test_the_default_spool_lives_beside_an_sqlite_database_else_under_data():
+    assert spool_path_for("sqlite:////var/lib/beerpi/beer.sqlite3?synchronous=full") == "/var/lib/beerpi/spool.sqlite3"
+    assert spool_path_for("sqlite:///:memory:") == ":memory:"
+    assert spool_path_for("mongodb://db.local/beerpi") == "data/spool.sqlite3"
+    assert redact("mongodb://brewer:hops@db.local:27017/beerpi") == "mongodb://brewer:***@db.local:27017/beerpi"
+
+
+def test_a_restart_with_a_non_empty_spool_delivers_it_before_anything_new(tmp_path, spool_path):
+    # Given a spool left with readings, an event and a settings change by a stopped process
+    spool = Spool(spool_path, target="sqlite:///db")
+    event = Event(T0 + 2.5, "heater_on", {"source": "control"})
+    spool.append([*readings(3), event, SettingsChange({"target": 18.5})])
+    spool.close()
+    backend = SqliteRepository(tmp_path / "beerpi.sqlite3")
+    # When the writer starts on it and new readings arrive
+    store = WriteBehind(backend, Spool(spool_path, target="sqlite:///db"), spool_first=False, batch_delay=0.01)
+    store.add_readings(readings(2, start=3))
+    assert store.flush(10)
+    # Then the old readings, the event and the setting are stored, then the new readings, each once
+    assert store.readings_between(0, T0 + 100) == readings(5)
+    assert [e.id for e in store.events_between(0, T0 + 100)] == [event.id]
+    assert store.load_settings() == {"target": 18.5}
+    assert store.status.backlog == 0 and len(store.spool) == 0
+    store.close()

@@ -1,0 +1,275 @@
+"""WriteBehind: the monitor never waits, writes are batched, and an outage loses and duplicates nothing.
+
+Backends are real: SQLite files, and a MongoDB wire server (secantusdb) stopped and started
+again. ``Switchable`` is a real SQLite repository whose writes can be made to fail on demand:
+a fault-injection seam for the timing and ordering tests, beside the real outages.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from beerpi.errors import StorageError
+from beerpi.probe import Reading
+from beerpi.repository import Event, open_repository
+from beerpi.repository import sqlite as sqlite_backend
+from beerpi.repository.spool import Spool
+from beerpi.repository.sqlite import SqliteRepository
+from beerpi.repository.writer import WriteBehind
+
+T0 = 1_763_712_000.0
+WAIT = 10.0
+
+
+def readings(count: int, start: int = 0) -> list[Reading]:
+    return [Reading(T0 + i / 10, "sim-wort", "wort", 18.0 + i / 1000) for i in range(start, start + count)]
+
+
+def poll(condition, timeout: float = WAIT, what: str = "the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+class Switchable(SqliteRepository):
+    """A real SQLite repository whose writes fail while ``down`` is set, and which can be held."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.down = threading.Event()
+        self.gate = threading.Event()
+        self.gate.set()
+        self.attempts: list[float] = []
+        self.batches: list[int] = []
+
+    def _check(self) -> None:
+        self.attempts.append(time.monotonic())
+        assert self.gate.wait(WAIT)
+        if self.down.is_set():
+            raise StorageError("the test switched the database off")
+
+    def add_readings(self, readings):
+        self._check()
+        super().add_readings(readings)
+        self.batches.append(len(readings))
+
+    def add_event(self, event):
+        self._check()
+        super().add_event(event)
+
+    def save_settings(self, settings):
+        self._check()
+        super().save_settings(settings)
+
+    def load_settings(self):
+        if self.down.is_set():
+            raise StorageError("the test switched the database off")
+        return super().load_settings()
+
+
+@pytest.fixture
+def backend(tmp_path):
+    repository = Switchable(tmp_path / "beerpi.sqlite3")
+    yield repository
+    repository.close()
+
+
+@pytest.fixture
+def make_store(tmp_path):
+    stores: list[WriteBehind] = []
+
+    def make(backend, spool_first: bool = True, **options) -> WriteBehind:
+        options = {"batch_delay": 0.05, "retry": (0.05, 0.2)} | options
+        store = WriteBehind(backend, Spool(tmp_path / "spool.sqlite3", options.pop("max_readings", 1000)),
+                            spool_first=spool_first, **options)
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close(timeout=2)
+
+
+@pytest.mark.parametrize("spool_first", [True, False])
+def test_the_monitor_does_not_wait_for_a_stuck_database(backend, make_store, spool_first):
+    # Given a database that does not answer
+    store = make_store(backend, spool_first)
+    backend.gate.clear()
+    store.add_readings(readings(1))
+    poll(lambda: backend.attempts, what="the first write")
+    # When the monitor hands over more readings, they are taken at once
+    started = time.monotonic()
+    for i in range(1, 50):
+        store.add_readings(readings(1, start=i))
+    assert time.monotonic() - started < 0.5
+    # And the status reports them as a backlog once the write takes longer than a batch
+    poll(lambda: store.status.backlog == 50, what="the backlog to be reported")
+    # And when the database answers again, everything is stored in order
+    backend.gate.set()
+    assert store.flush(WAIT)
+    assert backend.readings_between(0, T0 + 100) == readings(50)
+
+
+@pytest.mark.parametrize("spool_first", [True, False])
+def test_readings_handed_over_together_are_written_in_one_transaction(backend, make_store, spool_first):
+    store = make_store(backend, spool_first, batch_delay=0.5)
+    for i in range(40):
+        store.add_readings(readings(1, start=i))
+    assert store.status.backlog == 0  # waiting for their batch is no backlog
+    assert store.flush(WAIT)
+    assert backend.batches == [40]
+
+
+@pytest.mark.parametrize("spool_first", [True, False])
+def test_an_outage_loses_nothing_duplicates_nothing_and_keeps_the_order(backend, make_store, spool_first, caplog):
+    caplog.set_level(logging.INFO, logger="beerpi.repository.writer")
+    store = make_store(backend, spool_first)
+    store.add_readings(readings(10))
+    assert store.flush(WAIT)
+    # Given the database goes down while readings, an event and a settings change keep coming
+    backend.down.set()
+    store.add_readings(readings(10, start=10))
+    event = Event(T0 + 2.05, "heater_on", {"source": "control", "reason": "below the band"})
+    store.add_event(event)
+    store.save_settings({"target": 19.0})
+    store.add_readings(readings(10, start=20))
+    poll(lambda: not store.status.ok, what="the failure to be noticed")
+    poll(lambda: store.status.backlog == 20 and len(store.spool) == 22, what="everything to be spooled")
+    assert not store.flush(0.3)
+    # Then the waiting setting is what load_settings reports, even with the database down
+    assert store.load_settings()["target"] == 19.0
+    # When it comes back
+    backend.down.clear()
+    assert store.flush(WAIT)
+    # Then every reading is stored once, the event and the setting too
+    assert backend.readings_between(0, T0 + 100) == readings(30)
+    assert [e.id for e in backend.events_between(0, T0 + 100)] == [event.id]
+    assert backend.load_settings() == {"target": 19.0}
+    assert store.status.as_dict() == {"backlog": 0, "ok": True, "dropped": 0}
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("storage backlog started" in m for m in messages) == 1
+    assert sum("storage backlog cleared" in m for m in messages) == 1
+
+
+def test_retries_back_off_exponentially_up_to_the_cap(backend, make_store):
+    store = make_store(backend, retry=(0.05, 0.2))
+    backend.down.set()
+    store.add_readings(readings(1))
+    poll(lambda: len(backend.attempts) >= 6, what="six attempts")
+    gaps = [b - a for a, b in zip(backend.attempts, backend.attempts[1:])][:5]
+    for gap, planned in zip(gaps, (0.05, 0.1, 0.2, 0.2, 0.2)):
+        assert planned * 0.9 <= gap < planned + 0.5
+    backend.down.clear()
+    assert store.flush(WAIT)
+
+
+def test_without_the_database_settings_come_from_the_last_known_ones(tmp_path, make_store):
+    store = make_store(Switchable(tmp_path / "beerpi.sqlite3"))
+    store.save_settings({"target": 21.0, "mode": "auto"})
+    assert store.flush(WAIT)
+    store.close()
+    unreachable = Switchable(tmp_path / "beerpi.sqlite3")
+    unreachable.down.set()
+    restarted = make_store(unreachable)
+    assert restarted.load_settings() == {"target": 21.0, "mode": "auto"}
+
+
+def test_closing_during_an_outage_leaves_the_rest_in_the_spool_for_the_next_start(tmp_path, make_store):
+    backend = Switchable(tmp_path / "beerpi.sqlite3")
+    store = make_store(backend)
+    backend.down.set()
+    store.add_readings(readings(5))
+    poll(lambda: not store.status.ok, what="the failure")
+    store.close(timeout=2)
+    # The next process delivers them before its own
+    again = make_store(Switchable(tmp_path / "beerpi.sqlite3"))
+    again.add_readings(readings(5, start=5))
+    assert again.flush(WAIT)
+    assert again.readings_between(0, T0 + 100) == readings(10)
+
+
+def test_a_full_queue_refuses_readings_and_reports_the_loss(backend, make_store, caplog):
+    store = make_store(backend, spool_first=False, queue_items=3, batch_delay=0.0)
+    backend.gate.clear()
+    store.add_readings(readings(1))
+    poll(lambda: backend.attempts, what="the writer to be stuck in the database")
+    for i in range(1, 4):
+        store.add_readings(readings(1, start=i))
+    with caplog.at_level(logging.ERROR), pytest.raises(StorageError, match="queue is full"):
+        store.add_readings(readings(1, start=4))
+    assert store.status.dropped == 1
+    assert any("STORAGE QUEUE FULL" in r.message for r in caplog.records)
+    backend.gate.set()
+    assert store.flush(WAIT)
+    store.add_readings(readings(1, start=5))
+    assert store.flush(WAIT)
+    assert backend.readings_between(0, T0 + 100) == readings(4) + readings(1, start=5)
+    [dropped] = backend.events_between(0, float("inf"))
+    assert dropped.kind == "readings_dropped" and dropped.detail["count"] == 1
+
+
+def test_a_real_outage_of_sqlite_a_lock_held_by_another_program(tmp_path, make_store, monkeypatch):
+    monkeypatch.setattr(sqlite_backend, "BUSY_TIMEOUT", 0.1)
+    path = tmp_path / "locked.sqlite3"
+    store = make_store(SqliteRepository(path), spool_first=False)
+    store.add_readings(readings(5))
+    assert store.flush(WAIT)
+    # Given another program holds the write lock
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    store.add_readings(readings(5, start=5))
+    poll(lambda: not store.status.ok, what="the lock to be noticed")
+    store.add_readings(readings(5, start=10))
+    poll(lambda: store.status.backlog == 10, what="the backlog")
+    # When it lets go
+    other.execute("ROLLBACK")
+    other.close()
+    assert store.flush(WAIT)
+    with SqliteRepository(path) as reader:
+        assert reader.readings_between(0, T0 + 100) == readings(15)
+
+
+@pytest.fixture
+def mongo_server(tmp_path):
+    pytest.importorskip("beerpi.repository.mongo")
+    secantus = pytest.importorskip("secantus")
+    data = tmp_path / "mongo-data"
+    server = secantus.SecantusDBServer(host="127.0.0.1", port=0, storage_path=str(data))
+    server.start()
+    holder = {"server": server}
+
+    def restart() -> None:
+        holder["server"] = secantus.SecantusDBServer(host="127.0.0.1", port=server.port, storage_path=str(data))
+        holder["server"].start()
+
+    holder["restart"] = restart
+    yield holder
+    holder["server"].stop()
+
+
+def test_a_real_outage_of_mongodb_stopped_and_started_again(mongo_server, make_store):
+    server = mongo_server["server"]
+    url = f"mongodb://127.0.0.1:{server.port}/beerpi?serverSelectionTimeoutMS=300&connectTimeoutMS=300"
+    store = make_store(open_repository(url), spool_first=True)
+    store.add_readings(readings(10))
+    assert store.flush(WAIT)
+    # Given the server goes away while readings keep coming
+    server.stop()
+    for i in range(10, 40):
+        store.add_readings(readings(1, start=i))
+        time.sleep(0.01)  # pacing, like a monitor's ticks; not a synchronisation
+    poll(lambda: not store.status.ok, what="the outage to be noticed")
+    assert store.status.backlog >= 1
+    # When it is started again on the same data
+    mongo_server["restart"]()
+    assert store.flush(WAIT)
+    # Then every reading is there exactly once, in order
+    with open_repository(url) as reader:
+        assert reader.readings_between(0, T0 + 100) == readings(40)
