@@ -116,7 +116,8 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
         epilog="Every option can also be set with an environment variable BEERPI_<OPTION>, "
                "e.g. BEERPI_PORT=8080 or BEERPI_LOG_LEVEL=debug; a flag on the command line wins. "
                "Settings changed from the dashboard (target, hysteresis, mode) are stored and "
-               "take precedence over --target and --hysteresis at the next start.",
+               "take precedence over --target and --hysteresis at the next start. "
+               "Data tools: python -m beerpi export --help, python -m beerpi copy --help.",
         formatter_class=_HelpFormatter)
     default = Config()
     add = parser.add_argument
