@@ -20,6 +20,7 @@ run: $(VENV)/.installed-run frontend
 	$(PY) run_server.py $(ARGS)
 
 test: $(VENV)/.installed-dev frontend
+	$(VENV)/bin/ruff check beerpi tests bench run_server.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 frontend: $(VENV)/.python-ok

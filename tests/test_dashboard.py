@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from beerpi.repository.sqlite import SqliteRepository
-from tests.test_cli import Server
+from tests.process import Server
 from tests.waiting import poll
 
 CHROMIUM = os.environ.get("BEERPI_CHROMIUM", "/usr/bin/chromium")

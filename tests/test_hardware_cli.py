@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 from pathlib import Path
 
 import pytest
 from tornado.websocket import websocket_connect
 
-from tests.test_cli import ROOT, WAIT, Server, run
+from tests.process import ROOT, WAIT, Server, run
 from tests.w1tree import W1Tree
 from tests.waiting import poll
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import signal
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -20,46 +15,13 @@ from tornado.websocket import websocket_connect
 from beerpi.repository import open_repository
 from beerpi.repository.sqlite import SqliteRepository
 
-ROOT = Path(__file__).resolve().parent.parent
-WAIT = 20.0
+from tests.process import WAIT, Server
 
 
-class Server:
-    """``python run_server.py`` with simulated hardware sampling every 0.1 s."""
-
-    def __init__(self, db: str, cwd: Path, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run_server.py"), "--host", "127.0.0.1", "--port", "0",
-             "--hardware", "sim", "--interval", "0.1", "--speed", "60", "--db", db, *args],
-            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        self.port: int | None = None
-        self._listening = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if match := re.search(r"listening on http://[^:]+:(\d+)/", line):
-                self.port = int(match.group(1))
-                self._listening.set()
-        self._listening.set()
-
-    def wait_listening(self) -> int:
-        assert self._listening.wait(WAIT) and self.port is not None, "".join(self.lines)
-        return self.port
-
-    def log(self) -> str:
-        return "".join(self.lines)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(WAIT)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(WAIT)
+def sim_server(db: str, cwd: Path, *args: str) -> Server:
+    """The server with simulated hardware sampling every 0.1 s."""
+    return Server("--port", "0", "--hardware", "sim", "--interval", "0.1", "--speed", "60",
+                  "--db", db, *args, cwd=cwd)
 
 
 class Watcher:
@@ -103,7 +65,7 @@ def test_a_mongodb_outage_loses_nothing_and_the_dashboard_keeps_updating(tmp_pat
     mongo = secantus.SecantusDBServer(host="127.0.0.1", port=0, storage_path=data)
     mongo.start()
     url = f"mongodb://127.0.0.1:{mongo.port}/beerpi?serverSelectionTimeoutMS=500&connectTimeoutMS=500"
-    server = Server(url, tmp_path, "--spool", str(tmp_path / "spool.sqlite3"))
+    server = sim_server(url, tmp_path, "--spool", str(tmp_path / "spool.sqlite3"))
 
     async def scenario() -> None:
         nonlocal mongo
@@ -148,7 +110,7 @@ def test_a_mongodb_outage_loses_nothing_and_the_dashboard_keeps_updating(tmp_pat
 
 def test_kill_9_during_sqlite_writes_loses_at_most_the_last_batch(tmp_path):
     db = tmp_path / "data" / "beerpi.sqlite3"
-    server = Server(f"sqlite:///{db}", tmp_path)
+    server = sim_server(f"sqlite:///{db}", tmp_path)
 
     async def scenario() -> dict:
         watcher = Watcher()
@@ -170,7 +132,7 @@ def test_kill_9_during_sqlite_writes_loses_at_most_the_last_batch(tmp_path):
     # And it misses at most the last batch: about a second at most
     assert last_seen["ts"] - last_stored <= 1.0
     # And the server starts again on it
-    again = Server(f"sqlite:///{db}", tmp_path)
+    again = sim_server(f"sqlite:///{db}", tmp_path)
     try:
         again.wait_listening()
         assert again.stop() == 0, again.log()

@@ -30,6 +30,7 @@ from ..errors import Closed, ConfigError, StorageError
 from ..probe import Reading
 from . import check_url, sqlite_path
 from .base import Event
+from .sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
 
@@ -156,18 +157,12 @@ class Spool:
         with self._lock:
             if self._closed:
                 raise Closed("the spool is closed")
-            cursor = self._db.cursor()
             try:
-                cursor.execute("BEGIN IMMEDIATE")
-                yield cursor
-                cursor.execute("COMMIT")
+                with immediate_transaction(self._db) as cursor:
+                    yield cursor
             except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.rollback()
                 raise StorageError(f"cannot write the spool {self.path}: {exc} "
                                    "(check free disk space)") from exc
-            finally:
-                cursor.close()
 
     @property
     def readings(self) -> int:

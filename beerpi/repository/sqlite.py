@@ -27,6 +27,7 @@ from ..probe import Reading
 from . import rollup
 from .base import Bucket, Event, Repository
 from .sqlite_schema import SCHEMA_VERSION, create_schema, migrate
+from .sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
 
@@ -98,21 +99,11 @@ class SqliteRepository(Repository):
         with self._lock:
             if self._closed:
                 raise Closed("the repository is closed")
-            cursor = self._db.cursor()
             try:
-                cursor.execute("BEGIN IMMEDIATE")
-                yield cursor
-                cursor.execute("COMMIT")
+                with immediate_transaction(self._db) as cursor:
+                    yield cursor
             except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.rollback()
                 raise self._fail(exc) from exc
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.rollback()
-                raise
-            finally:
-                cursor.close()
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Cursor]:
