@@ -16,6 +16,8 @@ from beerpi.repository.sqlite import SqliteRepository
 from beerpi.service import Service
 from beerpi.simulation import simulated_hardware
 
+pytest_plugins = ["tests.conftest_storage"]  # the MongoDB wire-protocol server fixtures
+
 WAIT = 10.0  # seconds: the upper bound of every wait in the tests
 
 

@@ -13,7 +13,6 @@ from beerpi.probe import Reading
 from beerpi.repository import Bucket, Event, Repository, open_repository
 from beerpi.repository import rollup
 
-pytest_plugins = ["tests.conftest_storage"]
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 DAY = 86_400.0

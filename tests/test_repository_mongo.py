@@ -15,7 +15,6 @@ from beerpi.probe import Reading
 from beerpi.repository import Event, open_repository
 from beerpi.repository.mongo import MongoRepository
 
-pytest_plugins = ["tests.conftest_storage"]
 
 T0 = 1_700_000_000.0
 
