@@ -13,14 +13,24 @@
   const PING_EVERY_MS = 15000;
   const SILENCE_LIMIT_MS = 45000;   // no frame at all for this long: assume a dead link
   const CONNECT_TIMEOUT_MS = 10000; // a handshake that hangs this long is abandoned
-  const STALE_DEFAULT_MS = 30000;   // until the sample interval is known
+  const STALE_DEFAULT_MS = 30000;   // until the sample interval is known (hello.interval or the readings)
   const STALE_MIN_MS = 15000;
   const STALE_MAX_MS = 300000;
   const STALE_INTERVALS = 4;        // stale after this many missed sample intervals
   const GAP_INTERVALS = 5;          // the chart breaks a line over a longer pause
+  const HISTORY_GAP_STEPS = 3;      // ... and a stored line over a pause of this many usual spacings
   const CLOCK_JUMP_S = 60;          // a reading this far in the past: the Pi's clock was set back
   const PENDING_TIMEOUT_MS = 5000;
   const TOAST_MS = 6000;
+
+  const RANGES_S = [600, 3600, 86400, 604800]; // the chart's range buttons
+  const DEFAULT_RANGE_S = 86400;
+  const RANGE_KEY = "beerpi.range";            // the chosen range survives a reload (localStorage)
+  const HISTORY_IN_FLIGHT = 2;      // protocol: a client may have two history requests running
+  const HISTORY_MIN_POINTS = 60;    // buckets asked for: one per pixel of the plot, within these bounds
+  const HISTORY_MAX_POINTS = 1500;
+  const HISTORY_RETRIES = 4;        // after `busy` or `unavailable`, with a doubling delay
+  const HISTORY_RETRY_MS = 2000;
 
   const LIMITS = {
     target: { label: "Target", min: 0, max: 40, step: 0.5, decimals: 1 },
@@ -54,7 +64,20 @@
     latest: new Map(),     // probe id -> {ts, t, receivedAt}
     states: [],            // state frames, sorted by ts, bounded
     state: null,           // the current state
-    rangeSeconds: 0,       // chart window; 0 = everything in the buffer
+    rangeSeconds: storedRange(), // chart window, seconds
+    trimmedTo: new Map(),  // probe id -> ts of the newest reading dropped from `series` to bound it
+    storage: null,         // the latest `status` frame's storage: {ok, backlog, dropped}
+  };
+
+  // Stored history (docs/protocol.md, `history`): bucket means drawn before the live readings.
+  const history = {
+    epoch: 0,              // bumped by each hello, range change and clock jump: older replies are stale
+    seq: 0,                // request ids are "h<seq>", unique for the page's lifetime
+    inFlight: new Map(),   // id -> request sent on this connection and not answered yet
+    queue: [],             // requests waiting for a free slot (at most HISTORY_IN_FLIGHT in flight)
+    pending: new Set(),    // probe ids with a request of the current epoch queued, in flight or retrying
+    byProbe: new Map(),    // probe id -> {until, width, gap, points: [{ts, t, min, max, w}]}, at most HISTORY_MAX_POINTS
+    failed: false,         // the server could not give the current range's history
   };
 
   const conn = {
@@ -66,6 +89,8 @@
     connectStartedAt: 0,
     lastFrameAt: 0,
     lastPingAt: 0,
+    interval: null,        // the server's sampling interval in seconds (hello.interval)
+    clockOffset: null,     // server time minus performance.now(), in seconds (from hello / status ts)
   };
 
   const $ = (id) => document.getElementById(id);
@@ -117,6 +142,9 @@
         model.latest.delete(id);
       }
     }
+    for (const id of [...history.byProbe.keys()]) {
+      if (!ids.has(id)) history.byProbe.delete(id);
+    }
     assignColors();
     buildProbeList();
     buildLegend();
@@ -158,7 +186,11 @@
     const last = points[points.length - 1];
     if (!last || reading.ts > last.ts) {
       points.push({ ts: reading.ts, t: reading.temperature });
-      if (points.length > MAX_POINTS + 100) points.splice(0, points.length - MAX_POINTS);
+      if (points.length > MAX_POINTS + 100) {
+        const cut = points.length - MAX_POINTS;
+        model.trimmedTo.set(reading.probe, points[cut - 1].ts);
+        points.splice(0, cut);
+      }
     }
     const previous = model.latest.get(reading.probe);
     if (live || !previous || reading.ts >= previous.ts) {
@@ -175,10 +207,15 @@
     }
     model.states = model.states.filter((state) => state.ts < ts);
     if (model.state) model.states.push({ ...model.state, ts });
+    model.trimmedTo.clear();
+    history.byProbe.clear();
+    setServerClock(ts);
+    if (conn.connected) loadHistory(ts);
   }
 
-  /** Median gap between a probe's recent samples, in seconds (null if unknown). */
+  /** The sampling interval in seconds: the server's (hello.interval), else guessed from the readings. */
   function sampleInterval(probeId) {
+    if (conn.interval !== null) return conn.interval;
     const points = model.series.get(probeId) || [];
     const gaps = [];
     for (let i = Math.max(1, points.length - 20); i < points.length; i++) {
@@ -275,6 +312,7 @@
   function onSocketLost() {
     conn.ws = null;
     conn.connected = false;
+    forgetHistoryRequests();
     scheduleReconnect();
     setControlsEnabled(false);
     clearPending();
@@ -338,6 +376,8 @@
     ["reading", onReading],
     ["state", onState],
     ["error", onError],
+    ["history", onHistory],
+    ["status", onStatus],
     ["pong", () => {}],
   ]);
 
@@ -362,6 +402,10 @@
     }
     conn.connected = true;
     conn.attempt = 0;
+    conn.interval = isNumber(frame.interval) && frame.interval > 0 ? frame.interval : null;
+    if (isNumber(frame.ts)) setServerClock(frame.ts);
+    model.storage = null;  // a status frame follows the hello
+    forgetHistoryRequests(); // a new connection: the server holds none of the old requests
     setProbes(frame.probes);
     for (const reading of Array.isArray(frame.readings) ? frame.readings : []) {
       if (!reading || !isReading(reading)) continue;
@@ -372,6 +416,7 @@
     }
     if (isState(frame.state)) applyState(frame.state);
     setControlsEnabled(true);
+    loadHistory(isNumber(frame.ts) ? frame.ts : serverNow());
     renderAll();
     scheduleChart();
   }
@@ -388,11 +433,173 @@
   }
 
   function onError(frame) {
+    if (history.inFlight.has(frame.id)) {
+      onHistoryError(frame);
+      return;
+    }
     clearPending();
     const message = typeof frame.message === "string" && frame.message
       ? frame.message
       : `The server refused the command (${typeof frame.code === "string" ? frame.code : "no reason given"}).`;
     showError(message);
+  }
+
+  function onStatus(frame) {
+    const storage = frame.storage;
+    if (!storage || typeof storage !== "object") return;
+    if (isNumber(frame.ts)) setServerClock(frame.ts);
+    const previous = model.storage;
+    const count = (value) => (isNumber(value) && value > 0 ? Math.round(value) : 0);
+    model.storage = { ok: storage.ok !== false, backlog: count(storage.backlog), dropped: count(storage.dropped) };
+    renderStorage();
+    // Readings that waited in the backlog are in the database now: fill the chart's hole.
+    const caughtUp = model.storage.ok && model.storage.backlog === 0;
+    if (caughtUp && previous && (!previous.ok || previous.backlog > 0)) loadHistory(serverNow());
+  }
+
+  // ----------------------------------------------------------------- history
+
+  /** The server's clock now, in seconds: the phone's clock may be off, its elapsed time is not. */
+  function serverNow() {
+    if (conn.clockOffset === null) return Date.now() / 1000;
+    return performance.now() / 1000 + conn.clockOffset;
+  }
+
+  function setServerClock(ts) {
+    conn.clockOffset = ts - performance.now() / 1000;
+  }
+
+  function storedRange() {
+    try {
+      const stored = Number(localStorage.getItem(RANGE_KEY));
+      if (RANGES_S.includes(stored)) return stored;
+    } catch (err) {
+      // storage disabled (private mode): use the default
+    }
+    return DEFAULT_RANGE_S;
+  }
+
+  /** Buckets to ask for: about one per pixel of the plot's width. */
+  function historyPoints() {
+    if (!chart.ready) return null;
+    const width = Math.round(ui.chartBox.clientWidth - MARGIN.left - MARGIN.right);
+    return Math.min(HISTORY_MAX_POINTS, Math.max(HISTORY_MIN_POINTS, width));
+  }
+
+  /** Ask for every probe's history over the chosen range up to `until` (server time). */
+  function loadHistory(until) {
+    history.epoch += 1;
+    history.queue = [];
+    history.pending.clear();
+    history.failed = false;
+    for (const probe of model.probes) queueHistory(probe.id, until, 0);
+    pumpHistory();
+  }
+
+  function queueHistory(probeId, until, attempt) {
+    const points = historyPoints();
+    if (points === null) return;
+    const since = until - model.rangeSeconds;
+    history.queue.push({ epoch: history.epoch, probe: probeId, since, until, points, attempt });
+    history.pending.add(probeId);
+  }
+
+  /** Send queued requests while fewer than HISTORY_IN_FLIGHT are running. */
+  function pumpHistory() {
+    const ws = conn.ws;
+    if (!conn.connected || !ws || ws.readyState !== WebSocket.OPEN) return;
+    while (history.inFlight.size < HISTORY_IN_FLIGHT && history.queue.length) {
+      const request = history.queue.shift();
+      if (request.epoch !== history.epoch) continue;
+      const id = `h${++history.seq}`;
+      history.inFlight.set(id, request);
+      ws.send(JSON.stringify({
+        type: "history", id, probe: request.probe,
+        since: request.since, until: request.until, points: request.points,
+      }));
+    }
+  }
+
+  /** The socket is gone: its requests will never be answered, and the server forgot them. */
+  function forgetHistoryRequests() {
+    history.inFlight.clear();
+    history.queue = [];
+    history.pending.clear();
+    history.epoch += 1;
+  }
+
+  function onHistory(frame) {
+    const request = history.inFlight.get(frame.id);
+    if (!request) return;   // not a request of this connection
+    history.inFlight.delete(frame.id);
+    pumpHistory();
+    if (request.epoch !== history.epoch) return;   // asked for another range or before a clock jump
+    history.pending.delete(request.probe);
+    if (!Array.isArray(frame.buckets)) return;
+    history.byProbe.set(request.probe, historyEntry(request, frame.buckets));
+    scheduleChart();
+  }
+
+  function onHistoryError(frame) {
+    const request = history.inFlight.get(frame.id);
+    history.inFlight.delete(frame.id);
+    if (request.epoch === history.epoch) {
+      const retry = (frame.code === "busy" || frame.code === "unavailable") && request.attempt < HISTORY_RETRIES;
+      if (retry) {
+        setTimeout(() => retryHistory(request), HISTORY_RETRY_MS * 2 ** request.attempt);
+      } else {
+        console.warn("BeerPi: no history for %s: %s", request.probe, frame.message || frame.code);
+        history.pending.delete(request.probe);
+        history.failed = true;
+        scheduleChart();
+      }
+    }
+    pumpHistory();
+  }
+
+  function retryHistory(request) {
+    if (request.epoch !== history.epoch || !conn.connected) return;
+    history.queue.push({ ...request, attempt: request.attempt + 1 });
+    pumpHistory();
+  }
+
+  /** A reply's buckets as chart points: the mean at the bucket's middle, with its min and max. */
+  function historyEntry(request, buckets) {
+    const valid = buckets
+      .filter((b) => b && isNumber(b.ts) && isNumber(b.mean) && b.ts < request.until)
+      .slice(-HISTORY_MAX_POINTS);
+    // The server picks a round bucket width of at least (until - since) / points;
+    // neighbouring buckets show which one.
+    let width = (request.until - request.since) / request.points;
+    let step = Infinity;
+    const steps = [];
+    for (let i = 1; i < valid.length; i++) steps.push(valid[i].ts - valid[i - 1].ts);
+    const smallest = steps.length ? d3.min(steps) : Infinity;
+    if (smallest < Infinity && smallest > width) width = smallest;
+    const points = valid.map((b) => ({
+      ts: b.ts + Math.min(width, request.until - b.ts) / 2,
+      t: b.mean,
+      min: isNumber(b.min) ? b.min : b.mean,
+      max: isNumber(b.max) ? b.max : b.mean,
+      w: width,
+    }));
+    // The usual spacing of the stored readings (they may have been taken at another interval).
+    const spacing = steps.length ? median(steps) : width;
+    return { until: request.until, width, points, gap: Math.max(width, HISTORY_GAP_STEPS * spacing) };
+  }
+
+  /** Live readings only reach back MAX_POINTS: when they no longer meet the history, ask again. */
+  function refreshHistory() {
+    if (!conn.connected) return;
+    let asked = false;
+    for (const probe of model.probes) {
+      const entry = history.byProbe.get(probe.id);
+      const trimmed = model.trimmedTo.get(probe.id);
+      if (!entry || trimmed === undefined || trimmed < entry.until || history.pending.has(probe.id)) continue;
+      queueHistory(probe.id, serverNow(), 0);
+      asked = true;
+    }
+    if (asked) pumpHistory();
   }
 
   // --------------------------------------------------------------- rendering
@@ -401,8 +608,34 @@
     const now = Date.now();
     renderConnection(now);
     renderState();
+    renderStorage();
     renderControlReading(now);
     for (const probe of model.probes) renderProbe(probe.id, now);
+  }
+
+  /** A quiet notice while the database is behind: readings wait in the spool, none are lost. */
+  function renderStorage() {
+    const storage = model.storage;
+    const show = conn.connected && storage !== null
+      && (!storage.ok || storage.backlog > 0 || storage.dropped > 0);
+    ui.storage.hidden = !show;
+    if (!show) {
+      delete ui.storage.dataset.state;
+      return;
+    }
+    const readings = (n) => `${n.toLocaleString("en")} reading${n === 1 ? "" : "s"}`;
+    const lost = storage.dropped > 0 ? `${readings(storage.dropped)} lost (the spool was full)` : "";
+    let text;
+    if (!storage.ok || storage.backlog > 0) {
+      const head = storage.ok ? "Catching up with the database" : "Database unreachable";
+      const waiting = storage.backlog > 0 ? `${readings(storage.backlog)} waiting` : "readings are kept";
+      text = `${head} — ${waiting}, ${lost || "nothing lost"}.`;
+      ui.storage.dataset.state = storage.ok ? "catching-up" : "down";
+    } else {
+      text = `Database outage: ${lost}.`;
+      ui.storage.dataset.state = "lost";
+    }
+    setText(ui.storage, text);
   }
 
   function renderConnection(now) {
@@ -563,6 +796,7 @@
   function tick() {
     const now = Date.now();
     keepAlive(now);
+    refreshHistory();
     renderConnection(now);
     renderControlReading(now);
     for (const probe of model.probes) renderProbe(probe.id, now);
@@ -664,9 +898,19 @@
   }
 
   function setRange(seconds) {
+    if (!RANGES_S.includes(seconds)) return;
+    const changed = seconds !== model.rangeSeconds;
     model.rangeSeconds = seconds;
     for (const button of document.querySelectorAll(".range-button")) {
       button.setAttribute("aria-pressed", String(Number(button.dataset.range) === seconds));
+    }
+    if (changed) {
+      try {
+        localStorage.setItem(RANGE_KEY, String(seconds));
+      } catch (err) {
+        // storage disabled: the choice lasts until the page is reloaded
+      }
+      if (conn.connected) loadHistory(serverNow());
     }
     scheduleChart();
   }
@@ -691,6 +935,7 @@
 
   const MARGIN = { top: 8, right: 14, bottom: 26, left: 40 };
   const CHART_HINT = "Touch or hover the chart to read values.";
+  const NO_HISTORY_HINT = "History unavailable: showing the readings since the page opened.";
   const chart = { ready: false, scheduled: false, hoverX: null };
 
   function initChart() {
@@ -706,6 +951,7 @@
     chart.grid = chart.plot.append("g").attr("class", "grid");
     const clipped = chart.plot.append("g").attr("clip-path", `url(#${clipId})`);
     chart.heat = clipped.append("g").attr("class", "heat");
+    chart.spreads = clipped.append("g").attr("class", "spreads");
     chart.band = clipped.append("path").attr("class", "band");
     chart.targetLine = clipped.append("path").attr("class", "target-line");
     chart.lines = clipped.append("g").attr("class", "lines");
@@ -714,7 +960,9 @@
     chart.xAxis = chart.plot.append("g").attr("class", "axis axis-x");
     chart.yAxis = chart.plot.append("g").attr("class", "axis axis-y");
     chart.empty = svg.append("text").attr("class", "empty").attr("text-anchor", "middle").text("Waiting for readings…");
-    chart.timeFormat = d3.timeFormat("%H:%M:%S");
+    chart.cursorFormats = { seconds: d3.timeFormat("%H:%M:%S"), days: d3.timeFormat("%a %d %H:%M") };
+    chart.timeFormat = chart.cursorFormats.seconds;
+    chart.sinceFormat = d3.timeFormat("%H:%M");
     chart.tickFormats = { second: d3.timeFormat("%H:%M:%S"), minute: d3.timeFormat("%H:%M"), day: d3.timeFormat("%a %d") };
     chart.bisect = d3.bisector((d) => d.ts);
     chart.ready = true;
@@ -747,7 +995,8 @@
   function timeDomain() {
     let first = Infinity;
     let last = -Infinity;
-    for (const points of model.series.values()) {
+    const lists = [...model.series.values(), ...[...history.byProbe.values()].map((entry) => entry.points)];
+    for (const points of lists) {
       if (!points.length) continue;
       first = Math.min(first, points[0].ts);
       last = Math.max(last, points[points.length - 1].ts);
@@ -758,15 +1007,25 @@
     return [start, last];
   }
 
-  /** The visible part of a probe's points, with nulls where sampling paused (line breaks). */
+  /**
+   * The visible part of a probe's line: stored history (bucket means) up to its `until`,
+   * then the live readings; nulls where sampling paused (line breaks).
+   */
   function visiblePoints(probeId, start, end) {
-    const points = model.series.get(probeId) || [];
-    const from = Math.max(0, chart.bisect.left(points, start) - 1);
-    const slice = points.slice(from, chart.bisect.right(points, end));
+    const entry = history.byProbe.get(probeId);
+    const stored = entry ? entry.points : [];
+    const live = model.series.get(probeId) || [];
+    const older = stored.slice(Math.max(0, chart.bisect.left(stored, start) - 1), chart.bisect.right(stored, end));
+    const firstLive = stored.length ? chart.bisect.left(live, entry.until) : 0;
+    const from = Math.max(firstLive, chart.bisect.left(live, start) - 1);
+    const slice = older.concat(live.slice(from, chart.bisect.right(live, end)));
     const gapLimit = Math.max(2, (sampleInterval(probeId) || 5) * GAP_INTERVALS);
+    // A bucket's point stands for its whole width, and stored readings may be sparser than live ones.
+    const storedLimit = entry ? Math.max(gapLimit + entry.width, entry.gap) : gapLimit;
     const out = [];
     for (let i = 0; i < slice.length; i++) {
-      if (i > 0 && slice[i].ts - slice[i - 1].ts > gapLimit) out.push(null);
+      const limit = slice[i].w || (i > 0 && slice[i - 1].w) ? storedLimit : gapLimit;
+      if (i > 0 && slice[i].ts - slice[i - 1].ts > limit) out.push(null);
       out.push(slice[i]);
     }
     return out;
@@ -797,8 +1056,8 @@
     for (const { points } of lines) {
       for (const p of points) {
         if (p) {
-          lo = Math.min(lo, p.t);
-          hi = Math.max(hi, p.t);
+          lo = Math.min(lo, p.min ?? p.t);
+          hi = Math.max(hi, p.max ?? p.t);
         }
       }
     }
@@ -842,6 +1101,7 @@
     const y = d3.scaleLinear().domain(valueDomain(lines, steps)).range([innerH, 0]).nice();
     const xOf = (d) => x(new Date(d.ts * 1000));
     chart.x = x;
+    chart.timeFormat = end - start > 86400 ? chart.cursorFormats.days : chart.cursorFormats.seconds;
 
     drawAxes(x, y, innerW, innerH);
     drawHeater(heaterPeriods(steps), xOf, innerH);
@@ -901,6 +1161,20 @@
       .curve(d3.curveLinear)
       .x(xOf)
       .y((d) => y(d.t));
+    // The min–max of stored buckets as a faint band behind each line (zero-width for live readings).
+    const spread = d3.area()
+      .defined((d) => d !== null)
+      .curve(d3.curveLinear)
+      .x(xOf)
+      .y0((d) => y(d.min ?? d.t))
+      .y1((d) => y(d.max ?? d.t));
+    chart.spreads.selectAll("path.spread")
+      .data(lines, (d) => d.probe.id)
+      .join("path")
+      .attr("class", (d) => (d.probe === control ? "spread control" : "spread"))
+      .attr("fill", (d) => d.probe.color)
+      .attr("d", (d) => (d.points.some((p) => p && p.w) ? spread(d.points) : null))
+      .order();
     chart.lines.selectAll("path.line")
       .data(lines, (d) => d.probe.id)
       .join("path")
@@ -908,6 +1182,7 @@
       .attr("data-probe", (d) => d.probe.id)
       .attr("stroke", (d) => d.probe.color)
       .attr("d", (d) => path(d.points))
+      .each(describeLine)
       .order();
     const ends = lines
       .map((d) => ({ probe: d.probe, point: d.points[d.points.length - 1] }))
@@ -921,13 +1196,26 @@
       .attr("cy", (d) => y(d.point.t));
   }
 
+  /** How many points a line has and the server times they span (data-points, data-first, data-last). */
+  function describeLine(d) {
+    const drawn = d.points.filter(Boolean);
+    this.dataset.points = String(drawn.length);
+    if (drawn.length) {
+      this.dataset.first = drawn[0].ts.toFixed(3);
+      this.dataset.last = drawn[drawn.length - 1].ts.toFixed(3);
+    } else {
+      delete this.dataset.first;
+      delete this.dataset.last;
+    }
+  }
+
   /** Vertical cursor and a readout of every probe at the pointer's time. */
   function drawCursor(lines, xOf, y, innerW, innerH) {
     const px = chart.hoverX;
     if (px === null || px < 0 || px > innerW || !lines.some((l) => l.points.length)) {
       chart.cursor.style("display", "none");
       ui.chartReadout.classList.remove("is-live");
-      setText(ui.chartReadout, CHART_HINT);
+      setText(ui.chartReadout, history.failed ? NO_HISTORY_HINT : CHART_HINT);
       return;
     }
     const ts = chart.x.invert(px).getTime() / 1000;
@@ -949,15 +1237,21 @@
 
   /** Min / max of the control probe and heater duty over the chart's window. */
   function renderStats(controlLine, steps, start, end) {
-    const temps = controlLine ? controlLine.points.filter((p) => p && p.ts >= start).map((p) => p.t) : [];
-    setText(ui.range, temps.length ? `${formatTemp(d3.min(temps))} – ${formatTemp(d3.max(temps))}` : "–");
+    const inside = controlLine ? controlLine.points.filter((p) => p && p.ts >= start) : [];
+    const lo = d3.min(inside, (p) => p.min ?? p.t);
+    const hi = d3.max(inside, (p) => p.max ?? p.t);
+    setText(ui.range, inside.length ? `${formatTemp(lo)} – ${formatTemp(hi)}` : "–");
     const span = steps.length ? end - steps[0].ts : 0;
     if (span <= 0) {
       setText(ui.duty, "–");
+      setText(ui.dutySince, "");
       return;
     }
     const on = d3.sum(heaterPeriods(steps), (d) => d[1] - d[0]);
     setText(ui.duty, `${Math.round((100 * on) / span)}`);
+    // The heater's history is known only since the page connected: say so when that is in the window.
+    const partial = steps[0].ts - start > 0.02 * (end - start);
+    setText(ui.dutySince, partial ? ` since ${chart.sinceFormat(new Date(steps[0].ts * 1000))}` : "");
   }
 
   // -------------------------------------------------------------------- start
@@ -983,6 +1277,7 @@
       legend: $("legend"),
       range: $("range"),
       duty: $("duty"),
+      dutySince: $("duty-since"),
       chart: $("chart"),
       chartBox: $("chart-box"),
       chartReadout: $("chart-readout"),
@@ -993,6 +1288,7 @@
       hysteresisInput: $("hysteresis-input"),
       modeButtons: [...document.querySelectorAll(".mode-button")],
       error: $("error"),
+      storage: $("storage"),
     };
   }
 
@@ -1002,6 +1298,7 @@
     setControlsEnabled(false);
     buildLegend();
     initChart();
+    setRange(model.rangeSeconds);
     renderAll();
     connect();
     setInterval(tick, 1000);
