@@ -9,37 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from beerpi.control import ControlSettings, ControlState, Controller, Limits
+from beerpi.control import ControlSettings, Controller, Limits
 from beerpi.monitor import Monitor
-from beerpi.probe import Probe, Reading
+from beerpi.probe import Probe
 from beerpi.simulation import SimulatedFermenter, SimulatedHeater
 from beerpi.validation import SampleValidator
 from beerpi.w1 import W1Probe
 from beerpi.watchdog import Watchdog
 
+from tests.recorder import Recorder
+
 WORT = "28-0000000000a1"
 CHAMBER = "28-0000000000b2"
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[Reading | ControlState] = []
-        self.condition = threading.Condition()
-
-    def __call__(self, event) -> None:
-        with self.condition:
-            self.events.append(event)
-            self.condition.notify_all()
-
-    @property
-    def state(self) -> ControlState:
-        return [e for e in self.events if isinstance(e, ControlState)][-1]
-
-    def wait_for_state(self, predicate, timeout: float = 10.0) -> ControlState:
-        with self.condition:
-            assert self.condition.wait_for(
-                lambda: any(isinstance(e, ControlState) and predicate(e) for e in self.events), timeout)
-            return next(e for e in reversed(self.events) if isinstance(e, ControlState) and predicate(e))
 
 
 @pytest.fixture

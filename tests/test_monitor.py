@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 
 import pytest
 
@@ -11,27 +10,9 @@ from beerpi.errors import Closed, ConfigError, ProbeError
 from beerpi.monitor import Monitor
 from beerpi.probe import Reading
 
+from tests.recorder import Recorder
+
 NO_MIN_TIMES = Limits(min_on=0, min_off=0)
-
-
-class Recorder:
-    """A publish callable that remembers what it was handed, from any thread."""
-
-    def __init__(self) -> None:
-        self.events: list[Reading | ControlState] = []
-        self.changed = threading.Condition()
-
-    def __call__(self, event: Reading | ControlState) -> None:
-        with self.changed:
-            self.events.append(event)
-            self.changed.notify_all()
-
-    def states(self) -> list[ControlState]:
-        return [e for e in self.events if isinstance(e, ControlState)]
-
-    def wait_for(self, predicate, timeout: float = 10.0) -> None:
-        with self.changed:
-            assert self.changed.wait_for(lambda: any(predicate(e) for e in self.events), timeout)
 
 
 def make_monitor(sim, store, settings=ControlSettings(), limits=NO_MIN_TIMES, **options) -> tuple[Monitor, Recorder]:
