@@ -61,7 +61,6 @@ class Service:
         """Listen and start sampling. Call on the IOLoop that will serve the clients."""
         io_loop = IOLoop.current()
         settings = initial_settings(self.store.load_settings(), self.config)
-        self.rig.heater.off()
 
         def publish_on_loop(event: Reading | ControlState) -> None:
             io_loop.add_callback(hub.publish, event)  # the only door from the monitor thread
