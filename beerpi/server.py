@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import tornado.websocket
 from tornado.ioloop import IOLoop, PeriodicCallback
 
 from . import protocol
+from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .control import ControlState
 from .errors import BeerPiError, Closed, ConfigError
 from .monitor import Monitor
@@ -105,9 +107,27 @@ class Hub:
                 waiter.close()
 
 
+@dataclass(frozen=True)
+class SettingControl:
+    """A numeric setting on the dashboard; its range comes from the control rules."""
+
+    name: str
+    label: str
+    low: float
+    high: float
+    step: float
+    decimals: int
+
+
+SETTING_CONTROLS = (
+    SettingControl("target", "Target", *TARGET_RANGE, step=0.5, decimals=1),
+    SettingControl("hysteresis", "Hysteresis", *HYSTERESIS_RANGE, step=0.05, decimals=2),
+)
+
+
 class MainHandler(tornado.web.RequestHandler):
     def get(self) -> None:
-        self.render("index.html")
+        self.render("index.html", controls=SETTING_CONTROLS)
 
 
 class WebSocketHandler(tornado.websocket.WebSocketHandler):

@@ -32,10 +32,18 @@
   const HISTORY_RETRIES = 4;        // after `busy` or `unavailable`, with a doubling delay
   const HISTORY_RETRY_MS = 2000;
 
-  const LIMITS = {
-    target: { label: "Target", min: 0, max: 40, step: 0.5, decimals: 1 },
-    hysteresis: { label: "Hysteresis", min: 0.05, max: 5, step: 0.05, decimals: 2 },
-  };
+  // The server renders each setting's range from its control rules; read it from the input.
+  const LIMITS = {};
+  for (const field of ["target", "hysteresis"]) {
+    const input = document.getElementById(`${field}-input`);
+    LIMITS[field] = {
+      label: input.dataset.label,
+      min: Number(input.min),
+      max: Number(input.max),
+      step: Number(input.dataset.step),
+      decimals: Number(input.dataset.decimals),
+    };
+  }
 
   // Friendly texts for fault codes; unknown codes are shown as they are.
   const FAULT_TEXT = {
