@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from .config import Config, parse_config
-from .errors import BeerPiError
+from .errors import BeerPiError, MonitorDied
 from .service import Service
 
 log = logging.getLogger("beerpi")
@@ -20,18 +20,34 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
 
-async def serve(config: Config) -> None:
+# Signals that end the process by default: each stops BeerPi cleanly, heater off. SIGHUP is
+# what a closed SSH session or terminal sends. SIGKILL cannot be caught (see the README).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1)
+
+
+async def serve(config: Config, service: Service | None = None) -> None:
+    """Run until a stop signal; raise MonitorDied, after stopping cleanly, if control died."""
     stop = asyncio.Event()
+    fatal: list[MonitorDied] = []
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stop.set)
-    service = Service(config)
+
+    def die(error: MonitorDied) -> None:
+        fatal.append(error)
+        stop.set()
+
+    service = service or Service(config)
     try:
-        service.start()
+        service.start(on_fatal=die)
         await stop.wait()
         log.info("stopping")
     finally:
         service.stop()
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+    if fatal:
+        raise fatal[0]
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "run_server.py") -> int:

@@ -16,13 +16,20 @@ from .errors import ConfigError
 from .repository import check_url
 
 ENV_PREFIX = "BEERPI_"
+REAL_DB = "sqlite:///data/beerpi.sqlite3"
+SIMULATION_DB = "sqlite:///data/simulation.sqlite3"
+
+
+def default_db(simulated: bool) -> str:
+    """Where readings go when --db is not given: simulated ones never mix with real ones."""
+    return SIMULATION_DB if simulated else REAL_DB
 
 
 @dataclass(frozen=True)
 class Config:
     host: str = "0.0.0.0"
     port: int = 8888
-    db: str = "sqlite:///data/beerpi.sqlite3"
+    db: str = ""  # "": default_db(), chosen once the hardware is known
     hardware: str = "auto"
     interval: float = 5.0
     target: float = 20.0
@@ -123,12 +130,14 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--host", default=default.host, help="address to listen on (0.0.0.0: every interface)")
     add("--port", type=_number(int, 0, 65535), default=default.port, help="TCP port of the web server")
-    add("--db", type=_storage_url, default=default.db,
-        help="storage URL: sqlite:///relative/path, sqlite:////absolute/path, sqlite:///:memory: "
-             "(nothing kept), or mongodb://host:port/dbname")
+    add("--db", type=_storage_url, default=argparse.SUPPRESS,
+        help=f"storage URL: sqlite:///relative/path, sqlite:////absolute/path, sqlite:///:memory: "
+             f"(nothing kept), or mongodb://host:port/dbname (default: {REAL_DB}; with simulated "
+             f"probes {SIMULATION_DB}, so simulated readings never mix with real ones)")
     add("--hardware", choices=("auto", "sim", "pi"), default=default.hardware,
-        help="pi: 1-wire probes and a GPIO relay; sim: simulated fermenter; "
-             "auto: pi when 1-wire probes are present, else sim")
+        help="pi: 1-wire probes and a GPIO relay; sim: simulated fermenter; auto: pi when 1-wire "
+             "probes are present or the machine is a Raspberry Pi (then every output stays OFF "
+             "until a probe appears), sim only on a machine with no GPIO chip and no 1-wire bus")
     add("--interval", type=_number(float, above=0.0), default=default.interval,
         help="seconds between samples")
     add("--target", type=_number(float, *TARGET_RANGE), default=default.target,

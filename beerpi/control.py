@@ -20,6 +20,7 @@ RECOVERY_SAMPLES = 3  # consecutive valid samples that clear a probe fault
 
 # Fault codes that are not probe faults (probe fault codes come from validation.py).
 NO_READING = "no_reading"
+NO_PROBES = "no_probes"
 OVERTEMP = "overtemp"
 MAX_ON = "max_on"
 

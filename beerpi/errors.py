@@ -39,5 +39,9 @@ class StorageError(BeerPiError, OSError):
     """The database could not be opened, read or written."""
 
 
+class MonitorDied(BeerPiError, RuntimeError):
+    """The monitor thread ended without being asked to: nothing controls the heater any more."""
+
+
 class Closed(BeerPiError, RuntimeError):
     """The object has been shut down and takes no more work."""

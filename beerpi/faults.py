@@ -4,6 +4,9 @@ from __future__ import annotations
 
 FAULT_HINTS: dict[str, str] = {
     "no_reading": "no valid reading of the control probe yet",
+    "no_probes": "no DS18B20 probe was found on the 1-wire bus: check the wiring, the 4.7 kΩ "
+                 "pull-up resistor and that dtoverlay=w1-gpio is in the Pi's config.txt; "
+                 "control starts as soon as a probe appears",
     "probe_missing": "the probe is not on the 1-wire bus: check its wiring and power, "
                      "and that dtoverlay=w1-gpio is in the Pi's config.txt",
     "probe_crc": "the probe's data failed its CRC check: check the wiring and the 4.7 kΩ "

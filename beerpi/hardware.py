@@ -1,4 +1,9 @@
-"""Choosing and building the probes and the heater from the configuration."""
+"""Choosing and building the probes and the heater from the configuration.
+
+The order matters for safety: the outputs are built first, which drives each of them to
+OFF, before anything that can fail (probe discovery, matching the control probe, storage).
+A start that fails after that switches them off and releases them again.
+"""
 
 from __future__ import annotations
 
@@ -16,32 +21,74 @@ from .simulation import SimulatedFermenter, simulated_hardware
 
 log = logging.getLogger(__name__)
 
+DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
+DEVICES = Path("/dev")
+
+FindProbes = Callable[[], tuple[list[Probe], Probe | None]]
+
 
 @dataclass
 class Rig:
-    """The hardware the monitor drives, and the clock its control timings run on."""
+    """The hardware the monitor drives, and the clock its control timings run on.
+
+    ``control_probe`` is None while no probe has been found on a real bus; ``find_probes``
+    then looks again (the monitor calls it at every sample until it finds one).
+    """
 
     probes: list[Probe]
     heater: Heater
-    control_probe: Probe
+    control_probe: Probe | None
     control_clock: Callable[[], float] = time.monotonic
     fermenter: SimulatedFermenter | None = field(default=None, repr=False)
+    simulated: bool = False  # the probes (and so every stored reading) are simulated
+    find_probes: FindProbes | None = field(default=None, repr=False)
 
     def close(self) -> None:
         self.heater.close()
 
 
+def raspberry_pi_signs(w1_dir: Path, model_file: Path = DEVICE_TREE_MODEL,
+                       devices: Path = DEVICES) -> str | None:
+    """What makes this machine look like a Raspberry Pi (for the log), or None if nothing does."""
+    try:
+        model = model_file.read_bytes().rstrip(b"\0").decode(errors="replace")
+    except OSError:
+        model = ""
+    if "Raspberry Pi" in model:
+        return model
+    try:
+        chips = sorted(path.name for path in devices.glob("gpiochip*"))
+        masters = sorted(path.name for path in w1_dir.glob("w1_bus_master*"))
+    except OSError:
+        chips, masters = [], []
+    if chips:
+        return f"a GPIO chip ({devices / chips[0]})"
+    if masters:
+        return f"a 1-wire bus master ({w1_dir / masters[0]})"
+    return None
+
+
 def choose_probes(config: Config) -> str:
-    """``w1`` or ``sim``: as configured, or, for auto, w1 when a DS18B20 is on the bus."""
+    """``w1`` or ``sim``. For auto: w1 when a DS18B20 is on the bus or the machine is a Pi;
+    the simulator only on a machine that has neither a GPIO chip nor a 1-wire bus."""
     from .w1 import discover
     kind = config.probe_kind
     if kind is not None:
         return kind
-    found = discover(Path(config.w1_dir))
+    w1_dir = Path(config.w1_dir)
+    found = discover(w1_dir)
     if found:
-        log.info("found %d 1-wire probe(s) under %s: using real hardware", len(found), config.w1_dir)
+        log.info("found %d 1-wire probe(s) under %s: using real hardware", len(found), w1_dir)
         return "w1"
-    log.info("no 1-wire probes under %s: using the simulated fermenter", config.w1_dir)
+    signs = raspberry_pi_signs(w1_dir)
+    if signs is not None:
+        log.error("no 1-wire probes under %s, but this machine has %s: using real hardware with "
+                  "every output OFF until a probe appears (check the wiring and that "
+                  "dtoverlay=w1-gpio is in config.txt; --hardware sim simulates on purpose)",
+                  w1_dir, signs)
+        return "w1"
+    log.info("no 1-wire probes and no GPIO chip: this is not a Raspberry Pi, so the simulated "
+             "fermenter runs (--hardware pi insists on real hardware)")
     return "sim"
 
 
@@ -54,38 +101,63 @@ def choose_control_probe(probes: list[Probe], wanted: str | None) -> Probe:
         if wanted in (probe.id, probe.name):
             log.info("control probe: %s (%s)", probe.name, probe.id)
             return probe
-    known = ", ".join(f"{p.id} ({p.name})" for p in probes)
+    known = ", ".join(f"{p.id} ({p.name})" for p in probes) or "none found yet"
     raise ConfigError(f"--control-probe {wanted!r} matches no probe; known probes: {known}")
+
+
+def build_heater(config: Config, heater_kind: str, simulated: Heater) -> Heater:
+    """The heater output, already OFF (a GPIO pin is set up at its OFF level)."""
+    if heater_kind == "gpio":
+        from .gpio import GpioHeater
+        return GpioHeater(config.heater_pin, config.active_low)
+    return simulated
+
+
+def w1_probe_finder(config: Config) -> FindProbes:
+    """Looks on the 1-wire bus: (every probe, the control probe), or ([], None) if none is there."""
+    from .w1 import w1_probes
+    names = dict(config.probe_name)
+    wanted = [probe_id for probe_id in [config.control_probe, *names]
+              if probe_id and probe_id.startswith("28-")]
+
+    def find() -> tuple[list[Probe], Probe | None]:
+        probes: list[Probe] = list(w1_probes(Path(config.w1_dir), names, wanted))
+        if not probes:
+            return [], None
+        return probes, choose_control_probe(probes, config.control_probe)
+
+    return find
 
 
 def build_rig(config: Config) -> Rig:
     probe_kind = choose_probes(config)
     heater_kind = config.heater_kind or ("gpio" if probe_kind == "w1" else "sim")
     sim_probes, sim_heater, fermenter = simulated_hardware(speed=config.speed)
-    names = dict(config.probe_name)
-    clock: Callable[[], float] = time.monotonic
+    heater = build_heater(config, heater_kind, sim_heater)  # first: every output OFF
+    try:
+        rig = _with_probes(config, probe_kind, heater, sim_probes, fermenter)
+    except BaseException:
+        heater.close()
+        raise
+    if heater_kind == "sim" and probe_kind != "sim":
+        log.warning("the heater is simulated: nothing is switched")
+    return rig
+
+
+def _with_probes(config: Config, probe_kind: str, heater: Heater, sim_probes: list[Probe],
+                 fermenter: SimulatedFermenter) -> Rig:
     if probe_kind == "sim":
-        probes: list[Probe] = list(sim_probes)
-        for probe in probes:
+        names = dict(config.probe_name)
+        for probe in sim_probes:
             probe.name = names.get(probe.id, probe.name)
-        clock = fermenter.clock
         log.info("simulation: %.0f L of wort, ambient %.1f °C, %.0f W heater, speed ×%g",
                  fermenter.model.volume_l, fermenter.model.ambient_c, fermenter.model.heater_w,
                  config.speed)
-    else:
-        from .w1 import w1_probes
-        wanted = [probe_id for probe_id in [config.control_probe, *names]
-                  if probe_id and probe_id.startswith("28-")]
-        probes = list(w1_probes(Path(config.w1_dir), names, wanted))
-        if not probes:
-            raise ConfigError(f"no DS18B20 probes under {config.w1_dir}: check the wiring and that "
-                              "dtoverlay=w1-gpio is in the Pi's config.txt, or run with --probes sim")
-    control = choose_control_probe(probes, config.control_probe)
-    if heater_kind == "gpio":
-        from .gpio import GpioHeater
-        heater: Heater = GpioHeater(config.heater_pin, config.active_low)
-    else:
-        heater = sim_heater
-        if probe_kind != "sim":
-            log.warning("the heater is simulated: nothing is switched")
-    return Rig(probes, heater, control, clock, fermenter)
+        control = choose_control_probe(sim_probes, config.control_probe)
+        return Rig(sim_probes, heater, control, fermenter.clock, fermenter, simulated=True)
+    find = w1_probe_finder(config)
+    probes, control = find()
+    if control is None:
+        log.error("no DS18B20 probes under %s: every output stays OFF until one appears; check the "
+                  "wiring and that dtoverlay=w1-gpio is in the Pi's config.txt", config.w1_dir)
+    return Rig(probes, heater, control, find_probes=find)

@@ -3,8 +3,9 @@
 ``step()`` does one tick and can be called directly in tests. The thread only calls
 ``step()`` on schedule and runs settings changes between ticks, so the hardware and the
 controller are only ever touched from one thread. The heater is switched off whenever the
-thread ends, whatever the reason. The monitor knows nothing of Tornado: it is handed a
-``publish`` callable that must be safe to call from its thread.
+thread ends, whatever the reason; if it ends without being asked to, ``on_exit`` is told
+why, so the process can exit and a supervisor restart it. The monitor knows nothing of
+Tornado: it is handed a ``publish`` callable that must be safe to call from its thread.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from .control import NO_READING, ControlSettings, ControlState, Controller
+from .clock import WallClockGuard
+from .control import NO_PROBES, NO_READING, ControlSettings, ControlState, Controller
 from .errors import BeerPiError, Closed, ConfigError, ProbeError
 from .faults import describe
 from .heater import Heater
@@ -28,6 +30,7 @@ from .validation import SampleValidator
 log = logging.getLogger(__name__)
 
 Publish = Callable[[Reading | ControlState], None]
+FindProbes = Callable[[], tuple[list[Probe], Probe | None]]
 
 
 class Monitor:
@@ -36,11 +39,16 @@ class Monitor:
                  control_probe: Probe | None = None, interval: float = 5.0,
                  control_clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time,
-                 validator: SampleValidator | None = None) -> None:
-        if not probes:
+                 validator: SampleValidator | None = None,
+                 find_probes: FindProbes | None = None,
+                 on_exit: Callable[[str], None] | None = None) -> None:
+        if not probes and find_probes is None:
             raise ValueError("the monitor needs at least one probe")
         self.probes = list(probes)
-        self.control_probe = control_probe or self.probes[0]
+        # None only while find_probes has found nothing: control is then held OFF
+        self.control_probe = control_probe or (self.probes[0] if find_probes is None else None)
+        self.find_probes = find_probes
+        self.on_exit = on_exit
         self.heater = heater
         self.store = store
         self.publish = publish
@@ -50,6 +58,7 @@ class Monitor:
         self.control_clock = control_clock
         self.wall_clock = wall_clock
         self.validator = validator or SampleValidator()
+        self.clock_guard = WallClockGuard()
         self.state = self._snapshot()
         self.last_step_completed: float | None = None  # time.monotonic()
         self._started_at: float | None = None
@@ -58,13 +67,14 @@ class Monitor:
         self._lock = threading.RLock()  # control state: the monitor thread and the watchdog
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._lookup_failure: str | None = None
 
     # -- one tick ---------------------------------------------------------------------
 
     def step(self) -> list[Reading]:
         """Sample every probe, decide, switch the heater, store, publish. Returns the readings."""
         readings: list[Reading] = []
-        control_fault: str | None = None
+        control_fault: str | None = None if self._find_control_probe() else NO_PROBES
         control_value: float | None = None
         heater_on = self.heater.is_on
         for probe in self.probes:
@@ -77,7 +87,7 @@ class Monitor:
         with self._lock:
             self.controller.observe(control_value if control_fault is None else None, control_fault)
             changed = self._apply_decision(source="control", publish=False)
-        if readings:
+        if readings and self.clock_guard.storable(readings[0].ts, len(readings)):
             try:
                 self.store.add_readings(readings)
             except BeerPiError as exc:
@@ -88,6 +98,32 @@ class Monitor:
             self.publish(changed)
         self.last_step_completed = time.monotonic()
         return readings
+
+    def _find_control_probe(self) -> bool:
+        """Whether there is a control probe, looking on the bus again while there is none."""
+        if self.control_probe is not None:
+            return True
+        if self.find_probes is None:
+            return False
+        try:
+            probes, control = self.find_probes()
+        except ConfigError as exc:
+            self._log_lookup_failure(str(exc))
+            return False
+        except OSError as exc:
+            self._log_lookup_failure(f"cannot list the probes: {exc}")
+            return False
+        if control is None:
+            return False
+        self.probes, self.control_probe = probes, control
+        log.warning("found %d probe(s); control probe %s (%s): control resumes",
+                    len(probes), control.name, control.id)
+        return True
+
+    def _log_lookup_failure(self, message: str) -> None:
+        if message != self._lookup_failure:
+            self._lookup_failure = message
+            log.error("%s", message)
 
     def _sample(self, probe: Probe) -> tuple[float | None, str | None]:
         try:
@@ -151,6 +187,8 @@ class Monitor:
                 events.append(Event(new.ts, "fault", {"code": new.fault, "source": source}))
             else:
                 events.append(Event(new.ts, "fault_cleared", {"code": old.fault, "source": source}))
+        if events and not self.clock_guard.storable(new.ts):
+            return
         for event in events:
             try:
                 self.store.add_event(event)
@@ -172,9 +210,11 @@ class Monitor:
         old = self.settings
         self.settings = new_settings
         self.controller.clear_latches()
+        now = self.wall_clock()
         try:
-            self.store.add_event(Event(self.wall_clock(), "settings",
-                                       {"source": source, "old": old.as_dict(), "new": new_settings.as_dict()}))
+            if self.clock_guard.storable(now):
+                self.store.add_event(Event(now, "settings", {"source": source, "old": old.as_dict(),
+                                                             "new": new_settings.as_dict()}))
         except BeerPiError as exc:
             log.error("could not store the settings event: %s", exc)
         log.info("settings changed by %s: %s", source, changes)
@@ -257,6 +297,7 @@ class Monitor:
 
     def _run(self) -> None:
         next_tick = time.monotonic()
+        reason = "it returned without being stopped"
         try:
             while not self._stopping.is_set():
                 now = time.monotonic()
@@ -264,10 +305,13 @@ class Monitor:
                     self.step()
                     next_tick = max(next_tick + self.interval, time.monotonic())
                 self._wait_for_command(next_tick - time.monotonic())
-        except Exception:
+        except BaseException as exc:
+            reason = f"{type(exc).__name__}: {exc}"
             log.exception("the monitor thread crashed; the heater is switched off")
         finally:
             self._switch_off_safely()
+            if not self._stopping.is_set() and self.on_exit is not None:
+                self.on_exit(reason)
 
     def _wait_for_command(self, timeout: float) -> None:
         item = None

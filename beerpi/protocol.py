@@ -80,10 +80,10 @@ def event_frame(event: Reading | ControlState) -> str:
     return encode(state_message(event))
 
 
-def hello_frame(state: ControlState, probes: Sequence[Probe], control_probe_id: str,
-                readings: Iterable[Reading], now: float, interval: float) -> str:
+def hello_frame(state: ControlState, probes: Sequence[Probe], control_probe_id: str | None,
+                readings: Iterable[Reading], now: float, interval: float, simulated: bool = False) -> str:
     return encode({
-        "type": "hello", "version": VERSION, "ts": now, "interval": interval,
+        "type": "hello", "version": VERSION, "ts": now, "interval": interval, "simulated": simulated,
         "state": state_message(state),
         "probes": [{"id": p.id, "name": p.name, "control": p.id == control_probe_id} for p in probes],
         "readings": [reading_message(r) for r in readings],

@@ -44,8 +44,10 @@ class Hub:
     """The connected clients and what a newcomer is told; IOLoop only."""
 
     def __init__(self, monitor: Monitor, latest: list[Reading], store: Repository | None = None,
-                 storage_status: Callable[[], Mapping[str, Any]] | None = None) -> None:
+                 storage_status: Callable[[], Mapping[str, Any]] | None = None,
+                 simulated: bool = False) -> None:
         self.monitor = monitor
+        self.simulated = simulated
         self.store = store
         self.storage_status = storage_status
         self.waiters: set[WebSocketHandler] = set()
@@ -83,9 +85,11 @@ class Hub:
             self.broadcast(protocol.status_frame(time.time(), status))
 
     def hello(self) -> str:
-        return protocol.hello_frame(self.state, self.monitor.probes, self.monitor.control_probe.id,
+        control = self.monitor.control_probe
+        return protocol.hello_frame(self.state, self.monitor.probes, control and control.id,
                                     [self.latest[key] for key in sorted(self.latest)],
-                                    now=time.time(), interval=self.monitor.interval)
+                                    now=time.time(), interval=self.monitor.interval,
+                                    simulated=self.simulated)
 
     def publish(self, event: Reading | ControlState) -> None:
         """Remember the event and send it to every client, encoded once."""

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
 
 import tornado.httpserver
 import tornado.netutil
 from tornado.ioloop import IOLoop
 
-from .config import Config
+from .clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
+from .config import Config, default_db
 from .control import ControlSettings, ControlState, Controller, Limits
-from .errors import BeerPiError, ConfigError, StorageError
+from .errors import BeerPiError, ConfigError, MonitorDied, StorageError
 from .hardware import Rig, build_rig
 from .monitor import Monitor
 from .probe import Reading
@@ -44,8 +48,10 @@ class Service:
     """Storage, hardware, monitor and web server, started and stopped together."""
 
     def __init__(self, config: Config, rig: Rig | None = None, store: Repository | None = None) -> None:
+        self.rig = rig or build_rig(config)  # first: every output is driven OFF
+        if not config.db:  # simulated readings never go into the real history by default
+            config = replace(config, db=default_db(simulated=self.rig.simulated))
         self.config = config
-        self.rig = rig or build_rig(config)
         try:
             self.store = open_write_behind(store or open_repository(config.db), config.db,
                                            config.spool, config.spool_max)
@@ -57,25 +63,39 @@ class Service:
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.port: int | None = None
 
-    def start(self) -> None:
-        """Listen and start sampling. Call on the IOLoop that will serve the clients."""
+    def start(self, on_fatal: Callable[[MonitorDied], None] | None = None) -> None:
+        """Listen and start sampling. Call on the IOLoop that will serve the clients.
+
+        ``on_fatal`` is called on the IOLoop if the monitor thread ends without being stopped
+        (the heater is already off by then): the process should stop and exit non-zero.
+        """
         io_loop = IOLoop.current()
         settings = initial_settings(self.store.load_settings(), self.config)
+        check_wall_clock()
 
         def publish_on_loop(event: Reading | ControlState) -> None:
             io_loop.add_callback(hub.publish, event)  # the only door from the monitor thread
+
+        def monitor_ended(reason: str) -> None:  # on the monitor thread, heater already off
+            error = MonitorDied(f"the monitor thread stopped unexpectedly ({reason}); the heater is off. "
+                                "Exiting so that a supervisor (systemd) can restart BeerPi")
+            log.critical("%s", error)
+            if on_fatal is not None:
+                io_loop.add_callback(on_fatal, error)
 
         self.monitor = Monitor(
             self.rig.probes, self.rig.heater, self.store, publish=publish_on_loop,
             settings=settings, controller=Controller(limits_from(self.config)),
             control_probe=self.rig.control_probe, interval=self.config.interval,
-            control_clock=self.rig.control_clock, validator=SampleValidator(self.config.max_jump))
+            control_clock=self.rig.control_clock, validator=SampleValidator(self.config.max_jump),
+            find_probes=self.rig.find_probes, on_exit=monitor_ended)
         try:
             latest = self.store.latest()
         except StorageError as exc:
             log.warning("cannot read the latest readings (%s): clients get new ones as they come", exc)
             latest = []
-        hub = Hub(self.monitor, latest, store=self.store, storage_status=lambda: self.store.status.as_dict())
+        hub = Hub(self.monitor, latest, store=self.store, storage_status=lambda: self.store.status.as_dict(),
+                  simulated=self.rig.simulated)
         self.http_server = tornado.httpserver.HTTPServer(make_app(hub))
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
         self.http_server.add_sockets(sockets)
@@ -83,8 +103,9 @@ class Service:
         self.monitor.start()
         self.watchdog = Watchdog(self.monitor)
         self.watchdog.start()
-        log.info("BeerPi listening on http://%s:%d/ (target %.2f °C, mode %s)",
-                 self.config.host, self.port, settings.target, settings.mode)
+        log.info("BeerPi listening on http://%s:%d/ (target %.2f °C, mode %s)%s",
+                 self.config.host, self.port, settings.target, settings.mode,
+                 " with SIMULATED probes, storing in " + self.config.db if self.rig.simulated else "")
 
     def stop(self) -> None:
         """Stop sampling (heater off), close connections and storage."""
@@ -101,3 +122,14 @@ class Service:
         finally:
             self.store.close()
         log.info("BeerPi stopped; heater off")
+
+
+def check_wall_clock() -> None:
+    """Say at start whether the wall clock, which dates every reading, can be trusted."""
+    now = time.time()
+    if now < EARLIEST_PLAUSIBLE:
+        log.error("the system clock reads %s: it is not set yet; readings are kept out of the history "
+                  "until it is (control is not affected)", iso(now))
+    elif kernel_says_synchronised() is False:
+        log.info("the kernel reports the clock as not synchronised with a time server: readings are "
+                 "dated by it as it is (%s)", iso(now))

@@ -415,6 +415,7 @@
     model.storage = null;  // a status frame follows the hello
     forgetHistoryRequests(); // a new connection: the server holds none of the old requests
     setProbes(frame.probes);
+    ui.simulated.hidden = frame.simulated !== true;
     for (const reading of Array.isArray(frame.readings) ? frame.readings : []) {
       if (!reading || !isReading(reading)) continue;
       // A hello carrying the server's clock lets old readings count as old;
@@ -1281,6 +1282,7 @@
       target: $("target"),
       hysteresis: $("hysteresis"),
       probes: $("probes"),
+      simulated: $("simulated"),
       probeRows: new Map(),
       legend: $("legend"),
       range: $("range"),

@@ -11,6 +11,7 @@ import pytest
 from tornado.websocket import websocket_connect
 
 from tests.process import WAIT, Server, run
+from tests.w1tree import W1Tree
 
 
 async def first_frames(port: int, count: int, send: dict | None = None) -> list[dict]:
@@ -80,11 +81,21 @@ def test_sigterm_stops_cleanly_and_the_target_survives_a_restart(tmp_path):
         again.kill()
 
 
-def test_the_default_database_lives_under_data_in_the_working_directory(tmp_path):
-    server = Server("--port", "0", "--hardware", "sim", cwd=tmp_path)
+@pytest.mark.parametrize("real_probes, database", [(False, "simulation.sqlite3"), (True, "beerpi.sqlite3")],
+                         ids=["simulated", "real-probes"])
+def test_the_default_database_lives_under_data_in_the_working_directory(tmp_path, real_probes, database):
+    """Simulated readings get a database of their own, so they never mix with a real history."""
+    if real_probes:
+        tree = W1Tree(tmp_path / "w1")
+        tree.set("28-0000000000a1", 18.0)
+        hardware = ["--probes", "w1", "--w1-dir", str(tree.root), "--heater", "sim"]
+    else:
+        hardware = ["--hardware", "sim"]
+    server = Server("--port", "0", *hardware, cwd=tmp_path)
     try:
         server.wait_listening()
         assert server.stop() == 0
     finally:
         server.kill()
-    assert (tmp_path / "data" / "beerpi.sqlite3").is_file()
+    assert [path.name for path in (tmp_path / "data").glob("*.sqlite3")
+            if not path.name.startswith("spool")] == [database]

@@ -24,7 +24,8 @@ def fails(capsys, argv: list[str], environ: dict[str, str]) -> str:
 
 def test_defaults_are_the_documented_ones():
     config = parse_config([], {})
-    assert config == Config(host="0.0.0.0", port=8888, db="sqlite:///data/beerpi.sqlite3",
+    # db "": data/beerpi.sqlite3, or data/simulation.sqlite3 for simulated probes (see default_db)
+    assert config == Config(host="0.0.0.0", port=8888, db="",
                             hardware="auto", interval=5.0, target=20.0, hysteresis=0.3,
                             speed=1.0, log_level="info")
 

@@ -200,6 +200,9 @@ def test_the_phone_dashboard_shows_live_temperature_and_a_moving_chart(phone):
            }""",
         arg=['[data-testid="chart"] path.line[data-probe="sim-wort"]', len(first)], timeout=10_000)
     assert phone.locator('[data-testid="chart"] path.line[data-probe="sim-chamber"]').count() == 1
+    # The simulator says so: nobody mistakes these for their wort's temperature
+    expect(phone.get_by_test_id("simulated")).to_be_visible()
+    expect(phone.get_by_test_id("simulated")).to_contain_text("Simulated")
 
 
 def test_setpoint_controls_change_the_controller_and_are_stored(phone, server):

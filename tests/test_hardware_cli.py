@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from tornado.websocket import websocket_connect
 
+from beerpi.hardware import raspberry_pi_signs
 from tests.process import ROOT, WAIT, Server, run
 from tests.w1tree import W1Tree
 from tests.waiting import poll
@@ -56,12 +57,64 @@ def test_gpio_heater_without_a_pi_is_one_clear_line(tmp_path):
     assert "--heater sim" in lines[-1] and "Traceback" not in result.stderr
 
 
-def test_no_probes_on_the_bus_is_one_clear_line(tmp_path):
-    (tmp_path / "w1").mkdir()
-    result = run("--probes", "w1", "--w1-dir", str(tmp_path / "w1"), "--heater", "sim",
-                 "--port", "0", "--host", "127.0.0.1", "--db", f"sqlite:///{tmp_path}/b.sqlite3")
-    assert result.returncode == 1
-    assert "no DS18B20 probes" in result.stderr and "Traceback" not in result.stderr
+@pytest.mark.parametrize("args, bus_master", [
+    (["--hardware", "auto"], True),  # a Pi whose probes are not connected yet (a loose wire at boot)
+    (["--probes", "w1", "--heater", "gpio"], False),
+], ids=["auto-on-a-pi", "w1"])
+def test_a_pi_with_no_probe_starts_with_outputs_off_and_picks_the_probe_up(tmp_path, monkeypatch,
+                                                                             args, bus_master):
+    log = tmp_path / "gpio.log"
+    monkeypatch.setenv("PYTHONPATH", str(FAKES))
+    monkeypatch.setenv("BEERPI_FAKE_GPIO_LOG", str(log))
+    tree = W1Tree(tmp_path / "w1")
+    if bus_master:
+        (tree.root / "w1_bus_master1").mkdir()
+    server = Server("--port", "0", *args, "--w1-dir", str(tree.root), "--interval", "0.1",
+                    "--min-on", "0", "--min-off", "0", "--db", f"sqlite:///{tmp_path}/b.sqlite3")
+    try:
+        port = server.wait_listening()
+        hello, = asyncio.run(first_frames(port, 1))
+        # Then nothing is simulated, nothing is switched on, and every client sees why
+        assert hello["simulated"] is False and hello["probes"] == []
+        assert hello["state"]["fault"] == "no_probes" and hello["state"]["heater"] is False
+        # When the probe is plugged in, it is picked up without a restart and control resumes
+        steps = asyncio.run(watch(port, [
+            (lambda: tree.set(WORT, 18.0), lambda s: s["fault"] is None and s["heater"] is True)]))
+        assert server.stop() == 0
+    finally:
+        server.kill()
+    assert any(f["type"] == "reading" and f["probe"] == WORT for f in steps[0])
+    calls = gpio_calls(log)
+    first_on = calls.index("output 17 1")
+    assert calls[0] == "setwarnings False" and "setup 17 0 0" in calls[:first_on]
+    assert calls[-2:] == ["output 17 0", "cleanup 17"]
+    assert "no DS18B20 probes" in server.log() or "no 1-wire probes" in server.log()
+
+
+async def first_frames(port: int, count: int) -> list[dict]:
+    connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+    try:
+        return [json.loads(await asyncio.wait_for(connection.read_message(), WAIT)) for _ in range(count)]
+    finally:
+        connection.close()
+
+
+@pytest.mark.skipif(raspberry_pi_signs(Path("/sys/bus/w1/devices")) is not None,
+                    reason="this machine looks like a Raspberry Pi: auto does not simulate here")
+def test_auto_on_a_machine_that_is_not_a_pi_simulates_and_says_so(tmp_path):
+    server = Server("--port", "0", "--hardware", "auto", "--w1-dir", str(tmp_path / "no-w1"),
+                    "--interval", "0.05", cwd=tmp_path)
+    try:
+        port = server.wait_listening()
+        hello, = asyncio.run(first_frames(port, 1))
+        assert server.stop() == 0
+    finally:
+        server.kill()
+    assert hello["simulated"] is True
+    # Simulated readings never go into the real database by default
+    assert (tmp_path / "data" / "simulation.sqlite3").exists()
+    assert not (tmp_path / "data" / "beerpi.sqlite3").exists()
+    assert "SIMULATED" in server.log()
 
 
 async def watch(port: int, actions: list, timeout: float = WAIT) -> list[list[dict]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from beerpi.clock import EARLIEST_PLAUSIBLE
 from beerpi.control import ControlSettings, ControlState, Controller, Limits
 from beerpi.errors import Closed, ConfigError, ProbeError
 from beerpi.monitor import Monitor
@@ -119,3 +120,25 @@ def test_the_heater_is_switched_off_when_the_thread_crashes(sim, store):
         assert not heater.is_on
     finally:
         monitor.stop()
+
+
+def test_readings_taken_while_the_clock_is_unset_stay_out_of_the_history(sim, store, caplog):
+    """A Pi without a real-time clock starts in 1970, then synchronises and jumps to today."""
+    probes, heater, _ = sim
+    unset, today = 1.0, EARLIEST_PLAUSIBLE + 86400.0
+    clock = {"now": unset}
+    monitor, recorder = make_monitor(sim, store, ControlSettings(target=20.0),
+                                     wall_clock=lambda: clock["now"])
+    # Given a clock in 1970: control works (the cold wort is heated) and clients see readings
+    first = monitor.step()
+    assert heater.is_on and len(first) == 2
+    monitor.step()
+    # When the clock is set
+    clock["now"] = today
+    later = monitor.step()
+    # Then only the readings dated by a set clock are stored, and the log says what happened
+    assert {r.ts for r in store.readings_between(0, today + 1)} == {today}
+    assert [e.kind for e in store.events_between(0, today + 1)] == []  # heater_on was in 1970
+    assert {r.ts for r in later} == {today}
+    assert "clock reads 1970-01-01" in caplog.text and "not set" in caplog.text
+    assert "4 readings taken while it was unset were kept out of the history" in caplog.text

@@ -127,8 +127,9 @@ def test_hello_frame_has_the_documented_shape():
     # When a client connects
     frame = json.loads(hello_frame(STATE, probes, "sim-wort", [CHAMBER, WORT], now=1763712009.5, interval=5.0))
     # Then it gets the version, the server's time, the interval, the state, the probes and the latest readings
-    assert set(frame) == {"type", "version", "ts", "interval", "state", "probes", "readings"}
+    assert set(frame) == {"type", "version", "ts", "interval", "simulated", "state", "probes", "readings"}
     assert (frame["type"], frame["version"], frame["ts"], frame["interval"]) == ("hello", 1, 1763712009.5, 5.0)
+    assert frame["simulated"] is False
     assert set(frame["state"]) == STATE_FIELDS
     assert frame["state"] == json.loads(event_frame(STATE))
     assert frame["probes"] == [{"id": "sim-wort", "name": "wort", "control": True},
