@@ -26,7 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from beerpi.control import ControlSettings, Controller, Decision, Limits
 
 LIMITS = Limits(max_temp=30.0, max_on=3600.0, min_on=60.0, min_off=120.0)
-FAULT_CODES = ["probe_missing", "probe_crc", "probe_reset", "probe_garbled", "probe_jump", "stale"]
+FAULT_CODES = ["no_probes", "probe_missing", "probe_crc", "probe_reset", "probe_garbled", "probe_jump", "stale"]
 STEP = 1 / 16  # the DS18B20 resolution
 
 
