@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-MODES = ("auto", "on", "off")
+MODES = ("auto", "on", "off", "heat", "cool")  # "on" is the first name of "heat"
 TARGET_RANGE = (0.0, 40.0)
 HYSTERESIS_RANGE = (0.05, 5.0)
 RECOVERY_SAMPLES = 3  # consecutive valid samples that clear a probe fault
@@ -154,10 +154,10 @@ class Controller:
             self.overtemp = False
 
     def _wanted(self, settings: ControlSettings) -> tuple[bool, str]:
-        if settings.mode == "on":
+        if settings.mode in ("on", "heat"):
             return True, "manual on"
-        if settings.mode == "off":
-            return False, "manual off"
+        if settings.mode in ("off", "cool"):
+            return False, f"manual {settings.mode}"
         low = settings.target - settings.hysteresis
         high = settings.target + settings.hysteresis
         if self.temperature <= low:

@@ -203,6 +203,8 @@ class Monitor:
         Call from the monitor thread (``submit_settings`` does) or when it is not running.
         """
         new_settings = self.settings.changed(**changes)
+        if new_settings.mode == "cool":
+            raise ConfigError("this chamber has no cooler: its modes are auto, heat (or on) and off")
         max_temp = self.controller.limits.max_temp
         if new_settings.target >= max_temp:
             raise ConfigError(f"target must be below the over-temperature cutoff ({max_temp:g} °C)")

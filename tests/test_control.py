@@ -356,7 +356,7 @@ BAD_SETTINGS = [
     pytest.param("target", None, "number", id="target-none"),
     pytest.param("target", math.nan, "number", id="target-nan"),
     pytest.param("hysteresis", math.inf, "number", id="hysteresis-inf"),
-    pytest.param("mode", "heat", "mode", id="mode-unknown"),
+    pytest.param("mode", "boil", "mode", id="mode-unknown"),
     pytest.param("mode", "AUTO", "mode", id="mode-wrong-case"),
 ]
 
