@@ -9,6 +9,7 @@ import tornado.netutil
 from tornado.ioloop import IOLoop
 
 from .config import Config
+from .connections import open_http_server
 from .control import ControlSettings, ControlState, Controller, Limits
 from .errors import BeerPiError, ConfigError, StorageError
 from .hardware import Rig, build_rig
@@ -76,7 +77,7 @@ class Service:
             log.warning("cannot read the latest readings (%s): clients get new ones as they come", exc)
             latest = []
         hub = Hub(self.monitor, latest, store=self.store, storage_status=lambda: self.store.status.as_dict())
-        self.http_server = tornado.httpserver.HTTPServer(make_app(hub))
+        self.http_server = open_http_server(make_app(hub), self.config.max_clients)
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
