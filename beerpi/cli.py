@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from .config import Config, parse_config
 from .errors import BeerPiError, MonitorDied
+from .logsafety import install as install_log_flood_guard
 from .service import Service
 
 log = logging.getLogger("beerpi")
@@ -18,6 +19,7 @@ log = logging.getLogger("beerpi")
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    install_log_flood_guard()
 
 
 # Signals that end the process by default: each stops BeerPi cleanly, heater off. SIGHUP is

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from .connections import DEFAULT_MAX_CLIENTS, RESERVED_FDS
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .errors import ConfigError
 from .repository import check_url
@@ -59,6 +60,7 @@ class Config:
         return self.heater or {"pi": "gpio", "sim": "sim"}.get(self.hardware)
     spool: str = ""  # "": beside the SQLite file, else data/spool.sqlite3 (see repository.spool)
     spool_max: int = 1_000_000
+    max_clients: int | None = None  # None: derived from the open-file limit (see connections.py)
 
 
 def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
@@ -148,6 +150,11 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
         help="simulation only: how many times faster than real time the simulated fermenter runs")
     add("--log-level", choices=("debug", "info", "warning", "error"), default=default.log_level,
         help="how much to log")
+    add("--max-clients", type=_number(int, above=0), default=default.max_clients, metavar="N",
+        help="most connections served at a time (browsers, WebSocket clients and idle connections "
+             "together); more are refused with HTTP 503 so the probes and storage always have file "
+             f"descriptors (default: {DEFAULT_MAX_CLIENTS}, or fewer when the open-file limit minus "
+             f"{RESERVED_FDS} kept in reserve is smaller; never more than that)")
 
     hardware = parser.add_argument_group(
         "hardware", "--hardware chooses both probes and heater; --probes and --heater override it, "

@@ -16,6 +16,9 @@ FAULT_HINTS: dict[str, str] = {
     "probe_garbled": "the probe's data could not be parsed: check the wiring",
     "probe_not_ready": "the probe has no value yet: check its power supply",
     "probe_error": "the probe could not be read: check the wiring and power",
+    "too_many_open_files": "the server ran out of open files (EMFILE/ENFILE) and could not read "
+                           "the probe; this is not the wiring: look in the log for a flood of "
+                           "connections, and check --max-clients and the open-file limit (ulimit -n)",
     "probe_out_of_range": "the value is outside the DS18B20's −55…125 °C range: check the wiring",
     "probe_jump": "the value jumped implausibly since the last sample: check the probe is in "
                   "the wort and its wiring is sound",

@@ -22,6 +22,7 @@ HISTORY_FIELDS = ("id", "probe", "since", "until", "points")
 MAX_ID_LENGTH = 64
 MAX_POINTS = 5000
 MAX_WINDOW = 10 * 365.25 * 86400  # ten years, in seconds
+MAX_FRAME_BYTES = 64 * 1024  # a client frame is a few hundred bytes; larger ones close the connection
 
 
 class ProtocolError(Exception):
@@ -60,7 +61,21 @@ Command = SetCommand | PingCommand | HistoryCommand
 
 
 def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """One JSON text frame; always valid UTF-8, whatever strings it echoes."""
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if not _is_utf8(text):
+        # A lone surrogate (JSON lets a client spell "\ud800") cannot be sent as UTF-8:
+        # escape it as JSON does, so the client decodes the very string it sent.
+        text = json.dumps(message, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return text
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def reading_message(reading: Reading) -> dict[str, Any]:
@@ -123,6 +138,8 @@ def parse(text: str | bytes, probes: Sequence[Probe] = ()) -> Command:
         message = json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("bad_json", "the frame is not valid JSON") from None
+    except RecursionError:
+        raise ProtocolError("bad_json", "the frame's JSON is nested too deeply") from None
     if not isinstance(message, dict):
         raise ProtocolError("bad_json", "the frame must be a JSON object")
     kind = message.get("type")
@@ -152,13 +169,22 @@ def _parse_set(message: dict[str, Any]) -> SetCommand:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite JSON number that a float can hold (a 400-digit integer is not one)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _parse_history(message: dict[str, Any], probes: Sequence[Probe]) -> HistoryCommand:
     request_id = message.get("id")
     if not (isinstance(request_id, str) or _is_number(request_id)):
         raise ProtocolError("invalid_value", "history needs an id: a string or a number the reply will carry")
+    if isinstance(request_id, str) and not _is_utf8(request_id):
+        raise ProtocolError("invalid_value", "id must be text without lone surrogates (such as \\ud800): "
+                                             "the reply could not carry it")
     if len(request_id if isinstance(request_id, str) else encode(request_id)) > MAX_ID_LENGTH:
         raise ProtocolError("invalid_value", f"id must be at most {MAX_ID_LENGTH} characters long")
 

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 HISTORY_PER_CLIENT = 2  # history queries one client may have running at a time
 HISTORY_WORKERS = 2  # history queries running at a time, all clients together
 STATUS_EVERY_MS = 1000  # how often the storage status is checked for a change
+INTERNAL_ERROR = "the server failed to handle this frame; the fault is logged on the server"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "templates"
@@ -147,6 +148,16 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
 
     async def on_message(self, message: str | bytes) -> None:
         try:
+            await self._handle(message)
+        except Exception:
+            # A defect, not the client's fault: one log line (rate-limited where logging is
+            # configured), an answer, and the connection carries on. Tornado would otherwise
+            # log a traceback and drop the client.
+            log.exception("could not handle a frame from %s", self.request.remote_ip)
+            self._send(protocol.error_frame("internal", INTERNAL_ERROR))
+
+    async def _handle(self, message: str | bytes) -> None:
+        try:
             command = protocol.parse(message, self.hub.monitor.probes)
         except protocol.ProtocolError as exc:
             self._send(protocol.error_frame(exc.code, exc.message, exc.request_id))
@@ -165,7 +176,15 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
                 return
             task = asyncio.ensure_future(self._history(command))
             self.history_tasks.add(task)
-            task.add_done_callback(self.history_tasks.discard)
+            task.add_done_callback(lambda done: self._history_done(done, command))
+
+    def _history_done(self, task: asyncio.Task, command: protocol.HistoryCommand) -> None:
+        """Forget the task; a task that failed is logged and answered, never lost."""
+        self.history_tasks.discard(task)
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("history request %r failed", command, exc_info=task.exception())
+        self._send(protocol.error_frame("internal", INTERNAL_ERROR, command.id))
 
     async def _history(self, command: protocol.HistoryCommand) -> None:
         store = self.hub.store
@@ -215,4 +234,5 @@ def make_app(hub: Hub, debug: bool = False) -> tornado.web.Application:
         template_path=str(TEMPLATE_PATH),
         static_path=str(STATIC_PATH),
         debug=debug,
+        websocket_max_message_size=protocol.MAX_FRAME_BYTES,
     )

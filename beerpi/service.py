@@ -13,6 +13,7 @@ from tornado.ioloop import IOLoop
 
 from .clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
 from .config import Config, default_db
+from .connections import open_http_server
 from .control import ControlSettings, ControlState, Controller, Limits
 from .errors import BeerPiError, ConfigError, MonitorDied, StorageError
 from .hardware import Rig, build_rig
@@ -96,7 +97,7 @@ class Service:
             latest = []
         hub = Hub(self.monitor, latest, store=self.store, storage_status=lambda: self.store.status.as_dict(),
                   simulated=self.rig.simulated)
-        self.http_server = tornado.httpserver.HTTPServer(make_app(hub))
+        self.http_server = open_http_server(make_app(hub), self.config.max_clients)
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]

@@ -7,12 +7,14 @@ it only ever runs on the monitor thread.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import TypeGuard
 
 from .errors import ProbeError
 from .probe import Probe
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_W1_DIR = Path("/sys/bus/w1/devices")
 DS18B20_PREFIX = "28-"
+OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)  # the process's or the whole system's open files
 
 
 @cache
@@ -59,7 +62,11 @@ class W1Probe(Probe):
         errors = self._lib.errors
         try:
             return float(self._open().get_temperature())
-        except errors.NoSensorFoundError:
+        except errors.NoSensorFoundError as exc:
+            # w1thermsensor reports any failure to open w1_slave as a missing sensor, with the
+            # OSError as its context: running out of open files is the server's fault, not wiring.
+            if _out_of_descriptors(exc.__context__):
+                raise _too_many_open_files(self.id, exc.__context__) from None
             raise ProbeError(f"probe {self.id} is not on the 1-wire bus: check its wiring and power",
                              code="probe_missing") from None
         except errors.ResetValueError:
@@ -69,8 +76,20 @@ class W1Probe(Probe):
             raise ProbeError(f"probe {self.id} sent data that failed its CRC check (or no data): "
                              "check the wiring and the pull-up resistor", code="probe_crc") from None
         except (IndexError, ValueError, OSError) as exc:
+            if _out_of_descriptors(exc):
+                raise _too_many_open_files(self.id, exc) from None
             raise ProbeError(f"probe {self.id} sent unreadable data ({exc}): check the wiring",
                              code="probe_garbled") from None
+
+
+def _out_of_descriptors(exc: BaseException | None) -> TypeGuard[OSError]:
+    return isinstance(exc, OSError) and exc.errno in OUT_OF_DESCRIPTORS
+
+
+def _too_many_open_files(probe_id: str, exc: OSError) -> ProbeError:
+    return ProbeError(f"probe {probe_id} could not be read because the server has too many open files "
+                      f"({os.strerror(exc.errno)}); this is not the wiring: check the log for a flood of connections "
+                      "and the open-file limit (ulimit -n)", code="too_many_open_files")
 
 
 def w1_probes(w1_dir: Path, names: Mapping[str, str], wanted: list[str] | None = None) -> list[W1Probe]:

@@ -54,6 +54,7 @@
     probe_garbled: "The control probe's data could not be read. Check the wiring.",
     probe_not_ready: "The control probe has no value yet. Check its power supply.",
     probe_error: "The control probe cannot be read. Check its wiring and power.",
+    too_many_open_files: "The server ran out of open files and could not read the probe (not a wiring fault). See the server's log.",
     probe_out_of_range: "The control probe reports an impossible temperature. Check the wiring.",
     probe_jump: "The control probe's value jumped implausibly. Check it is in the wort.",
     stale: "No sample completed in time: the probe bus may be stuck.",

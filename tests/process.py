@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,10 +17,11 @@ WAIT = 20.0
 class Server:
     """``python run_server.py`` in a subprocess; its log is collected by a reader thread."""
 
-    def __init__(self, *args: str, cwd: Path = ROOT) -> None:
+    def __init__(self, *args: str, cwd: Path = ROOT, preexec_fn: Callable[[], None] | None = None) -> None:
+        """``preexec_fn`` runs in the child before run_server.py, e.g. to lower a resource limit."""
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "run_server.py"), "--host", "127.0.0.1", *args],
-            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=preexec_fn)
         self.lines: list[str] = []
         self.port: int | None = None
         self._listening = threading.Event()

@@ -9,7 +9,7 @@ import pytest
 from beerpi.config import Config, parse_config
 
 OPTIONS = ["--host", "--port", "--db", "--hardware", "--interval", "--target", "--hysteresis",
-           "--speed", "--log-level"]
+           "--speed", "--log-level", "--max-clients"]
 
 
 def fails(capsys, argv: list[str], environ: dict[str, str]) -> str:
@@ -46,6 +46,7 @@ def test_the_real_environment_is_not_needed_when_one_is_given(monkeypatch):
     pytest.param("BEERPI_HYSTERESIS", "1", "hysteresis", 1.0, id="hysteresis"),
     pytest.param("BEERPI_SPEED", "120", "speed", 120.0, id="speed"),
     pytest.param("BEERPI_LOG_LEVEL", "debug", "log_level", "debug", id="log-level"),
+    pytest.param("BEERPI_MAX_CLIENTS", "50", "max_clients", 50, id="max-clients"),
 ])
 def test_environment_variables_apply(variable, text, field, value):
     config = parse_config([], {variable: text})
@@ -79,6 +80,7 @@ def test_unrelated_environment_variables_are_ignored():
     pytest.param("BEERPI_DB", "ftp://x", id="db-bad-url"),
     pytest.param("BEERPI_HARDWARE", "arduino", id="hardware-unknown"),
     pytest.param("BEERPI_LOG_LEVEL", "loud", id="log-level-unknown"),
+    pytest.param("BEERPI_MAX_CLIENTS", "0", id="max-clients-zero"),
 ])
 def test_a_bad_environment_value_exits_2_with_one_line_naming_the_variable(capsys, variable, text):
     err = fails(capsys, [], {variable: text})
@@ -97,6 +99,7 @@ def test_a_bad_environment_value_exits_2_with_one_line_naming_the_variable(capsy
     pytest.param(["--db", "ftp://x"], "--db", id="db-bad-url"),
     pytest.param(["--hardware", "foo"], "--hardware", id="hardware-unknown"),
     pytest.param(["--log-level", "loud"], "--log-level", id="log-level-unknown"),
+    pytest.param(["--max-clients", "many"], "--max-clients", id="max-clients-not-a-number"),
 ])
 def test_a_bad_flag_exits_2_with_one_line_naming_the_option(capsys, argv, option):
     err = fails(capsys, argv, {})

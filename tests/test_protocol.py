@@ -167,3 +167,60 @@ def test_encode_refuses_non_finite_numbers(value):
 def test_event_frame_refuses_a_nan_reading():
     with pytest.raises(ValueError):
         event_frame(Reading(1.0, "sim-wort", "wort", math.nan))
+
+
+# --- hostile frames ------------------------------------------------------------------------
+
+HUGE = "9" * 400  # an integer no float can hold
+DEEP = 100_000  # nesting depth beyond any recursion limit
+
+
+@pytest.mark.parametrize("frame", [
+    pytest.param(f'{{"type": "set", "target": {HUGE}}}', id="huge-target"),
+    pytest.param(f'{{"type": "set", "hysteresis": -{HUGE}}}', id="huge-negative-hysteresis"),
+    pytest.param(f'{{"type": "history", "id": 1, "probe": "sim-wort", "since": {HUGE}, '
+                 f'"until": 2, "points": 10}}', id="huge-since"),
+    pytest.param(f'{{"type": "history", "id": 1, "probe": "sim-wort", "since": 1, '
+                 f'"until": {HUGE}, "points": 10}}', id="huge-until"),
+    pytest.param(f'{{"type": "history", "id": 1, "probe": "sim-wort", "since": 1, '
+                 f'"until": 2, "points": {HUGE}}}', id="huge-points"),
+    pytest.param(f'{{"type": "history", "id": {HUGE}, "probe": "sim-wort", "since": 1, '
+                 f'"until": 2, "points": 10}}', id="huge-id"),
+])
+def test_a_number_too_large_for_a_float_is_an_invalid_value(frame):
+    # Given a frame with a 400-digit integer, when it is parsed,
+    # then it is refused like any other bad value (not an OverflowError)
+    probes = [SimulatedProbe(SimulatedFermenter(clock=lambda: 0.0), "sim-wort", "wort")]
+    with pytest.raises(ProtocolError) as caught:
+        parse(frame, probes)
+    assert caught.value.code == "invalid_value"
+
+
+@pytest.mark.parametrize("frame", [
+    pytest.param("[" * DEEP + "]" * DEEP, id="deep-array"),
+    pytest.param('{"a":' * DEEP + "1" + "}" * DEEP, id="deep-object"),
+    pytest.param('{"type": "set", "target": ' + "[" * DEEP + "]" * DEEP + "}", id="deep-value"),
+])
+def test_json_nested_too_deeply_is_bad_json(frame):
+    with pytest.raises(ProtocolError) as caught:
+        parse(frame)
+    assert caught.value.code == "bad_json" and "nested" in caught.value.message
+
+
+def test_an_id_with_a_lone_surrogate_is_refused_without_the_id():
+    # JSON may spell a lone surrogate ("\ud800"), but it cannot be sent back as UTF-8
+    frame = '{"type": "history", "id": "\\ud800", "probe": "sim-wort", "since": 1, "until": 2, "points": 10}'
+    probes = [SimulatedProbe(SimulatedFermenter(clock=lambda: 0.0), "sim-wort", "wort")]
+    with pytest.raises(ProtocolError) as caught:
+        parse(frame, probes)
+    assert caught.value.code == "invalid_value" and caught.value.request_id is None
+    assert "id" in caught.value.message
+    error_frame(caught.value.code, caught.value.message).encode("utf-8")  # the reply is sendable
+
+
+@pytest.mark.parametrize("text", ["\ud800", "wort \udfff", "a\ud83dz"])
+def test_a_frame_never_carries_a_lone_surrogate_raw(text):
+    # Whatever a server frame echoes, it stays valid UTF-8 and decodes to the same string
+    frame = error_frame("invalid_value", text, request_id=text)
+    frame.encode("utf-8")
+    assert json.loads(frame) == {"type": "error", "code": "invalid_value", "message": text, "id": text}

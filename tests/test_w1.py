@@ -301,3 +301,21 @@ def test_import_and_probes_never_load_kernel_modules(tmp_path):
     assert "KernelModuleLoadError" not in result.stderr
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# --- no free file descriptors --------------------------------------------------------------
+
+def test_a_read_without_free_file_descriptors_is_a_server_fault_not_wiring(w1_tree):
+    # Given a probe that reads fine
+    from tests.fdlimit import no_free_descriptors
+    w1_tree.set(PROBE, 18.5)
+    probe = W1Probe(PROBE, "wort", w1_tree.root)
+    assert probe.read() == 18.5
+    # When the server has used up its open files (EMFILE) and the probe is read
+    with no_free_descriptors():
+        error = probe_error(probe)
+    # Then the fault names the server's state, not the wiring
+    assert error.code == "too_many_open_files"
+    assert "too many open files" in str(error) and "check the wiring" not in str(error)
+    # And the probe reads again once descriptors are free
+    assert probe.read() == 18.5
