@@ -157,9 +157,10 @@ class Thermostat:
             self.air.observe(air, air_fault)
 
     def clear_latches(self) -> None:
-        """A user changed the settings: forget a runaway."""
-        self.runaway = False
-        self._watch = None
+        """A user changed the settings: forget a runaway that tripped (a watch under way goes on)."""
+        if self.runaway:
+            self.runaway = False
+            self._watch = None
 
     def is_on(self, output: str) -> bool:
         state = self.outputs.get(output)
