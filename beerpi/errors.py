@@ -39,5 +39,13 @@ class StorageError(BeerPiError, OSError):
     """The database could not be opened, read or written."""
 
 
+class StorageCorrupt(StorageError):
+    """A storage file is damaged: BeerPi leaves it untouched and does not try it again."""
+
+
+class NotSaved(StorageError):
+    """A settings change is in force but could not be stored: it is lost at a restart."""
+
+
 class Closed(BeerPiError, RuntimeError):
     """The object has been shut down and takes no more work."""
