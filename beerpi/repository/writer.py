@@ -35,11 +35,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import Closed, StorageError
+from ..errors import Closed, StorageCorrupt, StorageError
 from ..probe import Reading
 from .base import Bucket, Event, Repository
-from . import check_url
-from .spool import DEFAULT_MAX_READINGS, Item, SettingsChange, Spool, spool_path_for
+from .spool import Item, SettingsChange, Spool
+from .unavailable import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,12 @@ _STOP = object()
 @dataclass(frozen=True, slots=True)
 class StorageStatus:
     backlog: int  # readings accepted but not yet confirmed by the database
-    ok: bool  # False from a failed write until a write succeeds again
+    ok: bool  # False from a failed write until a write succeeds again, or while error stands
     dropped: int  # readings given up since start because the spool or the queue was full
+    error: str | None = None  # what is wrong, in plain words, while something is
 
     def as_dict(self) -> dict[str, Any]:
-        return {"backlog": self.backlog, "ok": self.ok, "dropped": self.dropped}
+        return {"backlog": self.backlog, "ok": self.ok, "dropped": self.dropped, "error": self.error}
 
 
 class WriteBehind(Repository):
@@ -71,8 +72,16 @@ class WriteBehind(Repository):
     def __init__(self, backend: Repository, spool: Spool, spool_first: bool = True,
                  batch_delay: float = BATCH_DELAY, batch_readings: int = BATCH_READINGS,
                  retry: tuple[float, float] = (RETRY_FIRST, RETRY_MAX), queue_items: int = QUEUE_ITEMS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 reopen: Callable[[], Repository] | None = None, spool_error: str | None = None) -> None:
+        """``reopen`` opens the database again when ``backend`` is an ``Unavailable`` stand-in
+        (None: do not retry, as for a corrupt file); ``spool_error`` says why ``spool`` is a
+        stand-in in memory."""
         self.backend = backend
+        self._reopen = reopen
+        self._open_error = backend.reason if isinstance(backend, Unavailable) else None
+        self._spool_error = spool_error
+        self._failure: str | None = None  # why the last write failed
         self.spool = spool
         self.spool_first = spool_first
         self.batch_delay = batch_delay
@@ -99,6 +108,10 @@ class WriteBehind(Repository):
         self._next_attempt = 0.0
         self._nudge = False
         self._closed = False
+        if self._open_error is not None:
+            self._ok = False
+            self._failure = self._open_error
+            self._backlog_since = clock()
         if len(spool):
             log.warning("storage backlog: %d readings (%d items) left in the spool %s are delivered "
                         "first", spool.readings, len(spool), spool.path)
@@ -147,7 +160,10 @@ class WriteBehind(Repository):
             backlog = 0
         else:
             backlog = self._queued_readings + self._taken_readings + self.spool.readings
-        return StorageStatus(backlog, self._ok, self._dropped + self.spool.dropped)
+        problems = [None if self._ok else self._failure, self._spool_error]
+        error = "; ".join(problem for problem in problems if problem) or None
+        return StorageStatus(backlog, self._ok and self._spool_error is None,
+                             self._dropped + self.spool.dropped, error)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything handed over so far is in the database; False if not within ``timeout``."""
@@ -228,6 +244,8 @@ class WriteBehind(Repository):
             batch, stopping = self._collect()
             self._busy_since = self.clock()
             try:
+                if self._reopen is not None and self._due() and not stopping:
+                    self._try_reopen()
                 if batch:
                     self._accept(batch)
                     with self._lock:
@@ -284,7 +302,7 @@ class WriteBehind(Repository):
                 lost, self._lost = self._lost, 0
             batch.append((batch[-1][0], Event(time.time(), "readings_dropped", {
                 "count": lost, "reason": "the storage queue was full"})))
-        if not self.spool_first and not len(self.spool):
+        if not self.spool_first and not len(self.spool) and not isinstance(self.backend, Unavailable):
             position = 0
             try:
                 for end, kind, payload in _groups([item for _, item in batch]):
@@ -302,6 +320,23 @@ class WriteBehind(Repository):
             self._carry = batch
             return
         self._spooled.append((seq, batch[-1][0]))
+
+    def _try_reopen(self) -> None:
+        """Open the database that could not be opened at start; back off if it still fails."""
+        assert self._reopen is not None
+        try:
+            backend = self._reopen()
+        except StorageError as exc:
+            self._open_error = str(exc)
+            if isinstance(exc, StorageCorrupt):
+                self._reopen = None  # never try a corrupt file again: it is not to be touched
+                log.error("STORAGE FAILED: %s", exc)
+            self._failed(exc)
+            return
+        log.warning("the database could be opened at last: delivering %d waiting readings",
+                    self.spool.readings)
+        self.backend, self._reopen, self._open_error = backend, None, None
+        self._next_attempt = 0.0
 
     def _deliver_spool(self) -> None:
         """Deliver the spool oldest first for up to DELIVERY_BUDGET seconds."""
@@ -342,6 +377,7 @@ class WriteBehind(Repository):
 
     def _failed(self, exc: Exception) -> None:
         now = self.clock()
+        self._failure = str(exc) if isinstance(exc, StorageError) else f"unexpected error: {exc!r}"
         self._nudge = False
         if self._ok:
             self._ok = False
@@ -401,13 +437,3 @@ def _groups(items: Sequence[Item]) -> Iterator[tuple[int, str, Any]]:
     if run:
         yield len(items), "readings", run
 
-
-def open_write_behind(backend: Repository, db_url: str, spool_path: str = "",
-                      max_readings: int = DEFAULT_MAX_READINGS) -> WriteBehind:
-    """Wrap ``backend`` (opened from ``db_url``) with its spool; an empty path means the default.
-
-    The spool comes first for a remote database; a local SQLite file is written directly and
-    spools only while it fails (a second copy on the same card would add nothing).
-    """
-    spool = Spool(spool_path or spool_path_for(db_url), max_readings, target=db_url)
-    return WriteBehind(backend, spool, spool_first=check_url(db_url) != "sqlite")
