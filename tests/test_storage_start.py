@@ -120,3 +120,47 @@ def test_a_data_directory_that_heals_is_opened_later_and_the_waiting_readings_de
         assert store.status.as_dict() == {"backlog": 0, "ok": True, "dropped": 0, "error": None}
     finally:
         store.close()
+
+
+def test_the_server_process_starts_on_a_corrupt_database_and_controls_the_heater(tmp_path):
+    import asyncio
+    import json
+
+    from tornado.websocket import websocket_connect
+
+    from tests.process import WAIT, Server
+
+    # Given a database file of garbage where the server expects its database
+    db = tmp_path / "data" / "beerpi.sqlite3"
+    db.parent.mkdir()
+    db.write_bytes(GARBAGE)
+    server = Server("--port", "0", "--hardware", "sim", "--interval", "0.1", "--speed", "60",
+                    "--db", f"sqlite:///{db}", cwd=tmp_path)
+
+    def heater_on(frame: dict) -> bool:
+        state = frame.get("state", frame) if frame["type"] in ("hello", "state") else {}
+        return state.get("heater") is True and state.get("fault") is None
+
+    async def watch(port: int) -> dict:
+        connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+        frames: list[dict] = []
+        while not (any(f["type"] == "reading" for f in frames) and any(f["type"] == "status" for f in frames)
+                   and any(heater_on(f) for f in frames)):
+            text = await asyncio.wait_for(connection.read_message(), WAIT)
+            assert text is not None, "the server closed the connection"
+            frames.append(json.loads(text))
+        connection.close()
+        return next(f for f in frames if f["type"] == "status")
+
+    try:
+        # When it is started, it listens, streams readings and switches the heater on (16 °C < 20 °C)
+        status = asyncio.run(watch(server.wait_listening()))
+        # And says storage failed, and why
+        assert status["storage"]["ok"] is False
+        assert f"the database file {db} is corrupt" in status["storage"]["error"]
+        assert server.stop() == 0, server.log()
+    finally:
+        server.kill()
+    assert "is corrupt" in server.log()
+    # And the corrupt file was never modified
+    assert digest(db) == hashlib.sha256(GARBAGE).digest()
