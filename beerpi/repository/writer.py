@@ -151,7 +151,12 @@ class WriteBehind(Repository):
                 self.spool.append_durably([change])
             except (StorageError, Closed) as exc:
                 problem = str(exc)
-        self._put(change, 0)
+        try:
+            self._put(change, 0)
+        except StorageError:
+            if problem is not None:
+                raise
+            # The writer is stuck, but the change is in the spool: it is delivered from there.
         if problem is not None:
             log.error("the settings change %s is in force but could not be saved (%s): it is lost "
                       "if BeerPi restarts before the database has it", dict(settings), problem)
