@@ -39,6 +39,14 @@ class StorageError(BeerPiError, OSError):
     """The database could not be opened, read or written."""
 
 
+class StorageCorrupt(StorageError):
+    """A storage file is damaged: BeerPi leaves it untouched and does not try it again."""
+
+
+class NotSaved(StorageError):
+    """A settings change is in force but could not be stored: it is lost at a restart."""
+
+
 class MonitorDied(BeerPiError, RuntimeError):
     """The monitor thread ended without being asked to: nothing controls the heater any more."""
 

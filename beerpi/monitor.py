@@ -20,7 +20,7 @@ from typing import Any
 
 from .clock import WallClockGuard
 from .control import NO_PROBES, NO_READING, ControlSettings, ControlState, Controller
-from .errors import BeerPiError, Closed, ConfigError, ProbeError
+from .errors import BeerPiError, Closed, ConfigError, NotSaved, ProbeError
 from .faults import describe
 from .heater import Heater
 from .probe import Probe, Reading
@@ -198,9 +198,11 @@ class Monitor:
     # -- settings ---------------------------------------------------------------------
 
     def change_settings(self, changes: dict[str, Any], source: str = "client") -> ControlState:
-        """Validate, apply and persist ``changes``; raises ConfigError and changes nothing if invalid.
+        """Validate, persist and apply ``changes``; raises ConfigError and changes nothing if invalid.
 
-        Call from the monitor thread (``submit_settings`` does) or when it is not running.
+        A valid change always takes effect (an ``off`` must work whatever storage does); if it
+        could not be saved, NotSaved is raised after it took effect. Call from the monitor
+        thread (``submit_settings`` does) or when it is not running.
         """
         new_settings = self.settings.changed(**changes)
         if new_settings.mode == "cool":
@@ -208,7 +210,13 @@ class Monitor:
         max_temp = self.controller.limits.max_temp
         if new_settings.target >= max_temp:
             raise ConfigError(f"target must be below the over-temperature cutoff ({max_temp:g} °C)")
-        self.store.save_settings(new_settings.as_dict())
+        not_saved: BeerPiError | None = None
+        try:
+            self.store.save_settings(new_settings.as_dict())
+        except BeerPiError as exc:
+            not_saved = exc if isinstance(exc, NotSaved) else NotSaved(
+                f"the change is in force but could not be saved ({exc}): it is lost at a restart")
+            log.error("settings change %s by %s: %s", changes, source, not_saved)
         old = self.settings
         self.settings = new_settings
         self.controller.clear_latches()
@@ -222,7 +230,10 @@ class Monitor:
         log.info("settings changed by %s: %s", source, changes)
         with self._lock:
             self._apply_decision(source=source, reason=f"settings changed: {changes}")
-            return self.state
+            state = self.state
+        if not_saved is not None:
+            raise not_saved
+        return state
 
     # -- the watchdog's door ----------------------------------------------------------
 

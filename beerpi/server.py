@@ -24,7 +24,7 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 from . import protocol
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .control import ControlState
-from .errors import BeerPiError, Closed, ConfigError
+from .errors import BeerPiError, Closed, ConfigError, NotSaved
 from .monitor import Monitor
 from .probe import Reading
 from .repository import Repository
@@ -210,6 +210,8 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
     async def _change_settings(self, changes: dict[str, Any]) -> None:
         try:
             await asyncio.wrap_future(self.hub.monitor.submit_settings(changes))
+        except NotSaved as exc:  # in force (the state frame went out), but lost at a restart
+            self._send(protocol.error_frame("not_saved", str(exc)))
         except ConfigError as exc:
             self._send(protocol.error_frame("invalid_value", str(exc)))
         except Closed:

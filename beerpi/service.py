@@ -19,8 +19,8 @@ from .errors import BeerPiError, ConfigError, MonitorDied, StorageError
 from .hardware import Rig, build_rig
 from .monitor import Monitor
 from .probe import Reading
-from .repository import Repository, open_repository
-from .repository.writer import open_write_behind
+from .repository import Repository
+from .repository.startup import open_storage
 from .server import Hub, make_app
 from .validation import SampleValidator
 from .watchdog import Watchdog
@@ -54,8 +54,7 @@ class Service:
             config = replace(config, db=default_db(simulated=self.rig.simulated))
         self.config = config
         try:
-            self.store = open_write_behind(store or open_repository(config.db), config.db,
-                                           config.spool, config.spool_max)
+            self.store = open_storage(config.db, config.spool, config.spool_max, backend=store)
         except BaseException:
             self.rig.close()
             raise

@@ -75,7 +75,7 @@
     state: null,           // the current state
     rangeSeconds: storedRange(), // chart window, seconds
     trimmedTo: new Map(),  // probe id -> ts of the newest reading dropped from `series` to bound it
-    storage: null,         // the latest `status` frame's storage: {ok, backlog, dropped}
+    storage: null,         // the latest `status` frame's storage: {ok, backlog, dropped, error}
   };
 
   // Stored history (docs/protocol.md, `history`): bucket means drawn before the live readings.
@@ -460,7 +460,8 @@
     if (isNumber(frame.ts)) setServerClock(frame.ts);
     const previous = model.storage;
     const count = (value) => (isNumber(value) && value > 0 ? Math.round(value) : 0);
-    model.storage = { ok: storage.ok !== false, backlog: count(storage.backlog), dropped: count(storage.dropped) };
+    model.storage = { ok: storage.ok !== false, backlog: count(storage.backlog), dropped: count(storage.dropped),
+                      error: typeof storage.error === "string" && storage.error ? storage.error : null };
     renderStorage();
     // Readings that waited in the backlog are in the database now: fill the chart's hole.
     const caughtUp = model.storage.ok && model.storage.backlog === 0;
@@ -627,7 +628,7 @@
   function renderStorage() {
     const storage = model.storage;
     const show = conn.connected && storage !== null
-      && (!storage.ok || storage.backlog > 0 || storage.dropped > 0);
+      && (!storage.ok || storage.backlog > 0 || storage.dropped > 0 || storage.error !== null);
     ui.storage.hidden = !show;
     if (!show) {
       delete ui.storage.dataset.state;
@@ -636,8 +637,9 @@
     const readings = (n) => `${n.toLocaleString("en")} reading${n === 1 ? "" : "s"}`;
     const lost = storage.dropped > 0 ? `${readings(storage.dropped)} lost (the spool was full)` : "";
     let text;
-    if (!storage.ok || storage.backlog > 0) {
-      const head = storage.ok ? "Catching up with the database" : "Database unreachable";
+    if (!storage.ok || storage.backlog > 0 || !lost) {
+      const head = storage.ok ? "Catching up with the database"
+        : storage.error ? "Storage problem" : "Database unreachable";
       const waiting = storage.backlog > 0 ? `${readings(storage.backlog)} waiting` : "readings are kept";
       text = `${head} — ${waiting}, ${lost || "nothing lost"}.`;
       ui.storage.dataset.state = storage.ok ? "catching-up" : "down";
@@ -645,7 +647,8 @@
       text = `Database outage: ${lost}.`;
       ui.storage.dataset.state = "lost";
     }
-    setText(ui.storage, text);
+    // The server's plain-language reason, as text: it names files and says what to do.
+    setText(ui.storage, storage.error ? `${text} ${storage.error}` : text);
   }
 
   function renderConnection(now) {

@@ -295,6 +295,10 @@ def test_the_storage_notice_shows_a_backlog_and_losses(browser, server):
         # When the database is unreachable and readings wait in the spool
         tap.send_status({"ok": False, "backlog": 24, "dropped": 0})
         expect(notice).to_have_text("Database unreachable — 24 readings waiting, nothing lost.")
+        # And when storage could not even be opened, the server's reason is shown as it is
+        corrupt = "the database file data/beerpi.sqlite3 is corrupt: file is not a database"
+        tap.send_status({"ok": False, "backlog": 30, "dropped": 0, "error": corrupt})
+        expect(notice).to_have_text(f"Storage problem — 30 readings waiting, nothing lost. {corrupt}")
         # Then when it is back but the spool had overflowed, the loss is said plainly
         asked = len(tap.requests)
         tap.send_status({"ok": True, "backlog": 0, "dropped": 1500})

@@ -144,7 +144,7 @@ async def test_the_storage_status_goes_to_clients_and_an_outage_shows_in_it(cont
     assert error["code"] == "unavailable" and error["id"] == "h"
     # When it is back, the backlog is delivered and the status says so
     store.down.clear()
-    await client.wait_for(lambda f: f["type"] == "status" and f["storage"] == {"backlog": 0, "ok": True, "dropped": 0},
+    await client.wait_for(lambda f: f["type"] == "status" and f["storage"] == {"backlog": 0, "ok": True, "dropped": 0, "error": None},
                           limit=2000)
 
 
@@ -165,7 +165,7 @@ class Frames:
 async def test_a_status_change_reaches_every_client_even_when_another_joined_since(sim, store):
     probes, heater, _ = sim
     monitor = Monitor(probes, heater, store, publish=lambda event: None, settings=ControlSettings())
-    status = {"backlog": 0, "ok": True, "dropped": 0}
+    status = {"backlog": 0, "ok": True, "dropped": 0, "error": None}
     hub = Hub(monitor, [], store=store, storage_status=lambda: dict(status))
     first, second = Frames(), Frames()
     hub.join(first)
@@ -174,8 +174,8 @@ async def test_a_status_change_reaches_every_client_even_when_another_joined_sin
     hub.join(second)
     hub.check_status()
     # Then both know the new status, and nobody hears it twice
-    assert first.statuses() == [{"backlog": 0, "ok": True, "dropped": 0}, {"backlog": 3, "ok": False, "dropped": 0}]
-    assert second.statuses()[-1] == {"backlog": 3, "ok": False, "dropped": 0}
+    assert first.statuses() == [{"backlog": 0, "ok": True, "dropped": 0, "error": None}, {"backlog": 3, "ok": False, "dropped": 0, "error": None}]
+    assert second.statuses()[-1] == {"backlog": 3, "ok": False, "dropped": 0, "error": None}
     hub.check_status()
     assert len(first.statuses()) == 2
     hub.leave(first)

@@ -77,5 +77,5 @@ def test_an_error_frame_carries_the_request_id_only_when_there_is_one():
 
 
 def test_the_status_frame():
-    assert json.loads(protocol.status_frame(5.0, {"backlog": 3, "ok": False, "dropped": 0})) == {
-        "type": "status", "ts": 5.0, "storage": {"backlog": 3, "ok": False, "dropped": 0}}
+    assert json.loads(protocol.status_frame(5.0, {"backlog": 3, "ok": False, "dropped": 0, "error": None})) == {
+        "type": "status", "ts": 5.0, "storage": {"backlog": 3, "ok": False, "dropped": 0, "error": None}}

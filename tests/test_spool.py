@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import stat
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,19 @@ def test_a_restart_with_a_non_empty_spool_delivers_it_before_anything_new(tmp_pa
     assert store.load_settings() == {"target": 18.5}
     assert store.status.backlog == 0 and len(store.spool) == 0
     store.close()
+
+
+def test_the_spool_and_its_wal_are_private_even_in_an_existing_directory(tmp_path):
+    # Given a data directory that already exists, readable by others
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    # When the spool is created in it and written to
+    spool = Spool(data / "spool.sqlite3")
+    spool.append(readings(3))
+    # Then the spool and its write-ahead log are for the owner only, like the database
+    try:
+        for name in ("spool.sqlite3", "spool.sqlite3-wal"):
+            assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+    finally:
+        spool.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sqlite3
 import stat
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from beerpi.errors import ConfigError, StorageError
+from beerpi.errors import ConfigError, StorageCorrupt, StorageError
 from beerpi.probe import Reading
 from beerpi.repository import check_url, open_repository
 from beerpi.repository.sqlite import SqliteRepository
@@ -100,6 +101,31 @@ def test_a_damaged_file_is_refused_with_what_to_do(tmp_path):
         file.write(b"\xde\xad\xbe\xef" * 2048)
     with pytest.raises(StorageError, match="damaged|malformed"):
         SqliteRepository(path)
+
+
+def test_a_file_of_garbage_is_named_corrupt_and_left_exactly_as_it_was(tmp_path):
+    # Given a database file full of garbage
+    path = tmp_path / "beerpi.sqlite3"
+    garbage = bytes(range(256)) * 64
+    path.write_bytes(garbage)
+    # When BeerPi opens it, it says the file is corrupt and what to do, not "check permissions"
+    with pytest.raises(StorageCorrupt) as refused:
+        SqliteRepository(path)
+    message = str(refused.value)
+    assert f"the database file {path} is corrupt" in message
+    assert f"sqlite3 {path} .recover" in message and "will not modify it" in message
+    assert "permission" not in message
+    # And the file is untouched
+    assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(garbage).digest()
+
+
+def test_a_directory_that_cannot_be_created_is_named_as_such(tmp_path):
+    # Given a database path whose parent is a regular file
+    (tmp_path / "data").write_text("not a directory")
+    with pytest.raises(StorageError) as refused:
+        SqliteRepository(tmp_path / "data" / "beerpi.sqlite3")
+    assert not isinstance(refused.value, StorageCorrupt)
+    assert "a part of the path is a file, not a directory" in str(refused.value)
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path):

@@ -21,6 +21,7 @@ from beerpi.repository import Event, open_repository
 from beerpi.repository import sqlite as sqlite_backend
 from beerpi.repository.spool import Spool
 from beerpi.repository.sqlite import SqliteRepository
+from beerpi.repository import writer
 from beerpi.repository.writer import WriteBehind
 
 T0 = 1_763_712_000.0
@@ -141,7 +142,8 @@ def test_an_outage_loses_nothing_duplicates_nothing_and_keeps_the_order(backend,
     store.save_settings({"target": 19.0})
     store.add_readings(readings(10, start=20))
     poll(lambda: not store.status.ok, what="the failure to be noticed")
-    poll(lambda: store.status.backlog == 20 and len(store.spool) == 22, what="everything to be spooled")
+    # 20 readings, the event, and the setting twice: kept durably when made, then queued in order
+    poll(lambda: store.status.backlog == 20 and len(store.spool) == 23, what="everything to be spooled")
     assert not store.flush(0.3)
     # Then the waiting setting is what load_settings reports, even with the database down
     assert store.load_settings()["target"] == 19.0
@@ -152,7 +154,7 @@ def test_an_outage_loses_nothing_duplicates_nothing_and_keeps_the_order(backend,
     assert backend.readings_between(0, T0 + 100) == readings(30)
     assert [e.id for e in backend.events_between(0, T0 + 100)] == [event.id]
     assert backend.load_settings() == {"target": 19.0}
-    assert store.status.as_dict() == {"backlog": 0, "ok": True, "dropped": 0}
+    assert store.status.as_dict() == {"backlog": 0, "ok": True, "dropped": 0, "error": None}
     messages = [r.getMessage() for r in caplog.records]
     assert sum("storage backlog started" in m for m in messages) == 1
     assert sum("storage backlog cleared" in m for m in messages) == 1
@@ -273,3 +275,55 @@ def test_a_real_outage_of_mongodb_stopped_and_started_again(mongo_server, make_s
     # Then every reading is there exactly once, in order
     with open_repository(url) as reader:
         assert reader.readings_between(0, T0 + 100) == readings(40)
+
+
+def test_a_clean_close_while_the_writer_waits_on_a_slow_mongodb_keeps_every_reading(mongo_server, tmp_path, caplog):
+    # Given MongoDB with a long server-selection timeout, stopped while readings flow
+    server = mongo_server["server"]
+    url = f"mongodb://127.0.0.1:{server.port}/beerpi?serverSelectionTimeoutMS=3000&connectTimeoutMS=3000"
+    spool_path = tmp_path / "spool.sqlite3"
+    store = WriteBehind(open_repository(url), Spool(spool_path, target=url), batch_delay=0.05,
+                        retry=(0.05, 0.2))
+    store.add_readings(readings(10))
+    assert store.flush(WAIT)
+    server.stop()
+    store.add_readings(readings(1, start=10))
+    store.save_settings({"mode": "off"})
+    poll(lambda: store.status.backlog > 0, what="the writer to be waiting on the database")
+    for i in range(11, 1320):
+        store.add_readings(readings(1, start=i))
+    # When the process shuts down cleanly, sooner than the database call gives up
+    with caplog.at_level(logging.WARNING):
+        store.close(timeout=0.5)
+    # Then nothing was dropped in silence: after a restart every reading and the setting arrive
+    mongo_server["restart"]()
+    again = WriteBehind(open_repository(url), Spool(spool_path, target=url), batch_delay=0.05,
+                        retry=(0.05, 0.2))
+    try:
+        poll(lambda: not len(again.spool), what="the spool to be delivered")
+        assert len(again.readings_between(0, T0 + 1000)) == 1320
+        assert again.load_settings() == {"mode": "off"}
+    finally:
+        again.close(timeout=2)
+
+
+def test_when_the_spool_refuses_too_memory_stays_bounded_and_every_loss_is_counted(
+        backend, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(writer, "CARRY_READINGS", 50)
+    store = WriteBehind(backend, Spool(tmp_path / "spool.sqlite3"), batch_delay=0.01, retry=(0.05, 0.2))
+    # Given the database is down and the spool's disk is full (SQLite's own page limit)
+    backend.down.set()
+    pages = store.spool._db.execute("PRAGMA page_count").fetchone()[0]
+    store.spool._db.execute(f"PRAGMA max_page_count={pages}")
+    # When readings keep coming
+    with caplog.at_level(logging.ERROR):
+        for i in range(120):
+            store.add_readings(readings(1, start=i))
+        # Then at most CARRY_READINGS wait in memory; the older ones are dropped, logged and counted
+        poll(lambda: store.status.dropped >= 70, what="the oldest readings to be dropped")
+        # And at close, what the spool still refuses is logged and counted, not forgotten
+        store.close(timeout=2)
+    assert store.status.dropped == 120
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("READINGS LOST" in m and "oldest" in m for m in messages)
+    assert any("READINGS LOST" in m and "refused the last" in m for m in messages)

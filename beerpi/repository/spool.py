@@ -26,16 +26,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import Closed, ConfigError, StorageError
+from ..errors import Closed, ConfigError, StorageCorrupt, StorageError
 from ..probe import Reading
 from . import check_url, sqlite_path
 from .base import Event
+from .files import check_intact, create_private, is_corruption, unavailable
 from .sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_READINGS = 1_000_000
 DROP_FRACTION = 0.01  # drop at least this share of the bound at once when full
+RESCUE = ("it may hold readings not yet in the database: move it aside to start a new one, and "
+          "rescue them with `sqlite3 {path} .recover`")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -114,10 +117,12 @@ class Spool:
             raise ConfigError(f"the spool bound must be at least 1 reading, not {max_readings}")
         self.path = str(path)
         self.max_readings = max_readings
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._db = None
         try:
+            if self.path != ":memory:":
+                # Read-only first: a damaged spool is named as such and never written to.
+                check_intact(Path(self.path), "the spool file", RESCUE.format(path=self.path))
+                create_private(Path(self.path))
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                        timeout=0.5)
             # One process at a time: a second BeerPi on the same spool would deliver twice.
@@ -132,14 +137,17 @@ class Spool:
         except BaseException as exc:
             if self._db is not None:
                 self._db.close()
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            cause = exc.__cause__ if isinstance(exc, StorageError) else exc
+            if isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause):
                 raise StorageError(f"the spool {self.path} is in use by another BeerPi process: "
                                    "stop it or give this one another --spool") from exc
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"cannot open the spool {self.path}: {exc} "
-                                   "(check the path, its permissions and free disk space)") from exc
+            if isinstance(exc, sqlite3.Error) and is_corruption(exc):
+                raise StorageCorrupt(f"the spool file {self.path} is corrupt: {exc}; "
+                                     f"{RESCUE.format(path=self.path)}; BeerPi will not modify it") from exc
+            if isinstance(exc, (sqlite3.Error, OSError)) and not isinstance(exc, StorageError):
+                raise unavailable("the spool file", self.path, exc) from exc
             raise
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the connection and the counters
         self._closed = False
         self.dropped = 0  # readings dropped because the spool was full, since it was opened
 
@@ -176,17 +184,29 @@ class Spool:
         """Add ``items`` at the end in one transaction; return the sequence number of the last."""
         rows = [_encode(item) for item in items]
         added = sum(kind == "reading" for kind, _, _ in rows)
-        with self._transaction() as cursor:
-            cursor.executemany("INSERT INTO pending (kind, ts, payload) VALUES (?, ?, ?)", rows)
-            for item in items:
-                if isinstance(item, SettingsChange):
-                    self._write_mirror(cursor, item.values)
-            dropped = self._drop_oldest(cursor, self._readings + added)
-            last = cursor.execute("SELECT max(seq) FROM pending").fetchone()[0] or 0
-        self._readings += added - dropped
-        self._rows += len(rows) - dropped + (1 if dropped else 0)
-        self.dropped += dropped
+        with self._lock:  # the counters change with the rows, whichever thread appends
+            with self._transaction() as cursor:
+                cursor.executemany("INSERT INTO pending (kind, ts, payload) VALUES (?, ?, ?)", rows)
+                for item in items:
+                    if isinstance(item, SettingsChange):
+                        self._write_mirror(cursor, item.values)
+                dropped = self._drop_oldest(cursor, self._readings + added)
+                last = cursor.execute("SELECT max(seq) FROM pending").fetchone()[0] or 0
+            self._readings += added - dropped
+            self._rows += len(rows) - dropped + (1 if dropped else 0)
+            self.dropped += dropped
         return last
+
+    def append_durably(self, items: Sequence[Item]) -> int:
+        """``append``, synced to the disk before it returns: it survives a power cut."""
+        with self._lock:
+            if self._closed:
+                raise Closed("the spool is closed")
+            self._db.execute("PRAGMA synchronous=FULL")
+            try:
+                return self.append(items)
+            finally:
+                self._db.execute("PRAGMA synchronous=NORMAL")
 
     def _drop_oldest(self, cursor: sqlite3.Cursor, total: int) -> int:
         excess = total - self.max_readings
@@ -222,13 +242,14 @@ class Spool:
 
     def remove_through(self, seq: int) -> None:
         """Forget every item up to and including ``seq``: the database has them."""
-        with self._transaction() as cursor:
-            readings, rows = cursor.execute(
-                "SELECT total(kind = 'reading'), count(*) FROM pending WHERE seq <= ?",
-                (seq,)).fetchone()
-            cursor.execute("DELETE FROM pending WHERE seq <= ?", (seq,))
-        self._readings -= int(readings)
-        self._rows -= rows
+        with self._lock:
+            with self._transaction() as cursor:
+                readings, rows = cursor.execute(
+                    "SELECT total(kind = 'reading'), count(*) FROM pending WHERE seq <= ?",
+                    (seq,)).fetchone()
+                cursor.execute("DELETE FROM pending WHERE seq <= ?", (seq,))
+            self._readings -= int(readings)
+            self._rows -= rows
 
     def waiting_settings(self) -> list[dict[str, Any]]:
         """The settings changes in the spool, oldest first."""

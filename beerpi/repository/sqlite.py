@@ -22,10 +22,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import Closed, StorageError
+from ..errors import Closed, StorageCorrupt, StorageError
 from ..probe import Reading
 from . import rollup
 from .base import Bucket, Event, Repository
+from .files import check_intact, create_private, is_corruption, unavailable
 from .sqlite_schema import SCHEMA_VERSION, create_schema, migrate
 from .sqlite_tx import immediate_transaction
 
@@ -35,6 +36,7 @@ SYNCHRONOUS = ("normal", "full")
 PAGE = 1000  # rows per page of iter_readings
 BUSY_TIMEOUT = 5.0  # seconds to wait for another process's write lock
 READING_COLUMNS = "ts, probe, name, temperature, heater"
+RESCUE = "restore a backup, or rescue what is left with `sqlite3 {path} .recover`"
 
 
 def _reading(row: tuple[Any, ...]) -> Reading:
@@ -58,11 +60,12 @@ class SqliteRepository(Repository):
         db: sqlite3.Connection | None = None
         try:
             if not self._memory:
-                _create_private(Path(self.path))
+                # Read-only first: a damaged file is named as such and never written to.
+                check_intact(Path(self.path), "the database file", RESCUE.format(path=self.path))
+                create_private(Path(self.path))
             db = self._connect()
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            self._check_integrity(db)
             db.execute("BEGIN IMMEDIATE")
             migrate(db)
             create_schema(db)
@@ -71,22 +74,17 @@ class SqliteRepository(Repository):
         except BaseException as exc:
             if db is not None:
                 db.close()
+            if isinstance(exc, sqlite3.Error) and is_corruption(exc):
+                raise StorageCorrupt(f"the database file {self.path} is corrupt: {exc}; "
+                                     f"{RESCUE.format(path=self.path)}; BeerPi will not modify it") from exc
             if isinstance(exc, (sqlite3.Error, OSError)) and not isinstance(exc, StorageError):
-                raise StorageError(f"cannot open the SQLite database {self.path}: {exc} "
-                                   "(check the path, its permissions and free disk space)") from exc
+                raise unavailable("the database file", self.path, exc) from exc
             raise
         self._db = db
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                timeout=BUSY_TIMEOUT)
-
-    def _check_integrity(self, db: sqlite3.Connection) -> None:
-        problems = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
-        if problems != ["ok"]:
-            raise StorageError(f"the SQLite database {self.path} is damaged ({'; '.join(problems)}): "
-                               f"restore a backup, or rescue what is left with "
-                               f"`sqlite3 {self.path} .recover`")
 
     def _fail(self, exc: sqlite3.Error) -> StorageError:
         hint = "check free disk space and the file's permissions"
@@ -266,15 +264,3 @@ def _range_query(lo: int, hi: int, probe: str | None) -> tuple[str, list[Any]]:
         params.append(probe)
     return query, params
 
-
-def _create_private(path: Path) -> None:
-    """Create the missing directories (mode 0700) and the file (mode 0600); leave existing ones."""
-    missing = []
-    parent = path.absolute().parent
-    while not parent.exists():
-        missing.append(parent)
-        parent = parent.parent
-    for directory in reversed(missing):
-        directory.mkdir(mode=0o700, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))

@@ -18,10 +18,15 @@
   show what it has: readings still waiting are not in them yet.
 - What is in memory is lost only if the process dies without ``close()`` (``kill -9``, power
   loss): at most one batch while the database keeps up; during an outage also what arrives
-  while one delivery attempt waits for its timeout (2 s by default for MongoDB).
-- ``save_settings`` is queued like the rest, so a change made during an outage is kept and
-  written in order. ``load_settings`` returns the backend's settings with the waiting
-  changes on top or, when the backend is unreachable, the mirror kept in the spool.
+  while one delivery attempt waits for its timeout (2 s by default for MongoDB). ``close()``
+  puts what is in memory into the spool, even when the writer is stuck in a database call.
+- If the spool refuses writes too (a full disk), at most ``CARRY_READINGS`` wait in memory;
+  older ones are dropped. Every reading given up is logged and counted in ``status.dropped``.
+- ``save_settings`` is durable before it returns: the change is appended to the spool (and
+  its mirror) with ``synchronous=FULL`` in the caller's thread, then queued like the rest, so
+  it is written in order. If it cannot be kept it is still queued and ``NotSaved`` is raised.
+  ``load_settings`` returns the backend's settings with the waiting changes on top or, when
+  the backend is unreachable, the mirror kept in the spool.
 """
 
 from __future__ import annotations
@@ -35,11 +40,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import Closed, StorageError
+from ..errors import Closed, NotSaved, StorageCorrupt, StorageError
 from ..probe import Reading
 from .base import Bucket, Event, Repository
-from . import check_url
-from .spool import DEFAULT_MAX_READINGS, Item, SettingsChange, Spool, spool_path_for
+from .spool import Item, SettingsChange, Spool
+from .unavailable import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,7 @@ BATCH_READINGS = 500
 DELIVERY_CHUNK = 1000  # readings per transaction when delivering from the spool
 DELIVERY_BUDGET = 1.0  # seconds of spool delivery between two looks at the queue
 QUEUE_ITEMS = 10_000  # add_readings/add_event calls held in memory at most
+CARRY_READINGS = 10_000  # readings held in memory at most while the spool refuses them
 RETRY_FIRST, RETRY_MAX = 0.5, 30.0
 STILL_FAILING_LOG_EVERY = 60.0
 
@@ -58,11 +64,12 @@ _STOP = object()
 @dataclass(frozen=True, slots=True)
 class StorageStatus:
     backlog: int  # readings accepted but not yet confirmed by the database
-    ok: bool  # False from a failed write until a write succeeds again
+    ok: bool  # False from a failed write until a write succeeds again, or while error stands
     dropped: int  # readings given up since start because the spool or the queue was full
+    error: str | None = None  # what is wrong, in plain words, while something is
 
     def as_dict(self) -> dict[str, Any]:
-        return {"backlog": self.backlog, "ok": self.ok, "dropped": self.dropped}
+        return {"backlog": self.backlog, "ok": self.ok, "dropped": self.dropped, "error": self.error}
 
 
 class WriteBehind(Repository):
@@ -71,8 +78,16 @@ class WriteBehind(Repository):
     def __init__(self, backend: Repository, spool: Spool, spool_first: bool = True,
                  batch_delay: float = BATCH_DELAY, batch_readings: int = BATCH_READINGS,
                  retry: tuple[float, float] = (RETRY_FIRST, RETRY_MAX), queue_items: int = QUEUE_ITEMS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 reopen: Callable[[], Repository] | None = None, spool_error: str | None = None) -> None:
+        """``reopen`` opens the database again when ``backend`` is an ``Unavailable`` stand-in
+        (None: do not retry, as for a corrupt file); ``spool_error`` says why ``spool`` is a
+        stand-in in memory."""
         self.backend = backend
+        self._reopen = reopen
+        self._open_error = backend.reason if isinstance(backend, Unavailable) else None
+        self._spool_error = spool_error
+        self._failure: str | None = None  # why the last write failed
         self.spool = spool
         self.spool_first = spool_first
         self.batch_delay = batch_delay
@@ -99,6 +114,12 @@ class WriteBehind(Repository):
         self._next_attempt = 0.0
         self._nudge = False
         self._closed = False
+        self._abandoned = False  # close() gave up waiting for the writer and took what it held
+        self._in_hand: list[tuple[int, Item]] = []  # the batch being written, not yet spooled
+        if self._open_error is not None:
+            self._ok = False
+            self._failure = self._open_error
+            self._backlog_since = clock()
         if len(spool):
             log.warning("storage backlog: %d readings (%d items) left in the spool %s are delivered "
                         "first", spool.readings, len(spool), spool.path)
@@ -116,7 +137,31 @@ class WriteBehind(Repository):
         self._put(event, 0)
 
     def save_settings(self, settings: Mapping[str, Any]) -> None:
-        self._put(SettingsChange(dict(settings)), 0)
+        """Keep the change in the spool, synced to disk, before returning; then queue it for the
+        database. Raises NotSaved (after queueing it) if it could not be kept durably."""
+        change = SettingsChange(dict(settings))
+        problem = None
+        if self._spool_error is not None:
+            problem = "the spool is in memory only"
+        else:
+            try:
+                # In the caller's thread (the monitor's, never the IOLoop): the user's change
+                # must survive a power cut once acknowledged. The copy queued below keeps the
+                # writer's order and bookkeeping; writing the same values twice is harmless.
+                self.spool.append_durably([change])
+            except (StorageError, Closed) as exc:
+                problem = str(exc)
+        try:
+            self._put(change, 0)
+        except StorageError:
+            if problem is not None:
+                raise
+            # The writer is stuck, but the change is in the spool: it is delivered from there.
+        if problem is not None:
+            log.error("the settings change %s is in force but could not be saved (%s): it is lost "
+                      "if BeerPi restarts before the database has it", dict(settings), problem)
+            raise NotSaved(f"the change is in force but could not be saved ({problem}): it is lost "
+                           "if BeerPi restarts before the database has it")
 
     def _put(self, item: object, readings: int) -> None:
         with self._lock:
@@ -147,7 +192,10 @@ class WriteBehind(Repository):
             backlog = 0
         else:
             backlog = self._queued_readings + self._taken_readings + self.spool.readings
-        return StorageStatus(backlog, self._ok, self._dropped + self.spool.dropped)
+        problems = [None if self._ok else self._failure, self._spool_error]
+        error = "; ".join(problem for problem in problems if problem) or None
+        return StorageStatus(backlog, self._ok and self._spool_error is None,
+                             self._dropped + self.spool.dropped, error)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything handed over so far is in the database; False if not within ``timeout``."""
@@ -175,13 +223,51 @@ class WriteBehind(Repository):
             pass
         self._thread.join(timeout)
         if self._thread.is_alive():
-            log.error("the storage writer did not stop within %.0f s: %d readings still in memory are "
-                      "lost", timeout, self._queued_readings)
+            self._take_over(timeout)
         if len(self.spool):
             log.warning("%d readings wait in the spool %s; they are delivered at the next start",
                         self.spool.readings, self.spool.path)
         self.spool.close()
         self.backend.close()
+
+    def _take_over(self, timeout: float) -> None:
+        """The writer is stuck in a database call: put what it holds in memory into the spool.
+
+        What the writer was writing may also reach the database when the call returns: stored
+        twice is harmless (writes are idempotent), lost is not.
+        """
+        with self._lock:
+            self._abandoned = True
+        items = list(self._in_hand) + list(self._carry)
+        while True:
+            try:
+                number, item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, list):
+                items.extend((number, reading) for reading in item)
+            elif item is not _FLUSH and item is not _STOP:
+                items.append((number, item))
+        self._queue.put_nowait((0, _STOP))  # the writer ends when its call returns
+        log.error("the storage writer is still waiting on the database after %.0f s: saving the %d "
+                  "items it holds in memory to the spool", timeout, len(items))
+        self._keep([item for _, item in sorted(items, key=lambda pair: pair[0])])
+
+    def _keep(self, items: Sequence[Item]) -> None:
+        """Append ``items`` to the spool; what it refuses is logged and counted as dropped."""
+        if not items:
+            return
+        try:
+            self.spool.append(items)
+        except (StorageError, Closed) as exc:
+            lost = sum(isinstance(item, Reading) for item in items)
+            settings = sum(isinstance(item, SettingsChange) for item in items)
+            self._dropped += lost
+            log.error("READINGS LOST: the spool %s refused the last %d readings and %d other items "
+                      "held in memory (%s); check the disk", self.spool.path, lost, len(items) - lost, exc)
+            if settings:
+                log.error("%d settings changes are among them: check the settings after the restart",
+                          settings)
 
     # -- reads and settings -------------------------------------------------------------
 
@@ -224,20 +310,29 @@ class WriteBehind(Repository):
 
     def _run(self) -> None:
         stopping = False
-        while not stopping:
+        while not stopping and not self._abandoned:
             batch, stopping = self._collect()
             self._busy_since = self.clock()
             try:
+                if self._reopen is not None and self._due() and not stopping:
+                    self._try_reopen()
                 if batch:
+                    self._in_hand = batch
                     self._accept(batch)
+                    self._in_hand = []
                     with self._lock:
                         self._taken_readings = sum(isinstance(item, Reading) for _, item in self._carry)
                 if len(self.spool) and (self._ok if stopping else self._due()):
                     self._deliver_spool()
             except Exception:  # a bug, not an outage: keep the thread alive
+                if self._abandoned:
+                    return
                 log.exception("storage writer: unexpected error")
             self._busy_since = None
             self._after_cycle()
+        if not self._abandoned and self._carry:  # the spool refused them: one last try
+            carry, self._carry = self._carry, []
+            self._keep([item for _, item in carry])
 
     def _due(self) -> bool:
         return self._nudge or self.clock() >= self._next_attempt
@@ -284,7 +379,7 @@ class WriteBehind(Repository):
                 lost, self._lost = self._lost, 0
             batch.append((batch[-1][0], Event(time.time(), "readings_dropped", {
                 "count": lost, "reason": "the storage queue was full"})))
-        if not self.spool_first and not len(self.spool):
+        if not self.spool_first and not len(self.spool) and not isinstance(self.backend, Unavailable):
             position = 0
             try:
                 for end, kind, payload in _groups([item for _, item in batch]):
@@ -297,11 +392,52 @@ class WriteBehind(Repository):
                 batch = batch[position:]
         try:
             seq = self.spool.append([item for _, item in batch])
-        except StorageError as exc:
-            log.error("cannot write to the spool, keeping %d items in memory: %s", len(batch), exc)
-            self._carry = batch
+        except (StorageError, Closed) as exc:
+            if self._abandoned:
+                return
+            self._carry = self._bounded(batch)
+            log.error("cannot write to the spool, keeping %d items in memory: %s", len(self._carry), exc)
             return
         self._spooled.append((seq, batch[-1][0]))
+
+    def _bounded(self, batch: list[tuple[int, Item]]) -> list[tuple[int, Item]]:
+        """``batch`` with its oldest readings dropped, counted and logged, beyond CARRY_READINGS."""
+        held = sum(isinstance(item, Reading) for _, item in batch)
+        if held <= CARRY_READINGS:
+            return batch
+        # In chunks of a tenth of the bound, like the spool, so the log is not flooded
+        excess = min(held, max(held - CARRY_READINGS, CARRY_READINGS // 10))
+        kept: list[tuple[int, Item]] = []
+        skipped = 0
+        for number, item in batch:
+            if skipped < excess and isinstance(item, Reading):
+                skipped += 1
+                continue
+            kept.append((number, item))
+        with self._lock:
+            self._lost += excess
+            self._dropped += excess
+            self._taken_readings -= excess
+        log.error("READINGS LOST: the spool %s refuses writes and more than %d readings wait in "
+                  "memory: dropped the %d oldest; check the disk", self.spool.path, CARRY_READINGS, excess)
+        return kept
+
+    def _try_reopen(self) -> None:
+        """Open the database that could not be opened at start; back off if it still fails."""
+        assert self._reopen is not None
+        try:
+            backend = self._reopen()
+        except StorageError as exc:
+            self._open_error = str(exc)
+            if isinstance(exc, StorageCorrupt):
+                self._reopen = None  # never try a corrupt file again: it is not to be touched
+                log.error("STORAGE FAILED: %s", exc)
+            self._failed(exc)
+            return
+        log.warning("the database could be opened at last: delivering %d waiting readings",
+                    self.spool.readings)
+        self.backend, self._reopen, self._open_error = backend, None, None
+        self._next_attempt = 0.0
 
     def _deliver_spool(self) -> None:
         """Deliver the spool oldest first for up to DELIVERY_BUDGET seconds."""
@@ -341,7 +477,10 @@ class WriteBehind(Repository):
             self._confirm(number)
 
     def _failed(self, exc: Exception) -> None:
+        if self._abandoned:
+            return
         now = self.clock()
+        self._failure = str(exc) if isinstance(exc, StorageError) else f"unexpected error: {exc!r}"
         self._nudge = False
         if self._ok:
             self._ok = False
@@ -401,13 +540,3 @@ def _groups(items: Sequence[Item]) -> Iterator[tuple[int, str, Any]]:
     if run:
         yield len(items), "readings", run
 
-
-def open_write_behind(backend: Repository, db_url: str, spool_path: str = "",
-                      max_readings: int = DEFAULT_MAX_READINGS) -> WriteBehind:
-    """Wrap ``backend`` (opened from ``db_url``) with its spool; an empty path means the default.
-
-    The spool comes first for a remote database; a local SQLite file is written directly and
-    spools only while it fails (a second copy on the same card would add nothing).
-    """
-    spool = Spool(spool_path or spool_path_for(db_url), max_readings, target=db_url)
-    return WriteBehind(backend, spool, spool_first=check_url(db_url) != "sqlite")

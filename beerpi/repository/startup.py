@@ -1,0 +1,61 @@
+"""Opening storage at start without ever stopping the start: control never depends on it.
+
+A database that cannot be opened is replaced by an ``Unavailable`` stand-in; the writer
+retries opening it with backoff unless the file is corrupt (a corrupt file is never tried
+again, so it is never written to). A spool file that cannot be opened is replaced by a
+spool in memory, bounded by ``MEMORY_SPOOL_READINGS``: readings still wait for the
+database, but a restart loses them. Both are logged loudly and reported in the status.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..errors import StorageCorrupt, StorageError
+from . import check_url, open_repository
+from .base import Repository
+from .spool import DEFAULT_MAX_READINGS, Spool, spool_path_for
+from .unavailable import Unavailable
+from .writer import WriteBehind
+
+log = logging.getLogger(__name__)
+
+MEMORY_SPOOL_READINGS = 50_000  # readings kept in memory when the spool file is unusable (~ 10 MB)
+
+
+def open_storage(db_url: str, spool_path: str = "", max_readings: int = DEFAULT_MAX_READINGS,
+                 backend: Repository | None = None) -> WriteBehind:
+    """The write-behind store for ``db_url``; raises only ConfigError (a bad command line).
+
+    The spool comes first for a remote database; a local SQLite file is written directly and
+    spools only while it fails (a second copy on the same card would add nothing).
+    """
+    reopen = None
+    if backend is None:
+        try:
+            backend = open_repository(db_url)
+        except StorageError as exc:
+            if isinstance(exc, StorageCorrupt):
+                log.error("STORAGE FAILED: %s. Control carries on; readings wait in the spool", exc)
+            else:
+                log.error("STORAGE UNAVAILABLE: %s. Control carries on; readings wait in the spool "
+                          "and opening the database is retried", exc)
+
+                def reopen() -> Repository:
+                    return open_repository(db_url)
+            backend = Unavailable(str(exc))
+    spool, spool_error = open_spool(spool_path or spool_path_for(db_url), max_readings, db_url)
+    return WriteBehind(backend, spool, spool_first=check_url(db_url) != "sqlite", reopen=reopen,
+                       spool_error=spool_error)
+
+
+def open_spool(path: str, max_readings: int, db_url: str) -> tuple[Spool, str | None]:
+    """The spool file, or a bounded spool in memory and the reason the file could not be used."""
+    try:
+        return Spool(path, max_readings, target=db_url), None
+    except StorageError as exc:
+        bound = min(max_readings, MEMORY_SPOOL_READINGS)
+        reason = (f"{exc}; readings waiting for the database are kept in memory only (at most "
+                  f"{bound}) and are lost at a restart")
+        log.error("SPOOL UNAVAILABLE: %s", reason)
+        return Spool(":memory:", bound, target=db_url), reason

@@ -1,0 +1,55 @@
+"""A stand-in for a database that could not be opened: every call raises why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NoReturn
+
+from ..errors import StorageError
+from ..probe import Reading
+from .base import Bucket, Event, Repository
+
+
+class Unavailable(Repository):
+    """Raises ``StorageError(reason)`` on every call, so the writer spools and retries as in
+    any outage, and readers get the reason. ``close()`` does nothing: nothing was opened."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def _refuse(self) -> NoReturn:
+        raise StorageError(self.reason)
+
+    def ping(self) -> None:
+        self._refuse()
+
+    def add_readings(self, readings: Sequence[Reading]) -> None:
+        self._refuse()
+
+    def latest(self) -> list[Reading]:
+        self._refuse()
+
+    def readings_between(self, since: float, until: float, probe: str | None = None) -> list[Reading]:
+        self._refuse()
+
+    def iter_readings(self, since: float | None = None, until: float | None = None,
+                      probe: str | None = None) -> Iterator[Reading]:
+        self._refuse()
+
+    def history(self, probe: str, since: float, until: float, points: int) -> list[Bucket]:
+        self._refuse()
+
+    def add_event(self, event: Event) -> None:
+        self._refuse()
+
+    def events_between(self, since: float, until: float) -> list[Event]:
+        self._refuse()
+
+    def load_settings(self) -> dict[str, Any]:
+        self._refuse()
+
+    def save_settings(self, settings: Mapping[str, Any]) -> None:
+        self._refuse()
+
+    def close(self) -> None:
+        pass
