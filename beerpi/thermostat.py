@@ -40,6 +40,8 @@ AIR_TOO_HOT, AIR_TOO_COLD = "air_too_hot", "air_too_cold"
 AIR_FAULT_PREFIX = "air_"  # an air probe's fault is reported as air_<code>, e.g. air_probe_missing
 AIR_CUTOFF_MARGIN = 2.0  # °C inside an air limit before its cutoff clears
 HEAT_MODES = ("heat", "on")
+MIN_OFF, DEAD_TIME, OTHER_ON = "min_off", "dead_time", "other_on"
+WAITS = (MIN_OFF, DEAD_TIME, OTHER_ON)  # what keeps a wanted output from starting
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,7 @@ class ChamberDecision:
     """What the chamber does now. ``fault`` switches every output off; ``cutoffs`` hold one off.
 
     ``activity`` is ``heating``, ``cooling``, ``waiting`` (an output is wanted but a minimum
-    time or the dead time holds it) or ``idle``.
+    time or the dead time holds it: ``waiting_for`` says which, one of WAITS) or ``idle``.
     """
 
     heater: bool
@@ -98,6 +100,7 @@ class ChamberDecision:
     cutoffs: tuple[str, ...]
     activity: str
     reason: str
+    waiting_for: str | None = None
 
 
 @dataclass(slots=True)
@@ -196,6 +199,7 @@ class Thermostat:
             cool, reason = False, f"cooling stopped: {self.cool_cutoff}"
         forced_off = {HEATER: bool(self.heat_cutoff), COOLER: bool(self.cool_cutoff)}
         held: list[str] = []
+        waiting_for: str | None = None
         # Switch off first, so that the dead time of the other output starts from now.
         for output, wanted in ((HEATER, heat), (COOLER, cool)):
             if output in self.outputs and not wanted and self.outputs[output].on:
@@ -206,16 +210,18 @@ class Thermostat:
                     self._switch(output, False, now)
         for output, wanted in ((HEATER, heat), (COOLER, cool)):
             if output in self.outputs and wanted and not self.outputs[output].on:
-                hold = self._start_hold(output, now)
-                if hold:
-                    held.append(hold)
+                start_hold = self._start_hold(output, now)
+                if start_hold:
+                    waiting_for = start_hold[0]
+                    held.append(start_hold[1])
                 else:
                     self._switch(output, True, now)
         heater, cooler = self.is_on(HEATER), self.is_on(COOLER)
-        activity = "heating" if heater else "cooling" if cooler else "waiting" if held else "idle"
+        activity = "heating" if heater else "cooling" if cooler else "waiting" if waiting_for else "idle"
         if held:
             reason = f"{reason} ({'; '.join(held)})"
-        return ChamberDecision(heater, cooler, None, cutoffs, activity, reason)
+        return ChamberDecision(heater, cooler, None, cutoffs, activity, reason,
+                               waiting_for if activity == "waiting" else None)
 
     def _wanted(self, settings: ControlSettings) -> tuple[bool, bool, str]:
         """(heat, cool, why) from the mode and the band; ``is_on`` keeps the state inside it."""
@@ -252,19 +258,19 @@ class Thermostat:
             return f"{output} minimum on-time: {min_on - elapsed:.0f} s left"
         return None
 
-    def _start_hold(self, output: str, now: float) -> str | None:
-        """Why ``output`` may not start now (its minimum off time, the other output, the dead time)."""
+    def _start_hold(self, output: str, now: float) -> tuple[str, str] | None:
+        """Why ``output`` may not start now, as (one of WAITS, words), or None."""
         state = self.outputs[output]
         min_off = self.limits.timings(output).min_off
         if now - state.since < min_off:
-            return f"{output} minimum off-time: {min_off - (now - state.since):.0f} s left"
+            return MIN_OFF, f"{output} minimum off-time: {min_off - (now - state.since):.0f} s left"
         other = COOLER if output == HEATER else HEATER
         if self.is_on(other):
-            return f"{other} still on"
+            return OTHER_ON, f"{other} still on"
         if self.last_stop is not None and self.last_stop[0] == other:
             waited = now - self.last_stop[1]
             if waited < self.limits.dead_time:
-                return f"dead time after the {other}: {self.limits.dead_time - waited:.0f} s left"
+                return DEAD_TIME, f"dead time after the {other}: {self.limits.dead_time - waited:.0f} s left"
         return None
 
     def _all_off(self, now: float, fault: str | None, cutoffs: tuple[str, ...], reason: str) -> ChamberDecision:

@@ -109,7 +109,7 @@ TestChamberSafety = ChamberSafety.TestCase
 class IgnoresTheDeadTime(Thermostat):
     def _start_hold(self, output, now):
         hold = super()._start_hold(output, now)
-        return None if hold and "dead time" in hold else hold
+        return None if hold and hold[0] == "dead_time" else hold
 
 
 class IgnoresMinimumTimes(Thermostat):
@@ -118,7 +118,7 @@ class IgnoresMinimumTimes(Thermostat):
 
     def _start_hold(self, output, now):
         hold = super()._start_hold(output, now)
-        return None if hold and "minimum off-time" in hold else hold
+        return None if hold and hold[0] == "min_off" else hold
 
 
 class KeepsRunningWithoutAProbe(Thermostat):
@@ -145,7 +145,7 @@ class NoRunawayProtection(Thermostat):
 class RunsBothAtOnce(Thermostat):
     def _start_hold(self, output, now):
         hold = super()._start_hold(output, now)
-        return None if hold and "still on" in hold else hold
+        return None if hold and hold[0] == "other_on" else hold
 
     def _wanted(self, settings):
         heat, cool, why = super()._wanted(settings)
