@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .chamber import MAIN
 from .config import Config
-from .errors import ConfigError
+from .errors import BeerPiError, ConfigError
 from .heater import Heater
 from .probe import Probe
 from .simulation import SimulatedFermenter, simulated_hardware
+from .thermostat import HEATER, ChamberLimits, OutputTimings
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +30,48 @@ FindProbes = Callable[[], tuple[list[Probe], Probe | None]]
 
 
 @dataclass
-class Rig:
-    """The hardware the monitor drives, and the clock its control timings run on.
+class ChamberHardware:
+    """One chamber's probes (by id), outputs (already OFF), limits and default settings.
 
-    ``control_probe`` is None while no probe has been found on a real bus; ``find_probes``
-    then looks again (the monitor calls it at every sample until it finds one).
+    ``beer_probe`` is None while no probe has been found on a real bus; the rig's
+    ``find_probes`` then looks again (the monitor calls it at every sample until it finds one).
     """
 
+    id: str
+    name: str
+    beer_probe: str | None
+    air_probe: str | None
+    outputs: dict[str, Heater]
+    limits: ChamberLimits
+    target: float
+    hysteresis: float
+
+
+@dataclass
+class Rig:
+    """The hardware the monitor drives, and the clock its control timings run on."""
+
     probes: list[Probe]
-    heater: Heater
-    control_probe: Probe | None
+    chambers: list[ChamberHardware]
     control_clock: Callable[[], float] = time.monotonic
     fermenter: SimulatedFermenter | None = field(default=None, repr=False)
     simulated: bool = False  # the probes (and so every stored reading) are simulated
     find_probes: FindProbes | None = field(default=None, repr=False)
 
     def close(self) -> None:
-        self.heater.close()
+        """Switch off and release every output; raise the first failure after trying them all."""
+        close_outputs([output for chamber in self.chambers for output in chamber.outputs.values()])
+
+
+def close_outputs(outputs: list[Heater]) -> None:
+    failure: BeerPiError | None = None
+    for output in outputs:
+        try:
+            output.close()
+        except BeerPiError as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def raspberry_pi_signs(w1_dir: Path, model_file: Path = DEVICE_TREE_MODEL,
@@ -135,7 +162,7 @@ def build_rig(config: Config) -> Rig:
     sim_probes, sim_heater, fermenter = simulated_hardware(speed=config.speed)
     heater = build_heater(config, heater_kind, sim_heater)  # first: every output OFF
     try:
-        rig = _with_probes(config, probe_kind, heater, sim_probes, fermenter)
+        rig = _with_probes(config, probe_kind, {HEATER: heater}, sim_probes, fermenter)
     except BaseException:
         heater.close()
         raise
@@ -144,7 +171,16 @@ def build_rig(config: Config) -> Rig:
     return rig
 
 
-def _with_probes(config: Config, probe_kind: str, heater: Heater, sim_probes: list[Probe],
+def flag_chamber(config: Config, beer_probe: Probe | None, outputs: dict[str, Heater]) -> ChamberHardware:
+    """The one chamber of a set-up without a configuration file, from the command-line flags."""
+    limits = ChamberLimits(heater=OutputTimings(min_on=config.min_on, min_off=config.min_off),
+                           cooler=None, max_beer=config.max_temp)
+    return ChamberHardware(MAIN, beer_probe.name if beer_probe else "fermenter",
+                           beer_probe.id if beer_probe else None, None, outputs, limits,
+                           config.target, config.hysteresis)
+
+
+def _with_probes(config: Config, probe_kind: str, outputs: dict[str, Heater], sim_probes: list[Probe],
                  fermenter: SimulatedFermenter) -> Rig:
     if probe_kind == "sim":
         names = dict(config.probe_name)
@@ -154,10 +190,11 @@ def _with_probes(config: Config, probe_kind: str, heater: Heater, sim_probes: li
                  fermenter.model.volume_l, fermenter.model.ambient_c, fermenter.model.heater_w,
                  config.speed)
         control = choose_control_probe(sim_probes, config.control_probe)
-        return Rig(sim_probes, heater, control, fermenter.clock, fermenter, simulated=True)
+        return Rig(sim_probes, [flag_chamber(config, control, outputs)], fermenter.clock, fermenter,
+                   simulated=True)
     find = w1_probe_finder(config)
     probes, control = find()
     if control is None:
         log.error("no DS18B20 probes under %s: every output stays OFF until one appears; check the "
                   "wiring and that dtoverlay=w1-gpio is in the Pi's config.txt", config.w1_dir)
-    return Rig(probes, heater, control, find_probes=find)
+    return Rig(probes, [flag_chamber(config, control, outputs)], find_probes=find)

@@ -1,9 +1,10 @@
 """The monitor: one thread that samples, decides, switches, stores and publishes.
 
-``step()`` does one tick and can be called directly in tests. The thread only calls
-``step()`` on schedule and runs settings changes between ticks, so the hardware and the
-controller are only ever touched from one thread. The heater is switched off whenever the
-thread ends, whatever the reason; if it ends without being asked to, ``on_exit`` is told
+``step()`` does one tick and can be called directly in tests: every probe is sampled once,
+then every chamber decides from that tick and switches its own outputs. The thread only
+calls ``step()`` on schedule and runs settings changes between ticks, so the hardware and
+the chambers are only ever touched from one thread (and the watchdog's, under a lock).
+Every output is switched off whenever the thread ends, whatever the reason; if it ends without being asked to, ``on_exit`` is told
 why, so the process can exit and a supervisor restart it. The monitor knows nothing of
 Tornado: it is handed a ``publish`` callable that must be safe to call from its thread.
 """
@@ -18,11 +19,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
+from .chamber import Chamber, Sample, settings_record
 from .clock import WallClockGuard
-from .control import NO_PROBES, NO_READING, ControlSettings, ControlState, Controller
+from .control import NO_READING, ControlState
 from .errors import BeerPiError, Closed, ConfigError, NotSaved, ProbeError
 from .faults import describe
-from .heater import Heater
 from .probe import Probe, Reading
 from .repository import Event, Repository
 from .validation import SampleValidator
@@ -34,32 +35,28 @@ FindProbes = Callable[[], tuple[list[Probe], Probe | None]]
 
 
 class Monitor:
-    def __init__(self, probes: Sequence[Probe], heater: Heater, store: Repository,
-                 publish: Publish, settings: ControlSettings, controller: Controller | None = None,
-                 control_probe: Probe | None = None, interval: float = 5.0,
+    def __init__(self, probes: Sequence[Probe], chambers: Sequence[Chamber], store: Repository,
+                 publish: Publish, interval: float = 5.0,
                  control_clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time,
                  validator: SampleValidator | None = None,
                  find_probes: FindProbes | None = None,
                  on_exit: Callable[[str], None] | None = None) -> None:
+        if not chambers:
+            raise ValueError("the monitor needs at least one chamber")
         if not probes and find_probes is None:
             raise ValueError("the monitor needs at least one probe")
         self.probes = list(probes)
-        # None only while find_probes has found nothing: control is then held OFF
-        self.control_probe = control_probe or (self.probes[0] if find_probes is None else None)
-        self.find_probes = find_probes
+        self.chambers = {chamber.id: chamber for chamber in chambers}
+        self.find_probes = find_probes  # looks again while a chamber has no beer probe
         self.on_exit = on_exit
-        self.heater = heater
         self.store = store
         self.publish = publish
-        self.settings = settings
-        self.controller = controller or Controller()
         self.interval = interval
         self.control_clock = control_clock
         self.wall_clock = wall_clock
         self.validator = validator or SampleValidator()
         self.clock_guard = WallClockGuard()
-        self.state = self._snapshot()
         self.last_step_completed: float | None = None  # time.monotonic()
         self._started_at: float | None = None
         self._commands: queue.Queue[tuple[Callable[[], Any], Future] | None] = queue.Queue()
@@ -69,24 +66,45 @@ class Monitor:
         self._closed = False
         self._lookup_failure: str | None = None
 
+    @property
+    def states(self) -> list[ControlState]:
+        return [chamber.state for chamber in self.chambers.values()]
+
+    @property
+    def state(self) -> ControlState:
+        """The first chamber's state (the only one without a configuration file)."""
+        return next(iter(self.chambers.values())).state
+
+    @property
+    def control_probe(self) -> Probe | None:
+        """The first chamber's beer probe."""
+        beer = next(iter(self.chambers.values())).beer_probe
+        return next((probe for probe in self.probes if probe.id == beer), None)
+
     # -- one tick ---------------------------------------------------------------------
 
     def step(self) -> list[Reading]:
-        """Sample every probe, decide, switch the heater, store, publish. Returns the readings."""
-        readings: list[Reading] = []
-        control_fault: str | None = None if self._find_control_probe() else NO_PROBES
-        control_value: float | None = None
-        heater_on = self.heater.is_on
+        """Sample every probe, let every chamber decide and switch, store, publish. Returns the readings."""
+        self._find_missing_probes()
+        samples: dict[str, Sample] = {}
+        taken: list[tuple[float, Probe, float]] = []
         for probe in self.probes:
             ts = round(self.wall_clock(), 3)  # storage keeps milliseconds: live and stored agree
-            value, fault = self._sample(probe)
+            value, fault = samples[probe.id] = self._sample(probe)
             if fault is None:
-                readings.append(Reading(ts, probe.id, probe.name, value, heater_on))
-            if probe is self.control_probe:
-                control_value, control_fault = value, fault
+                taken.append((ts, probe, value))
+        heater_of = {}  # each reading carries the heater state of its chamber when it was taken
+        for chamber in self.chambers.values():
+            for probe_id in (chamber.beer_probe, chamber.air_probe):
+                heater_of.setdefault(probe_id, chamber.state.heater if "heater" in chamber.outputs else None)
+        readings = [Reading(ts, probe.id, probe.name, value, heater_of.get(probe.id)) for ts, probe, value in taken]
+        changed = []
         with self._lock:
-            self.controller.observe(control_value if control_fault is None else None, control_fault)
-            changed = self._apply_decision(source="control", publish=False)
+            for chamber in self.chambers.values():
+                chamber.observe(samples)
+                state = self._decide(chamber, source="control", publish=False)
+                if state is not None:
+                    changed.append(state)
         if readings and self.clock_guard.storable(readings[0].ts, len(readings)):
             try:
                 self.store.add_readings(readings)
@@ -94,38 +112,37 @@ class Monitor:
                 log.error("could not store %d readings: %s", len(readings), exc)
         for reading in readings:
             self.publish(reading)
-        if changed is not None:  # after the readings that caused it
-            self.publish(changed)
+        for state in changed:  # after the readings that caused them
+            self.publish(state)
         self.last_step_completed = time.monotonic()
         return readings
 
-    def _find_control_probe(self) -> bool:
-        """Whether there is a control probe, looking on the bus again while there is none."""
-        if self.control_probe is not None:
-            return True
-        if self.find_probes is None:
-            return False
+    def _find_missing_probes(self) -> None:
+        """While a chamber has no beer probe (none on the bus yet), look on the bus again."""
+        waiting = [chamber for chamber in self.chambers.values() if chamber.beer_probe is None]
+        if not waiting or self.find_probes is None:
+            return
         try:
             probes, control = self.find_probes()
         except ConfigError as exc:
             self._log_lookup_failure(str(exc))
-            return False
+            return
         except OSError as exc:
             self._log_lookup_failure(f"cannot list the probes: {exc}")
-            return False
+            return
         if control is None:
-            return False
-        self.probes, self.control_probe = probes, control
-        log.warning("found %d probe(s); control probe %s (%s): control resumes",
-                    len(probes), control.name, control.id)
-        return True
+            return
+        self.probes = probes
+        for chamber in waiting:
+            chamber.beer_probe = control.id
+        log.warning("found %d probe(s); beer probe %s (%s): control resumes", len(probes), control.name, control.id)
 
     def _log_lookup_failure(self, message: str) -> None:
         if message != self._lookup_failure:
             self._lookup_failure = message
             log.error("%s", message)
 
-    def _sample(self, probe: Probe) -> tuple[float | None, str | None]:
+    def _sample(self, probe: Probe) -> Sample:
         try:
             value = probe.read()
         except ProbeError as exc:
@@ -138,55 +155,39 @@ class Monitor:
             return None, fault
         return value, None
 
-    def _apply_decision(self, source: str, reason: str | None = None,
-                        publish: bool = True) -> ControlState | None:
-        """Decide and switch; record what changed and publish it (or return it to publish).
+    def _decide(self, chamber: Chamber, source: str, reason: str | None = None,
+                publish: bool = True) -> ControlState | None:
+        """Let ``chamber`` decide and switch; record what changed and publish it (or return it).
 
         Call with the lock held.
         """
-        decision = self.controller.decide(self.control_clock(), self.settings)
-        if decision.heater != self.heater.is_on:
-            try:
-                self.heater.set(decision.heater)
-                log.info("heater %s: %s", "ON" if decision.heater else "OFF", decision.reason)
-            except BeerPiError as exc:
-                log.error("could not switch the heater %s: %s", "ON" if decision.heater else "OFF", exc)
-                self._switch_off_quietly()
-        new_state = self._snapshot()
-        if new_state.same_as(self.state):
+        previous = chamber.state
+        new_state, why = chamber.decide(self.control_clock(), self.wall_clock())
+        if new_state.same_as(previous):
             return None
-        previous, self.state = self.state, new_state
-        if new_state.fault != previous.fault and NO_READING not in (new_state.fault, previous.fault):
-            if new_state.fault is not None:
-                log.error("heater held OFF, fault %s: %s", new_state.fault, describe(new_state.fault))
-            else:
-                log.warning("fault %s cleared: control resumes", previous.fault)
-        self._record_change(previous, new_state, source, reason or decision.reason)
+        self._note_change(chamber, previous, new_state, source, reason or why)
         if not publish:
             return new_state
         self.publish(new_state)
         return None
 
-    def _switch_off_quietly(self) -> None:
-        try:
-            self.heater.off()
-        except Exception:
-            log.exception("could not switch the heater off: cut its power by hand")
-
-    def _snapshot(self) -> ControlState:
-        return ControlState(ts=self.wall_clock(), heater=self.heater.is_on,
-                            fault=self.controller.fault, **self.settings.as_dict())
-
-    def _record_change(self, old: ControlState, new: ControlState, source: str, reason: str) -> None:
+    def _note_change(self, chamber: Chamber, old: ControlState, new: ControlState, source: str,
+                     reason: str) -> None:
+        """Log and store what changed between two states of a chamber."""
         events = []
-        if old.heater != new.heater:
-            events.append(Event(new.ts, "heater_on" if new.heater else "heater_off",
-                                {"source": source, "reason": reason}))
+        for kind, was, now in (("heater", old.heater, new.heater), ("cooler", old.cooler, new.cooler)):
+            if was != now and now is not None:
+                events.append(Event(new.ts, f"{kind}_{'on' if now else 'off'}",
+                                    {"chamber": chamber.id, "source": source, "reason": reason}))
         if old.fault != new.fault and NO_READING not in (old.fault, new.fault):  # start-up is no event
             if new.fault is not None:
-                events.append(Event(new.ts, "fault", {"code": new.fault, "source": source}))
+                log.error("chamber %s: every output held OFF, fault %s: %s", chamber.name, new.fault,
+                          describe(new.fault))
+                events.append(Event(new.ts, "fault", {"chamber": chamber.id, "code": new.fault, "source": source}))
             else:
-                events.append(Event(new.ts, "fault_cleared", {"code": old.fault, "source": source}))
+                log.warning("chamber %s: fault %s cleared: control resumes", chamber.name, old.fault)
+                events.append(Event(new.ts, "fault_cleared",
+                                    {"chamber": chamber.id, "code": old.fault, "source": source}))
         if events and not self.clock_guard.storable(new.ts):
             return
         for event in events:
@@ -197,40 +198,49 @@ class Monitor:
 
     # -- settings ---------------------------------------------------------------------
 
-    def change_settings(self, changes: dict[str, Any], source: str = "client") -> ControlState:
+    def chamber(self, chamber_id: str | None) -> Chamber:
+        """The chamber named by ``chamber_id``; None means the only one (ConfigError if several)."""
+        if chamber_id is None:
+            if len(self.chambers) > 1:
+                raise ConfigError(f"there are several chambers: name one with chamber "
+                                  f"({', '.join(self.chambers)})")
+            return next(iter(self.chambers.values()))
+        try:
+            return self.chambers[chamber_id]
+        except KeyError:
+            raise ConfigError(f"unknown chamber {chamber_id!r}: the chambers are "
+                              f"{', '.join(self.chambers)}") from None
+
+    def change_settings(self, changes: dict[str, Any], source: str = "client",
+                        chamber_id: str | None = None) -> ControlState:
         """Validate, persist and apply ``changes``; raises ConfigError and changes nothing if invalid.
 
         A valid change always takes effect (an ``off`` must work whatever storage does); if it
         could not be saved, NotSaved is raised after it took effect. Call from the monitor
         thread (``submit_settings`` does) or when it is not running.
         """
-        new_settings = self.settings.changed(**changes)
-        if new_settings.mode == "cool":
-            raise ConfigError("this chamber has no cooler: its modes are auto, heat (or on) and off")
-        max_temp = self.controller.limits.max_temp
-        if new_settings.target >= max_temp:
-            raise ConfigError(f"target must be below the over-temperature cutoff ({max_temp:g} °C)")
+        chamber = self.chamber(chamber_id)
+        new_settings = chamber.checked(changes)
         not_saved: BeerPiError | None = None
         try:
-            self.store.save_settings(new_settings.as_dict())
+            self.store.save_settings(settings_record(chamber.id, new_settings))
         except BeerPiError as exc:
             not_saved = exc if isinstance(exc, NotSaved) else NotSaved(
                 f"the change is in force but could not be saved ({exc}): it is lost at a restart")
             log.error("settings change %s by %s: %s", changes, source, not_saved)
-        old = self.settings
-        self.settings = new_settings
-        self.controller.clear_latches()
+        old = chamber.settings
+        chamber.apply(new_settings)
         now = self.wall_clock()
         try:
             if self.clock_guard.storable(now):
-                self.store.add_event(Event(now, "settings", {"source": source, "old": old.as_dict(),
-                                                             "new": new_settings.as_dict()}))
+                self.store.add_event(Event(now, "settings", {"chamber": chamber.id, "source": source,
+                                                             "old": old.as_dict(), "new": new_settings.as_dict()}))
         except BeerPiError as exc:
             log.error("could not store the settings event: %s", exc)
-        log.info("settings changed by %s: %s", source, changes)
+        log.info("chamber %s: settings changed by %s: %s", chamber.name, source, changes)
         with self._lock:
-            self._apply_decision(source=source, reason=f"settings changed: {changes}")
-            state = self.state
+            self._decide(chamber, source=source, reason=f"settings changed: {changes}")
+            state = chamber.state
         if not_saved is not None:
             raise not_saved
         return state
@@ -243,20 +253,23 @@ class Monitor:
         return now - (self.last_step_completed or self._started_at or now)
 
     def trip_watchdog(self, code: str = "stale") -> None:
-        """Called from the watchdog thread: no sample completed in time, so heater OFF."""
+        """Called from the watchdog thread: no sample completed in time, so every output OFF."""
         if not self._lock.acquire(timeout=1.0):
-            log.error("the monitor is stuck while switching: forcing the heater off")
-            self._switch_off_quietly()
+            log.error("the monitor is stuck while switching: forcing every output off")
+            for chamber in self.chambers.values():
+                chamber.switch_off()
             return
         try:
-            self.controller.observe(None, code)
-            self._apply_decision(source="watchdog")
+            for chamber in self.chambers.values():
+                chamber.trip(code)
+                self._decide(chamber, source="watchdog")
         finally:
             self._lock.release()
 
-    def submit_settings(self, changes: dict[str, Any], source: str = "client") -> Future:
+    def submit_settings(self, changes: dict[str, Any], source: str = "client",
+                        chamber_id: str | None = None) -> Future:
         """Ask the monitor thread to change settings; the future holds the new state or the error."""
-        return self._submit(lambda: self.change_settings(changes, source))
+        return self._submit(lambda: self.change_settings(changes, source, chamber_id))
 
     def _submit(self, action: Callable[[], Any]) -> Future:
         if self._closed:
@@ -290,8 +303,9 @@ class Monitor:
     # -- the thread -------------------------------------------------------------------
 
     def start(self) -> None:
-        """Switch the heater off, then start sampling in a daemon thread."""
-        self.heater.off()
+        """Switch every output off, then start sampling in a daemon thread."""
+        for chamber in self.chambers.values():
+            chamber.switch_off()
         self._started_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="beerpi-monitor", daemon=True)
         self._thread.start()
@@ -337,12 +351,12 @@ class Monitor:
 
     def _switch_off_safely(self) -> None:
         with self._lock:
-            self._switch_off_quietly()
-            self.controller.heater_on = False
-            state = self._snapshot()
-            if not state.same_as(self.state):
-                self.state = state
-                self.publish(state)
+            for chamber in self.chambers.values():
+                previous = chamber.state
+                chamber.switch_off()
+                state = chamber.snapshot(self.wall_clock())
+                if not state.same_as(previous):
+                    self.publish(state)
 
     def _fail_pending(self) -> None:
         while True:

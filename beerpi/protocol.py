@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .chamber import ChamberInfo
 from .control import ControlSettings, ControlState
 from .errors import ConfigError
 from .probe import Probe, Reading
@@ -39,6 +40,7 @@ class ProtocolError(Exception):
 @dataclass(frozen=True, slots=True)
 class SetCommand:
     changes: dict[str, Any]
+    chamber: str | None = None  # None: the only chamber
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,14 @@ def reading_message(reading: Reading) -> dict[str, Any]:
 
 def state_message(state: ControlState) -> dict[str, Any]:
     return {"type": "state", "ts": state.ts, "heater": state.heater, "mode": state.mode,
-            "target": state.target, "hysteresis": state.hysteresis, "fault": state.fault}
+            "target": state.target, "hysteresis": state.hysteresis, "fault": state.fault,
+            "chamber": state.chamber, "cooler": state.cooler, "activity": state.activity,
+            "waiting_for": state.waiting_for, "since": state.since, "cutoffs": list(state.cutoffs)}
+
+
+def chamber_message(info: ChamberInfo, state: ControlState) -> dict[str, Any]:
+    return {"id": info.id, "name": info.name, "beer_probe": info.beer_probe, "air_probe": info.air_probe,
+            "outputs": list(info.outputs), "state": state_message(state)}
 
 
 def event_frame(event: Reading | ControlState) -> str:
@@ -95,12 +104,15 @@ def event_frame(event: Reading | ControlState) -> str:
     return encode(state_message(event))
 
 
-def hello_frame(state: ControlState, probes: Sequence[Probe], control_probe_id: str | None,
+def hello_frame(chambers: Sequence[tuple[ChamberInfo, ControlState]], probes: Sequence[Probe],
                 readings: Iterable[Reading], now: float, interval: float, simulated: bool = False) -> str:
+    """``state`` and the probes' ``control`` flag speak of the first chamber, as before chambers."""
+    first_info, first_state = chambers[0]
     return encode({
         "type": "hello", "version": VERSION, "ts": now, "interval": interval, "simulated": simulated,
-        "state": state_message(state),
-        "probes": [{"id": p.id, "name": p.name, "control": p.id == control_probe_id} for p in probes],
+        "state": state_message(first_state),
+        "chambers": [chamber_message(info, state) for info, state in chambers],
+        "probes": [{"id": p.id, "name": p.name, "control": p.id == first_info.beer_probe} for p in probes],
         "readings": [reading_message(r) for r in readings],
     })
 
@@ -154,7 +166,10 @@ def parse(text: str | bytes, probes: Sequence[Probe] = ()) -> Command:
 
 
 def _parse_set(message: dict[str, Any]) -> SetCommand:
-    changes = {key: value for key, value in message.items() if key != "type"}
+    chamber = message.get("chamber")
+    if chamber is not None and not isinstance(chamber, str):
+        raise ProtocolError("invalid_value", "chamber must be a chamber's id (a string) from hello")
+    changes = {key: value for key, value in message.items() if key not in ("type", "chamber")}
     unknown = sorted(set(changes) - set(SETTABLE))
     if unknown:
         raise ProtocolError("unknown_field",
@@ -165,7 +180,7 @@ def _parse_set(message: dict[str, Any]) -> SetCommand:
         ControlSettings().changed(**changes)  # validates every field against the rules
     except ConfigError as exc:
         raise ProtocolError("invalid_value", str(exc)) from None
-    return SetCommand({key: float(value) if key != "mode" else value for key, value in changes.items()})
+    return SetCommand({key: float(value) if key != "mode" else value for key, value in changes.items()}, chamber)
 
 
 def _is_number(value: Any) -> bool:

@@ -52,7 +52,7 @@ class Hub:
         self.store = store
         self.storage_status = storage_status
         self.waiters: set[WebSocketHandler] = set()
-        self.state: ControlState = monitor.state
+        self.states: dict[str, ControlState] = {state.chamber: state for state in monitor.states}
         self.latest: dict[str, Reading] = {r.probe: r for r in latest}
         self.history_slots = asyncio.Semaphore(HISTORY_WORKERS)
         self._status: dict[str, Any] | None = None  # as last broadcast
@@ -86,8 +86,8 @@ class Hub:
             self.broadcast(protocol.status_frame(time.time(), status))
 
     def hello(self) -> str:
-        control = self.monitor.control_probe
-        return protocol.hello_frame(self.state, self.monitor.probes, control and control.id,
+        chambers = [(chamber.info, self.states[chamber.id]) for chamber in self.monitor.chambers.values()]
+        return protocol.hello_frame(chambers, self.monitor.probes,
                                     [self.latest[key] for key in sorted(self.latest)],
                                     now=time.time(), interval=self.monitor.interval,
                                     simulated=self.simulated)
@@ -97,7 +97,7 @@ class Hub:
         if isinstance(event, Reading):
             self.latest[event.probe] = event
         else:
-            self.state = event
+            self.states[event.chamber] = event
         self.broadcast(protocol.event_frame(event))
 
     def broadcast(self, frame: str) -> None:
@@ -165,7 +165,7 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
         if isinstance(command, protocol.PingCommand):
             self._send(protocol.PONG_FRAME)
         elif isinstance(command, protocol.SetCommand):
-            await self._change_settings(command.changes)
+            await self._change_settings(command.changes, command.chamber)
         elif isinstance(command, protocol.HistoryCommand):
             # Run beside this client's next frames: Tornado reads no further message
             # until on_message returns, and a ping must not wait for a long query.
@@ -207,9 +207,9 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
         else:
             self._send(protocol.history_frame(command, buckets))
 
-    async def _change_settings(self, changes: dict[str, Any]) -> None:
+    async def _change_settings(self, changes: dict[str, Any], chamber: str | None = None) -> None:
         try:
-            await asyncio.wrap_future(self.hub.monitor.submit_settings(changes))
+            await asyncio.wrap_future(self.hub.monitor.submit_settings(changes, chamber_id=chamber))
         except NotSaved as exc:  # in force (the state frame went out), but lost at a restart
             self._send(protocol.error_frame("not_saved", str(exc)))
         except ConfigError as exc:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import tornado.httpserver
 import tornado.netutil
@@ -14,8 +15,9 @@ from tornado.ioloop import IOLoop
 from .clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
 from .config import Config, default_db
 from .connections import open_http_server
-from .control import ControlSettings, ControlState, Controller, Limits
-from .errors import BeerPiError, ConfigError, MonitorDied, StorageError
+from .chamber import Chamber, stored_settings
+from .control import ControlSettings, ControlState
+from .errors import BeerPiError, MonitorDied, StorageError
 from .hardware import Rig, build_rig
 from .monitor import Monitor
 from .probe import Reading
@@ -28,21 +30,16 @@ from .watchdog import Watchdog
 log = logging.getLogger(__name__)
 
 
-def initial_settings(stored: dict, config: Config) -> ControlSettings:
-    """Stored settings win over the command-line defaults; a bad stored value is ignored."""
-    settings = ControlSettings(target=config.target, hysteresis=config.hysteresis)
-    for key, value in stored.items():
-        try:
-            settings = settings.changed(**{key: value})
-        except ConfigError as exc:
-            log.warning("ignoring the stored setting %s=%r: %s", key, value, exc)
-    return settings
+def build_chambers(rig: Rig, stored: Mapping[str, Any], wall: float) -> list[Chamber]:
+    """The rig's chambers with their stored settings (over the configured defaults).
 
-
-def limits_from(config: Config) -> Limits:
-    """The safety limits; the simulated clock makes the times scale with --speed."""
-    return Limits(max_temp=config.max_temp, max_on=config.max_on * 60.0,
-                  min_on=config.min_on, min_off=config.min_off)
+    The control clock is the rig's: simulated time under --speed, so every timing scales.
+    """
+    now = rig.control_clock()
+    return [Chamber(hw.id, hw.name, hw.beer_probe, hw.air_probe, hw.outputs, hw.limits,
+                    stored_settings(stored, hw.id, ControlSettings(target=hw.target, hysteresis=hw.hysteresis)),
+                    now, wall)
+            for hw in rig.chambers]
 
 
 class Service:
@@ -70,23 +67,21 @@ class Service:
         (the heater is already off by then): the process should stop and exit non-zero.
         """
         io_loop = IOLoop.current()
-        settings = initial_settings(self.store.load_settings(), self.config)
+        chambers = build_chambers(self.rig, self.store.load_settings(), time.time())
         check_wall_clock()
 
         def publish_on_loop(event: Reading | ControlState) -> None:
             io_loop.add_callback(hub.publish, event)  # the only door from the monitor thread
 
-        def monitor_ended(reason: str) -> None:  # on the monitor thread, heater already off
-            error = MonitorDied(f"the monitor thread stopped unexpectedly ({reason}); the heater is off. "
+        def monitor_ended(reason: str) -> None:  # on the monitor thread, outputs already off
+            error = MonitorDied(f"the monitor thread stopped unexpectedly ({reason}); every output is off. "
                                 "Exiting so that a supervisor (systemd) can restart BeerPi")
             log.critical("%s", error)
             if on_fatal is not None:
                 io_loop.add_callback(on_fatal, error)
 
         self.monitor = Monitor(
-            self.rig.probes, self.rig.heater, self.store, publish=publish_on_loop,
-            settings=settings, controller=Controller(limits_from(self.config)),
-            control_probe=self.rig.control_probe, interval=self.config.interval,
+            self.rig.probes, chambers, self.store, publish=publish_on_loop, interval=self.config.interval,
             control_clock=self.rig.control_clock, validator=SampleValidator(self.config.max_jump),
             find_probes=self.rig.find_probes, on_exit=monitor_ended)
         try:
@@ -103,8 +98,9 @@ class Service:
         self.monitor.start()
         self.watchdog = Watchdog(self.monitor)
         self.watchdog.start()
-        log.info("BeerPi listening on http://%s:%d/ (target %.2f °C, mode %s)%s",
-                 self.config.host, self.port, settings.target, settings.mode,
+        log.info("BeerPi listening on http://%s:%d/ (%s)%s", self.config.host, self.port,
+                 "; ".join(f"chamber {c.name}: {'+'.join(c.outputs)}, target {c.settings.target:.2f} °C, "
+                           f"mode {c.settings.mode}" for c in chambers),
                  " with SIMULATED probes, storing in " + self.config.db if self.rig.simulated else "")
 
     def stop(self) -> None:
@@ -121,7 +117,7 @@ class Service:
             log.error("%s", exc)
         finally:
             self.store.close()
-        log.info("BeerPi stopped; heater off")
+        log.info("BeerPi stopped; every output off")
 
 
 def check_wall_clock() -> None:

@@ -70,7 +70,7 @@ def test_sigterm_stops_cleanly_and_the_target_survives_a_restart(tmp_path):
         assert server.stop(signal.SIGTERM) == 0
     finally:
         server.kill()
-    assert "heater off" in "".join(server.lines)
+    assert "every output off" in "".join(server.lines)
 
     again = Server(*common)
     try:

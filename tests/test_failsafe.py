@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from beerpi.control import ControlSettings, Controller, Limits
-from beerpi.monitor import Monitor
+from beerpi.control import ControlSettings
 from beerpi.probe import Probe
 from beerpi.simulation import SimulatedFermenter, SimulatedHeater
 from beerpi.validation import SampleValidator
 from beerpi.w1 import W1Probe
 from beerpi.watchdog import Watchdog
 
+from tests.chambers import one_chamber_monitor
 from tests.recorder import Recorder
 
 WORT = "28-0000000000a1"
@@ -33,9 +33,8 @@ def rig(w1_tree, store):
     heater = SimulatedHeater(SimulatedFermenter())
     recorder = Recorder()
     now = [0.0]
-    monitor = Monitor(probes, heater, store, recorder, ControlSettings(target=20.0),
-                      Controller(Limits(min_on=0, min_off=0, max_temp=30.0)),
-                      control_clock=lambda: now[0], validator=SampleValidator(max_jump=5.0))
+    monitor = one_chamber_monitor(probes, heater, store, recorder, ControlSettings(target=20.0),
+                                  control_clock=lambda: now[0], validator=SampleValidator(max_jump=5.0))
     monitor.step()
     assert heater.is_on, "a cold wort switches the heater on"
     return monitor, heater, recorder, w1_tree
@@ -119,8 +118,7 @@ def test_the_watchdog_switches_off_a_heater_whose_monitor_has_stalled(store):
     probe = HangingProbe()
     heater = SimulatedHeater(SimulatedFermenter())
     recorder = Recorder()
-    monitor = Monitor([probe], heater, store, recorder, ControlSettings(target=20.0),
-                      Controller(Limits(min_on=0, min_off=0)), interval=0.05)
+    monitor = one_chamber_monitor([probe], heater, store, recorder, ControlSettings(target=20.0), interval=0.05)
     watchdog = Watchdog(monitor, limit=0.3, check_every=0.02)
     monitor.start()
     watchdog.start()

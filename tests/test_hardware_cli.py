@@ -30,7 +30,7 @@ def test_sigterm_with_the_heater_on_leaves_the_relay_off_and_released(tmp_path, 
     log = tmp_path / "gpio.log"
     monkeypatch.setenv("PYTHONPATH", str(FAKES))
     monkeypatch.setenv("BEERPI_FAKE_GPIO_LOG", str(log))
-    args = ["--port", "0", "--probes", "sim", "--heater", "gpio", "--heater-pin", "22",
+    args = ["--port", "0", "--probes", "sim", "--heater", "gpio", "--heater-pin", "22", "--min-off", "0",
             "--interval", "0.05", "--db", f"sqlite:///{tmp_path}/b.sqlite3"]
     server = Server(*args, *(["--active-low"] if active_low else []))
     try:
@@ -167,4 +167,4 @@ def test_faults_on_a_real_probe_tree_reach_a_websocket_client_and_clear(tmp_path
     # Recovery took three good samples
     assert len([f for f in steps[2] if f["type"] == "reading"]) >= 3
     log = "".join(server.lines)
-    assert "heater held OFF, fault probe_crc" in log and "pull-up" in log
+    assert "every output held OFF, fault probe_crc" in log and "pull-up" in log

@@ -10,12 +10,11 @@ import time
 import pytest
 
 from beerpi.config import Config
-from beerpi.control import ControlSettings
 from beerpi.errors import StorageError
-from beerpi.monitor import Monitor
 from beerpi.repository.sqlite import SqliteRepository
 from beerpi.server import Hub
 from beerpi.service import Service
+from tests.chambers import one_chamber_monitor
 
 WAIT = 10.0
 
@@ -164,7 +163,7 @@ class Frames:
 @pytest.mark.gen_test
 async def test_a_status_change_reaches_every_client_even_when_another_joined_since(sim, store):
     probes, heater, _ = sim
-    monitor = Monitor(probes, heater, store, publish=lambda event: None, settings=ControlSettings())
+    monitor = one_chamber_monitor(probes, heater, store, publish=lambda event: None)
     status = {"backlog": 0, "ok": True, "dropped": 0, "error": None}
     hub = Hub(monitor, [], store=store, storage_status=lambda: dict(status))
     first, second = Frames(), Frames()

@@ -6,21 +6,20 @@ from __future__ import annotations
 import pytest
 
 from beerpi.clock import EARLIEST_PLAUSIBLE
-from beerpi.control import ControlSettings, ControlState, Controller, Limits
+from beerpi.control import ControlSettings, ControlState
 from beerpi.errors import Closed, ConfigError, ProbeError
 from beerpi.monitor import Monitor
 from beerpi.probe import Reading
 
+from tests.chambers import HEATER_ONLY, one_chamber_monitor
 from tests.recorder import Recorder
 
-NO_MIN_TIMES = Limits(min_on=0, min_off=0)
 
-
-def make_monitor(sim, store, settings=ControlSettings(), limits=NO_MIN_TIMES, **options) -> tuple[Monitor, Recorder]:
+def make_monitor(sim, store, settings=ControlSettings(), limits=HEATER_ONLY, **options) -> tuple[Monitor, Recorder]:
     probes, heater, fermenter = sim
     recorder = Recorder()
-    monitor = Monitor(probes, heater, store, recorder, settings, Controller(limits),
-                      control_clock=fermenter.clock, **options)
+    monitor = one_chamber_monitor(probes, heater, store, recorder, settings, limits,
+                                  control_clock=fermenter.clock, **options)
     return monitor, recorder
 
 
@@ -70,7 +69,7 @@ def test_an_invalid_settings_change_changes_nothing(sim, store):
     future = monitor.submit_settings({"target": 41.0})
     with pytest.raises(ConfigError):
         future.result(timeout=5)
-    assert monitor.settings == ControlSettings()
+    assert monitor.chamber(None).settings == ControlSettings()
     assert store.load_settings() == {}
     assert recorder.states() == []
 
@@ -110,8 +109,8 @@ class ExplodingProbe:
 def test_the_heater_is_switched_off_when_the_thread_crashes(sim, store):
     probes, heater, fermenter = sim
     recorder = Recorder()
-    monitor = Monitor([probes[0], ExplodingProbe()], heater, store, recorder, ControlSettings(),
-                      Controller(NO_MIN_TIMES), control_clock=fermenter.clock, interval=0.02)
+    monitor = one_chamber_monitor([probes[0], ExplodingProbe()], heater, store, recorder,
+                                  control_clock=fermenter.clock, interval=0.02)
     heater.on()
     monitor.start()
     try:

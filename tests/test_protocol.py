@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from beerpi.chamber import ChamberInfo
 from beerpi.control import ControlState
 from beerpi.probe import Reading
 from beerpi.protocol import (
@@ -22,11 +23,14 @@ from beerpi.protocol import (
 )
 from beerpi.simulation import SimulatedFermenter, SimulatedProbe
 
-STATE_FIELDS = {"type", "ts", "heater", "mode", "target", "hysteresis", "fault"}
+# The first release's fields, then what chambers added (additive: the first ones keep their meaning)
+STATE_FIELDS = {"type", "ts", "heater", "mode", "target", "hysteresis", "fault",
+                "chamber", "cooler", "activity", "waiting_for", "since", "cutoffs"}
 READING_FIELDS = {"type", "ts", "probe", "name", "temperature"}
 
 STATE = ControlState(ts=1763712005.0, heater=True, mode="auto", target=20.0, hysteresis=0.3,
-                     fault=None)
+                     fault=None, activity="heating", since=1763712000.0)
+MAIN_INFO = ChamberInfo("main", "wort", "sim-wort", None, ("heater",))
 WORT = Reading(ts=1763712000.0, probe="sim-wort", name="wort", temperature=18.4375)
 CHAMBER = Reading(ts=1763712000.0, probe="sim-chamber", name="chamber", temperature=16.0)
 
@@ -113,10 +117,13 @@ def test_reading_frame_has_the_documented_shape():
 
 @pytest.mark.parametrize("fault", [None, "probe_jump"])
 def test_state_frame_has_the_documented_shape(fault):
-    state = ControlState(1763712005.0, True, "auto", 20.0, 0.3, fault)
+    state = ControlState(1763712005.0, True, "auto", 20.0, 0.3, fault, chamber="ale", cooler=False,
+                         activity="heating", since=1763712000.0)
     frame = json.loads(event_frame(state))
     assert frame == {"type": "state", "ts": 1763712005.0, "heater": True, "mode": "auto",
-                     "target": 20.0, "hysteresis": 0.3, "fault": fault}
+                     "target": 20.0, "hysteresis": 0.3, "fault": fault,
+                     "chamber": "ale", "cooler": False, "activity": "heating", "waiting_for": None,
+                     "since": 1763712000.0, "cutoffs": []}
 
 
 def test_hello_frame_has_the_documented_shape():
@@ -125,9 +132,13 @@ def test_hello_frame_has_the_documented_shape():
     probes = [SimulatedProbe(fermenter, "sim-wort", "wort"),
               SimulatedProbe(fermenter, "sim-chamber", "chamber", "ambient")]
     # When a client connects
-    frame = json.loads(hello_frame(STATE, probes, "sim-wort", [CHAMBER, WORT], now=1763712009.5, interval=5.0))
-    # Then it gets the version, the server's time, the interval, the state, the probes and the latest readings
-    assert set(frame) == {"type", "version", "ts", "interval", "simulated", "state", "probes", "readings"}
+    frame = json.loads(hello_frame([(MAIN_INFO, STATE)], probes, [CHAMBER, WORT], now=1763712009.5, interval=5.0))
+    # Then it gets the version, the server's time, the interval, the state, the chambers, the
+    # probes and the latest readings
+    assert set(frame) == {"type", "version", "ts", "interval", "simulated", "state", "chambers", "probes",
+                          "readings"}
+    assert frame["chambers"] == [{"id": "main", "name": "wort", "beer_probe": "sim-wort", "air_probe": None,
+                                  "outputs": ["heater"], "state": frame["state"]}]
     assert (frame["type"], frame["version"], frame["ts"], frame["interval"]) == ("hello", 1, 1763712009.5, 5.0)
     assert frame["simulated"] is False
     assert set(frame["state"]) == STATE_FIELDS
@@ -139,7 +150,7 @@ def test_hello_frame_has_the_documented_shape():
 
 
 def test_hello_frame_on_a_new_installation_has_no_readings():
-    frame = json.loads(hello_frame(STATE, [], "sim-wort", [], now=0.0, interval=5.0))
+    frame = json.loads(hello_frame([(MAIN_INFO, STATE)], [], [], now=0.0, interval=5.0))
     assert frame["probes"] == [] and frame["readings"] == []
 
 

@@ -100,4 +100,4 @@ async def test_a_change_that_cannot_be_saved_takes_effect_and_the_client_is_told
     error = await client.wait_for(is_type("error"))
     assert error["code"] == "not_saved"
     assert "in force" in error["message"] and "restart" in error["message"]
-    assert service.monitor.settings.mode == "off"
+    assert service.monitor.chamber(None).settings.mode == "off"

@@ -20,7 +20,8 @@ from beerpi.cli import serve
 from beerpi.config import Config
 from beerpi.errors import MonitorDied
 from beerpi.gpio import GpioHeater
-from beerpi.hardware import Rig
+from beerpi.hardware import Rig, flag_chamber
+from beerpi.thermostat import HEATER
 from beerpi.probe import Probe
 from beerpi.service import Service
 from beerpi.simulation import simulated_hardware
@@ -46,7 +47,7 @@ def gpio_log(tmp_path, monkeypatch) -> Path:
 
 def heating_args(tmp_path: Path) -> list[str]:
     """The simulated wort starts cold, so the heater on PIN is switched on at once."""
-    return ["--port", "0", "--probes", "sim", "--heater", "gpio", "--heater-pin", str(PIN),
+    return ["--port", "0", "--probes", "sim", "--heater", "gpio", "--heater-pin", str(PIN), "--min-off", "0",
             "--interval", "0.05", "--db", f"sqlite:///{tmp_path}/b.sqlite3"]
 
 
@@ -65,7 +66,7 @@ def test_a_signal_with_the_heater_on_leaves_the_relay_off_and_released(tmp_path,
     finally:
         server.kill()
     assert_released_off(gpio_calls(gpio_log))
-    assert "heater off" in server.log()
+    assert "every output off" in server.log()
 
 
 def test_a_terminal_hang_up_leaves_the_relay_off(tmp_path, gpio_log):
@@ -149,12 +150,13 @@ def test_a_dying_monitor_switches_off_and_ends_the_process_with_an_error(tmp_pat
     probes, _, fermenter = simulated_hardware(speed=60.0, seed=1)
     heater = GpioHeater(PIN)
     buggy = ProbeWithABug(probes[0], good_reads=5)
-    rig = Rig([buggy], heater, buggy, fermenter.clock, fermenter, simulated=True)
     config = Config(host="127.0.0.1", port=0, db=f"sqlite:///{tmp_path}/b.sqlite3", interval=0.02,
                     min_on=0, min_off=0)
+    rig = Rig([buggy], [flag_chamber(config, buggy, {HEATER: heater})], fermenter.clock, fermenter,
+              simulated=True)
     service = Service(config, rig=rig)
 
-    with pytest.raises(MonitorDied, match="monitor thread stopped unexpectedly.*heater is off"):
+    with pytest.raises(MonitorDied, match="monitor thread stopped unexpectedly.*every output is off"):
         asyncio.run(asyncio.wait_for(serve(config, service), WAIT))
 
     calls = fake_gpio.calls

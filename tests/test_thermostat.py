@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from beerpi.control import ControlSettings
+from beerpi.control import NO_READING, RECOVERY_SAMPLES, ControlSettings
 from beerpi.simulation import ThermalModel
 from beerpi.thermostat import (COMPRESSOR_TIMINGS, COOLER, HEATER, HEATER_TIMINGS, ChamberLimits,
                                OutputTimings, Thermostat)
@@ -119,6 +121,49 @@ def test_faults_cutoffs_and_off_stop_an_output_inside_its_minimum_on_time(cause)
 
 
 # --- faults and cutoffs -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["auto", "heat"])
+@pytest.mark.parametrize("reading", [None, math.nan, math.inf, -math.inf], ids=["none", "nan", "inf", "-inf"])
+def test_a_missing_or_non_finite_reading_switches_off_with_a_fault(reading, mode):
+    t = thermostat(HEAT_ONLY, heater=True, beer=15.0)
+    decision = step(t, reading, settings=ControlSettings(mode=mode, target=25.0))
+    assert (decision.heater, decision.fault) == (False, NO_READING)
+
+
+def test_a_new_thermostat_has_no_reading_and_switches_nothing_on():
+    t = Thermostat(BOTH, now=0.0)
+    decision = t.decide(LATER, ControlSettings(mode="heat"))
+    assert (decision.heater, decision.cooler, decision.fault) == (False, False, NO_READING)
+
+
+def test_a_probe_fault_clears_only_after_recovery_samples_valid_samples():
+    t = thermostat(HEAT_ONLY, heater=True, beer=15.0)
+    assert step(t, None, fault="probe_out_of_range").heater is False
+    for i in range(1, RECOVERY_SAMPLES):
+        decision = step(t, 15.0, now=LATER + i)
+        assert (decision.heater, decision.fault) == (False, "probe_out_of_range"), f"sample {i}"
+    decision = step(t, 15.0, now=LATER + RECOVERY_SAMPLES)
+    assert (decision.heater, decision.fault) == (True, None)
+
+
+def test_a_fault_during_recovery_restarts_the_count():
+    t = thermostat(HEAT_ONLY, beer=15.0)
+    step(t, None, fault="probe_jump")
+    for i in range(1, RECOVERY_SAMPLES):  # one short of recovering
+        step(t, 15.0, now=LATER + i)
+    step(t, None, now=LATER + 10)  # a second failure, without a code
+    for i in range(1, RECOVERY_SAMPLES):
+        decision = step(t, 15.0, now=LATER + 10 + i)
+        assert decision.heater is False and decision.fault == "probe_jump", f"sample {i} after restart"
+    assert step(t, 15.0, now=LATER + 10 + RECOVERY_SAMPLES).fault is None
+
+
+def test_a_missing_reading_without_a_code_recovers_the_same_way():
+    t = thermostat(HEAT_ONLY, beer=15.0)
+    step(t, None)
+    faults = [step(t, 15.0, now=LATER + i).fault for i in range(1, RECOVERY_SAMPLES + 1)]
+    assert faults == [NO_READING] * (RECOVERY_SAMPLES - 1) + [None]
+
 
 @pytest.mark.parametrize("beer_fault, air_fault, expected", [
     ("probe_missing", None, "probe_missing"),
