@@ -12,6 +12,7 @@ import math
 import random
 import threading
 import time
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -102,30 +103,44 @@ def quantise(value: float, step: float = DS18B20_STEP) -> float:
     return round(value / step) * step
 
 
-class SimulatedProbe(Probe):
-    """A DS18B20-like probe on the simulated wort or ambient air.
+class QuantisedProbe(Probe):
+    """A DS18B20-like simulated probe: a noisy sample rounded to 1/16 °C.
 
     Set ``fault`` to a ProbeError to make every read fail with it, as a real probe would.
     """
 
-    def __init__(self, fermenter: SimulatedFermenter, probe_id: str, name: str,
-                 measures: str = "wort", noise_c: float = 0.02) -> None:
+    def __init__(self, probe_id: str, name: str, noise_c: float = 0.02) -> None:
         super().__init__(probe_id, name)
-        if measures not in ("wort", "ambient"):
-            raise ValueError("measures must be 'wort' or 'ambient'")
-        self.fermenter = fermenter
-        self.measures = measures
         self.noise_c = noise_c
         self.fault: ProbeError | None = None
+
+    @abstractmethod
+    def sample(self) -> float:
+        """The temperature the probe sees now, noise included, before quantisation."""
 
     def read(self) -> float:
         if self.fault is not None:
             raise self.fault
+        return quantise(self.sample())
+
+
+class SimulatedProbe(QuantisedProbe):
+    """A probe on the simulated wort or ambient air."""
+
+    def __init__(self, fermenter: SimulatedFermenter, probe_id: str, name: str,
+                 measures: str = "wort", noise_c: float = 0.02) -> None:
+        super().__init__(probe_id, name, noise_c)
+        if measures not in ("wort", "ambient"):
+            raise ValueError("measures must be 'wort' or 'ambient'")
+        self.fermenter = fermenter
+        self.measures = measures
+
+    def sample(self) -> float:
         if self.measures == "wort":
             true_value = self.fermenter.temperature()
         else:
             true_value = self.fermenter.model.ambient_c
-        return quantise(true_value + self.fermenter.random.gauss(0.0, self.noise_c))
+        return true_value + self.fermenter.random.gauss(0.0, self.noise_c)
 
 
 class SimulatedHeater(Heater):
