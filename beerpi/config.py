@@ -8,17 +8,29 @@ import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from .connections import DEFAULT_MAX_CLIENTS, RESERVED_FDS
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .errors import ConfigError
 from .repository import check_url
+from .thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 
 ENV_PREFIX = "BEERPI_"
 REAL_DB = "sqlite:///data/beerpi.sqlite3"
 SIMULATION_DB = "sqlite:///data/simulation.sqlite3"
+
+# Options that describe the one chamber of the flags; with --config the file describes every
+# chamber, so each is refused there. The value says where the file sets the same thing.
+CHAMBER_OPTIONS = {
+    "control_probe": "beer_probe", "air_probe": "air_probe", "probe_name": "the [probes] table",
+    "target": "target", "hysteresis": "hysteresis", "max_temp": "max_beer", "dead_time": "dead_time",
+    "max_on": "runaway_watch", "heater_pin": "heater.pin", "active_low": "heater.active_low",
+    "min_on": "heater.min_on", "min_off": "heater.min_off", "cooler_pin": "cooler.pin",
+    "cooler_active_low": "cooler.active_low", "cooler_min_on": "cooler.min_on",
+    "cooler_min_off": "cooler.min_off",
+}
 
 
 def default_db(simulated: bool) -> str:
@@ -46,9 +58,18 @@ class Config:
     active_low: bool = False
     max_temp: float = 30.0
     max_on: float = 240.0
-    min_on: float = 60.0
-    min_off: float = 120.0
+    min_on: float = HEATER_TIMINGS.min_on
+    min_off: float = HEATER_TIMINGS.min_off
     max_jump: float = 5.0
+    config: str | None = None  # a chamber configuration file (see chamber_config.py)
+    air_probe: str | None = None
+    cooler_pin: int | None = None  # None: no cooler
+    cooler_active_low: bool = False
+    cooler_min_on: float = COMPRESSOR_TIMINGS.min_on
+    cooler_min_off: float = COMPRESSOR_TIMINGS.min_off
+    dead_time: float = ChamberLimits().dead_time
+    # The options set by a flag or a BEERPI_* variable rather than left at their default.
+    given: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def probe_kind(self) -> str | None:
@@ -150,6 +171,12 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
         help="simulation only: how many times faster than real time the simulated fermenter runs")
     add("--log-level", choices=("debug", "info", "warning", "error"), default=default.log_level,
         help="how much to log")
+    add("--config", default=default.config, metavar="PATH",
+        help="a TOML file describing every chamber (probes, heater, cooler, limits; see "
+             "examples/one-chamber.toml); without it the flags below describe one chamber. "
+             "The chamber flags (--control-probe, --air-probe, --probe-name, --target, "
+             "--hysteresis, --heater-pin, --active-low, --cooler-*, --min-on, --min-off, "
+             "--max-temp, --max-on, --dead-time) cannot be combined with it")
     add("--max-clients", type=_number(int, above=0), default=default.max_clients, metavar="N",
         help="most connections served at a time (browsers, WebSocket clients and idle connections "
              "together); more are refused with HTTP 503 so the probes and storage always have file "
@@ -169,22 +196,38 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
         help="a name for a probe, e.g. 28-0316a2795cff=wort; repeat for each probe "
              "(environment: comma-separated)")
     add("--control-probe", default=default.control_probe, metavar="ID|NAME",
-        help="the probe that controls the heater (default: the first one found)")
+        help="the probe in the beer, which controls the heater and cooler (default: the first one found)")
+    add("--air-probe", default=default.air_probe, metavar="ID|NAME",
+        help="a probe in the chamber's air: heating stops above 35 °C air, cooling below -5 °C "
+             "(default: none)")
     add("--heater-pin", type=_number(int, 0, 27), default=default.heater_pin,
         help="BCM number of the GPIO pin driving the heater relay")
     add("--active-low", action="store_true", default=default.active_low,
         help="the relay switches on when its input is LOW (most opto-isolated relay boards)")
+    add("--cooler-pin", type=_number(int, 0, 27), default=default.cooler_pin,
+        help="BCM number of the GPIO pin driving a cooler relay (a fridge's compressor); "
+             "adds a cooler to the chamber (default: no cooler)")
+    add("--cooler-active-low", action="store_true", default=default.cooler_active_low,
+        help="the cooler relay switches on when its input is LOW")
 
-    safety = parser.add_argument_group("safety", "limits that switch the heater off")
+    safety = parser.add_argument_group("safety", "limits that switch the heater or the cooler off")
     add = safety.add_argument
     add("--max-temp", type=_number(float, -20.0, 100.0), default=default.max_temp,
         help="over-temperature cutoff in °C: the heater stays off until the wort is back below target")
     add("--max-on", type=_number(float, 0.0, 100_000.0), default=default.max_on,
-        help="maximum continuous heater on-time in minutes (0: no limit)")
+        help="replaced by runaway protection (an output on for 55 minutes without moving the "
+             "beer its way is a fault): accepted for compatibility, ignored with a warning")
     add("--min-on", type=_number(float, 0.0, 3600.0), default=default.min_on,
         help="minimum seconds the heater stays on once switched on (relay protection)")
     add("--min-off", type=_number(float, 0.0, 3600.0), default=default.min_off,
         help="minimum seconds the heater stays off once switched off (relay protection)")
+    add("--cooler-min-on", type=_number(float, 0.0, 3600.0), default=default.cooler_min_on,
+        help="minimum seconds the cooler stays on once switched on (compressor protection)")
+    add("--cooler-min-off", type=_number(float, 0.0, 3600.0), default=default.cooler_min_off,
+        help="minimum seconds the cooler stays off once switched off, also from start "
+             "(compressor protection)")
+    add("--dead-time", type=_number(float, 0.0, 3600.0), default=default.dead_time,
+        help="seconds the heater waits after the cooler stopped, and the cooler after the heater")
     add("--max-jump", type=_number(float, 0.0, 200.0), default=default.max_jump,
         help="largest plausible change in °C between two samples; a larger one is a fault (0: off)")
 
@@ -229,18 +272,49 @@ def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] |
     """Resolve defaults < environment < command line. Exits with a one-line error on bad input."""
     parser = build_parser(prog)
     environ = os.environ if environ is None else environ
+    argv = sys.argv[1:] if argv is None else argv
+    from_env: dict[str, str] = {}  # dest -> the variable that set it
     try:
         for action in parser._actions:
-            text = environ.get(ENV_PREFIX + action.dest.upper())
+            variable = ENV_PREFIX + action.dest.upper()
+            text = environ.get(variable)
             if action.dest != "help" and text is not None:
                 parser.set_defaults(**{action.dest: _env_value(parser, action, text)})
+                from_env[action.dest] = variable
     except ConfigError as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    values = vars(args)
+    values = vars(parser.parse_args(argv))
+    on_command_line = _given_on_command_line(build_parser(prog), argv)
     values["probe_name"] = tuple(values["probe_name"])
+    values["given"] = frozenset(from_env) | on_command_line
+    if values["config"] is not None:
+        _refuse_chamber_options(parser, values["given"], on_command_line, from_env)
     if values["target"] >= values["max_temp"]:
         parser.error(f"--target {values['target']:g} must be below --max-temp {values['max_temp']:g}")
     if values["min_on"] and values["max_on"] and values["max_on"] * 60 < values["min_on"]:
         parser.error("--max-on must be longer than --min-on")
+    if values["cooler_pin"] is not None and values["cooler_pin"] == values["heater_pin"]:
+        parser.error(f"--cooler-pin {values['cooler_pin']} is also the --heater-pin: each relay needs its own pin")
+    if values["air_probe"] is not None and values["air_probe"] == values["control_probe"]:
+        parser.error(f"--air-probe {values['air_probe']!r} is also the --control-probe: the air "
+                     "probe must be another probe, in the chamber's air")
     return Config(**values)
+
+
+def _given_on_command_line(parser: argparse.ArgumentParser, argv: Sequence[str]) -> frozenset[str]:
+    """The options on the command line itself (parsed again, by a fresh parser without defaults)."""
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    return frozenset(vars(parser.parse_args(argv)))
+
+
+def _refuse_chamber_options(parser: argparse.ArgumentParser, given: frozenset[str],
+                            on_command_line: frozenset[str], from_env: Mapping[str, str]) -> None:
+    """With --config the file describes every chamber: a chamber option as well is an error."""
+    clashes = [dest for dest in CHAMBER_OPTIONS if dest in given]
+    if not clashes:
+        return
+    names = [f"--{dest.replace('_', '-')}" if dest in on_command_line else from_env[dest] for dest in clashes]
+    keys = ", ".join(CHAMBER_OPTIONS[dest] for dest in clashes)
+    parser.error(f"{', '.join(names)} cannot be combined with --config, whose file describes every "
+                 f"chamber: set {keys} in the file instead")

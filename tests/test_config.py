@@ -6,10 +6,12 @@ import dataclasses
 
 import pytest
 
-from beerpi.config import Config, parse_config
+from beerpi.config import CHAMBER_OPTIONS, Config, parse_config
+from beerpi.thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 
 OPTIONS = ["--host", "--port", "--db", "--hardware", "--interval", "--target", "--hysteresis",
-           "--speed", "--log-level", "--max-clients"]
+           "--speed", "--log-level", "--max-clients", "--config", "--air-probe", "--cooler-pin",
+           "--cooler-active-low", "--cooler-min-on", "--cooler-min-off", "--dead-time"]
 
 
 def fails(capsys, argv: list[str], environ: dict[str, str]) -> str:
@@ -47,6 +49,13 @@ def test_the_real_environment_is_not_needed_when_one_is_given(monkeypatch):
     pytest.param("BEERPI_SPEED", "120", "speed", 120.0, id="speed"),
     pytest.param("BEERPI_LOG_LEVEL", "debug", "log_level", "debug", id="log-level"),
     pytest.param("BEERPI_MAX_CLIENTS", "50", "max_clients", 50, id="max-clients"),
+    pytest.param("BEERPI_CONFIG", "beerpi.toml", "config", "beerpi.toml", id="config"),
+    pytest.param("BEERPI_AIR_PROBE", "chamber", "air_probe", "chamber", id="air-probe"),
+    pytest.param("BEERPI_COOLER_PIN", "27", "cooler_pin", 27, id="cooler-pin"),
+    pytest.param("BEERPI_COOLER_ACTIVE_LOW", "yes", "cooler_active_low", True, id="cooler-active-low"),
+    pytest.param("BEERPI_COOLER_MIN_ON", "240", "cooler_min_on", 240.0, id="cooler-min-on"),
+    pytest.param("BEERPI_COOLER_MIN_OFF", "600", "cooler_min_off", 600.0, id="cooler-min-off"),
+    pytest.param("BEERPI_DEAD_TIME", "0", "dead_time", 0.0, id="dead-time"),
 ])
 def test_environment_variables_apply(variable, text, field, value):
     config = parse_config([], {variable: text})
@@ -81,6 +90,9 @@ def test_unrelated_environment_variables_are_ignored():
     pytest.param("BEERPI_HARDWARE", "arduino", id="hardware-unknown"),
     pytest.param("BEERPI_LOG_LEVEL", "loud", id="log-level-unknown"),
     pytest.param("BEERPI_MAX_CLIENTS", "0", id="max-clients-zero"),
+    pytest.param("BEERPI_COOLER_PIN", "28", id="cooler-pin-out-of-range"),
+    pytest.param("BEERPI_COOLER_ACTIVE_LOW", "maybe", id="cooler-active-low-not-a-flag"),
+    pytest.param("BEERPI_DEAD_TIME", "-1", id="dead-time-negative"),
 ])
 def test_a_bad_environment_value_exits_2_with_one_line_naming_the_variable(capsys, variable, text):
     err = fails(capsys, [], {variable: text})
@@ -100,6 +112,12 @@ def test_a_bad_environment_value_exits_2_with_one_line_naming_the_variable(capsy
     pytest.param(["--hardware", "foo"], "--hardware", id="hardware-unknown"),
     pytest.param(["--log-level", "loud"], "--log-level", id="log-level-unknown"),
     pytest.param(["--max-clients", "many"], "--max-clients", id="max-clients-not-a-number"),
+    pytest.param(["--cooler-pin", "40"], "--cooler-pin", id="cooler-pin-out-of-range"),
+    pytest.param(["--cooler-min-on", "-5"], "--cooler-min-on", id="cooler-min-on-negative"),
+    pytest.param(["--cooler-min-off", "x"], "--cooler-min-off", id="cooler-min-off-not-a-number"),
+    pytest.param(["--dead-time", "4000"], "--dead-time", id="dead-time-out-of-range"),
+    pytest.param(["--cooler-pin", "17"], "--cooler-pin", id="cooler-pin-is-the-heater-pin"),
+    pytest.param(["--air-probe", "wort", "--control-probe", "wort"], "--air-probe", id="air-is-control"),
 ])
 def test_a_bad_flag_exits_2_with_one_line_naming_the_option(capsys, argv, option):
     err = fails(capsys, argv, {})
@@ -126,3 +144,43 @@ def test_config_is_frozen():
     config = parse_config([], {})
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.port = 1  # type: ignore[misc]
+
+
+def test_the_new_defaults_are_the_thermostat_ones():
+    config = parse_config([], {})
+    assert (config.config, config.air_probe, config.cooler_pin, config.cooler_active_low) == (None, None, None, False)
+    assert (config.min_on, config.min_off) == (HEATER_TIMINGS.min_on, HEATER_TIMINGS.min_off)
+    assert (config.cooler_min_on, config.cooler_min_off) == (180.0, 300.0) == (
+        COMPRESSOR_TIMINGS.min_on, COMPRESSOR_TIMINGS.min_off)
+    assert config.dead_time == 600.0 == ChamberLimits().dead_time
+
+
+def test_given_records_the_options_set_by_a_flag_or_the_environment_even_at_their_default():
+    config = parse_config(["--heater-pin", "17", "--active-low"], {"BEERPI_PORT": "8888", "BEERPI_X": "1"})
+    assert config.given == {"heater_pin", "active_low", "port"}
+    assert parse_config([], {}).given == frozenset()
+
+
+@pytest.mark.parametrize("argv", [
+    ["--hardware", "sim", "--port", "9000", "--w1-dir", "w1", "--speed", "60", "--max-jump", "3",
+     "--interval", "1", "--probes", "w1", "--heater", "sim", "--db", "sqlite:///:memory:"],
+])
+def test_global_options_go_with_config(argv):
+    assert parse_config(["--config", "beerpi.toml", *argv], {}).config == "beerpi.toml"
+
+
+@pytest.mark.parametrize("dest", sorted(CHAMBER_OPTIONS))
+def test_a_chamber_flag_with_config_exits_2_naming_the_flag_and_the_file_key(capsys, dest):
+    flag = "--" + dest.replace("_", "-")
+    value = {"active_low": [], "cooler_active_low": [], "probe_name": ["28-0316a2795cff=wort"],
+             "control_probe": ["wort"], "air_probe": ["air"]}.get(dest, ["3"])
+    err = fails(capsys, ["--config", "beerpi.toml", flag, *value], {})
+    assert err.count("\n") == 1, err
+    assert f"{flag} cannot be combined with --config" in err
+    assert f"set {CHAMBER_OPTIONS[dest]} in the file instead" in err
+
+
+def test_a_chamber_variable_with_config_names_the_variable(capsys):
+    err = fails(capsys, [], {"BEERPI_CONFIG": "beerpi.toml", "BEERPI_HEATER_PIN": "22", "BEERPI_TARGET": "18"})
+    assert "BEERPI_TARGET, BEERPI_HEATER_PIN cannot be combined with --config" in err
+    assert "set target, heater.pin in the file instead" in err
