@@ -274,8 +274,10 @@ def _claim(owners: dict[Any, str], thing: Any, owner: str, what: str) -> None:
 # -- the flags ------------------------------------------------------------------------------
 
 
-def rig_spec_from_flags(config: Config, found: Mapping[str, str]) -> RigSpec:
+def rig_spec_from_flags(config: Config, found: Mapping[str, str], cooler: bool = False) -> RigSpec:
     """One chamber from the flags; ``found`` maps the probes found (id → name) in the order found.
+
+    ``cooler``: give the chamber a cooler even without --cooler-pin (a simulated one).
 
     The beer probe is --control-probe, else the first found; a probe id that is not found
     yet is taken as given (it reads as missing, so every output stays off). With no probe
@@ -291,19 +293,28 @@ def rig_spec_from_flags(config: Config, found: Mapping[str, str]) -> RigSpec:
     air = None if config.air_probe is None else _resolve("--air-probe", config.air_probe, names)
     if air == beer:
         raise ConfigError(f"--air-probe {config.air_probe!r} is the control probe too: choose the probe in the air")
-    heater = OutputSpec(HEATER, config.heater_pin, config.active_low, OutputTimings(config.min_on, config.min_off))
-    cooler = None
-    if config.cooler_pin is not None:
-        cooler = OutputSpec(COOLER, config.cooler_pin, config.cooler_active_low,
-                            OutputTimings(config.cooler_min_on, config.cooler_min_off))
-    limits = ChamberLimits(
-        heater=heater.timings, cooler=cooler and cooler.timings, max_beer=config.max_temp,
-        max_air=DEFAULT_LIMITS.max_air if air else None, min_air=DEFAULT_LIMITS.min_air if air else None,
-        dead_time=config.dead_time)
-    chamber = ChamberSpec(FLAGS_CHAMBER_ID, names.get(beer, beer), beer, air, heater, cooler, limits,
-                          config.target, config.hysteresis)
+    heater, cooler_spec = flag_outputs(config, cooler)
+    chamber = ChamberSpec(FLAGS_CHAMBER_ID, names.get(beer, beer), beer, air, heater, cooler_spec,
+                          flag_limits(config, cooler_spec, air is not None), config.target, config.hysteresis)
     probe_names = {probe: names.get(probe, probe) for probe in [*names, *chamber.probes]}
     return RigSpec((chamber,), probe_names)
+
+
+def flag_outputs(config: Config, cooler: bool = False) -> tuple[OutputSpec, OutputSpec | None]:
+    """The heater, and the cooler if --cooler-pin is given (or ``cooler`` asks for one without a pin)."""
+    heater = OutputSpec(HEATER, config.heater_pin, config.active_low, OutputTimings(config.min_on, config.min_off))
+    if config.cooler_pin is None and not cooler:
+        return heater, None
+    return heater, OutputSpec(COOLER, config.cooler_pin, config.cooler_active_low,
+                              OutputTimings(config.cooler_min_on, config.cooler_min_off))
+
+
+def flag_limits(config: Config, cooler: OutputSpec | None, air: bool) -> ChamberLimits:
+    """The flags' chamber limits; air limits only with an air probe."""
+    return ChamberLimits(
+        heater=OutputTimings(config.min_on, config.min_off), cooler=cooler and cooler.timings,
+        max_beer=config.max_temp, max_air=DEFAULT_LIMITS.max_air if air else None,
+        min_air=DEFAULT_LIMITS.min_air if air else None, dead_time=config.dead_time)
 
 
 def _resolve(flag: str, wanted: str, names: Mapping[str, str]) -> str:

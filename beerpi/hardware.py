@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .chamber import MAIN
+from .chamber_config import (ChamberSpec, OutputSpec, RigSpec, flag_limits, flag_outputs, load_rig_spec,
+                             require_pins, rig_spec_from_flags)
 from .config import Config
-from .errors import BeerPiError, ConfigError
+from .errors import BeerPiError
 from .heater import Heater
 from .probe import Probe
-from .simulation import SimulatedFermenter, simulated_hardware
-from .thermostat import HEATER, ChamberLimits, OutputTimings
+from .sim_chamber import SimulatedChamber, simulated_chamber
+from .simulation import SimClock
+from .thermostat import COOLER, ChamberLimits
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,7 @@ DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
 DEVICES = Path("/dev")
 
 FindProbes = Callable[[], tuple[list[Probe], Probe | None]]
+SIM_BEER, SIM_AIR = "sim-wort", "sim-chamber"  # the probes of the simulated chamber of the flags
 
 
 @dataclass
@@ -54,9 +58,9 @@ class Rig:
     probes: list[Probe]
     chambers: list[ChamberHardware]
     control_clock: Callable[[], float] = time.monotonic
-    fermenter: SimulatedFermenter | None = field(default=None, repr=False)
     simulated: bool = False  # the probes (and so every stored reading) are simulated
     find_probes: FindProbes | None = field(default=None, repr=False)
+    sim_chambers: list[SimulatedChamber] = field(default_factory=list, repr=False)  # their own switch logs
 
     def close(self) -> None:
         """Switch off and release every output; raise the first failure after trying them all."""
@@ -119,82 +123,103 @@ def choose_probes(config: Config) -> str:
     return "sim"
 
 
-def choose_control_probe(probes: list[Probe], wanted: str | None) -> Probe:
-    if wanted is None:
-        log.info("control probe: %s (%s), the first found; choose another with --control-probe",
-                 probes[0].name, probes[0].id)
-        return probes[0]
-    for probe in probes:
-        if wanted in (probe.id, probe.name):
-            log.info("control probe: %s (%s)", probe.name, probe.id)
-            return probe
-    known = ", ".join(f"{p.id} ({p.name})" for p in probes) or "none found yet"
-    raise ConfigError(f"--control-probe {wanted!r} matches no probe; known probes: {known}")
-
-
-def build_heater(config: Config, heater_kind: str, simulated: Heater) -> Heater:
-    """The heater output, already OFF (a GPIO pin is set up at its OFF level)."""
-    if heater_kind == "gpio":
+def build_output(spec: OutputSpec, output_kind: str, simulated: SimulatedChamber) -> Heater:
+    """One output, already OFF (a GPIO pin is set up at its OFF level)."""
+    if output_kind == "gpio":
         from .gpio import GpioHeater
-        return GpioHeater(config.heater_pin, config.active_low)
-    return simulated
+        return GpioHeater(spec.pin, spec.active_low)
+    return simulated.output(spec.kind)
 
 
 def w1_probe_finder(config: Config) -> FindProbes:
-    """Looks on the 1-wire bus: (every probe, the control probe), or ([], None) if none is there."""
+    """Looks on the 1-wire bus: (every probe, the flags' beer probe), or ([], None) if none is there."""
     from .w1 import w1_probes
     names = dict(config.probe_name)
-    wanted = [probe_id for probe_id in [config.control_probe, *names]
+    wanted = [probe_id for probe_id in [config.control_probe, config.air_probe, *names]
               if probe_id and probe_id.startswith("28-")]
 
     def find() -> tuple[list[Probe], Probe | None]:
         probes: list[Probe] = list(w1_probes(Path(config.w1_dir), names, wanted))
         if not probes:
             return [], None
-        return probes, choose_control_probe(probes, config.control_probe)
+        beer = rig_spec_from_flags(config, {p.id: p.name for p in probes}).chambers[0].beer_probe
+        return probes, next((p for p in probes if p.id == beer), None)
 
     return find
 
 
 def build_rig(config: Config) -> Rig:
+    """The probes and every chamber's outputs. Outputs first: each is driven OFF before
+    anything that can fail; a start that fails after that releases them OFF again."""
+    file = load_rig_spec(config.config) if config.config else None  # a bad file switches nothing
     probe_kind = choose_probes(config)
-    heater_kind = config.heater_kind or ("gpio" if probe_kind == "w1" else "sim")
-    sim_probes, sim_heater, fermenter = simulated_hardware(speed=config.speed)
-    heater = build_heater(config, heater_kind, sim_heater)  # first: every output OFF
+    output_kind = config.heater_kind or ("gpio" if probe_kind == "w1" else "sim")
+    if file is not None and output_kind == "gpio":
+        require_pins(file)
+    clock = SimClock(config.speed)
+    simulation = probe_kind == "sim" and output_kind == "sim"  # a simulated chamber has a cooler too
+    wanted = [spec.outputs for spec in file.chambers] if file else \
+        [tuple(o for o in flag_outputs(config, cooler=simulation) if o is not None)]
+    sims = [simulated_chamber(seed=index, clock=clock) for index, _ in enumerate(wanted)]
+    outputs: list[dict[str, Heater]] = []
     try:
-        rig = _with_probes(config, probe_kind, {HEATER: heater}, sim_probes, fermenter)
+        for chamber_outputs, sim in zip(wanted, sims):
+            outputs.append({})
+            for output in chamber_outputs:
+                outputs[-1][output.kind] = build_output(output, output_kind, sim)
+        if probe_kind == "sim":
+            rig = _simulated_rig(config, file, outputs, sims, clock)
+        else:
+            rig = _w1_rig(config, file, outputs)
     except BaseException:
-        heater.close()
+        close_outputs([output for chamber in outputs for output in chamber.values()])
         raise
-    if heater_kind == "sim" and probe_kind != "sim":
-        log.warning("the heater is simulated: nothing is switched")
+    if output_kind == "sim" and probe_kind != "sim":
+        log.warning("the outputs are simulated: nothing is switched")
     return rig
 
 
-def flag_chamber(config: Config, beer_probe: Probe | None, outputs: dict[str, Heater]) -> ChamberHardware:
-    """The one chamber of a set-up without a configuration file, from the command-line flags."""
-    limits = ChamberLimits(heater=OutputTimings(min_on=config.min_on, min_off=config.min_off),
-                           cooler=None, max_beer=config.max_temp)
-    return ChamberHardware(MAIN, beer_probe.name if beer_probe else "fermenter",
-                           beer_probe.id if beer_probe else None, None, outputs, limits,
-                           config.target, config.hysteresis)
+def _hardware(spec: ChamberSpec, outputs: dict[str, Heater]) -> ChamberHardware:
+    return ChamberHardware(spec.id, spec.name, spec.beer_probe, spec.air_probe, outputs, spec.limits,
+                           spec.target, spec.hysteresis)
 
 
-def _with_probes(config: Config, probe_kind: str, outputs: dict[str, Heater], sim_probes: list[Probe],
-                 fermenter: SimulatedFermenter) -> Rig:
-    if probe_kind == "sim":
-        names = dict(config.probe_name)
-        for probe in sim_probes:
-            probe.name = names.get(probe.id, probe.name)
-        log.info("simulation: %.0f L of wort, ambient %.1f °C, %.0f W heater, speed ×%g",
-                 fermenter.model.volume_l, fermenter.model.ambient_c, fermenter.model.heater_w,
-                 config.speed)
-        control = choose_control_probe(sim_probes, config.control_probe)
-        return Rig(sim_probes, [flag_chamber(config, control, outputs)], fermenter.clock, fermenter,
-                   simulated=True)
+def _simulated_rig(config: Config, file: RigSpec | None, outputs: list[dict[str, Heater]],
+                   sims: list[SimulatedChamber], clock: SimClock) -> Rig:
+    """Every chamber a simulated fridge with its own probes, on one simulated clock."""
+    if file is None:  # the flags: one chamber, its beer and air probes under their old names
+        names = {SIM_BEER: "wort", SIM_AIR: "chamber", **dict(config.probe_name)}
+        air = config.air_probe or SIM_AIR
+        file = rig_spec_from_flags(replace(config, air_probe=air), names, cooler=COOLER in outputs[0])
+    probes: list[Probe] = []
+    for spec, sim in zip(file.chambers, sims):
+        probes.append(sim.probe(spec.beer_probe, file.name_of(spec.beer_probe), "beer"))
+        if spec.air_probe:
+            probes.append(sim.probe(spec.air_probe, file.name_of(spec.air_probe), "air"))
+    probes += [sims[0].probe(probe_id, file.name_of(probe_id), "room") for probe_id in file.logged_probes]
+    log.info("simulation: %d chamber(s), each 20 L of fermenting wort in a fridge with a heat belt and a "
+             "compressor, in a room of 18 ± 3 °C; speed ×%g", len(file.chambers), config.speed)
+    chambers = [_hardware(spec, outs) for spec, outs in zip(file.chambers, outputs)]
+    return Rig(probes, chambers, clock, simulated=True, sim_chambers=sims)
+
+
+def _w1_rig(config: Config, file: RigSpec | None, outputs: list[dict[str, Heater]]) -> Rig:
+    from .w1 import discover, w1_probes
+    if file is not None:
+        extra = [probe_id for probe_id in discover(Path(config.w1_dir)) if probe_id not in file.probe_ids]
+        names = {**{probe_id: probe_id for probe_id in extra}, **file.probe_names}
+        probes: list[Probe] = list(w1_probes(Path(config.w1_dir), names, [*file.probe_ids, *extra]))
+        chambers = [_hardware(spec, outs) for spec, outs in zip(file.chambers, outputs)]
+        return Rig(probes, chambers)
     find = w1_probe_finder(config)
-    probes, control = find()
-    if control is None:
+    probes, beer = find()
+    if beer is None:
         log.error("no DS18B20 probes under %s: every output stays OFF until one appears; check the "
                   "wiring and that dtoverlay=w1-gpio is in the Pi's config.txt", config.w1_dir)
-    return Rig(probes, [flag_chamber(config, control, outputs)], find_probes=find)
+        cooler = outputs[0].get(COOLER)
+        heater_spec, cooler_spec = flag_outputs(config, cooler is not None)
+        limits = flag_limits(config, cooler_spec, air=False)
+        return Rig([], [ChamberHardware(MAIN, "fermenter", None, None, outputs[0], limits, config.target,
+                                        config.hysteresis)], find_probes=find)
+    spec = rig_spec_from_flags(config, {p.id: p.name for p in probes}).chambers[0]
+    return Rig(probes, [_hardware(spec, outputs[0])])

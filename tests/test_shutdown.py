@@ -20,8 +20,9 @@ from beerpi.cli import serve
 from beerpi.config import Config
 from beerpi.errors import MonitorDied
 from beerpi.gpio import GpioHeater
-from beerpi.hardware import Rig, flag_chamber
-from beerpi.thermostat import HEATER
+from beerpi.chamber import MAIN
+from beerpi.hardware import ChamberHardware, Rig
+from beerpi.thermostat import HEATER, ChamberLimits, OutputTimings
 from beerpi.probe import Probe
 from beerpi.service import Service
 from beerpi.simulation import simulated_hardware
@@ -152,8 +153,9 @@ def test_a_dying_monitor_switches_off_and_ends_the_process_with_an_error(tmp_pat
     buggy = ProbeWithABug(probes[0], good_reads=5)
     config = Config(host="127.0.0.1", port=0, db=f"sqlite:///{tmp_path}/b.sqlite3", interval=0.02,
                     min_on=0, min_off=0)
-    rig = Rig([buggy], [flag_chamber(config, buggy, {HEATER: heater})], fermenter.clock, fermenter,
-              simulated=True)
+    chamber = ChamberHardware(MAIN, "fermenter", buggy.id, None, {HEATER: heater},
+                              ChamberLimits(heater=OutputTimings(0, 0)), 20.0, 0.3)
+    rig = Rig([buggy], [chamber], fermenter.clock, simulated=True)
     service = Service(config, rig=rig)
 
     with pytest.raises(MonitorDied, match="monitor thread stopped unexpectedly.*every output is off"):
