@@ -23,6 +23,7 @@ from beerpi.probe import Probe
 from beerpi.sampler import (CONVERSION_TIME, PROBE_BUG, PROBE_HUNG, TICK_MARGIN, Sample, Sampler, read_time,
                             worst_tick)
 from beerpi.w1 import W1Probe, bulk_trigger
+from beerpi.watchdog import STALE_AFTER_INTERVALS, limit_for
 from tests.waiting import poll
 from tests.w1tree import W1Tree, scratchpad
 
@@ -385,6 +386,12 @@ def test_eight_probes_on_one_bus_fit_five_seconds_only_with_the_bulk_trigger():
     assert read_time(8, bulk=False) > 5.0
     assert CONVERSION_TIME < read_time(8, bulk=True) < 1.5
     assert read_time(0, bulk=True) == 0.0
+
+
+def test_the_watchdog_limit_covers_a_tick_cut_off_at_the_read_timeout():
+    assert worst_tick(2.0) == 2.0 + TICK_MARGIN
+    assert limit_for(5.0, 2.0) == STALE_AFTER_INTERVALS * 5.0
+    assert limit_for(5.0, 20.0) == 5.0 + 20.0 + TICK_MARGIN
 
 
 def test_probe_hung_has_a_hint():
