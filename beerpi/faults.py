@@ -22,6 +22,8 @@ FAULT_HINTS: dict[str, str] = {
     "probe_out_of_range": "the value is outside the DS18B20's −55…125 °C range: check the wiring",
     "probe_jump": "the value jumped implausibly since the last sample: check the probe is in "
                   "the wort and its wiring is sound",
+    "probe_hung": "a read of the probe did not return within the read timeout (a few seconds): "
+                  "the 1-wire bus may be hung; check the wiring, restart the Pi if it persists",
     "stale": "no sample completed in time: the 1-wire bus may be hung; check the wiring, "
              "and restart the Pi if it persists",
     "overtemp": "the temperature reached the over-temperature cutoff (--max-temp): the heater "

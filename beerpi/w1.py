@@ -1,8 +1,9 @@
 """DS18B20 probes on the 1-wire bus, read through the w1thermsensor library.
 
 w1thermsensor is imported here only, and lazily, so BeerPi imports cleanly on a machine
-without 1-wire support. Each read blocks for up to ~750 ms (the sensor's conversion time):
-it only ever runs on the monitor thread.
+without 1-wire support. Each read blocks for up to ~750 ms (the sensor's conversion time),
+or for ever if the kernel's driver hangs: reads run on the sampler's worker threads
+(``beerpi.sampler``). ``bulk_trigger`` starts every conversion on the bus at once.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_W1_DIR = Path("/sys/bus/w1/devices")
 DS18B20_PREFIX = "28-"
+BUS_MASTERS = "w1_bus_master*"
+BULK_READ_FILE = "therm_bulk_read"  # present where w1_therm supports bulk conversion (Linux 5.9+)
+BULK_TRIGGER = "trigger\n"
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)  # the process's or the whole system's open files
 
 
@@ -40,6 +44,28 @@ def discover(w1_dir: Path = DEFAULT_W1_DIR) -> list[str]:
     if not w1_dir.is_dir():
         return []
     return sorted(entry.name for entry in w1_dir.iterdir() if entry.name.startswith(DS18B20_PREFIX))
+
+
+def bulk_trigger(w1_dir: Path = DEFAULT_W1_DIR) -> Callable[[], None] | None:
+    """A function that starts a conversion on every probe of every bus master at once, or None.
+
+    Writing ``trigger`` to a master's ``therm_bulk_read`` makes the next read of each probe
+    fetch the converted value instead of converting (and waiting ~750 ms) one at a time.
+    The function raises OSError if a write fails; the masters are looked up at each call.
+    """
+    if not any(_bulk_read_files(w1_dir)):
+        return None
+
+    def trigger() -> None:
+        for path in _bulk_read_files(w1_dir):
+            with path.open("w") as file:
+                file.write(BULK_TRIGGER)
+
+    return trigger
+
+
+def _bulk_read_files(w1_dir: Path) -> list[Path]:
+    return sorted(w1_dir.glob(f"{BUS_MASTERS}/{BULK_READ_FILE}")) if w1_dir.is_dir() else []
 
 
 class W1Probe(Probe):

@@ -6,10 +6,16 @@ import logging
 import threading
 
 from .monitor import Monitor
+from .sampler import worst_tick
 
 log = logging.getLogger(__name__)
 
 STALE_AFTER_INTERVALS = 3
+
+
+def limit_for(interval: float, read_timeout: float) -> float:
+    """The watchdog limit for a sampler: never less than the longest gap between two healthy ticks."""
+    return max(STALE_AFTER_INTERVALS * interval, interval + worst_tick(read_timeout))
 
 
 class Watchdog:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from beerpi.errors import ProbeError
-from beerpi.w1 import W1Probe, discover, w1_probes
+from beerpi.w1 import W1Probe, bulk_trigger, discover, w1_probes
 from tests.w1tree import scratchpad
 
 PROBE = "28-000000000001"
@@ -269,6 +269,47 @@ def test_w1_probes_on_a_missing_bus_keeps_the_wanted_ids(tmp_path):
 
 def test_w1_probes_without_probes_or_wishes(w1_tree):
     assert w1_probes(w1_tree.root, {}) == []
+
+
+# --- bulk conversion -----------------------------------------------------------------------
+
+def test_bulk_trigger_writes_trigger_to_every_bus_master(w1_tree):
+    # Given two bus masters whose driver supports bulk conversion
+    w1_tree.set(PROBE, 20.0)
+    files = []
+    for master in ("w1_bus_master1", "w1_bus_master2"):
+        (w1_tree.root / master).mkdir()
+        files.append(w1_tree.root / master / "therm_bulk_read")
+        files[-1].write_text("0\n")
+    # When the trigger is made and called
+    trigger = bulk_trigger(w1_tree.root)
+    assert trigger is not None
+    trigger()
+    # Then every master was told to start its conversions
+    assert [path.read_text() for path in files] == ["trigger\n", "trigger\n"]
+
+
+def test_no_bulk_trigger_without_driver_support(w1_tree, tmp_path):
+    # Given a bus master without therm_bulk_read (an older kernel), or no bus at all
+    w1_tree.set(PROBE, 20.0)
+    (w1_tree.root / "w1_bus_master1").mkdir()
+    # Then there is no trigger
+    assert bulk_trigger(w1_tree.root) is None
+    assert bulk_trigger(tmp_path / "missing") is None
+
+
+def test_bulk_trigger_looks_up_the_masters_at_each_call(w1_tree):
+    master = w1_tree.root / "w1_bus_master1"
+    master.mkdir()
+    (master / "therm_bulk_read").write_text("0\n")
+    trigger = bulk_trigger(w1_tree.root)
+    (master / "therm_bulk_read").unlink()
+    master.rmdir()
+    trigger()  # no master left: nothing to trigger, no error
+    master.mkdir()
+    (master / "therm_bulk_read").mkdir()  # a file that cannot be written
+    with pytest.raises(OSError):
+        trigger()
 
 
 # --- no kernel modules ---------------------------------------------------------------------
