@@ -61,6 +61,7 @@ class Rig:
     simulated: bool = False  # the probes (and so every stored reading) are simulated
     find_probes: FindProbes | None = field(default=None, repr=False)
     sim_chambers: list[SimulatedChamber] = field(default_factory=list, repr=False)  # their own switch logs
+    bulk_trigger: Callable[[], None] | None = field(default=None, repr=False)  # 1-wire: convert all at once
 
     def close(self) -> None:
         """Switch off and release every output; raise the first failure after trying them all."""
@@ -204,6 +205,16 @@ def _simulated_rig(config: Config, file: RigSpec | None, outputs: list[dict[str,
 
 
 def _w1_rig(config: Config, file: RigSpec | None, outputs: list[dict[str, Heater]]) -> Rig:
+    from .w1 import bulk_trigger
+    rig = _w1_probes(config, file, outputs)
+    rig.bulk_trigger = bulk_trigger(Path(config.w1_dir))
+    if rig.bulk_trigger is not None:
+        log.info("1-wire: every probe converts at once (therm_bulk_read), so a tick takes about 1 s "
+                 "however many probes there are")
+    return rig
+
+
+def _w1_probes(config: Config, file: RigSpec | None, outputs: list[dict[str, Heater]]) -> Rig:
     from .w1 import discover, w1_probes
     if file is not None:
         extra = [probe_id for probe_id in discover(Path(config.w1_dir)) if probe_id not in file.probe_ids]

@@ -22,13 +22,16 @@ from typing import Any
 from .chamber import Chamber, Sample, settings_record
 from .clock import WallClockGuard
 from .control import NO_READING, ControlState
-from .errors import BeerPiError, Closed, ConfigError, NotSaved, ProbeError
+from .errors import BeerPiError, Closed, ConfigError, NotSaved
 from .faults import describe
 from .probe import Probe, Reading
 from .repository import Event, Repository
+from .sampler import BulkTrigger, Sample as ProbeSample, Sampler, read_time
 from .validation import SampleValidator
 
 log = logging.getLogger(__name__)
+
+READ_MARGIN = 1.0  # s beyond a probe set's expected read time before a read counts as hung
 
 Publish = Callable[[Reading | ControlState], None]
 FindProbes = Callable[[], tuple[list[Probe], Probe | None]]
@@ -41,7 +44,8 @@ class Monitor:
                  wall_clock: Callable[[], float] = time.time,
                  validator: SampleValidator | None = None,
                  find_probes: FindProbes | None = None,
-                 on_exit: Callable[[str], None] | None = None) -> None:
+                 on_exit: Callable[[str], None] | None = None,
+                 bulk_trigger: BulkTrigger | None = None) -> None:
         if not chambers:
             raise ValueError("the monitor needs at least one chamber")
         if not probes and find_probes is None:
@@ -65,6 +69,18 @@ class Monitor:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._lookup_failure: str | None = None
+        # Each probe is read on its own thread: a hung read holds up neither the other probes
+        # nor settings changes, which run while the reads are under way.
+        self.sampler = Sampler(self.probes, self._read_timeout(bulk_trigger), bulk_trigger,
+                               on_done=lambda: self._commands.put(None))
+
+    def _read_timeout(self, bulk_trigger: BulkTrigger | None) -> float:
+        return read_time(max(len(self.probes), 1), bulk=bulk_trigger is not None) + READ_MARGIN
+
+    @property
+    def read_timeout(self) -> float:
+        """How long a read may take before its probe counts as hung (``probe_hung``)."""
+        return self.sampler.read_timeout
 
     @property
     def states(self) -> list[ControlState]:
@@ -86,11 +102,12 @@ class Monitor:
     def step(self) -> list[Reading]:
         """Sample every probe, let every chamber decide and switch, store, publish. Returns the readings."""
         self._find_missing_probes()
+        results = self._read_probes()
+        ts = round(self.wall_clock(), 3)  # storage keeps milliseconds: live and stored agree
         samples: dict[str, Sample] = {}
         taken: list[tuple[float, Probe, float]] = []
         for probe in self.probes:
-            ts = round(self.wall_clock(), 3)  # storage keeps milliseconds: live and stored agree
-            value, fault = samples[probe.id] = self._sample(probe)
+            value, fault = samples[probe.id] = self._checked(probe, results.get(probe.id))
             if fault is None:
                 taken.append((ts, probe, value))
         heater_of = {}  # each reading carries the heater state of its chamber when it was taken
@@ -133,6 +150,8 @@ class Monitor:
         if control is None:
             return
         self.probes = probes
+        self.sampler.set_probes(probes)
+        self.sampler.read_timeout = self._read_timeout(self.sampler.bulk_trigger)
         for chamber in waiting:
             chamber.beer_probe = control.id
         log.warning("found %d probe(s); beer probe %s (%s): control resumes", len(probes), control.name, control.id)
@@ -142,12 +161,25 @@ class Monitor:
             self._lookup_failure = message
             log.error("%s", message)
 
-    def _sample(self, probe: Probe) -> Sample:
-        try:
-            value = probe.read()
-        except ProbeError as exc:
-            log.warning("probe %s (%s): %s", probe.name, probe.id, exc)
-            return None, exc.code
+    def _read_probes(self) -> dict[str, ProbeSample]:
+        """Start a read of every probe and wait for them, running settings changes meanwhile."""
+        self.sampler.begin()
+        deadline = time.monotonic() + self.sampler.read_timeout
+        while not self.sampler.wait(0):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._wait_for_command(left)  # woken by the sampler's on_done or by a command
+        return self.sampler.collect()
+
+    def _checked(self, probe: Probe, sample: ProbeSample | None) -> Sample:
+        """(value, None) for a plausible reading, else (None, the fault code)."""
+        if sample is None:  # not read this tick (a probe found since begin())
+            return None, None
+        if sample.fault is not None:
+            log.warning("probe %s (%s): fault %s", probe.name, probe.id, sample.fault)
+            return None, sample.fault
+        value = sample.value
         fault = self.validator.check(probe.id, value)
         if fault is not None:
             log.warning("probe %s (%s): rejected implausible value %.3f °C (%s)",
@@ -321,6 +353,9 @@ class Monitor:
                 log.error("the monitor thread did not stop within %.0f s", timeout)
         self._switch_off_safely()
         self._fail_pending()
+        stuck = self.sampler.close()
+        if stuck:
+            log.warning("probe(s) %s still hang in a read at shutdown", ", ".join(stuck))
 
     def _run(self) -> None:
         next_tick = time.monotonic()
@@ -350,13 +385,18 @@ class Monitor:
         self._run_commands(item)
 
     def _switch_off_safely(self) -> None:
+        """Every output off first; then, as far as it goes, tell the clients."""
         with self._lock:
             for chamber in self.chambers.values():
-                previous = chamber.state
                 chamber.switch_off()
-                state = chamber.snapshot(self.wall_clock())
-                if not state.same_as(previous):
-                    self.publish(state)
+            for chamber in self.chambers.values():
+                previous = chamber.state
+                try:
+                    state = chamber.snapshot(self.wall_clock())
+                    if not state.same_as(previous):
+                        self.publish(state)
+                except Exception:
+                    log.exception("chamber %s: outputs off, but its state could not be published", chamber.name)
 
     def _fail_pending(self) -> None:
         while True:

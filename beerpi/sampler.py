@@ -242,13 +242,13 @@ class Sampler:
         """One read of ``probe``; never raises."""
         started = time.monotonic()
         try:
-            value = probe.read()
+            value = float(probe.read())
         except ProbeError as exc:
             return Sample(None, exc.code, time.monotonic() - started)
-        except Exception as exc:  # a bug in a probe must not end its worker
+        except Exception as exc:  # a bug in a probe (or a value that is no number) must not end its worker
             self._log_bug(probe, exc)
             return Sample(None, PROBE_BUG, time.monotonic() - started)
-        return Sample(float(value), None, time.monotonic() - started)
+        return Sample(value, None, time.monotonic() - started)
 
     def _finished(self, worker: _Worker, sample: Sample) -> bool:
         """Record a returned read; returns whether the worker should go on."""

@@ -25,7 +25,7 @@ from .repository import Repository
 from .repository.startup import open_storage
 from .server import Hub, make_app
 from .validation import SampleValidator
-from .watchdog import Watchdog
+from .watchdog import Watchdog, limit_for
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Service:
         self.monitor = Monitor(
             self.rig.probes, chambers, self.store, publish=publish_on_loop, interval=self.config.interval,
             control_clock=self.rig.control_clock, validator=SampleValidator(self.config.max_jump),
-            find_probes=self.rig.find_probes, on_exit=monitor_ended)
+            find_probes=self.rig.find_probes, on_exit=monitor_ended, bulk_trigger=self.rig.bulk_trigger)
         try:
             latest = self.store.latest()
         except StorageError as exc:
@@ -96,7 +96,7 @@ class Service:
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         self.monitor.start()
-        self.watchdog = Watchdog(self.monitor)
+        self.watchdog = Watchdog(self.monitor, limit_for(self.monitor.interval, self.monitor.read_timeout))
         self.watchdog.start()
         log.info("BeerPi listening on http://%s:%d/ (%s)%s", self.config.host, self.port,
                  "; ".join(f"chamber {c.name}: {'+'.join(c.outputs)}, target {c.settings.target:.2f} °C, "

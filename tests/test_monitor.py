@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 
 import pytest
 
@@ -9,9 +11,12 @@ from beerpi.clock import EARLIEST_PLAUSIBLE
 from beerpi.control import ControlSettings, ControlState
 from beerpi.errors import Closed, ConfigError, ProbeError
 from beerpi.monitor import Monitor
-from beerpi.probe import Reading
+from beerpi.probe import Probe, Reading
+from beerpi.simulation import SimulatedHeater
+from beerpi.watchdog import Watchdog, limit_for
 
 from tests.chambers import HEATER_ONLY, one_chamber_monitor
+from tests.conftest import WAIT
 from tests.recorder import Recorder
 
 
@@ -99,19 +104,47 @@ def test_settings_submitted_while_running_are_applied_by_the_monitor_thread(sim,
     assert state.hysteresis == 0.5
 
 
-class ExplodingProbe:
-    id, name = "boom", "boom"
+class ExplodingProbe(Probe):
+    def __init__(self) -> None:
+        super().__init__("boom", "boom")
 
     def read(self) -> float:
         raise RuntimeError("a bug, not a probe fault")
 
 
-def test_the_heater_is_switched_off_when_the_thread_crashes(sim, store):
+class ProbeReturningGarbage(Probe):
+    """A driver with a bug: its read returns something that is not a temperature."""
+
+    def __init__(self) -> None:
+        super().__init__("garbage", "garbage")
+
+    def read(self) -> float:
+        return "not a number"  # type: ignore[return-value]
+
+
+class HeaterWithABug(SimulatedHeater):
+    """A relay driver with a bug: it switches on, then raises what no BeerPiError covers."""
+
+    def on(self) -> None:
+        super().on()
+        raise RuntimeError("a bug after switching on")
+
+
+def test_a_probe_with_a_bug_is_a_fault_of_its_own_and_control_carries_on(sim, store):
     probes, heater, fermenter = sim
+    monitor, recorder = make_monitor(sim, store)
+    monitor.probes += [ExplodingProbe(), ProbeReturningGarbage()]
+    monitor.sampler.set_probes(monitor.probes)
+    readings = monitor.step()
+    assert [r.probe for r in readings] == ["sim-wort", "sim-chamber"]
+    assert heater.is_on  # the wort is cold; the broken logged-only probe changes nothing
+
+
+def test_every_output_is_switched_off_when_the_thread_crashes(sim, store):
+    probes, _, fermenter = sim
+    heater = HeaterWithABug(fermenter)
     recorder = Recorder()
-    monitor = one_chamber_monitor([probes[0], ExplodingProbe()], heater, store, recorder,
-                                  control_clock=fermenter.clock, interval=0.02)
-    heater.on()
+    monitor = one_chamber_monitor(probes, heater, store, recorder, control_clock=fermenter.clock, interval=0.02)
     monitor.start()
     try:
         monitor._thread.join(timeout=10)
@@ -141,3 +174,49 @@ def test_readings_taken_while_the_clock_is_unset_stay_out_of_the_history(sim, st
     assert {r.ts for r in later} == {today}
     assert "clock reads 1970-01-01" in caplog.text and "not set" in caplog.text
     assert "4 readings taken while it was unset were kept out of the history" in caplog.text
+
+
+class HangingProbe(Probe):
+    """A logging-only probe whose read blocks, as the kernel's 1-wire driver can."""
+
+    def __init__(self) -> None:
+        super().__init__("room", "room")
+        self.hanging = threading.Event()
+        self.release = threading.Event()
+
+    def read(self) -> float:
+        self.hanging.set()
+        self.release.wait(WAIT)
+        return 15.0
+
+
+def test_a_hung_read_of_a_room_probe_neither_stops_control_nor_delays_a_setting(sim, store):
+    """Reported: a hung read of the logging-only ambient probe stopped control (stale), and a
+    client's set got no reply until the read returned."""
+    probes, heater, fermenter = sim
+    room = HangingProbe()
+    recorder = Recorder()
+    monitor = one_chamber_monitor([probes[0], room], heater, store, recorder, control_clock=fermenter.clock,
+                                  interval=0.05)
+    watchdog = Watchdog(monitor, limit_for(monitor.interval, monitor.read_timeout), check_every=0.02)
+    monitor.start()
+    watchdog.start()
+    try:
+        assert room.hanging.wait(WAIT)
+        # The wort probe is read tick after tick, and the chamber is controlled
+        recorder.wait_for_state(lambda s: s.heater and s.fault is None)
+        first = len([e for e in recorder.events if isinstance(e, Reading)])
+        recorder.wait_for(lambda e: isinstance(e, Reading) and
+                          len([r for r in recorder.events if isinstance(r, Reading)]) >= first + 3)
+        # A setting is applied at once, not after the read returns
+        started = time.monotonic()
+        state = monitor.submit_settings({"target": 18.0}).result(timeout=WAIT)
+        assert state.target == 18.0 and time.monotonic() - started < monitor.read_timeout
+        assert room.hanging.is_set() and not room.release.is_set()
+        assert not any(s.fault for s in recorder.states() if s.heater is False and s.ts > state.ts)
+        assert not any(s.fault == "stale" for s in recorder.states())
+        assert not watchdog.tripped
+    finally:
+        room.release.set()
+        watchdog.stop()
+        monitor.stop()

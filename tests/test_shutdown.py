@@ -23,7 +23,6 @@ from beerpi.gpio import GpioHeater
 from beerpi.chamber import MAIN
 from beerpi.hardware import ChamberHardware, Rig
 from beerpi.thermostat import HEATER, ChamberLimits, OutputTimings
-from beerpi.probe import Probe
 from beerpi.service import Service
 from beerpi.simulation import simulated_hardware
 from tests.process import ROOT, WAIT, Server, run
@@ -130,32 +129,25 @@ def test_a_start_that_fails_drives_the_relay_off_first(tmp_path, gpio_log):
 
 
 
-class ProbeWithABug(Probe):
-    """Reads like the simulated wort probe, then fails in a way no ProbeError covers (a bug)."""
+class RelayWithABug(GpioHeater):
+    """A relay driver with a bug: it switches on, then raises what no BeerPiError covers."""
 
-    def __init__(self, probe: Probe, good_reads: int) -> None:
-        super().__init__(probe.id, probe.name)
-        self.probe = probe
-        self.good_reads = good_reads
-
-    def read(self) -> float:
-        if self.good_reads <= 0:
-            raise RuntimeError("a bug, not a probe fault")
-        self.good_reads -= 1
-        return self.probe.read()
+    def on(self) -> None:
+        super().on()
+        raise RuntimeError("a bug after switching on")
 
 
 def test_a_dying_monitor_switches_off_and_ends_the_process_with_an_error(tmp_path, fake_gpio):
     """A monitor thread that dies leaves nothing controlling the heater: the process must not
     go on serving as a zombie, or a supervisor never restarts it."""
     probes, _, fermenter = simulated_hardware(speed=60.0, seed=1)
-    heater = GpioHeater(PIN)
-    buggy = ProbeWithABug(probes[0], good_reads=5)
+    heater = RelayWithABug(PIN)
+    wort = probes[0]
     config = Config(host="127.0.0.1", port=0, db=f"sqlite:///{tmp_path}/b.sqlite3", interval=0.02,
                     min_on=0, min_off=0)
-    chamber = ChamberHardware(MAIN, "fermenter", buggy.id, None, {HEATER: heater},
+    chamber = ChamberHardware(MAIN, "fermenter", wort.id, None, {HEATER: heater},
                               ChamberLimits(heater=OutputTimings(0, 0)), 20.0, 0.3)
-    rig = Rig([buggy], [chamber], fermenter.clock, simulated=True)
+    rig = Rig([wort], [chamber], fermenter.clock, simulated=True)
     service = Service(config, rig=rig)
 
     with pytest.raises(MonitorDied, match="monitor thread stopped unexpectedly.*every output is off"):
