@@ -24,16 +24,25 @@ FAULT_HINTS: dict[str, str] = {
                   "the wort and its wiring is sound",
     "probe_hung": "a read of the probe did not return within the read timeout (a few seconds): "
                   "the 1-wire bus may be hung; check the wiring, restart the Pi if it persists",
-    "stale": "no sample completed in time: the 1-wire bus may be hung; check the wiring, "
-             "and restart the Pi if it persists",
-    "overtemp": "the temperature reached the over-temperature cutoff (--max-temp): the heater "
-                "stays off until it falls below the target",
-    "max_on": "the heater was on longer than --max-on: it rests 15 minutes, then control "
-              "resumes; check that it heats the wort and that the probe is in the wort",
+    "stale": "no tick completed in time: the monitor is stuck; restart BeerPi if it persists",
+    "overtemp": "the beer reached the over-temperature cutoff (--max-temp): no heating until it "
+                "is back below the target",
+    "undertemp": "the beer reached the under-temperature cutoff (min_beer): no cooling until it "
+                 "is back above the target",
+    "air_too_hot": "the chamber's air is above max_air: no heating; check the beer probe is in "
+                   "the wort",
+    "air_too_cold": "the chamber's air is below min_air: no cooling; check the beer probe is in "
+                    "the wort",
+    "runaway": "an output ran for 55 minutes without moving the beer its way: check that the beer "
+               "probe is in the wort and not stuck, and that the heater or compressor works; "
+               "change any setting to try again",
 }
+AIR_PREFIX = "air_"  # an air probe's fault: air_<probe fault code>
 
 
 def describe(code: str | None) -> str:
     if code is None:
         return "no fault"
+    if code not in FAULT_HINTS and code.startswith(AIR_PREFIX):
+        return "the chamber's air probe: " + FAULT_HINTS.get(code.removeprefix(AIR_PREFIX), code)
     return FAULT_HINTS.get(code, code)

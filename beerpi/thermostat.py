@@ -32,12 +32,12 @@ import math
 from dataclasses import dataclass
 
 from .control import NO_READING, RECOVERY_SAMPLES, ControlSettings
+from .faults import AIR_PREFIX
 
 HEATER, COOLER = "heater", "cooler"
 RUNAWAY = "runaway"
 OVERTEMP, UNDERTEMP = "overtemp", "undertemp"
 AIR_TOO_HOT, AIR_TOO_COLD = "air_too_hot", "air_too_cold"
-AIR_FAULT_PREFIX = "air_"  # an air probe's fault is reported as air_<code>, e.g. air_probe_missing
 AIR_CUTOFF_MARGIN = 2.0  # °C inside an air limit before its cutoff clears
 HEAT_MODES = ("heat", "on")
 MIN_OFF, DEAD_TIME, OTHER_ON = "min_off", "dead_time", "other_on"
@@ -175,7 +175,7 @@ class Thermostat:
         if self.beer.fault is not None:
             return self.beer.fault
         if self.air_probe and self.air.fault is not None:
-            return AIR_FAULT_PREFIX + self.air.fault
+            return AIR_PREFIX + self.air.fault  # e.g. air_probe_missing
         if self.runaway:
             return RUNAWAY
         return None

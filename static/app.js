@@ -57,9 +57,11 @@
     too_many_open_files: "The server ran out of open files and could not read the probe (not a wiring fault). See the server's log.",
     probe_out_of_range: "The control probe reports an impossible temperature. Check the wiring.",
     probe_jump: "The control probe's value jumped implausibly. Check it is in the wort.",
-    stale: "No sample completed in time: the probe bus may be stuck.",
+    stale: "No sample completed in time: the controller is stuck.",
     overtemp: "Over-temperature cutoff: the heater stays off until the wort is back below target.",
-    max_on: "The heater was on too long and rests for 15 minutes. Check it heats the wort.",
+    runaway: "An output ran for almost an hour without moving the beer. Check the probe is in the wort and the heater or compressor works; change a setting to retry.",
+    probe_hung: "A read of the control probe did not return: the 1-wire bus may be stuck.",
+    no_probes: "No probe on the 1-wire bus. Check the wiring; control starts when a probe appears.",
   };
 
   const CONTROL_COLOR = "#f5b942";
