@@ -260,6 +260,8 @@
   }
 
   function applyState(state) {
+    // This page shows one chamber: the first of hello.chambers (older servers send no chamber).
+    if (model.chamber && state.chamber && state.chamber !== model.chamber) return;
     model.state = state;
     if (isNumber(state.ts)) {
       const states = model.states;
@@ -370,6 +372,11 @@
     }
   }
 
+  /** A command for this page's chamber; older servers (no chambers in hello) get it as it was. */
+  function withChamber(frame) {
+    return model.chamber ? { ...frame, chamber: model.chamber } : frame;
+  }
+
   function send(frame) {
     const ws = conn.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN || !conn.connected) {
@@ -417,6 +424,8 @@
     if (isNumber(frame.ts)) setServerClock(frame.ts);
     model.storage = null;  // a status frame follows the hello
     forgetHistoryRequests(); // a new connection: the server holds none of the old requests
+    const chambers = Array.isArray(frame.chambers) ? frame.chambers : [];
+    model.chamber = chambers.length && typeof chambers[0].id === "string" ? chambers[0].id : null;
     setProbes(frame.probes);
     ui.simulated.hidden = frame.simulated !== true;
     for (const reading of Array.isArray(frame.readings) ? frame.readings : []) {
@@ -680,6 +689,14 @@
     const heaterOn = Boolean(state && state.heater);
     setText(ui.heaterState, state ? (heaterOn ? "ON" : "OFF") : "–");
     ui.heater.dataset.on = String(heaterOn);
+    const hasCooler = Boolean(state) && typeof state.cooler === "boolean";
+    ui.cooler.hidden = !hasCooler;
+    for (const button of ui.modeButtons) {
+      if (button.dataset.mode === "cool") button.hidden = !hasCooler;
+    }
+    ui.cooler.dataset.on = String(hasCooler && state.cooler);
+    setText(ui.coolerState, hasCooler ? (state.cooler ? "ON" : "OFF") : "–");
+    setText(ui.activity, state && typeof state.activity === "string" ? activityText(state) : "");
     setText(ui.mode, state && typeof state.mode === "string" ? state.mode : "–");
     setText(ui.target, state ? formatSetting(state.target, 1) : "–");
     setText(ui.hysteresis, state ? formatSetting(state.hysteresis, 1) : "–");
@@ -691,6 +708,18 @@
       syncInput(ui.targetInput, state.target, LIMITS.target.decimals);
       syncInput(ui.hysteresisInput, state.hysteresis, LIMITS.hysteresis.decimals);
     }
+  }
+
+  const WAITING_TEXT = {
+    min_off: "waiting for the minimum off time",
+    dead_time: "waiting for the dead time between heating and cooling",
+    other_on: "waiting for the other output to stop",
+  };
+
+  function activityText(state) {
+    const what = state.activity === "waiting" ? (WAITING_TEXT[state.waiting_for] || "waiting") : state.activity;
+    const since = isNumber(state.since) ? ` since ${new Date(state.since * 1000).toLocaleTimeString()}` : "";
+    return what + since;
   }
 
   function renderFault(fault) {
@@ -842,7 +871,7 @@
   function submitSetting(field, form, input) {
     const value = readSetting(field, input);
     if (value === null) return;
-    if (send({ type: "set", [field]: value })) {
+    if (send(withChamber({ type: "set", [field]: value }))) {
       delete input.dataset.dirty;
       input.blur();
       setPending(form);
@@ -904,7 +933,7 @@
     bindSettingForm("target", ui.targetForm, ui.targetInput);
     bindSettingForm("hysteresis", ui.hysteresisForm, ui.hysteresisInput);
     for (const button of ui.modeButtons) {
-      button.addEventListener("click", () => send({ type: "set", mode: button.dataset.mode }));
+      button.addEventListener("click", () => send(withChamber({ type: "set", mode: button.dataset.mode })));
     }
     for (const button of document.querySelectorAll(".range-button")) {
       button.addEventListener("click", () => setRange(Number(button.dataset.range)));
@@ -1289,6 +1318,9 @@
       hysteresis: $("hysteresis"),
       probes: $("probes"),
       simulated: $("simulated"),
+      cooler: $("cooler"),
+      coolerState: $("cooler-state"),
+      activity: $("activity"),
       probeRows: new Map(),
       legend: $("legend"),
       range: $("range"),

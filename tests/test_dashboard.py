@@ -308,3 +308,17 @@ def test_the_storage_notice_shows_a_backlog_and_losses(browser, server):
         # And all is quiet once nothing is waiting or lost
         tap.send_status({"ok": True, "backlog": 0, "dropped": 0})
         expect(notice).to_be_hidden()
+
+
+def test_the_simulated_chamber_shows_its_cooler_and_cools_on_request(phone):
+    expect(phone.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
+    # The simulated chamber has a heater and a cooler, and says what it is doing
+    expect(phone.get_by_test_id("cooler-badge")).to_be_visible(timeout=10_000)
+    expect(phone.get_by_test_id("activity")).to_have_text(re.compile(r"^(idle|heating|cooling|waiting)"))
+    # When the brewer asks for cooling by hand
+    phone.get_by_test_id("mode-cool").click()
+    expect(phone.get_by_test_id("mode")).to_have_text("cool", timeout=10_000)
+    # Then the heater stops at once, and the compressor starts once its dead time has passed
+    expect(phone.get_by_test_id("heater")).to_have_text("OFF", timeout=10_000)
+    expect(phone.get_by_test_id("cooler")).to_have_text("ON", timeout=20_000)
+    expect(phone.get_by_test_id("activity")).to_have_text(re.compile(r"^cooling"))
