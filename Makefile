@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-ARGS   ?= --hardware sim
+ARGS   ?= --hardware sim --speed 60
 
 # On a Raspberry Pi the GPIO and 1-wire libraries are installed too.
 comma  := ,
@@ -12,7 +12,7 @@ EXTRAS := mongo$(if $(ON_PI),$(comma)pi)
 .PHONY: run test frontend clean help
 
 help:
-	@echo "make run    start BeerPi on http://localhost:8888/ (ARGS='$(ARGS)')"
+	@echo "make run    start BeerPi on http://localhost:8888/ (ARGS='$(ARGS)': simulated, 60x real time)"
 	@echo "make test   run the test suite"
 	@echo "make clean  remove the virtual environment and fetched front-end files"
 

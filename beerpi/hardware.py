@@ -21,6 +21,7 @@ from .errors import BeerPiError
 from .heater import Heater
 from .probe import Probe
 from .sim_chamber import SimulatedChamber, simulated_chamber
+from .sim_physics import FermentationHeat
 from .simulation import SimClock
 from .thermostat import COOLER, ChamberLimits
 
@@ -31,6 +32,10 @@ DEVICES = Path("/dev")
 
 FindProbes = Callable[[], tuple[list[Probe], Probe | None]]
 SIM_BEER, SIM_AIR = "sim-wort", "sim-chamber"  # the probes of the simulated chamber of the flags
+SIM_VOLUME_L = 20.0
+# A simulation starts on the second day of fermentation, near its peak: the heat it releases
+# makes the chamber cool as well as heat within the first simulated hours.
+SIM_PITCHED_BEFORE_S = 36 * 3600.0
 
 
 @dataclass
@@ -161,7 +166,8 @@ def build_rig(config: Config) -> Rig:
     simulation = probe_kind == "sim" and output_kind == "sim"  # a simulated chamber has a cooler too
     wanted = [spec.outputs for spec in file.chambers] if file else \
         [tuple(o for o in flag_outputs(config, cooler=simulation) if o is not None)]
-    sims = [simulated_chamber(seed=index, clock=clock) for index, _ in enumerate(wanted)]
+    sims = [simulated_chamber(seed=index, clock=clock, fermentation=FermentationHeat.for_volume(
+        SIM_VOLUME_L, pitched_s=-SIM_PITCHED_BEFORE_S)) for index, _ in enumerate(wanted)]
     outputs: list[dict[str, Heater]] = []
     try:
         for chamber_outputs, sim in zip(wanted, sims):
@@ -198,8 +204,8 @@ def _simulated_rig(config: Config, file: RigSpec | None, outputs: list[dict[str,
         if spec.air_probe:
             probes.append(sim.probe(spec.air_probe, file.name_of(spec.air_probe), "air"))
     probes += [sims[0].probe(probe_id, file.name_of(probe_id), "room") for probe_id in file.logged_probes]
-    log.info("simulation: %d chamber(s), each 20 L of fermenting wort in a fridge with a heat belt and a "
-             "compressor, in a room of 18 ± 3 °C; speed ×%g", len(file.chambers), config.speed)
+    log.info("simulation: %d chamber(s), each %g L of wort 36 h after pitching in a fridge with a heat belt "
+             "and a compressor, in a room of 18 ± 3 °C; speed ×%g", len(file.chambers), SIM_VOLUME_L, config.speed)
     chambers = [_hardware(spec, outs) for spec, outs in zip(file.chambers, outputs)]
     return Rig(probes, chambers, clock, simulated=True, sim_chambers=sims)
 
