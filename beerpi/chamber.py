@@ -105,17 +105,6 @@ class Chamber:
             if state is not None and state.on:
                 state.on = False
 
-    def close(self) -> None:
-        """Switch off and release every output; raise the first failure after trying them all."""
-        failure: BeerPiError | None = None
-        for output in self.outputs.values():
-            try:
-                output.close()
-            except BeerPiError as exc:
-                failure = failure or exc
-        if failure is not None:
-            raise failure
-
     # -- settings -----------------------------------------------------------------------------
 
     def checked(self, changes: Mapping[str, Any]) -> ControlSettings:

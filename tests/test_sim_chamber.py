@@ -24,19 +24,9 @@ from beerpi.sim_physics import (
     RoomCycle,
 )
 from beerpi.simulation import DS18B20_STEP, SimClock, quantise
+from tests.fake_time import FakeTime
 
 
-class FakeTime:
-    """A settable clock: a callable returning the current time."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 STILL_ROOM = RoomCycle(mean_c=18.0, swing_c=0.0)

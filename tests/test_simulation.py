@@ -15,19 +15,9 @@ from beerpi.simulation import (
     quantise,
     simulated_hardware,
 )
+from tests.fake_time import FakeTime
 
 
-class FakeTime:
-    """A settable clock: a callable returning the current time."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
