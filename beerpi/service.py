@@ -16,6 +16,7 @@ from .clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
 from .config import Config, default_db
 from .connections import open_http_server
 from .chamber import Chamber, stored_settings
+from .chamber_config import start_warnings
 from .control import ControlSettings, ControlState
 from .errors import BeerPiError, MonitorDied, StorageError
 from .hardware import Rig, build_rig
@@ -69,6 +70,8 @@ class Service:
         io_loop = IOLoop.current()
         chambers = build_chambers(self.rig, self.store.load_settings(), time.time())
         check_wall_clock()
+        for warning in start_warnings(self.config):
+            log.warning("%s", warning)
 
         def publish_on_loop(event: Reading | ControlState) -> None:
             io_loop.add_callback(hub.publish, event)  # the only door from the monitor thread

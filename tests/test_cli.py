@@ -99,3 +99,13 @@ def test_the_default_database_lives_under_data_in_the_working_directory(tmp_path
         server.kill()
     assert [path.name for path in (tmp_path / "data").glob("*.sqlite3")
             if not path.name.startswith("spool")] == [database]
+
+
+def test_max_on_is_ignored_with_a_warning_at_start(tmp_path):
+    server = Server("--port", "0", "--hardware", "sim", "--max-on", "240", "--db", f"sqlite:///{tmp_path}/b.sqlite3")
+    try:
+        server.wait_listening()
+        assert server.stop() == 0
+    finally:
+        server.kill()
+    assert "--max-on is ignored: runaway protection replaces it" in server.log()
