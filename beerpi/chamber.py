@@ -77,7 +77,7 @@ class Chamber:
         wanted = {HEATER: decision.heater, COOLER: decision.cooler}
         for kind, output in self.outputs.items():
             if output.is_on != wanted[kind]:
-                self._switch(kind, output, wanted[kind], decision.reason)
+                self._switch(kind, output, wanted[kind], decision.reason, now)
         activity = decision.activity
         if activity != self.state.activity:
             self._activity_since = wall
@@ -85,25 +85,23 @@ class Chamber:
         self.state = state
         return state, decision.reason
 
-    def _switch(self, kind: str, output: Heater, on: bool, reason: str) -> None:
+    def _switch(self, kind: str, output: Heater, on: bool, reason: str, now: float) -> None:
         try:
             output.set(on)
             log.info("chamber %s: %s %s: %s", self.name, kind, "ON" if on else "OFF", reason)
         except BeerPiError as exc:
             log.error("chamber %s: could not switch the %s %s: %s", self.name, kind,
                       "ON" if on else "OFF", exc)
-            self.switch_off()
+            self.switch_off(now)
 
-    def switch_off(self) -> None:
-        """Every output off, whatever happens (the thermostat learns it at its next decision)."""
+    def switch_off(self, now: float) -> None:
+        """Every output off, whatever happens; ``now`` (control clock) starts their minimum off times."""
         for kind, output in self.outputs.items():
             try:
                 output.off()
             except Exception:
                 log.exception("chamber %s: could not switch the %s off: cut its power by hand", self.name, kind)
-            state = self.thermostat.outputs.get(kind)
-            if state is not None and state.on:
-                state.on = False
+        self.thermostat.switched_off(now)
 
     # -- settings -----------------------------------------------------------------------------
 

@@ -289,7 +289,7 @@ class Monitor:
         if not self._lock.acquire(timeout=1.0):
             log.error("the monitor is stuck while switching: forcing every output off")
             for chamber in self.chambers.values():
-                chamber.switch_off()
+                chamber.switch_off(self.control_clock())
             return
         try:
             for chamber in self.chambers.values():
@@ -337,7 +337,7 @@ class Monitor:
     def start(self) -> None:
         """Switch every output off, then start sampling in a daemon thread."""
         for chamber in self.chambers.values():
-            chamber.switch_off()
+            chamber.switch_off(self.control_clock())
         self._started_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="beerpi-monitor", daemon=True)
         self._thread.start()
@@ -388,7 +388,7 @@ class Monitor:
         """Every output off first; then, as far as it goes, tell the clients."""
         with self._lock:
             for chamber in self.chambers.values():
-                chamber.switch_off()
+                chamber.switch_off(self.control_clock())
             for chamber in self.chambers.values():
                 previous = chamber.state
                 try:

@@ -165,6 +165,13 @@ class Thermostat:
             self.runaway = False
             self._watch = None
 
+    def switched_off(self, now: float) -> None:
+        """Every output was switched off from outside a decision (a failure, the watchdog, a stop):
+        its minimum off time and the dead time count from ``now``."""
+        for output, state in self.outputs.items():
+            if state.on:
+                self._switch(output, False, now)
+
     def is_on(self, output: str) -> bool:
         state = self.outputs.get(output)
         return state is not None and state.on

@@ -300,3 +300,16 @@ def test_a_compressor_that_does_not_cool_trips_runaway():
         now += 5.0
     assert decision.fault == "runaway" and decision.cooler is False
     assert now - LATER <= ChamberLimits().runaway_watch + 10
+
+
+def test_a_switch_off_from_outside_starts_the_minimum_off_time_and_the_dead_time():
+    """The watchdog or a failed relay switched the compressor off: it must still rest."""
+    limits = ChamberLimits(heater=NO_TIMES, cooler=COMPRESSOR_TIMINGS, dead_time=600.0)
+    t = thermostat(limits, cooler=True, beer=25.0)
+    t.switched_off(LATER + 1000)
+    assert step(t, 25.0, now=LATER + 1001).cooler is False
+    assert step(t, 25.0, now=LATER + 1000 + 299).cooler is False
+    assert step(t, 25.0, now=LATER + 1000 + 300).cooler is True
+    t.switched_off(LATER + 2000)
+    assert step(t, 15.0, now=LATER + 2000 + 599).heater is False  # dead time after the cooler
+    assert step(t, 15.0, now=LATER + 2000 + 600).heater is True

@@ -86,6 +86,13 @@ class ChamberSafety(RuleBasedStateMachine):
         self.observe(None, None if air_fault else air, beer_fault or "probe_crc", air_fault)
         self.decide()
 
+    @rule(delta=st.floats(min_value=0.1, max_value=MAX_TICK))
+    def switched_off_from_outside(self, delta):
+        """The watchdog, a failed relay or a stop switched every output off between decisions."""
+        self.now += delta
+        self.thermostat.switched_off(self.now)
+        assert self.check.outputs(self.now, False, False, fault="stale") == []
+
     @rule(mode=st.sampled_from(["auto", "off", "heat", "cool", "on"]))
     def user_sets_mode(self, mode):
         self.settings = self.settings.changed(mode=mode)
