@@ -43,7 +43,8 @@ class Chamber:
 
     def __init__(self, chamber_id: str, name: str, beer_probe: str | None, air_probe: str | None,
                  outputs: Mapping[str, Heater], limits: ChamberLimits, settings: ControlSettings,
-                 now: float, wall: float, profile: ChamberProfile | None = None) -> None:
+                 now: float, wall: float, profile: ChamberProfile | None = None,
+                 profile_now: float | None = None) -> None:
         if set(outputs) != set(limits.outputs):
             raise ValueError(f"chamber {chamber_id}: outputs {sorted(outputs)} do not match the limits")
         self.id = chamber_id
@@ -56,7 +57,7 @@ class Chamber:
         self.profile = profile or ChamberProfile(limits)
         self.thermostat = Thermostat(limits, now, air_probe=air_probe is not None)
         self._activity_since = wall
-        self._profile_now = wall  # the profile clock when last asked
+        self._profile_now = wall if profile_now is None else profile_now  # the profile clock when last asked
         self.state = self._snapshot(wall, "idle", None, ())
 
     @property
