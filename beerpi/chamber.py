@@ -9,13 +9,15 @@ storage and no publishing; the monitor does both for every chamber.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+from .chamber_profile import ChamberProfile
 from .control import NO_PROBES, ControlSettings, ControlState
 from .errors import BeerPiError, ConfigError
 from .heater import Heater
+from .profile import ProfileRun, Step
 from .thermostat import COOLER, HEATER, ChamberLimits, Thermostat
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,8 @@ class Chamber:
 
     def __init__(self, chamber_id: str, name: str, beer_probe: str | None, air_probe: str | None,
                  outputs: Mapping[str, Heater], limits: ChamberLimits, settings: ControlSettings,
-                 now: float, wall: float) -> None:
+                 now: float, wall: float, profile: ChamberProfile | None = None,
+                 profile_now: float | None = None) -> None:
         if set(outputs) != set(limits.outputs):
             raise ValueError(f"chamber {chamber_id}: outputs {sorted(outputs)} do not match the limits")
         self.id = chamber_id
@@ -50,9 +53,11 @@ class Chamber:
         self.air_probe = air_probe
         self.outputs = dict(outputs)
         self.limits = limits
-        self.settings = settings
+        self.settings = settings  # the user's own; a running profile's target overrides its target
+        self.profile = profile or ChamberProfile(limits)
         self.thermostat = Thermostat(limits, now, air_probe=air_probe is not None)
         self._activity_since = wall
+        self._profile_now = wall if profile_now is None else profile_now  # the profile clock when last asked
         self.state = self._snapshot(wall, "idle", None, ())
 
     @property
@@ -71,9 +76,13 @@ class Chamber:
         """A fault from outside the samples (the watchdog): the beer reading is in doubt."""
         self.thermostat.observe(None, code)
 
-    def decide(self, now: float, wall: float) -> tuple[ControlState, str]:
-        """Decide, switch the outputs, and return (the new state, why)."""
-        decision = self.thermostat.decide(now, self.settings)
+    def decide(self, now: float, wall: float, profile_now: float | None = None) -> tuple[ControlState, str]:
+        """Decide, switch the outputs, and return (the new state, why).
+
+        ``profile_now`` is the profile clock (``wall`` unless simulated time runs faster).
+        """
+        self._profile_now = wall if profile_now is None else profile_now
+        decision = self.thermostat.decide(now, self.in_force())
         wanted = {HEATER: decision.heater, COOLER: decision.cooler}
         for kind, output in self.outputs.items():
             if output.is_on != wanted[kind]:
@@ -122,6 +131,32 @@ class Chamber:
         self.settings = settings
         self.thermostat.clear_latches()
 
+    def in_force(self) -> ControlSettings:
+        """The settings the thermostat follows: the user's, with a running profile's target."""
+        target = self.profile.target(self._profile_now)
+        return self.settings if target is None else replace(self.settings, target=target)
+
+    # -- the profile ----------------------------------------------------------------------------
+
+    def planned_profile(self, action: str, now: float, steps: Sequence[Step] | None = None,
+                        at_step: int | None = None,
+                        elapsed: float | None = None) -> tuple[ProfileRun | None, ControlSettings]:
+        """(the run, the user's settings) after ``action`` at profile time ``now``; ConfigError, nothing changed.
+
+        Pause and stop leave the chamber holding the target the profile had reached: it
+        becomes the user's own, so nothing jumps back to a target set before the profile.
+        """
+        self._profile_now = now
+        in_force = self.in_force()
+        run = self.profile.planned(action, now, in_force.target, steps, at_step, elapsed)
+        holding = action in ("pause", "stop") and self.profile.active
+        return run, in_force if holding else self.settings
+
+    def apply_profile(self, run: ProfileRun | None, settings: ControlSettings) -> None:
+        """Put a planned profile action in force (after storing it)."""
+        self.profile.set_run(run)
+        self.apply(settings)
+
     # -- what clients see ---------------------------------------------------------------------
 
     @property
@@ -145,7 +180,8 @@ class Chamber:
         return ControlState(
             ts=wall, heater=heater is not None and heater.is_on, fault=self.fault,
             chamber=self.id, cooler=None if cooler is None else cooler.is_on, activity=activity,
-            waiting_for=waiting_for, since=self._activity_since, cutoffs=cutoffs, **self.settings.as_dict())
+            waiting_for=waiting_for, since=self._activity_since, cutoffs=cutoffs,
+            profile=self.profile.view(self._profile_now), **self.in_force().as_dict())
 
     def snapshot(self, wall: float) -> ControlState:
         """The state now, without deciding (after a switch-off from outside the tick)."""
@@ -161,6 +197,11 @@ class Chamber:
 
 def settings_key(chamber_id: str) -> str | None:
     return None if chamber_id == MAIN else f"chamber.{chamber_id}"
+
+
+def profile_key(chamber_id: str) -> str:
+    """The settings key of a chamber's profile run (``run.as_dict()``, or null when none runs)."""
+    return "profile" if chamber_id == MAIN else f"profile.{chamber_id}"
 
 
 def settings_record(chamber_id: str, settings: ControlSettings) -> dict[str, Any]:
@@ -185,3 +226,17 @@ def stored_settings(stored: Mapping[str, Any], chamber_id: str, default: Control
                 log.warning("ignoring the stored setting %s=%r of chamber %s: %s", name, values[name],
                             chamber_id, exc)
     return settings
+
+
+def stored_run(stored: Mapping[str, Any], chamber_id: str, limits: ChamberLimits) -> ProfileRun | None:
+    """A chamber's stored profile run, or None; a bad one is logged and ignored."""
+    raw = stored.get(profile_key(chamber_id))
+    if raw is None:
+        return None
+    try:
+        run = ProfileRun.from_dict(raw)
+        ChamberProfile(limits, run)  # its targets within this chamber's limits
+    except ConfigError as exc:
+        log.warning("ignoring the stored profile of chamber %s: %s", chamber_id, exc)
+        return None
+    return run

@@ -72,7 +72,7 @@ class ControlState:
     ``cooler`` is None for a chamber without one; ``activity`` is idle, heating, cooling or
     waiting (for ``waiting_for``: min_off, dead_time or other_on), since the wall time
     ``since``; ``cutoffs`` are the limits that hold one output off (overtemp, undertemp,
-    air_too_hot, air_too_cold).
+    air_too_hot, air_too_cold). ``target`` is the target in force: a running profile's, if any.
     """
 
     ts: float
@@ -87,6 +87,7 @@ class ControlState:
     waiting_for: str | None = None
     since: float | None = None
     cutoffs: tuple[str, ...] = ()
+    profile: dict[str, Any] | None = None  # a running profile's steps and place (ChamberProfile.view)
 
     def same_as(self, other: ControlState | None) -> bool:
         """Equal in everything but the time stamp."""

@@ -19,12 +19,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from .chamber import Chamber, Sample, settings_record
+from .chamber import Chamber, Sample, profile_key, settings_record
 from .clock import WallClockGuard
+from .clock_jump import ClockJump
 from .control import NO_READING, ControlState
 from .errors import BeerPiError, Closed, ConfigError, NotSaved
 from .faults import describe
 from .probe import Probe, Reading
+from .profile import Step
+from .profile_clock import ProfileClock
 from .repository import Event, Repository
 from .sampler import BulkTrigger, Sample as ProbeSample, Sampler, read_time
 from .validation import SampleValidator
@@ -45,7 +48,8 @@ class Monitor:
                  validator: SampleValidator | None = None,
                  find_probes: FindProbes | None = None,
                  on_exit: Callable[[str], None] | None = None,
-                 bulk_trigger: BulkTrigger | None = None) -> None:
+                 bulk_trigger: BulkTrigger | None = None,
+                 profile_clock: ProfileClock | None = None) -> None:
         if not chambers:
             raise ValueError("the monitor needs at least one chamber")
         if not probes and find_probes is None:
@@ -59,6 +63,8 @@ class Monitor:
         self.interval = interval
         self.control_clock = control_clock
         self.wall_clock = wall_clock
+        # Profiles run on wall-clock time (simulated time under --speed), watched for jumps.
+        self.profile_clock = profile_clock or ProfileClock(wall_clock, control_clock)
         self.validator = validator or SampleValidator()
         self.clock_guard = WallClockGuard()
         self.last_step_completed: float | None = None  # time.monotonic()
@@ -117,11 +123,19 @@ class Monitor:
         readings = [Reading(ts, probe.id, probe.name, value, heater_of.get(probe.id)) for ts, probe, value in taken]
         changed = []
         with self._lock:
+            profile_now = self._profile_now()  # a clock jump reaches the runs before anything else
+            checkpoints = {profile_key(chamber.id): record for chamber in self.chambers.values()
+                           if (record := chamber.profile.checkpoint(profile_now)) is not None}
             for chamber in self.chambers.values():
                 chamber.observe(samples)
                 state = self._decide(chamber, source="control", publish=False)
                 if state is not None:
                     changed.append(state)
+        if checkpoints:
+            try:
+                self.store.save_settings(checkpoints)
+            except BeerPiError as exc:
+                log.error("could not store the progress of the profile(s) %s: %s", ", ".join(checkpoints), exc)
         if readings and self.clock_guard.storable(readings[0].ts, len(readings)):
             try:
                 self.store.add_readings(readings)
@@ -194,7 +208,7 @@ class Monitor:
         Call with the lock held.
         """
         previous = chamber.state
-        new_state, why = chamber.decide(self.control_clock(), self.wall_clock())
+        new_state, why = chamber.decide(self.control_clock(), self.wall_clock(), self._profile_now())
         if new_state.same_as(previous):
             return None
         self._note_change(chamber, previous, new_state, source, reason or why)
@@ -220,13 +234,77 @@ class Monitor:
                 log.warning("chamber %s: fault %s cleared: control resumes", chamber.name, old.fault)
                 events.append(Event(new.ts, "fault_cleared",
                                     {"chamber": chamber.id, "code": old.fault, "source": source}))
-        if events and not self.clock_guard.storable(new.ts):
-            return
         for event in events:
-            try:
+            self._store_event(event)
+
+    def _store_event(self, event: Event) -> None:
+        try:
+            if self.clock_guard.storable(event.ts):
                 self.store.add_event(event)
-            except BeerPiError as exc:
-                log.error("could not store event %s: %s", event.kind, exc)
+        except BeerPiError as exc:
+            log.error("could not store event %s: %s", event.kind, exc)
+
+    # -- profiles ---------------------------------------------------------------------
+
+    def _profile_now(self) -> float:
+        """The profile clock; a jump of it since the last look is handed to every run first. Lock held."""
+        now, jump = self.profile_clock.now()
+        if jump is not None:
+            self._clock_jumped(jump)
+        return now
+
+    def _clock_jumped(self, jump: ClockJump) -> None:
+        log.warning("the clock stepped by %+.0f s (from %.0f to %.0f): running profiles keep their place",
+                    jump.seconds, jump.before, jump.after)
+        for chamber in self.chambers.values():
+            chamber.profile.after_clock_jump(jump)
+        self._store_event(Event(self.wall_clock(), "clock_jump",
+                                {"seconds": jump.seconds, "before": jump.before, "after": jump.after}))
+
+    def change_profile(self, action: str, chamber_id: str | None = None, steps: Sequence[Step] | None = None,
+                       at_step: int | None = None, elapsed: float | None = None,
+                       source: str = "client") -> ControlState:
+        """Start, replace, pause, resume, skip or stop a chamber's profile; like ``change_settings``.
+
+        ConfigError and nothing changed if invalid; NotSaved after it took effect if it could
+        not be stored. Call from the monitor thread (``submit_profile`` does) or when it is not running.
+        """
+        chamber = self.chamber(chamber_id)
+        with self._lock:
+            run, settings = chamber.planned_profile(action, self._profile_now(), steps, at_step, elapsed)
+        record: dict[str, Any] = {profile_key(chamber.id): None if run is None else run.as_dict()}
+        if settings != chamber.settings:  # pause and stop hold the profile's target
+            record.update(settings_record(chamber.id, settings))
+        not_saved = self._save(record, f"profile {action} by {source}")
+        with self._lock:
+            chamber.apply_profile(run, settings)
+        self._store_event(Event(self.wall_clock(), "profile", {
+            "chamber": chamber.id, "action": action, "source": source,
+            "run": None if run is None else run.as_dict()}))
+        log.info("chamber %s: profile %s by %s", chamber.name, action, source)
+        with self._lock:
+            self._decide(chamber, source=source, reason=f"profile {action}")
+            state = chamber.state
+        if not_saved is not None:
+            raise not_saved
+        return state
+
+    def submit_profile(self, action: str, chamber_id: str | None = None, steps: Sequence[Step] | None = None,
+                       at_step: int | None = None, elapsed: float | None = None,
+                       source: str = "client") -> Future:
+        """Ask the monitor thread to act on a profile; the future holds the new state or the error."""
+        return self._submit(lambda: self.change_profile(action, chamber_id, steps, at_step, elapsed, source))
+
+    def _save(self, record: dict[str, Any], what: str) -> NotSaved | None:
+        """Store settings keys; the NotSaved to raise once the change is in force, or None."""
+        try:
+            self.store.save_settings(record)
+        except BeerPiError as exc:
+            not_saved = exc if isinstance(exc, NotSaved) else NotSaved(
+                f"the change is in force but could not be saved ({exc}): it is lost at a restart")
+            log.error("%s: %s", what, not_saved)
+            return not_saved
+        return None
 
     # -- settings ---------------------------------------------------------------------
 
@@ -253,22 +331,25 @@ class Monitor:
         """
         chamber = self.chamber(chamber_id)
         new_settings = chamber.checked(changes)
-        not_saved: BeerPiError | None = None
-        try:
-            self.store.save_settings(settings_record(chamber.id, new_settings))
-        except BeerPiError as exc:
-            not_saved = exc if isinstance(exc, NotSaved) else NotSaved(
-                f"the change is in force but could not be saved ({exc}): it is lost at a restart")
-            log.error("settings change %s by %s: %s", changes, source, not_saved)
+        record = settings_record(chamber.id, new_settings)
+        paused = None
+        if "target" in changes and chamber.profile.active:  # a manual target pauses a running profile
+            with self._lock:
+                paused, _ = chamber.planned_profile("pause", self._profile_now())
+            record[profile_key(chamber.id)] = paused.as_dict()
+        not_saved = self._save(record, f"settings change {changes} by {source}")
         old = chamber.settings
-        chamber.apply(new_settings)
-        now = self.wall_clock()
-        try:
-            if self.clock_guard.storable(now):
-                self.store.add_event(Event(now, "settings", {"chamber": chamber.id, "source": source,
-                                                             "old": old.as_dict(), "new": new_settings.as_dict()}))
-        except BeerPiError as exc:
-            log.error("could not store the settings event: %s", exc)
+        with self._lock:
+            if paused is not None:
+                chamber.profile.set_run(paused)
+            chamber.apply(new_settings)
+        self._store_event(Event(self.wall_clock(), "settings", {
+            "chamber": chamber.id, "source": source, "old": old.as_dict(), "new": new_settings.as_dict()}))
+        if paused is not None:
+            log.info("chamber %s: profile paused by a manual target", chamber.name)
+            self._store_event(Event(self.wall_clock(), "profile", {
+                "chamber": chamber.id, "action": "pause", "source": f"{source}: manual target",
+                "run": paused.as_dict()}))
         log.info("chamber %s: settings changed by %s: %s", chamber.name, source, changes)
         with self._lock:
             self._decide(chamber, source=source, reason=f"settings changed: {changes}")

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from .chamber import ChamberInfo
+from .chamber_profile import ACTIONS
 from .control import ControlSettings, ControlState
 from .errors import ConfigError
 from .probe import Probe, Reading
+from .profile import Step, parse_steps
 
 VERSION = 1
 SETTABLE = ("target", "hysteresis", "mode")
 HISTORY_FIELDS = ("id", "probe", "since", "until", "points")
+PROFILE_FIELDS = ("action", "chamber", "steps", "at_step", "elapsed")
 MAX_ID_LENGTH = 64
 MAX_POINTS = 5000
 MAX_WINDOW = 10 * 365.25 * 86400  # ten years, in seconds
@@ -59,7 +62,18 @@ class HistoryCommand:
     points: int
 
 
-Command = SetCommand | PingCommand | HistoryCommand
+@dataclass(frozen=True, slots=True)
+class ProfileCommand:
+    """Start, replace, pause, resume, skip or stop a chamber's profile (``steps`` for start and replace)."""
+
+    action: str
+    chamber: str | None = None  # None: the only chamber
+    steps: tuple[Step, ...] | None = None
+    at_step: int | None = None
+    elapsed: float | None = None
+
+
+Command = SetCommand | PingCommand | HistoryCommand | ProfileCommand
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -89,7 +103,8 @@ def state_message(state: ControlState) -> dict[str, Any]:
     return {"type": "state", "ts": state.ts, "heater": state.heater, "mode": state.mode,
             "target": state.target, "hysteresis": state.hysteresis, "fault": state.fault,
             "chamber": state.chamber, "cooler": state.cooler, "activity": state.activity,
-            "waiting_for": state.waiting_for, "since": state.since, "cutoffs": list(state.cutoffs)}
+            "waiting_for": state.waiting_for, "since": state.since, "cutoffs": list(state.cutoffs),
+            "profile": state.profile}
 
 
 def chamber_message(info: ChamberInfo, state: ControlState) -> dict[str, Any]:
@@ -161,8 +176,10 @@ def parse(text: str | bytes, probes: Sequence[Probe] = ()) -> Command:
         return _parse_set(message)
     if kind == "history":
         return _parse_history(message, probes)
+    if kind == "profile":
+        return _parse_profile(message)
     raise ProtocolError("unknown_type",
-                        f"unknown message type {kind!r}: expected 'set', 'history' or 'ping'")
+                        f"unknown message type {kind!r}: expected 'set', 'profile', 'history' or 'ping'")
 
 
 def _parse_set(message: dict[str, Any]) -> SetCommand:
@@ -226,3 +243,36 @@ def _parse_history(message: dict[str, Any], probes: Sequence[Probe]) -> HistoryC
     if not _is_number(points) or points != int(points) or not 1 <= points <= MAX_POINTS:
         raise refuse("invalid_value", f"points must be a whole number from 1 to {MAX_POINTS}")
     return HistoryCommand(request_id, matches[0].id, float(since), float(until), int(points))
+
+
+def _parse_profile(message: dict[str, Any]) -> ProfileCommand:
+    unknown = sorted(set(message) - {"type", *PROFILE_FIELDS})
+    if unknown:
+        raise ProtocolError("unknown_field", f"profile has no field {unknown[0]!r}: its fields are "
+                                             f"{', '.join(PROFILE_FIELDS)}")
+    action, chamber = message.get("action"), message.get("chamber")
+    if action not in ACTIONS:
+        raise ProtocolError("invalid_value", f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+    if chamber is not None and not isinstance(chamber, str):
+        raise ProtocolError("invalid_value", "chamber must be a chamber's id (a string) from hello")
+    steps, at_step, elapsed = message.get("steps"), message.get("at_step"), message.get("elapsed")
+    if action in ("start", "replace"):
+        if steps is None:
+            raise ProtocolError("invalid_value", f"{action} needs steps: a list of hold and ramp steps")
+        try:
+            steps = parse_steps(steps)
+        except ConfigError as exc:
+            raise ProtocolError("invalid_value", str(exc)) from None
+    elif steps is not None:
+        raise ProtocolError("invalid_value", f"steps are for start and replace, not {action}")
+    if action != "start" and (at_step is not None or elapsed is not None):
+        raise ProtocolError("invalid_value", f"at_step and elapsed are for start, not {action}")
+    if at_step is not None and elapsed is not None:
+        raise ProtocolError("invalid_value", "give at_step or elapsed, not both")
+    if at_step is not None and (not _is_number(at_step) or at_step != int(at_step)
+                                or not 0 <= at_step < len(steps)):
+        raise ProtocolError("invalid_value", f"at_step must be a step index from 0 to {len(steps) - 1}")
+    if elapsed is not None and (not _is_number(elapsed) or elapsed < 0):
+        raise ProtocolError("invalid_value", "elapsed must be a number of seconds, 0 or more")
+    return ProfileCommand(action, chamber, steps, None if at_step is None else int(at_step),
+                          None if elapsed is None else float(elapsed))

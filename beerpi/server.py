@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -166,6 +167,8 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             self._send(protocol.PONG_FRAME)
         elif isinstance(command, protocol.SetCommand):
             await self._change_settings(command.changes, command.chamber)
+        elif isinstance(command, protocol.ProfileCommand):
+            await self._change_profile(command)
         elif isinstance(command, protocol.HistoryCommand):
             # Run beside this client's next frames: Tornado reads no further message
             # until on_message returns, and a ping must not wait for a long query.
@@ -208,8 +211,18 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             self._send(protocol.history_frame(command, buckets))
 
     async def _change_settings(self, changes: dict[str, Any], chamber: str | None = None) -> None:
+        await self._submit(lambda: self.hub.monitor.submit_settings(changes, chamber_id=chamber),
+                           "settings")
+
+    async def _change_profile(self, command: protocol.ProfileCommand) -> None:
+        await self._submit(lambda: self.hub.monitor.submit_profile(
+            command.action, command.chamber, command.steps, command.at_step, command.elapsed),
+            f"the profile ({command.action})")
+
+    async def _submit(self, submit: Callable[[], Future], what: str) -> None:
+        """Run a change on the monitor thread; the reply is the broadcast state, or an error frame."""
         try:
-            await asyncio.wrap_future(self.hub.monitor.submit_settings(changes, chamber_id=chamber))
+            await asyncio.wrap_future(submit())
         except NotSaved as exc:  # in force (the state frame went out), but lost at a restart
             self._send(protocol.error_frame("not_saved", str(exc)))
         except ConfigError as exc:
@@ -217,8 +230,8 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
         except Closed:
             self._send(protocol.error_frame("unavailable", "the controller is shutting down"))
         except BeerPiError as exc:
-            log.error("could not change settings %s: %s", changes, exc)
-            self._send(protocol.error_frame("unavailable", f"could not change settings: {exc}"))
+            log.error("could not change %s: %s", what, exc)
+            self._send(protocol.error_frame("unavailable", f"could not change {what}: {exc}"))
 
     def _send(self, frame: str) -> None:
         try:

@@ -15,13 +15,15 @@ from tornado.ioloop import IOLoop
 from .clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
 from .config import Config, default_db
 from .connections import open_http_server
-from .chamber import Chamber, stored_settings
+from .chamber import Chamber, stored_run, stored_settings
 from .chamber_config import start_warnings
+from .chamber_profile import ChamberProfile
 from .control import ControlSettings, ControlState
 from .errors import BeerPiError, MonitorDied, StorageError
 from .hardware import Rig, build_rig
 from .monitor import Monitor
 from .probe import Reading
+from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
 from .repository import Repository
 from .repository.startup import open_storage
 from .server import Hub, make_app
@@ -31,16 +33,43 @@ from .watchdog import Watchdog, limit_for
 log = logging.getLogger(__name__)
 
 
-def build_chambers(rig: Rig, stored: Mapping[str, Any], wall: float) -> list[Chamber]:
-    """The rig's chambers with their stored settings (over the configured defaults).
+def build_chambers(rig: Rig, stored: Mapping[str, Any], wall: float, profile_now: float | None = None,
+                   last_seen: float | None = None) -> list[Chamber]:
+    """The rig's chambers with their stored settings (over the configured defaults) and profiles.
 
     The control clock is the rig's: simulated time under --speed, so every timing scales.
+    ``profile_now`` is the profile clock (``wall`` by default); a stored run is known to have
+    reached ``last_seen``, the latest time the wall clock was seen set (a later clock that reads
+    earlier is stale, and freezes the run until it is right).
     """
     now = rig.control_clock()
-    return [Chamber(hw.id, hw.name, hw.beer_probe, hw.air_probe, hw.outputs, hw.limits,
-                    stored_settings(stored, hw.id, ControlSettings(target=hw.target, hysteresis=hw.hysteresis)),
-                    now, wall)
-            for hw in rig.chambers]
+    chambers = []
+    for hw in rig.chambers:
+        run = stored_run(stored, hw.id, hw.limits)
+        if run is not None and last_seen is not None:
+            run = run.checkpoint(last_seen)
+        if run is not None:
+            log.info("chamber %s: resuming its profile at step %d of %d%s", hw.name,
+                     run.progress(wall if profile_now is None else profile_now).step_index + 1, len(run.steps),
+                     " (paused)" if run.paused else "")
+        chambers.append(Chamber(
+            hw.id, hw.name, hw.beer_probe, hw.air_probe, hw.outputs, hw.limits,
+            stored_settings(stored, hw.id, ControlSettings(target=hw.target, hysteresis=hw.hysteresis)),
+            now, wall, ChamberProfile(hw.limits, run), profile_now))
+    return chambers
+
+
+def profile_clock_for(rig: Rig, speed: float, stored: Mapping[str, Any], store: Repository) -> ProfileClock:
+    """Wall-clock time on real hardware; under simulation, simulated time from its stored epoch."""
+    if not rig.simulated:
+        return ProfileClock()
+    clock, record = simulated_clock(speed, stored.get(SIMULATION_CLOCK))
+    if record is not None:
+        try:
+            store.save_settings({SIMULATION_CLOCK: record})
+        except BeerPiError as exc:
+            log.error("could not store the simulated clock (%s): a restart starts simulated time again", exc)
+    return clock
 
 
 class Service:
@@ -68,7 +97,16 @@ class Service:
         (the heater is already off by then): the process should stop and exit non-zero.
         """
         io_loop = IOLoop.current()
-        chambers = build_chambers(self.rig, self.store.load_settings(), time.time())
+        try:
+            latest = self.store.latest()
+        except StorageError as exc:
+            log.warning("cannot read the latest readings (%s): clients get new ones as they come", exc)
+            latest = []
+        stored = self.store.load_settings()
+        profile_clock = profile_clock_for(self.rig, self.config.speed, stored, self.store)
+        # Stored readings are stamped with real time: only real hardware's profile clock is that.
+        last_seen = None if self.rig.simulated or not latest else max(r.ts for r in latest)
+        chambers = build_chambers(self.rig, stored, time.time(), profile_clock.wall(), last_seen)
         check_wall_clock()
         for warning in start_warnings(self.config):
             log.warning("%s", warning)
@@ -86,12 +124,8 @@ class Service:
         self.monitor = Monitor(
             self.rig.probes, chambers, self.store, publish=publish_on_loop, interval=self.config.interval,
             control_clock=self.rig.control_clock, validator=SampleValidator(self.config.max_jump),
-            find_probes=self.rig.find_probes, on_exit=monitor_ended, bulk_trigger=self.rig.bulk_trigger)
-        try:
-            latest = self.store.latest()
-        except StorageError as exc:
-            log.warning("cannot read the latest readings (%s): clients get new ones as they come", exc)
-            latest = []
+            find_probes=self.rig.find_probes, on_exit=monitor_ended, bulk_trigger=self.rig.bulk_trigger,
+            profile_clock=profile_clock)
         hub = Hub(self.monitor, latest, store=self.store, storage_status=lambda: self.store.status.as_dict(),
                   simulated=self.rig.simulated)
         self.http_server = open_http_server(make_app(hub), self.config.max_clients)

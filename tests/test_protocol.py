@@ -23,9 +23,9 @@ from beerpi.protocol import (
 )
 from beerpi.simulation import SimulatedFermenter, SimulatedProbe
 
-# The first release's fields, then what chambers added (additive: the first ones keep their meaning)
+# The first release's fields, then what chambers and profiles added (additive: the first ones keep their meaning)
 STATE_FIELDS = {"type", "ts", "heater", "mode", "target", "hysteresis", "fault",
-                "chamber", "cooler", "activity", "waiting_for", "since", "cutoffs"}
+                "chamber", "cooler", "activity", "waiting_for", "since", "cutoffs", "profile"}
 READING_FIELDS = {"type", "ts", "probe", "name", "temperature"}
 
 STATE = ControlState(ts=1763712005.0, heater=True, mode="auto", target=20.0, hysteresis=0.3,
@@ -123,7 +123,7 @@ def test_state_frame_has_the_documented_shape(fault):
     assert frame == {"type": "state", "ts": 1763712005.0, "heater": True, "mode": "auto",
                      "target": 20.0, "hysteresis": 0.3, "fault": fault,
                      "chamber": "ale", "cooler": False, "activity": "heating", "waiting_for": None,
-                     "since": 1763712000.0, "cutoffs": []}
+                     "since": 1763712000.0, "cutoffs": [], "profile": None}
 
 
 def test_hello_frame_has_the_documented_shape():

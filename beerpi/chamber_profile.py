@@ -1,0 +1,134 @@
+"""A chamber's fermentation profile at run time: the run, what a user does to it, the target it
+asks for and when it is due to be stored.
+
+The profile itself (steps, progress, pause, clock jumps) is ``beerpi.profile``, pure and
+immutable; this holds the chamber's current ``ProfileRun`` (or None) and checks what only a
+chamber knows: that every step's target lies within its limits. Every action is planned
+first (``planned``: ConfigError and nothing changed for bad input) and then put in force
+(``set_run``), so a caller can store the new run between the two.
+
+Times are profile-clock times (``beerpi.profile_clock``): wall-clock time on real hardware.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from .clock_jump import ClockJump
+from .errors import ConfigError
+from .profile import ProfileRun, Step
+from .profile_steps import schedule
+from .thermostat import ChamberLimits
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("start", "replace", "pause", "resume", "skip", "stop")
+CHECKPOINT_EVERY = 600.0  # seconds of profile time between two stores of a run's progress
+TARGET_DECIMALS = 2  # a ramp's target in 0.01 °C steps: a state frame per 0.01 °C, not per tick
+
+
+def check_limits(steps: Sequence[Step], limits: ChamberLimits) -> None:
+    """ConfigError unless every step's target lies strictly between the chamber's cutoffs."""
+    for index, step in enumerate(steps):
+        if step.target >= limits.max_beer:
+            raise ConfigError(f"steps[{index}]: target {step.target:g} °C must be below the over-temperature "
+                              f"cutoff ({limits.max_beer:g} °C)")
+        if step.target <= limits.min_beer:
+            raise ConfigError(f"steps[{index}]: target {step.target:g} °C must be above the under-temperature "
+                              f"cutoff ({limits.min_beer:g} °C)")
+
+
+class ChamberProfile:
+    """The profile of one chamber: ``run`` is None when none is running."""
+
+    def __init__(self, limits: ChamberLimits, run: ProfileRun | None = None,
+                 checkpoint_every: float = CHECKPOINT_EVERY) -> None:
+        if run is not None:
+            check_limits(run.steps, limits)
+        self.limits = limits
+        self.run = run
+        self.checkpoint_every = checkpoint_every
+        self._stored_at: float | None = None if run is None else run.as_of  # profile time of the last store
+
+    @property
+    def active(self) -> bool:
+        """A run exists and is not paused: its target is in force."""
+        return self.run is not None and not self.run.paused
+
+    def target(self, now: float) -> float | None:
+        """The target the profile asks for at ``now`` (a finished run holds its last one), or None."""
+        if not self.active:
+            return None
+        return round(self.run.progress(now).target, TARGET_DECIMALS)
+
+    def planned(self, action: str, now: float, in_force: float, steps: Sequence[Step] | None = None,
+                at_step: int | None = None, elapsed: float | None = None) -> ProfileRun | None:
+        """The run after ``action`` at ``now`` (None after stop); ConfigError and nothing changed if it cannot be.
+
+        ``in_force`` is the target in force now: a new run's ``start_target``.
+        """
+        if action not in ACTIONS:
+            raise ConfigError(f"unknown profile action {action!r}: the actions are {', '.join(ACTIONS)}")
+        if action in ("start", "replace"):
+            if not steps:
+                raise ConfigError(f"{action} needs the profile's steps")
+            check_limits(steps, self.limits)
+        elif steps is not None:
+            raise ConfigError(f"steps are for start and replace, not {action}")
+        if action != "start" and (at_step is not None or elapsed is not None):
+            raise ConfigError("at_step and elapsed are for start only")
+        if action == "start":
+            return ProfileRun.start(steps, now, in_force, at_step, elapsed)
+        run = self.run
+        if run is None:
+            raise ConfigError(f"cannot {action}: no profile is running")
+        if action == "replace":
+            return run.replace_steps(steps, now)
+        if action == "pause":
+            return run.pause(now)
+        if action == "resume":
+            return run.resume(now)
+        if action == "skip":
+            return run.skip(now)
+        return None  # stop
+
+    def set_run(self, run: ProfileRun | None) -> None:
+        """Put a planned run in force (it has just been stored)."""
+        self.run = run
+        self._stored_at = None if run is None else run.as_of
+
+    def after_clock_jump(self, jump: ClockJump) -> None:
+        """The wall clock stepped: move the run with it, and store it at the next checkpoint."""
+        if self.run is None:
+            return
+        self.run = self.run.after_clock_jump(jump)
+        self._stored_at = None
+
+    def checkpoint(self, now: float) -> dict[str, Any] | None:
+        """The run to store when a checkpoint is due at ``now`` (then it counts as stored), else None."""
+        if self.run is None:
+            return None
+        if self._stored_at is not None and abs(now - self._stored_at) < self.checkpoint_every:
+            return None
+        self.run = self.run.checkpoint(now)
+        self._stored_at = now
+        return self.run.as_dict()
+
+    def view(self, now: float) -> dict[str, Any] | None:
+        """What clients see of the run: it changes at a step, a pause or an edit, not every tick."""
+        run = self.run
+        if run is None:
+            return None
+        progress = run.progress(now)
+        plan = schedule(run.steps, run.start_target)
+        step_ends = progress.step_started_at + plan[progress.step_index].duration
+        return {
+            "steps": [step.as_dict() for step in run.steps],
+            "step": progress.step_index, "kind": progress.step_kind,
+            "step_started_at": round(progress.step_started_at, 3),
+            "step_ends_at": None if run.paused else round(step_ends, 3),
+            "ends_at": None if run.paused else round(run.started_at + progress.total, 3),
+            "paused": run.paused, "finished": progress.finished, "frozen": progress.frozen,
+        }

@@ -1,0 +1,171 @@
+"""Profiles in the monitor: a run drives the thermostat, is stored, resumes after a restart and
+keeps its place when the clock steps. Simulated hardware, a real SQLite file, explicit clocks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from beerpi.chamber import MAIN, Chamber, stored_run
+from beerpi.chamber_profile import CHECKPOINT_EVERY, ChamberProfile
+from beerpi.control import ControlSettings
+from beerpi.errors import ConfigError, NotSaved, StorageError
+from beerpi.monitor import Monitor
+from beerpi.profile import HOLD, RAMP, Step
+from beerpi.profile_clock import ProfileClock
+from beerpi.repository.sqlite import SqliteRepository
+
+from tests.chambers import HEATER_ONLY
+from tests.recorder import Recorder
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc).timestamp()
+LAGER = (Step(HOLD, 12.0, 7 * DAY), Step(RAMP, 18.0, 2 * DAY), Step(HOLD, 18.0, 2 * DAY), Step(HOLD, 2.0, 3 * DAY))
+
+
+class Clocks:
+    """The wall clock and the monotonic clock, moved by hand."""
+
+    def __init__(self, wall: float) -> None:
+        self.wall = wall
+        self.monotonic = 1000.0
+
+    def advance(self, seconds: float) -> None:
+        self.wall += seconds
+        self.monotonic += seconds
+
+    def profile_clock(self) -> ProfileClock:
+        return ProfileClock(lambda: self.wall, lambda: self.monotonic)
+
+
+def build(sim, store, clocks: Clocks) -> tuple[Monitor, Recorder]:
+    """A monitor of one chamber, its settings and profile as stored (a restart builds another)."""
+    probes, heater, fermenter = sim
+    stored = store.load_settings()
+    settings = ControlSettings(target=stored.get("target", 20.0))
+    chamber = Chamber(MAIN, "fermenter", probes[0].id, None, {"heater": heater}, HEATER_ONLY, settings,
+                      now=fermenter.clock(), wall=clocks.wall,
+                      profile=ChamberProfile(HEATER_ONLY, stored_run(stored, MAIN, HEATER_ONLY)))
+    recorder = Recorder()
+    monitor = Monitor(probes, [chamber], store, recorder, control_clock=fermenter.clock,
+                      wall_clock=lambda: clocks.wall, profile_clock=clocks.profile_clock())
+    return monitor, recorder
+
+
+def test_a_running_profile_drives_the_thermostat_and_is_stored(sim, store):
+    clocks = Clocks(T0)
+    monitor, recorder = build(sim, store, clocks)
+    monitor.step()
+    # When a profile starts at its ramp
+    state = monitor.submit_profile("start", steps=LAGER, at_step=1).result(timeout=5)
+    # Then its target is in force and clients see where it is
+    assert state.target == 12.0 and state.profile["step"] == 1 and state.profile["kind"] == RAMP
+    assert recorder.state == state
+    stored = store.load_settings()["profile"]
+    assert stored["steps"][1] == {"kind": "ramp", "target": 18.0, "duration": 2 * DAY}
+    assert [e.detail["action"] for e in store.events_between(0, T0 + 1) if e.kind == "profile"] == ["start"]
+    # And as profile time passes, the target follows the ramp
+    clocks.advance(DAY)
+    monitor.step()
+    assert recorder.state.target == 15.0
+    assert monitor.chamber(None).in_force().target == 15.0
+
+
+def test_a_manual_target_pauses_the_profile(sim, store):
+    clocks = Clocks(T0)
+    monitor, recorder = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=LAGER).result(timeout=5)
+    clocks.advance(HOUR)
+    state = monitor.submit_settings({"target": 19.0}).result(timeout=5)
+    assert state.target == 19.0 and state.profile["paused"] is True
+    assert store.load_settings()["profile"]["paused_at"] == T0 + HOUR
+    clocks.advance(DAY)
+    monitor.step()
+    assert recorder.state.target == 19.0
+    state = monitor.submit_profile("resume").result(timeout=5)
+    assert state.target == 12.0 and state.profile["paused"] is False
+    assert monitor.chamber(None).profile.run.progress(clocks.wall).elapsed == pytest.approx(HOUR)
+
+
+def test_a_hysteresis_change_does_not_pause_it(sim, store):
+    clocks = Clocks(T0)
+    monitor, _ = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=LAGER).result(timeout=5)
+    state = monitor.submit_settings({"hysteresis": 0.5}).result(timeout=5)
+    assert state.profile["paused"] is False and state.target == 12.0
+
+
+def test_a_refused_action_changes_nothing(sim, store):
+    monitor, recorder = build(sim, store, Clocks(T0))
+    with pytest.raises(ConfigError, match="over-temperature cutoff"):
+        monitor.submit_profile("start", steps=(Step(HOLD, 35.0, DAY),)).result(timeout=5)
+    with pytest.raises(ConfigError, match="no profile is running"):
+        monitor.submit_profile("skip").result(timeout=5)
+    assert "profile" not in store.load_settings() and recorder.states() == []
+
+
+def test_a_stored_run_resumes_at_the_right_point_after_a_restart(sim, store):
+    # Given a profile started a day into its first step
+    clocks = Clocks(T0)
+    monitor, _ = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=LAGER, elapsed=6 * DAY).result(timeout=5)
+    monitor.stop()
+    # When the power is off for two days and BeerPi starts again on the same database
+    clocks.advance(2 * DAY)
+    restarted, recorder = build(sim, store, clocks)
+    restarted.step()
+    # Then the profile is a day into its ramp: the time without power counted
+    state = recorder.state
+    assert state.profile["step"] == 1 and state.target == 15.0
+
+
+def test_progress_is_checkpointed_every_ten_minutes(sim, store):
+    clocks = Clocks(T0)
+    monitor, _ = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=LAGER).result(timeout=5)
+    clocks.advance(CHECKPOINT_EVERY - 5.0)
+    monitor.step()
+    assert store.load_settings()["profile"]["as_of"] == T0
+    clocks.advance(5.0)
+    monitor.step()
+    assert store.load_settings()["profile"]["as_of"] == T0 + CHECKPOINT_EVERY
+
+
+def test_a_clock_jump_is_logged_stored_and_does_not_leap_the_profile(sim, store, caplog):
+    clocks = Clocks(T0)
+    monitor, recorder = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=LAGER, elapsed=7 * DAY - HOUR).result(timeout=5)
+    monitor.step()
+    # When NTP steps the clock a day forward while BeerPi runs (the monotonic clock moves 5 s)
+    clocks.wall += DAY
+    clocks.advance(5.0)
+    monitor.step()
+    # Then the profile is still in its first step, and the jump is on record
+    assert recorder.state.profile["step"] == 0 and recorder.state.target == 12.0
+    jumps = [e for e in store.events_between(0, clocks.wall + 1) if e.kind == "clock_jump"]
+    assert len(jumps) == 1 and jumps[0].detail["seconds"] == pytest.approx(DAY)
+    assert "the clock stepped by +86400 s" in caplog.text
+    # And the stored run moved with the clock, so a restart does not leap either
+    run = stored_run(store.load_settings(), MAIN, HEATER_ONLY)
+    assert run.progress(clocks.wall).elapsed == pytest.approx(7 * DAY - HOUR + 5.0)
+
+
+class Unsaveable(SqliteRepository):
+    """A real SQLite repository that cannot save settings."""
+
+    def save_settings(self, settings):
+        raise StorageError("the test's disk is full")
+
+
+def test_an_action_that_cannot_be_saved_takes_effect_and_says_so(sim, tmp_path):
+    store = Unsaveable(tmp_path / "beerpi.sqlite3")
+    try:
+        monitor, recorder = build(sim, store, Clocks(T0))
+        with pytest.raises(NotSaved, match="could not be saved"):
+            monitor.submit_profile("start", steps=LAGER).result(timeout=5)
+        assert recorder.state.target == 12.0 and recorder.state.profile["step"] == 0
+        monitor.step()  # a checkpoint that cannot be saved is only logged
+    finally:
+        store.close()
