@@ -123,7 +123,7 @@ class Service:
 
         self.monitor = Monitor(
             self.rig.probes, chambers, self.store, publish=publish_on_loop, interval=self.config.interval,
-            control_clock=self.rig.control_clock, validator=SampleValidator(self.config.max_jump),
+            control_clock=self.rig.control_clock, validator=SampleValidator(self.max_jump()),
             find_probes=self.rig.find_probes, on_exit=monitor_ended, bulk_trigger=self.rig.bulk_trigger,
             profile_clock=profile_clock)
         hub = Hub(self.monitor, latest, store=self.store, storage_status=lambda: self.store.status.as_dict(),
@@ -139,6 +139,12 @@ class Service:
                  "; ".join(f"chamber {c.name}: {'+'.join(c.outputs)}, target {c.settings.target:.2f} °C, "
                            f"mode {c.settings.mode}" for c in chambers),
                  " with SIMULATED probes, storing in " + self.config.db if self.rig.simulated else "")
+
+    def max_jump(self) -> float:
+        """--max-jump is per sample at real speed; simulated time between samples runs --speed
+        times faster, and a compressor cools a fridge's air that much further between them."""
+        speed = self.config.speed if self.rig.simulated else 1.0
+        return self.config.max_jump * max(speed, 1.0)
 
     def stop(self) -> None:
         """Stop sampling (heater off), close connections and storage."""

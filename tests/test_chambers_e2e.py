@@ -73,3 +73,15 @@ async def test_a_fault_in_one_chamber_switches_only_that_chamber_off(start_servi
     assert service.monitor.chamber("lager").state.fault is None
     assert all(f["fault"] is None for f in client.received if f.get("chamber") == "lager")
     assert not ale.is_on(HEATER) and not ale.is_on(COOLER)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_fast_simulation_does_not_mistake_its_own_fridge_air_for_a_faulty_probe(start_service, connect):
+    """At 3000x with a tick every 0.2 s, ten simulated minutes pass between two samples: the
+    compressor cools the air by more than --max-jump in that time, and that is no fault."""
+    service = start_service(config=str(EXAMPLE), speed=3000.0, interval=0.2)
+    client = await connect(service.port)
+    await client.wait_for(is_state("ale", lambda f: f["cooler"] is True), limit=20000)
+    for _ in range(5):  # samples of the air while the compressor runs
+        await client.wait_for(lambda f: f["type"] == "reading" and f["probe"] == "28-0416b3c4d2ee", limit=200)
+    assert [f["fault"] for f in client.received if f.get("chamber") == "ale" and f["fault"]] == []
