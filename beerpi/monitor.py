@@ -12,7 +12,6 @@ Tornado: it is handed a ``publish`` callable that must be safe to call from its 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,10 +19,11 @@ from concurrent.futures import Future
 from typing import Any
 
 from .chamber import Chamber, Sample, profile_key, settings_record
+from .commands import CommandQueue
 from .clock import WallClockGuard
 from .clock_jump import ClockJump
 from .control import NO_READING, ControlState
-from .errors import BeerPiError, Closed, ConfigError, NotSaved
+from .errors import BeerPiError, ConfigError, NotSaved
 from .faults import describe
 from .probe import Probe, Reading
 from .profile import Step
@@ -69,16 +69,15 @@ class Monitor:
         self.clock_guard = WallClockGuard()
         self.last_step_completed: float | None = None  # time.monotonic()
         self._started_at: float | None = None
-        self._commands: queue.Queue[tuple[Callable[[], Any], Future] | None] = queue.Queue()
+        self._commands = CommandQueue()  # settings and profile changes, run on the monitor thread
         self._stopping = threading.Event()
         self._lock = threading.RLock()  # control state: the monitor thread and the watchdog
         self._thread: threading.Thread | None = None
-        self._closed = False
         self._lookup_failure: str | None = None
         # Each probe is read on its own thread: a hung read holds up neither the other probes
         # nor settings changes, which run while the reads are under way.
         self.sampler = Sampler(self.probes, self._read_timeout(bulk_trigger), bulk_trigger,
-                               on_done=lambda: self._commands.put(None))
+                               on_done=self._commands.wake)
 
     def _read_timeout(self, bulk_trigger: BulkTrigger | None) -> float:
         return read_time(max(len(self.probes), 1), bulk=bulk_trigger is not None) + READ_MARGIN
@@ -183,7 +182,7 @@ class Monitor:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            self._wait_for_command(left)  # woken by the sampler's on_done or by a command
+            self._commands.wait(left)  # woken by the sampler's on_done or by a command
         return self.sampler.collect()
 
     def _checked(self, probe: Probe, sample: ProbeSample | None) -> Sample:
@@ -385,33 +384,10 @@ class Monitor:
         return self._submit(lambda: self.change_settings(changes, source, chamber_id))
 
     def _submit(self, action: Callable[[], Any]) -> Future:
-        if self._closed:
-            raise Closed("the monitor has stopped")
-        future: Future = Future()
-        self._commands.put((action, future))
+        future = self._commands.submit(action)
         if self._thread is None:  # not started (tests): run the command right here
-            self._run_commands()
+            self._commands.run_pending()
         return future
-
-    def _run_commands(self, first: tuple[Callable[[], Any], Future] | None = None) -> None:
-        """Run ``first`` (if given) and every queued command."""
-        item = first
-        while True:
-            if item is None:
-                try:
-                    item = self._commands.get_nowait()
-                except queue.Empty:
-                    return
-                if item is None:  # the wake-up sentinel of stop()
-                    continue
-            action, future = item
-            item = None
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(action())
-            except BaseException as exc:  # handed to the waiting caller
-                future.set_exception(exc)
 
     # -- the thread -------------------------------------------------------------------
 
@@ -425,15 +401,14 @@ class Monitor:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the thread (the heater ends off) and refuse further commands."""
-        self._closed = True
         self._stopping.set()
-        self._commands.put(None)
+        self._commands.close()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 log.error("the monitor thread did not stop within %.0f s", timeout)
         self._switch_off_safely()
-        self._fail_pending()
+        self._commands.fail_pending()
         stuck = self.sampler.close()
         if stuck:
             log.warning("probe(s) %s still hang in a read at shutdown", ", ".join(stuck))
@@ -447,7 +422,7 @@ class Monitor:
                 if now >= next_tick:
                     self.step()
                     next_tick = max(next_tick + self.interval, time.monotonic())
-                self._wait_for_command(next_tick - time.monotonic())
+                self._commands.wait(next_tick - time.monotonic())
         except BaseException as exc:
             reason = f"{type(exc).__name__}: {exc}"
             log.exception("the monitor thread crashed; the heater is switched off")
@@ -455,15 +430,6 @@ class Monitor:
             self._switch_off_safely()
             if not self._stopping.is_set() and self.on_exit is not None:
                 self.on_exit(reason)
-
-    def _wait_for_command(self, timeout: float) -> None:
-        item = None
-        if timeout > 0:
-            try:
-                item = self._commands.get(timeout=timeout)
-            except queue.Empty:
-                return
-        self._run_commands(item)
 
     def _switch_off_safely(self) -> None:
         """Every output off first; then, as far as it goes, tell the clients."""
@@ -478,12 +444,3 @@ class Monitor:
                         self.publish(state)
                 except Exception:
                     log.exception("chamber %s: outputs off, but its state could not be published", chamber.name)
-
-    def _fail_pending(self) -> None:
-        while True:
-            try:
-                item = self._commands.get_nowait()
-            except queue.Empty:
-                return
-            if item is not None:
-                item[1].set_exception(Closed("the monitor has stopped"))
