@@ -85,3 +85,23 @@ async def test_a_fast_simulation_does_not_mistake_its_own_fridge_air_for_a_fault
     for _ in range(5):  # samples of the air while the compressor runs
         await client.wait_for(lambda f: f["type"] == "reading" and f["probe"] == "28-0416b3c4d2ee", limit=200)
     assert [f["fault"] for f in client.received if f.get("chamber") == "ale" and f["fault"]] == []
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_one_chamber_follows_a_profile_while_the_other_holds_its_target(start_service, connect):
+    service = start_service(config=str(EXAMPLE), speed=SPEED, interval=0.05)
+    client = await connect(service.port)
+    await client.wait_for(lambda f: f["type"] == "hello")
+    # When the ale is given a profile: half an hour at 18 °C, a ramp to 21 °C over 2 hours, a cold crash
+    steps = [{"kind": "hold", "target": 18.0, "duration": 1800}, {"kind": "ramp", "target": 21.0, "duration": 2 * 3600},
+             {"kind": "ramp", "target": 2.0, "rate": 48.0}]
+    await client.send({"type": "profile", "action": "start", "chamber": "ale", "steps": steps})
+    # Then the ale's target climbs along the ramp, step by step, and then crashes
+    on_ramp = await client.wait_for(is_state("ale", lambda f: (f["profile"] or {}).get("step") == 1
+                                             and 19.0 < f["target"] < 20.0), limit=5000)
+    assert on_ramp["profile"]["kind"] == "ramp"
+    await client.wait_for(is_state("ale", lambda f: (f["profile"] or {}).get("step") == 2 and f["target"] < 15.0),
+                          limit=20000)
+    # And the lager holds its own target all along
+    assert {f["target"] for f in client.received if f.get("chamber") == "lager" and f["type"] == "state"} <= {10.0}
+    assert service.monitor.chamber("lager").state.target == 10.0 and service.monitor.chamber("lager").state.profile is None
