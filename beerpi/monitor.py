@@ -281,12 +281,7 @@ class Monitor:
             "chamber": chamber.id, "action": action, "source": source,
             "run": None if run is None else run.as_dict()}))
         log.info("chamber %s: profile %s by %s", chamber.name, action, source)
-        with self._lock:
-            self._decide(chamber, source=source, reason=f"profile {action}")
-            state = chamber.state
-        if not_saved is not None:
-            raise not_saved
-        return state
+        return self._changed(chamber, source, f"profile {action}", not_saved)
 
     def submit_profile(self, action: str, chamber_id: str | None = None, steps: Sequence[Step] | None = None,
                        at_step: int | None = None, elapsed: float | None = None,
@@ -350,8 +345,12 @@ class Monitor:
                 "chamber": chamber.id, "action": "pause", "source": f"{source}: manual target",
                 "run": paused.as_dict()}))
         log.info("chamber %s: settings changed by %s: %s", chamber.name, source, changes)
+        return self._changed(chamber, source, f"settings changed: {changes}", not_saved)
+
+    def _changed(self, chamber: Chamber, source: str, reason: str, not_saved: NotSaved | None) -> ControlState:
+        """After a change by a user: decide and publish at once; then raise NotSaved if it was not stored."""
         with self._lock:
-            self._decide(chamber, source=source, reason=f"settings changed: {changes}")
+            self._decide(chamber, source=source, reason=reason)
             state = chamber.state
         if not_saved is not None:
             raise not_saved
