@@ -94,7 +94,7 @@ class Service:
         """Listen and start sampling. Call on the IOLoop that will serve the clients.
 
         ``on_fatal`` is called on the IOLoop if the monitor thread ends without being stopped
-        (the heater is already off by then): the process should stop and exit non-zero.
+        (every output is already off by then): the process should stop and exit non-zero.
         """
         io_loop = IOLoop.current()
         try:

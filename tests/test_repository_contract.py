@@ -10,6 +10,7 @@ import pytest
 
 from beerpi.errors import Closed
 from beerpi.probe import Reading
+from beerpi.profile import ProfileRun, Step
 from beerpi.repository import Bucket, Event, Repository, open_repository
 from beerpi.repository import rollup
 
@@ -190,6 +191,19 @@ def test_settings_are_replaced_key_by_key_and_keep_their_types(store):
     assert store.load_settings() == {"target": 19.5, "mode": "auto", "hysteresis": 0.3,
                                      "probes": ["wort", "chamber"], "count": 3, "alarm": False}
     assert isinstance(store.load_settings()["count"], int)
+
+
+def test_a_chamber_s_profile_round_trips_and_a_stop_clears_it(store):
+    """Chambers keep their settings and profiles as nested values under their own keys."""
+    steps = (Step("hold", 12.0, 7 * 86400.0), Step("ramp", 18.0, rate=3.0), Step("ramp", 2.0, 86400.0))
+    run = ProfileRun.start(steps, now=T0, start_target=12.0, at_step=1)
+    store.save_settings({"chamber.lager": {"mode": "auto", "target": 10.0, "hysteresis": 0.5},
+                         "profile.lager": run.as_dict()})
+    stored = store.load_settings()
+    assert ProfileRun.from_dict(stored["profile.lager"]) == run
+    assert stored["chamber.lager"] == {"mode": "auto", "target": 10.0, "hysteresis": 0.5}
+    store.save_settings({"profile.lager": None})
+    assert store.load_settings()["profile.lager"] is None
 
 
 # -- closing ----------------------------------------------------------------------------
