@@ -39,8 +39,10 @@ async def serve(config: Config, service: Service | None = None) -> None:
         fatal.append(error)
         stop.set()
 
-    service = service or Service(config)
+    # Building the service (hardware, storage) and its first reads block: off the loop.
+    service = service or await loop.run_in_executor(None, Service, config)
     try:
+        await loop.run_in_executor(None, service.prepare)
         service.start(on_fatal=die)
         await stop.wait()
         log.info("stopping")

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import tornado.httpserver
 import tornado.netutil
@@ -72,6 +72,14 @@ def profile_clock_for(rig: Rig, speed: float, stored: Mapping[str, Any], store: 
     return clock
 
 
+class Prepared(NamedTuple):
+    """What the service reads from storage before it starts."""
+
+    latest: list[Reading]
+    chambers: list[Chamber]
+    profile_clock: ProfileClock
+
+
 class Service:
     """Storage, hardware, monitor and web server, started and stopped together."""
 
@@ -89,6 +97,7 @@ class Service:
         self.watchdog: Watchdog | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.port: int | None = None
+        self._prepared: Prepared | None = None
 
     def start(self, on_fatal: Callable[[MonitorDied], None] | None = None) -> None:
         """Listen and start sampling. Call on the IOLoop that will serve the clients.
@@ -97,16 +106,8 @@ class Service:
         (every output is already off by then): the process should stop and exit non-zero.
         """
         io_loop = IOLoop.current()
-        try:
-            latest = self.store.latest()
-        except StorageError as exc:
-            log.warning("cannot read the latest readings (%s): clients get new ones as they come", exc)
-            latest = []
-        stored = self.store.load_settings()
-        profile_clock = profile_clock_for(self.rig, self.config.speed, stored, self.store)
-        # Stored readings are stamped with real time: only real hardware's profile clock is that.
-        last_seen = None if self.rig.simulated or not latest else max(r.ts for r in latest)
-        chambers = build_chambers(self.rig, stored, time.time(), profile_clock.wall(), last_seen)
+        latest, chambers, profile_clock = self._prepared or self.prepare()
+        self._prepared = None
         check_wall_clock()
         for warning in start_warnings(self.config):
             log.warning("%s", warning)
@@ -139,6 +140,22 @@ class Service:
                  "; ".join(f"chamber {c.name}: {'+'.join(c.outputs)}, target {c.settings.target:.2f} °C, "
                            f"mode {c.settings.mode}" for c in chambers),
                  " with SIMULATED probes, storing in " + self.config.db if self.rig.simulated else "")
+
+    def prepare(self) -> Prepared:
+        """What start() needs from storage: blocking reads, so call it off the IOLoop
+        (``serve`` runs it in a worker thread); start() calls it itself if nobody did."""
+        try:
+            latest = self.store.latest()
+        except StorageError as exc:
+            log.warning("cannot read the latest readings (%s): clients get new ones as they come", exc)
+            latest = []
+        stored = self.store.load_settings()
+        profile_clock = profile_clock_for(self.rig, self.config.speed, stored, self.store)
+        # Stored readings are stamped with real time: only real hardware's profile clock is that.
+        last_seen = None if self.rig.simulated or not latest else max(r.ts for r in latest)
+        chambers = build_chambers(self.rig, stored, time.time(), profile_clock.wall(), last_seen)
+        self._prepared = Prepared(latest, chambers, profile_clock)
+        return self._prepared
 
     def max_jump(self) -> float:
         """--max-jump is per sample at real speed; simulated time between samples runs --speed
