@@ -234,7 +234,7 @@ def _w1_probes(config: Config, file: RigSpec | None, outputs: list[dict[str, Hea
         log.error("no DS18B20 probes under %s: every output stays OFF until one appears; check the "
                   "wiring and that dtoverlay=w1-gpio is in the Pi's config.txt", config.w1_dir)
         cooler = outputs[0].get(COOLER)
-        heater_spec, cooler_spec = flag_outputs(config, cooler is not None)
+        _, cooler_spec = flag_outputs(config, cooler is not None)
         limits = flag_limits(config, cooler_spec, air=False)
         return Rig([], [ChamberHardware(MAIN, "fermenter", None, None, outputs[0], limits, config.target,
                                         config.hysteresis)], find_probes=find)
