@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .chamber import MAIN
-from .chamber_config import (ChamberSpec, OutputSpec, RigSpec, flag_limits, flag_outputs, load_rig_spec,
-                             require_pins, rig_spec_from_flags)
+from .chamber_config import (DS18B20_ID, ChamberSpec, OutputSpec, RigSpec, flag_limits, flag_outputs,
+                             load_rig_spec, require_pins, rig_spec_from_flags)
 from .config import Config
 from .errors import BeerPiError
 from .heater import Heater
@@ -233,10 +233,11 @@ def _w1_probes(config: Config, file: RigSpec | None, outputs: list[dict[str, Hea
     if beer is None:
         log.error("no DS18B20 probes under %s: every output stays OFF until one appears; check the "
                   "wiring and that dtoverlay=w1-gpio is in the Pi's config.txt", config.w1_dir)
-        cooler = outputs[0].get(COOLER)
-        _, cooler_spec = flag_outputs(config, cooler is not None)
-        limits = flag_limits(config, cooler_spec, air=False)
-        return Rig([], [ChamberHardware(MAIN, "fermenter", None, None, outputs[0], limits, config.target,
+        _, cooler_spec = flag_outputs(config, COOLER in outputs[0])
+        # An air probe named by its id is known before it appears; one named by name is not.
+        air = config.air_probe if config.air_probe and DS18B20_ID.fullmatch(config.air_probe) else None
+        limits = flag_limits(config, cooler_spec, air=air is not None)
+        return Rig([], [ChamberHardware(MAIN, "fermenter", None, air, outputs[0], limits, config.target,
                                         config.hysteresis)], find_probes=find)
     spec = rig_spec_from_flags(config, {p.id: p.name for p in probes}).chambers[0]
     return Rig(probes, [_hardware(spec, outputs[0])])
