@@ -23,6 +23,7 @@ import tornado.websocket
 from tornado.ioloop import IOLoop, PeriodicCallback
 
 from . import protocol
+from .auth import UNAUTHORIZED, Access, log_request, take_token
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .control import ControlState
 from .errors import BeerPiError, Closed, ConfigError, NotSaved
@@ -132,17 +133,36 @@ SETTING_CONTROLS = (
 
 
 class MainHandler(tornado.web.RequestHandler):
+    def prepare(self) -> None:
+        take_token(self.request)  # the page keeps it (app.js); the request, and its log, do not
+
     def get(self) -> None:
         self.render("index.html", controls=SETTING_CONTROLS)
 
 
 class WebSocketHandler(tornado.websocket.WebSocketHandler):
-    def initialize(self, hub: Hub) -> None:
+    def initialize(self, hub: Hub, access: Access) -> None:
         self.hub = hub
+        self.access = access
+        self.authorised = False
+        self.refusal: str | None = None  # why a token presented on the upgrade was refused
         self.history_tasks: set[asyncio.Task] = set()
+
+    def prepare(self) -> None:
+        presented = take_token(self.request)
+        outcome = self.access.check(self.request.remote_ip or "", presented) if presented else "unauthorized"
+        self.authorised = outcome == "ok"
+        if not self.authorised and presented is not None:
+            self.refusal = outcome
+        if not self.authorised and self.access.read_token_required:
+            self.set_status(429 if outcome == "rate_limited" else 401)
+            self.finish("BeerPi needs the token to watch too (--read-token-required): open the link "
+                        "printed in its log at start, or send Authorization: Bearer <token>\n")
 
     def open(self) -> None:
         self.hub.join(self)
+        if self.refusal is not None:
+            self._refuse(self.refusal)
 
     def on_close(self) -> None:
         self.hub.leave(self)
@@ -163,7 +183,11 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
         except protocol.ProtocolError as exc:
             self._send(protocol.error_frame(exc.code, exc.message, exc.request_id))
             return
-        if isinstance(command, protocol.PingCommand):
+        if not isinstance(command, protocol.READ_ONLY) and not self.authorised:
+            self._refuse("unauthorized")
+        elif isinstance(command, protocol.AuthCommand):
+            self._authorise(command.token)
+        elif isinstance(command, protocol.PingCommand):
             self._send(protocol.PONG_FRAME)
         elif isinstance(command, protocol.SetCommand):
             await self._change_settings(command.changes, command.chamber)
@@ -180,6 +204,21 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             task = asyncio.ensure_future(self._history(command))
             self.history_tasks.add(task)
             task.add_done_callback(lambda done: self._history_done(done, command))
+
+    def _authorise(self, token: str) -> None:
+        outcome = self.access.check(self.request.remote_ip or "", token)
+        if outcome == "ok":
+            self.authorised = True
+            self._send(protocol.AUTH_OK_FRAME)
+        else:
+            self._refuse(outcome)
+
+    def _refuse(self, outcome: str) -> None:
+        if outcome == "rate_limited":
+            self._send(protocol.error_frame("rate_limited", "too many wrong tokens from this address: "
+                                                            "wait a few minutes, then use the right token"))
+        else:
+            self._send(protocol.error_frame("unauthorized", UNAUTHORIZED))
 
     def _history_done(self, task: asyncio.Task, command: protocol.HistoryCommand) -> None:
         """Forget the task; a task that failed is logged and answered, never lost."""
@@ -240,12 +279,13 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             pass
 
 
-def make_app(hub: Hub, debug: bool = False) -> tornado.web.Application:
+def make_app(hub: Hub, access: Access, debug: bool = False) -> tornado.web.Application:
     return tornado.web.Application(
         [
             (r"/", MainHandler),
-            (r"/ws", WebSocketHandler, {"hub": hub}),
+            (r"/ws", WebSocketHandler, {"hub": hub, "access": access}),
         ],
+        log_function=log_request,
         template_path=str(TEMPLATE_PATH),
         static_path=str(STATIC_PATH),
         debug=debug,
