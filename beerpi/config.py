@@ -86,6 +86,8 @@ class Config:
     token: str | None = field(default=None, repr=False)  # None: the token file's (see auth.py)
     token_file: str | None = None  # None: beside the SQLite database, else data/token
     read_token_required: bool = False
+    allow_origin: tuple[str, ...] = ()  # pages of other origins that may open the WebSocket
+    allow_host: tuple[str, ...] = ()  # names besides the machine's own that the server answers to
 
 
 def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
@@ -254,6 +256,14 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
              "beside the SQLite database, else data/token)")
     add("--read-token-required", action="store_true", default=default.read_token_required,
         help="watching needs the token too: a connection without it is refused with HTTP 401")
+    add("--allow-origin", action="append", default=[], metavar="ORIGIN",
+        help="a web page origin (e.g. https://brew.example.org) whose pages may open the WebSocket; "
+             "pages served by BeerPi itself always may, other sites are refused with 403; repeat for "
+             "each (environment: comma-separated)")
+    add("--allow-host", action="append", default=[], metavar="NAME",
+        help="a host name BeerPi answers to besides this machine's own names and addresses (e.g. the "
+             "name of a reverse proxy or a DNS name of yours); other names are refused with 403 "
+             "(against DNS rebinding); repeat for each (environment: comma-separated)")
 
     storage = parser.add_argument_group("storage")
     add = storage.add_argument
@@ -310,6 +320,8 @@ def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] |
     values = vars(parser.parse_args(argv))
     on_command_line = _given_on_command_line(build_parser(prog), argv)
     values["probe_name"] = tuple(values["probe_name"])
+    values["allow_origin"] = tuple(values["allow_origin"])
+    values["allow_host"] = tuple(values["allow_host"])
     values["given"] = frozenset(from_env) | on_command_line
     if values["config"] is not None:
         _refuse_chamber_options(parser, values["given"], on_command_line, from_env)

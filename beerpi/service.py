@@ -22,6 +22,7 @@ from .chamber_profile import ChamberProfile
 from .control import ControlSettings, ControlState
 from .errors import BeerPiError, MonitorDied, StorageError
 from .hardware import Rig, build_rig
+from .hosts import HostCheck
 from .monitor import Monitor
 from .probe import Reading
 from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
@@ -131,7 +132,8 @@ class Service:
                   simulated=self.rig.simulated)
         token = resolve_token(self.config.token, self.config.token_file, self.config.db)
         access = Access(token, read_token_required=self.config.read_token_required)
-        self.http_server = open_http_server(make_app(hub, access), self.config.max_clients)
+        hosts = HostCheck.for_server(self.config.host, self.config.allow_host, self.config.allow_origin)
+        self.http_server = open_http_server(make_app(hub, access, hosts), self.config.max_clients)
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]

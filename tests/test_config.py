@@ -12,7 +12,7 @@ from beerpi.thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 OPTIONS = ["--host", "--port", "--db", "--hardware", "--interval", "--target", "--hysteresis",
            "--speed", "--log-level", "--max-clients", "--config", "--air-probe", "--cooler-pin",
            "--cooler-active-low", "--cooler-min-on", "--cooler-min-off", "--dead-time", "--token",
-           "--token-file", "--read-token-required"]
+           "--token-file", "--read-token-required", "--allow-origin", "--allow-host"]
 
 
 def fails(capsys, argv: list[str], environ: dict[str, str]) -> str:
@@ -60,6 +60,9 @@ def test_the_real_environment_is_not_needed_when_one_is_given(monkeypatch):
     pytest.param("BEERPI_TOKEN", "a-token-of-mine", "token", "a-token-of-mine", id="token"),
     pytest.param("BEERPI_TOKEN_FILE", "/etc/beerpi/token", "token_file", "/etc/beerpi/token", id="token-file"),
     pytest.param("BEERPI_READ_TOKEN_REQUIRED", "1", "read_token_required", True, id="read-token-required"),
+    pytest.param("BEERPI_ALLOW_ORIGIN", "https://a.example,https://b.example", "allow_origin",
+                 ("https://a.example", "https://b.example"), id="allow-origin"),
+    pytest.param("BEERPI_ALLOW_HOST", "brew.example.org", "allow_host", ("brew.example.org",), id="allow-host"),
 ])
 def test_environment_variables_apply(variable, text, field, value):
     config = parse_config([], {variable: text})
