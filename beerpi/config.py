@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from .auth import TOKEN_PATTERN, TOKEN_RULE
 from .connections import DEFAULT_MAX_CLIENTS, RESERVED_FDS
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .errors import ConfigError
@@ -82,6 +83,11 @@ class Config:
     spool: str = ""  # "": beside the SQLite file, else data/spool.sqlite3 (see repository.spool)
     spool_max: int = 1_000_000
     max_clients: int | None = None  # None: derived from the open-file limit (see connections.py)
+    token: str | None = field(default=None, repr=False)  # None: the token file's (see auth.py)
+    token_file: str | None = None  # None: beside the SQLite database, else data/token
+    read_token_required: bool = False
+    allow_origin: tuple[str, ...] = ()  # pages of other origins that may open the WebSocket
+    allow_host: tuple[str, ...] = ()  # names besides the machine's own that the server answers to
 
 
 def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
@@ -115,6 +121,12 @@ def _flag(text: str) -> bool:
     if value in ("0", "false", "no", "off", ""):
         return False
     raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
+
+
+def _token(text: str) -> str:
+    if not TOKEN_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a usable token: use {TOKEN_RULE}")
+    return text
 
 
 def _storage_url(text: str) -> str:
@@ -231,6 +243,28 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
     add("--max-jump", type=_number(float, 0.0, 200.0), default=default.max_jump,
         help="largest plausible change in °C between two samples; a larger one is a fault (0: off)")
 
+    access = parser.add_argument_group(
+        "access", "anyone who can reach the server may watch; changing anything (settings, profiles) "
+                  "needs the control token, which is printed at start in the links to open")
+    add = access.add_argument
+    add("--token", type=_token, default=default.token, metavar="TOKEN",
+        help="the control token (default: a random one created at first start in the token file); "
+             "clients present it as Authorization: Bearer TOKEN, as ?token=TOKEN on the URL or in "
+             "an auth frame")
+    add("--token-file", default=default.token_file, metavar="PATH",
+        help="where the control token is kept, created with mode 0600 if missing (default: token "
+             "beside the SQLite database, else data/token)")
+    add("--read-token-required", action="store_true", default=default.read_token_required,
+        help="watching needs the token too: a connection without it is refused with HTTP 401")
+    add("--allow-origin", action="append", default=[], metavar="ORIGIN",
+        help="a web page origin (e.g. https://brew.example.org) whose pages may open the WebSocket; "
+             "pages served by BeerPi itself always may, other sites are refused with 403; repeat for "
+             "each (environment: comma-separated)")
+    add("--allow-host", action="append", default=[], metavar="NAME",
+        help="a host name BeerPi answers to besides this machine's own names and addresses (e.g. the "
+             "name of a reverse proxy or a DNS name of yours); other names are refused with 403 "
+             "(against DNS rebinding); repeat for each (environment: comma-separated)")
+
     storage = parser.add_argument_group("storage")
     add = storage.add_argument
     add("--spool", default=argparse.SUPPRESS, metavar="PATH",
@@ -286,6 +320,8 @@ def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] |
     values = vars(parser.parse_args(argv))
     on_command_line = _given_on_command_line(build_parser(prog), argv)
     values["probe_name"] = tuple(values["probe_name"])
+    values["allow_origin"] = tuple(values["allow_origin"])
+    values["allow_host"] = tuple(values["allow_host"])
     values["given"] = frozenset(from_env) | on_command_line
     if values["config"] is not None:
         _refuse_chamber_options(parser, values["given"], on_command_line, from_env)

@@ -73,7 +73,18 @@ class ProfileCommand:
     elapsed: float | None = None
 
 
-Command = SetCommand | PingCommand | HistoryCommand | ProfileCommand
+@dataclass(frozen=True, slots=True)
+class AuthCommand:
+    """The control token, for a client that could not present it on the upgrade request."""
+
+    token: str
+
+
+Command = SetCommand | PingCommand | HistoryCommand | ProfileCommand | AuthCommand
+# Commands that change nothing: any connection may send them. Every other command, including
+# any added later, needs the token.
+READ_ONLY = (PingCommand, HistoryCommand, AuthCommand)
+MAX_TOKEN_LENGTH = 256
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -154,6 +165,7 @@ def status_frame(ts: float, storage: Mapping[str, Any]) -> str:
 
 
 PONG_FRAME = encode({"type": "pong"})
+AUTH_OK_FRAME = encode({"type": "auth", "ok": True})
 
 
 def parse(text: str | bytes, probes: Sequence[Probe] = ()) -> Command:
@@ -178,8 +190,14 @@ def parse(text: str | bytes, probes: Sequence[Probe] = ()) -> Command:
         return _parse_history(message, probes)
     if kind == "profile":
         return _parse_profile(message)
-    raise ProtocolError("unknown_type",
-                        f"unknown message type {kind!r}: expected 'set', 'profile', 'history' or 'ping'")
+    if kind == "auth":
+        token = message.get("token")
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            raise ProtocolError("invalid_value", "auth needs the token as a string: "
+                                                 "{\"type\": \"auth\", \"token\": \"...\"}")
+        return AuthCommand(token)
+    raise ProtocolError("unknown_type", f"unknown message type {kind!r}: expected 'set', 'profile', "
+                                        "'history', 'auth' or 'ping'")
 
 
 def _parse_set(message: dict[str, Any]) -> SetCommand:

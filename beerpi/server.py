@@ -23,6 +23,8 @@ import tornado.websocket
 from tornado.ioloop import IOLoop, PeriodicCallback
 
 from . import protocol
+from .auth import UNAUTHORIZED, Access, log_request, take_token
+from .hosts import HostCheck
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .control import ControlState
 from .errors import BeerPiError, Closed, ConfigError, NotSaved
@@ -131,18 +133,75 @@ SETTING_CONTROLS = (
 )
 
 
+def refuse_foreign_host(handler: tornado.web.RequestHandler, hosts: HostCheck) -> bool:
+    """Answer 403 to a request whose Host is not one of the server's (DNS rebinding); True if refused."""
+    if hosts.host_ok(handler.request.host):
+        return False
+    log.warning("refused a request from %s for host %r: not one of this server's names (--allow-host)",
+                handler.request.remote_ip, handler.request.host)
+    handler.set_status(403)
+    handler.set_header("Content-Type", "text/plain; charset=utf-8")
+    handler.finish(hosts.refusal(handler.request.host))
+    return True
+
+
+class StaticHandler(tornado.web.StaticFileHandler):
+    def initialize(self, path: str, default_filename: str | None = None,  # type: ignore[override]
+                   hosts: HostCheck | None = None) -> None:
+        super().initialize(path, default_filename)
+        self.hosts = hosts
+
+    def prepare(self) -> None:
+        if self.hosts is not None:
+            refuse_foreign_host(self, self.hosts)
+
+
 class MainHandler(tornado.web.RequestHandler):
+    def initialize(self, hosts: HostCheck) -> None:
+        self.hosts = hosts
+
+    def prepare(self) -> None:
+        take_token(self.request)  # the page keeps it (app.js); the request, and its log, do not
+        refuse_foreign_host(self, self.hosts)
+
     def get(self) -> None:
         self.render("index.html", controls=SETTING_CONTROLS)
 
 
 class WebSocketHandler(tornado.websocket.WebSocketHandler):
-    def initialize(self, hub: Hub) -> None:
+    def initialize(self, hub: Hub, access: Access, hosts: HostCheck) -> None:
         self.hub = hub
+        self.access = access
+        self.hosts = hosts
+        self.authorised = False
+        self.refusal: str | None = None  # why a token presented on the upgrade was refused
         self.history_tasks: set[asyncio.Task] = set()
+
+    def prepare(self) -> None:
+        presented = take_token(self.request)
+        if refuse_foreign_host(self, self.hosts):
+            return
+        outcome = self.access.check(self.request.remote_ip or "", presented) if presented else "unauthorized"
+        self.authorised = outcome == "ok"
+        if not self.authorised and presented is not None:
+            self.refusal = outcome
+        if not self.authorised and self.access.read_token_required:
+            self.set_status(429 if outcome == "rate_limited" else 401)
+            self.finish("BeerPi needs the token to watch too (--read-token-required): open the link "
+                        "printed in its log at start, or send Authorization: Bearer <token>\n")
+
+    def check_origin(self, origin: str) -> bool:
+        """A page of this server (same origin), or one listed with --allow-origin; see hosts.py."""
+        if self.hosts.origin_ok(origin, self.request.host):
+            return True
+        log.warning("refused a WebSocket from %s opened by a page of %r: not this server's "
+                    "(allow it with --allow-origin)", self.request.remote_ip, origin)
+        return False
 
     def open(self) -> None:
         self.hub.join(self)
+        if self.refusal is not None:
+            self._refuse(self.refusal)
 
     def on_close(self) -> None:
         self.hub.leave(self)
@@ -163,7 +222,11 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
         except protocol.ProtocolError as exc:
             self._send(protocol.error_frame(exc.code, exc.message, exc.request_id))
             return
-        if isinstance(command, protocol.PingCommand):
+        if not isinstance(command, protocol.READ_ONLY) and not self.authorised:
+            self._refuse("unauthorized")
+        elif isinstance(command, protocol.AuthCommand):
+            self._authorise(command.token)
+        elif isinstance(command, protocol.PingCommand):
             self._send(protocol.PONG_FRAME)
         elif isinstance(command, protocol.SetCommand):
             await self._change_settings(command.changes, command.chamber)
@@ -180,6 +243,21 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             task = asyncio.ensure_future(self._history(command))
             self.history_tasks.add(task)
             task.add_done_callback(lambda done: self._history_done(done, command))
+
+    def _authorise(self, token: str) -> None:
+        outcome = self.access.check(self.request.remote_ip or "", token)
+        if outcome == "ok":
+            self.authorised = True
+            self._send(protocol.AUTH_OK_FRAME)
+        else:
+            self._refuse(outcome)
+
+    def _refuse(self, outcome: str) -> None:
+        if outcome == "rate_limited":
+            self._send(protocol.error_frame("rate_limited", "too many wrong tokens from this address: "
+                                                            "wait a few minutes, then use the right token"))
+        else:
+            self._send(protocol.error_frame("unauthorized", UNAUTHORIZED))
 
     def _history_done(self, task: asyncio.Task, command: protocol.HistoryCommand) -> None:
         """Forget the task; a task that failed is logged and answered, never lost."""
@@ -240,12 +318,15 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             pass
 
 
-def make_app(hub: Hub, debug: bool = False) -> tornado.web.Application:
+def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) -> tornado.web.Application:
     return tornado.web.Application(
         [
-            (r"/", MainHandler),
-            (r"/ws", WebSocketHandler, {"hub": hub}),
+            (r"/", MainHandler, {"hosts": hosts}),
+            (r"/ws", WebSocketHandler, {"hub": hub, "access": access, "hosts": hosts}),
         ],
+        log_function=log_request,
+        static_handler_class=StaticHandler,
+        static_handler_args={"hosts": hosts},
         template_path=str(TEMPLATE_PATH),
         static_path=str(STATIC_PATH),
         debug=debug,

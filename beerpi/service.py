@@ -12,6 +12,7 @@ import tornado.httpserver
 import tornado.netutil
 from tornado.ioloop import IOLoop
 
+from .auth import Access, open_links, resolve_token
 from .clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
 from .config import Config, default_db
 from .connections import open_http_server
@@ -21,6 +22,7 @@ from .chamber_profile import ChamberProfile
 from .control import ControlSettings, ControlState
 from .errors import BeerPiError, MonitorDied, StorageError
 from .hardware import Rig, build_rig
+from .hosts import HostCheck
 from .monitor import Monitor
 from .probe import Reading
 from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
@@ -129,7 +131,10 @@ class Service:
             profile_clock=profile_clock)
         hub = Hub(self.monitor, latest, store=self.store, storage_status=lambda: self.store.status.as_dict(),
                   simulated=self.rig.simulated)
-        self.http_server = open_http_server(make_app(hub), self.config.max_clients)
+        token = resolve_token(self.config.token, self.config.token_file, self.config.db)
+        access = Access(token, read_token_required=self.config.read_token_required)
+        hosts = HostCheck.for_server(self.config.host, self.config.allow_host, self.config.allow_origin)
+        self.http_server = open_http_server(make_app(hub, access, hosts), self.config.max_clients)
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
@@ -140,6 +145,8 @@ class Service:
                  "; ".join(f"chamber {c.name}: {'+'.join(c.outputs)}, target {c.settings.target:.2f} °C, "
                            f"mode {c.settings.mode}" for c in chambers),
                  " with SIMULATED probes, storing in " + self.config.db if self.rig.simulated else "")
+        for link in open_links(self.config.host, self.port, token):  # the only place the token is shown
+            log.info("open %s to watch and control (anyone with this link can change settings)", link)
 
     def prepare(self) -> Prepared:
         """What start() needs from storage: blocking reads, so call it off the IOLoop

@@ -26,6 +26,9 @@
   const RANGES_S = [600, 3600, 86400, 604800]; // the chart's range buttons
   const DEFAULT_RANGE_S = 86400;
   const RANGE_KEY = "beerpi.range";            // the chosen range survives a reload (localStorage)
+  const TOKEN_KEY = "beerpi.token";            // the control token from the link printed at start
+  const UNAUTHORIZED_MESSAGE = "This page can watch but not change anything: open the link with the " +
+    "token printed at start (in BeerPi's log) once on this device.";
   const HISTORY_IN_FLIGHT = 2;      // protocol: a client may have two history requests running
   const HISTORY_MIN_POINTS = 60;    // buckets asked for: one per pixel of the plot, within these bounds
   const HISTORY_MAX_POINTS = 1500;
@@ -291,9 +294,25 @@
 
   // ------------------------------------------------------------- connection
 
+  /** The control token: taken from ?token= (then kept, and removed from the address bar), else as kept. */
+  function takeToken() {
+    const url = new URL(location.href);
+    const fromUrl = url.searchParams.get("token");
+    if (fromUrl === null) {
+      try { return localStorage.getItem(TOKEN_KEY); } catch (err) { return null; }
+    }
+    try { localStorage.setItem(TOKEN_KEY, fromUrl); } catch (err) { /* private mode: this visit only */ }
+    url.searchParams.delete("token");
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+    return fromUrl;
+  }
+
+  const token = takeToken();
+
   function socketUrl() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}/ws`;
+    const query = token ? `?token=${encodeURIComponent(token)}` : "";
+    return `${scheme}//${location.host}/ws${query}`;
   }
 
   function connect() {
@@ -459,6 +478,10 @@
       return;
     }
     clearPending();
+    if (frame.code === "unauthorized") {
+      showError(UNAUTHORIZED_MESSAGE);
+      return;
+    }
     const message = typeof frame.message === "string" && frame.message
       ? frame.message
       : `The server refused the command (${typeof frame.code === "string" ? frame.code : "no reason given"}).`;

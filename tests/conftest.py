@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from beerpi.config import Config
 from beerpi.repository.sqlite import SqliteRepository
 from beerpi.service import Service
 from beerpi.simulation import simulated_hardware
+from tests.process import TEST_TOKEN
 
 pytest_plugins = ["tests.conftest_storage"]  # the MongoDB wire-protocol server fixtures
 
@@ -51,7 +53,7 @@ def start_service(io_loop, db_url: str):
 
     def start(**overrides: Any) -> Service:
         options = {"host": "127.0.0.1", "port": 0, "db": db_url, "hardware": "sim",
-                   "interval": 0.05, "speed": 60.0} | overrides
+                   "interval": 0.05, "speed": 60.0, "token": TEST_TOKEN} | overrides
         service = Service(Config(**options))
         service.start()
         services.append(service)
@@ -70,8 +72,11 @@ class Client:
         self.received: list[dict[str, Any]] = []
 
     @classmethod
-    async def connect(cls, port: int) -> Client:
-        connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+    async def connect(cls, port: int, token: str | None = TEST_TOKEN) -> Client:
+        """Connect, presenting ``token`` as ``Authorization: Bearer`` (None: no token, watch only)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request = HTTPRequest(f"ws://127.0.0.1:{port}/ws", headers=headers)
+        connection = await asyncio.wait_for(websocket_connect(request), WAIT)
         return cls(connection)
 
     async def send(self, message: dict[str, Any] | str) -> None:
@@ -100,8 +105,8 @@ class Client:
 def connect():
     clients: list[Client] = []
 
-    async def open_client(port: int) -> Client:
-        client = await Client.connect(port)
+    async def open_client(port: int, token: str | None = TEST_TOKEN) -> Client:
+        client = await Client.connect(port, token)
         clients.append(client)
         return client
 

@@ -12,15 +12,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 20.0
+TEST_TOKEN = "test-control-token"  # every test server's control token unless the test says otherwise
+
+
+def ws_url(port: int, token: str | None = TEST_TOKEN) -> str:
+    """The WebSocket URL of a test server, presenting ``token`` (None: none)."""
+    return f"ws://127.0.0.1:{port}/ws" + (f"?token={token}" if token else "")
 
 
 class Server:
     """``python run_server.py`` in a subprocess; its log is collected by a reader thread."""
 
-    def __init__(self, *args: str, cwd: Path = ROOT, preexec_fn: Callable[[], None] | None = None) -> None:
-        """``preexec_fn`` runs in the child before run_server.py, e.g. to lower a resource limit."""
+    def __init__(self, *args: str, cwd: Path = ROOT, preexec_fn: Callable[[], None] | None = None,
+                 token: str | None = TEST_TOKEN) -> None:
+        """``preexec_fn`` runs in the child before run_server.py, e.g. to lower a resource limit;
+        ``token`` is passed as --token (None: the server's own, from its token file)."""
+        token_args = ("--token", token) if token else ()
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run_server.py"), "--host", "127.0.0.1", *args],
+            [sys.executable, str(ROOT / "run_server.py"), "--host", "127.0.0.1", *token_args, *args],
             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=preexec_fn)
         self.lines: list[str] = []
         self.port: int | None = None

@@ -10,12 +10,12 @@ import socket
 import pytest
 from tornado.websocket import websocket_connect
 
-from tests.process import WAIT, Server, run
+from tests.process import WAIT, Server, ws_url, run
 from tests.w1tree import W1Tree
 
 
 async def first_frames(port: int, count: int, send: dict | None = None) -> list[dict]:
-    connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+    connection = await asyncio.wait_for(websocket_connect(ws_url(port)), WAIT)
     try:
         if send is not None:
             await connection.write_message(json.dumps(send))

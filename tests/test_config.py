@@ -11,7 +11,8 @@ from beerpi.thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 
 OPTIONS = ["--host", "--port", "--db", "--hardware", "--interval", "--target", "--hysteresis",
            "--speed", "--log-level", "--max-clients", "--config", "--air-probe", "--cooler-pin",
-           "--cooler-active-low", "--cooler-min-on", "--cooler-min-off", "--dead-time"]
+           "--cooler-active-low", "--cooler-min-on", "--cooler-min-off", "--dead-time", "--token",
+           "--token-file", "--read-token-required", "--allow-origin", "--allow-host"]
 
 
 def fails(capsys, argv: list[str], environ: dict[str, str]) -> str:
@@ -56,6 +57,12 @@ def test_the_real_environment_is_not_needed_when_one_is_given(monkeypatch):
     pytest.param("BEERPI_COOLER_MIN_ON", "240", "cooler_min_on", 240.0, id="cooler-min-on"),
     pytest.param("BEERPI_COOLER_MIN_OFF", "600", "cooler_min_off", 600.0, id="cooler-min-off"),
     pytest.param("BEERPI_DEAD_TIME", "0", "dead_time", 0.0, id="dead-time"),
+    pytest.param("BEERPI_TOKEN", "a-token-of-mine", "token", "a-token-of-mine", id="token"),
+    pytest.param("BEERPI_TOKEN_FILE", "/etc/beerpi/token", "token_file", "/etc/beerpi/token", id="token-file"),
+    pytest.param("BEERPI_READ_TOKEN_REQUIRED", "1", "read_token_required", True, id="read-token-required"),
+    pytest.param("BEERPI_ALLOW_ORIGIN", "https://a.example,https://b.example", "allow_origin",
+                 ("https://a.example", "https://b.example"), id="allow-origin"),
+    pytest.param("BEERPI_ALLOW_HOST", "brew.example.org", "allow_host", ("brew.example.org",), id="allow-host"),
 ])
 def test_environment_variables_apply(variable, text, field, value):
     config = parse_config([], {variable: text})
@@ -93,6 +100,7 @@ def test_unrelated_environment_variables_are_ignored():
     pytest.param("BEERPI_COOLER_PIN", "28", id="cooler-pin-out-of-range"),
     pytest.param("BEERPI_COOLER_ACTIVE_LOW", "maybe", id="cooler-active-low-not-a-flag"),
     pytest.param("BEERPI_DEAD_TIME", "-1", id="dead-time-negative"),
+    pytest.param("BEERPI_TOKEN", "short", id="token-too-short"),
 ])
 def test_a_bad_environment_value_exits_2_with_one_line_naming_the_variable(capsys, variable, text):
     err = fails(capsys, [], {variable: text})
@@ -118,6 +126,7 @@ def test_a_bad_environment_value_exits_2_with_one_line_naming_the_variable(capsy
     pytest.param(["--dead-time", "4000"], "--dead-time", id="dead-time-out-of-range"),
     pytest.param(["--cooler-pin", "17"], "--cooler-pin", id="cooler-pin-is-the-heater-pin"),
     pytest.param(["--air-probe", "wort", "--control-probe", "wort"], "--air-probe", id="air-is-control"),
+    pytest.param(["--token", "has spaces in it"], "--token", id="token-not-url-safe"),
 ])
 def test_a_bad_flag_exits_2_with_one_line_naming_the_option(capsys, argv, option):
     err = fails(capsys, argv, {})
@@ -138,6 +147,10 @@ def test_help_exits_0_and_mentions_every_option_and_the_environment(capsys):
     for option in OPTIONS:
         assert option in out, option
     assert "BEERPI_" in out
+
+
+def test_the_token_is_not_in_the_config_repr():
+    assert "a-token-of-mine" not in repr(parse_config(["--token", "a-token-of-mine"], {}))
 
 
 def test_config_is_frozen():

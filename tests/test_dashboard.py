@@ -15,7 +15,7 @@ import pytest
 
 from beerpi.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
-from tests.process import Server
+from tests.process import TEST_TOKEN, Server
 from tests.waiting import poll
 
 CHROMIUM = os.environ.get("BEERPI_CHROMIUM", "/usr/bin/chromium")
@@ -55,16 +55,17 @@ def running_server(db_path: Path):
 
 
 @contextlib.contextmanager
-def phone_page(browser, server, route=None):
-    """A phone-sized page on the server; ``route`` may intercept its WebSocket first."""
+def phone_page(browser, server, route=None, token: str | None = TEST_TOKEN):
+    """A phone-sized page on the server, opened with the link's ``?token=`` (None: without);
+    ``route`` may intercept its WebSocket first."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     if route is not None:
-        page.route_web_socket("**/ws", route)
-    page.goto(f"http://127.0.0.1:{server.port}/")
+        page.route_web_socket(re.compile(r"/ws(\?|$)"), route)  # the URL carries ?token=
+    page.goto(f"http://127.0.0.1:{server.port}/" + (f"?token={token}" if token else ""))
     try:
         yield page
     finally:
@@ -322,3 +323,26 @@ def test_the_simulated_chamber_shows_its_cooler_and_cools_on_request(phone):
     expect(phone.get_by_test_id("heater")).to_have_text("OFF", timeout=10_000)
     expect(phone.get_by_test_id("cooler")).to_have_text("ON", timeout=20_000)
     expect(phone.get_by_test_id("activity")).to_have_text(re.compile(r"^cooling"))
+
+
+def test_the_token_from_the_link_is_kept_and_leaves_the_address_bar(phone):
+    expect(phone.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
+    assert "token" not in phone.url
+    assert phone.evaluate("localStorage.getItem('beerpi.token')") == TEST_TOKEN
+    # A reload without the token in the URL still controls
+    phone.reload()
+    expect(phone.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
+    phone.get_by_test_id("mode-off").click()
+    expect(phone.get_by_test_id("mode")).to_have_text("off", timeout=10_000)
+
+
+def test_a_page_without_the_token_watches_but_its_controls_say_how_to_get_it(browser, server):
+    with phone_page(browser, server, token=None) as page:
+        # It watches: connected, live temperature
+        expect(page.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
+        expect(page.get_by_test_id("temperature")).to_have_text(re.compile(r"^\d+\.\d$"), timeout=10_000)
+        # But a change is refused with a message that says what to do, and nothing changes
+        page.get_by_test_id("mode-off").click()
+        expect(page.get_by_test_id("error")).to_be_visible(timeout=10_000)
+        expect(page.get_by_test_id("error")).to_contain_text("open the link with the token printed at start")
+        expect(page.get_by_test_id("mode")).to_have_text("auto")

@@ -15,6 +15,7 @@ from beerpi.repository.sqlite import SqliteRepository
 from beerpi.server import Hub
 from beerpi.service import Service
 from tests.chambers import one_chamber_monitor
+from tests.process import TEST_TOKEN
 
 WAIT = 10.0
 
@@ -51,7 +52,7 @@ def controllable_service(io_loop, db_path, tmp_path):
     def start() -> tuple[Service, Controllable]:
         store = Controllable(db_path)
         config = Config(host="127.0.0.1", port=0, db=f"sqlite:///{db_path}", hardware="sim",
-                        interval=0.05, speed=60.0)
+                        interval=0.05, speed=60.0, token=TEST_TOKEN)
         service = Service(config, store=store)
         service.start()
         services.append(service)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tornado.websocket import websocket_connect
 
-from tests.process import WAIT, Server
+from tests.process import WAIT, Server, ws_url
 
 RAMP_DOWN = [{"kind": "ramp", "target": 10.0, "duration": 1200}]  # 20 °C → 10 °C in 20 s at ×60
 
@@ -73,7 +73,7 @@ SLOPE = -10.0 / 30.0  # °C per real second
 
 
 async def start_mid_ramp(port: int) -> dict:
-    connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+    connection = await asyncio.wait_for(websocket_connect(ws_url(port)), WAIT)
     await frames_until(connection, lambda f: f["type"] == "hello")
     await connection.write_message(json.dumps({"type": "profile", "action": "start", "steps": HOLD_THEN_RAMP,
                                                "at_step": 1}))
@@ -84,7 +84,7 @@ async def start_mid_ramp(port: int) -> dict:
 
 
 async def first_state_with_profile(port: int) -> dict:
-    connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+    connection = await asyncio.wait_for(websocket_connect(ws_url(port)), WAIT)
     await frames_until(connection, lambda f: f["type"] == "hello")
     state = await frames_until(connection, is_state_with_profile)
     connection.close()

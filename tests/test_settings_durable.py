@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from tornado.websocket import websocket_connect
 
-from tests.process import WAIT, Server
+from tests.process import WAIT, Server, ws_url
 
 pytest.importorskip("beerpi.repository.mongo")
 
@@ -42,7 +42,7 @@ async def frames_until(connection, predicate) -> dict:
 
 
 async def set_mode_off(port: int) -> None:
-    connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+    connection = await asyncio.wait_for(websocket_connect(ws_url(port)), WAIT)
     hello = await frames_until(connection, lambda f: f["type"] == "hello")
     assert hello["state"]["mode"] == "auto"
     await connection.write_message(json.dumps({"type": "set", "mode": "off"}))
@@ -51,7 +51,7 @@ async def set_mode_off(port: int) -> None:
 
 
 async def mode_at_start(port: int) -> str:
-    connection = await asyncio.wait_for(websocket_connect(f"ws://127.0.0.1:{port}/ws"), WAIT)
+    connection = await asyncio.wait_for(websocket_connect(ws_url(port)), WAIT)
     hello = await frames_until(connection, lambda f: f["type"] == "hello")
     connection.close()
     return hello["state"]["mode"]

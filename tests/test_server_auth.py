@@ -1,0 +1,158 @@
+"""The control token end to end: the real service on a loopback port, real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from tornado.websocket import websocket_connect
+
+from beerpi.repository.sqlite import SqliteRepository
+from tests.conftest import WAIT, Client
+from tests.process import TEST_TOKEN, ws_url
+
+WRONG = "wrong-token-1234"
+
+
+def is_type(kind: str):
+    return lambda frame: frame["type"] == kind
+
+
+def refusal(frame: dict) -> bool:
+    return frame["type"] in ("error", "state", "auth")
+
+
+async def handled(client: Client) -> None:
+    """A ping round trip: every frame sent before it has been handled."""
+    await client.send({"type": "ping"})
+    await client.wait_for(is_type("pong"))
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_without_the_token_a_client_watches_but_changes_nothing(start_service, connect, db_path):
+    # Given a client that connects without the token
+    service = start_service()
+    client = await connect(service.port, token=None)
+    hello = await client.wait_for(is_type("hello"))
+    await client.wait_for(is_type("reading"))
+    # When it tries to change a setting and to start a profile
+    await client.send({"type": "set", "target": 25.0, "mode": "off"})
+    settings_refused = await client.wait_for(refusal)
+    await client.send({"type": "profile", "action": "start", "steps": [{"kind": "hold", "target": 12.0, "duration": 600}]})
+    profile_refused = await client.wait_for(refusal)
+    await client.send({"type": "history", "id": 1, "probe": "sim-wort", "since": hello["ts"] - 3600, "until": hello["ts"] + 60,
+                       "points": 10})
+    history = await client.wait_for(lambda f: f["type"] in ("history", "error"))
+    await handled(client)
+    # Then both are refused, saying what to do, and nothing changed; history is still answered
+    for frame in (settings_refused, profile_refused):
+        assert frame["type"] == "error" and frame["code"] == "unauthorized"
+        assert "token" in frame["message"]
+    assert history["type"] == "history"
+    assert all(f["target"] == 20.0 and f["mode"] == "auto" and f["profile"] is None
+               for f in client.received if f["type"] == "state")
+    assert service.monitor.chambers[hello["chambers"][0]["id"]].settings.target == 20.0
+    assert service.store.flush(10)
+    with SqliteRepository(db_path) as reader:
+        assert set(reader.load_settings()) <= {"simulation_clock"}
+
+
+async def change_target(client: Client, target: float) -> dict:
+    await client.send({"type": "set", "target": target})
+    return await client.wait_for(lambda f: f["type"] == "error" or f["type"] == "state" and f["target"] == target)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_the_token_as_a_bearer_header_or_on_the_url_allows_changes(start_service, connect):
+    service = start_service()
+    with_header = await connect(service.port)  # Authorization: Bearer
+    state = await change_target(with_header, 21.0)
+    assert state["type"] == "state"
+    connection = await asyncio.wait_for(websocket_connect(ws_url(service.port)), WAIT)
+    on_url = Client(connection)
+    try:
+        state = await change_target(on_url, 22.0)
+        assert state["type"] == "state"
+    finally:
+        on_url.close()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_an_auth_frame_authorises_a_connection_that_was_refused(start_service, connect):
+    service = start_service()
+    client = await connect(service.port, token=None)
+    await client.wait_for(is_type("hello"))
+    assert (await change_target(client, 23.0))["code"] == "unauthorized"
+    # When it sends the token in an auth frame
+    await client.send({"type": "auth", "token": TEST_TOKEN})
+    # Then it is told so and may change settings
+    assert await client.wait_for(refusal) == {"type": "auth", "ok": True}
+    assert (await change_target(client, 23.0))["type"] == "state"
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_wrong_token_is_refused_and_logged_without_the_token(start_service, connect, caplog):
+    caplog.set_level(logging.DEBUG)
+    service = start_service()
+    # A wrong token on the URL, a wrong token in a frame, the right token on the URL and on the page
+    connection = await asyncio.wait_for(websocket_connect(ws_url(service.port, WRONG)), WAIT)
+    wrong = Client(connection)
+    try:
+        await wrong.wait_for(is_type("hello"))
+        assert (await wrong.wait_for(refusal))["code"] == "unauthorized"
+        await wrong.send({"type": "auth", "token": WRONG + "x"})
+        assert (await wrong.wait_for(refusal))["code"] == "unauthorized"
+        assert (await change_target(wrong, 24.0))["code"] == "unauthorized"
+    finally:
+        wrong.close()
+    right = Client(await asyncio.wait_for(websocket_connect(ws_url(service.port)), WAIT))
+    try:
+        assert (await change_target(right, 24.0))["type"] == "state"
+    finally:
+        right.close()
+    page = await AsyncHTTPClient().fetch(f"http://127.0.0.1:{service.port}/?token={TEST_TOKEN}")
+    assert page.code == 200
+    # Then each failure is logged with the address, and no token appears in any log line but the
+    # link printed at start
+    failures = [r.getMessage() for r in caplog.records if "wrong token" in r.getMessage()]
+    assert failures == ["wrong token from 127.0.0.1"] * 2
+    assert not [r for r in caplog.records if WRONG in r.getMessage()]
+    showing = [r for r in caplog.records if TEST_TOKEN in r.getMessage()]
+    assert [r.name for r in showing] == ["beerpi.service"]
+    assert showing[0].getMessage().startswith(f"open http://127.0.0.1:{service.port}/?token={TEST_TOKEN} ")
+    assert any("GET /?token=REDACTED" in r.getMessage() for r in caplog.records if r.name == "tornado.access")
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_repeated_wrong_tokens_lock_the_address_out(start_service, connect, caplog):
+    service = start_service()
+    client = await connect(service.port, token=None)
+    await client.wait_for(is_type("hello"))
+    for _ in range(5):
+        await client.send({"type": "auth", "token": WRONG})
+        assert (await client.wait_for(refusal))["code"] == "unauthorized"
+    # Then even the right token is refused from that address for a while
+    await client.send({"type": "auth", "token": TEST_TOKEN})
+    assert (await client.wait_for(refusal))["code"] == "rate_limited"
+    other = await connect(service.port)  # the same address, with the right Bearer token
+    await other.wait_for(is_type("hello"))
+    assert (await other.wait_for(refusal))["code"] == "rate_limited"
+    assert (await change_target(other, 24.0))["code"] == "unauthorized"
+    assert any("refusing its attempts" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_with_read_token_required_a_client_without_the_token_is_refused(start_service, connect):
+    service = start_service(read_token_required=True)
+    with pytest.raises(HTTPClientError) as refused:
+        await connect(service.port, token=None)
+    assert refused.value.code == 401
+    with pytest.raises(HTTPClientError) as wrong:
+        await asyncio.wait_for(websocket_connect(ws_url(service.port, WRONG)), WAIT)
+    assert wrong.value.code == 401
+    client = await connect(service.port)
+    assert (await client.wait_for(is_type("hello")))["version"] == 1
+    page = await AsyncHTTPClient().fetch(f"http://127.0.0.1:{service.port}/")
+    assert page.code == 200  # the page holds no readings; it brings the token from the link
