@@ -225,14 +225,14 @@ def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
     safety = parser.add_argument_group("safety", "limits that switch the heater or the cooler off")
     add = safety.add_argument
     add("--max-temp", type=_number(float, -20.0, 100.0), default=default.max_temp,
-        help="over-temperature cutoff in °C: the heater stays off until the wort is back below target")
+        help="over-temperature cutoff in °C: no heating until the beer is back below the target")
     add("--max-on", type=_number(float, 0.0, 100_000.0), default=default.max_on,
         help="replaced by runaway protection (an output on for 55 minutes without moving the "
              "beer its way is a fault): accepted for compatibility, ignored with a warning")
     add("--min-on", type=_number(float, 0.0, 3600.0), default=default.min_on,
         help="minimum seconds the heater stays on once switched on (relay protection)")
     add("--min-off", type=_number(float, 0.0, 3600.0), default=default.min_off,
-        help="minimum seconds the heater stays off once switched off (relay protection)")
+        help="minimum seconds the heater stays off once switched off, also from start (relay protection)")
     add("--cooler-min-on", type=_number(float, 0.0, 3600.0), default=default.cooler_min_on,
         help="minimum seconds the cooler stays on once switched on (compressor protection)")
     add("--cooler-min-off", type=_number(float, 0.0, 3600.0), default=default.cooler_min_off,
