@@ -28,7 +28,8 @@ from .probe import Reading
 from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
 from .repository import Repository
 from .repository.startup import open_storage
-from .server import Hub, make_app
+from .hub import Hub
+from .server import make_app
 from .validation import SampleValidator
 from .watchdog import Watchdog, limit_for
 

@@ -12,7 +12,7 @@ import pytest
 from beerpi.config import Config
 from beerpi.errors import StorageError
 from beerpi.repository.sqlite import SqliteRepository
-from beerpi.server import Hub
+from beerpi.hub import Hub
 from beerpi.service import Service
 from tests.chambers import one_chamber_monitor
 from tests.process import TEST_TOKEN

@@ -1,0 +1,102 @@
+"""The connected clients: who is listening, what a newcomer is told, and the broadcast.
+
+IOLoop only. The monitor thread reaches ``publish`` through ``IOLoop.add_callback`` (wired
+in ``service.py``); the WebSocket handlers join and leave. Two apps in one process each have
+their own ``Hub``, so they never share clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import tornado.websocket
+from tornado.ioloop import PeriodicCallback
+
+from . import protocol
+from .control import ControlState
+from .monitor import Monitor
+from .probe import Reading
+from .repository import Repository
+
+if TYPE_CHECKING:
+    from .server import WebSocketHandler
+
+log = logging.getLogger(__name__)
+
+QUERY_WORKERS = 2  # history and events queries running at a time, all clients together
+STATUS_EVERY_MS = 1000  # how often the storage status is checked for a change
+
+
+class Hub:
+    """The connected clients and what a newcomer is told; IOLoop only."""
+
+    def __init__(self, monitor: Monitor, latest: list[Reading], store: Repository | None = None,
+                 storage_status: Callable[[], Mapping[str, Any]] | None = None,
+                 simulated: bool = False) -> None:
+        self.monitor = monitor
+        self.simulated = simulated
+        self.store = store
+        self.storage_status = storage_status
+        self.waiters: set[WebSocketHandler] = set()
+        self.states: dict[str, ControlState] = {state.chamber: state for state in monitor.states}
+        self.latest: dict[str, Reading] = {r.probe: r for r in latest}
+        self.history_slots = asyncio.Semaphore(QUERY_WORKERS)
+        self._status: dict[str, Any] | None = None  # as last broadcast
+        self._status_timer: PeriodicCallback | None = None
+
+    def join(self, waiter: WebSocketHandler) -> None:
+        """Greet a new client and send it every broadcast from now on."""
+        self.waiters.add(waiter)
+        waiter.write_message(self.hello())
+        if self.storage_status is not None:
+            # Only to the newcomer: the others hear of a change from check_status, which
+            # compares with what was last broadcast.
+            waiter.write_message(protocol.status_frame(time.time(), self.storage_status()))
+            if self._status_timer is None:
+                self._status_timer = PeriodicCallback(self.check_status, STATUS_EVERY_MS)
+                self._status_timer.start()
+
+    def leave(self, waiter: WebSocketHandler) -> None:
+        self.waiters.discard(waiter)
+        if not self.waiters and self._status_timer is not None:
+            self._status_timer.stop()
+            self._status_timer = None
+
+    def check_status(self) -> None:
+        """Broadcast the storage status when it has changed (runs every second while clients are connected)."""
+        if self.storage_status is None:
+            return
+        status = dict(self.storage_status())
+        if status != self._status:
+            self._status = status
+            self.broadcast(protocol.status_frame(time.time(), status))
+
+    def hello(self) -> str:
+        chambers = [(chamber.info, self.states[chamber.id]) for chamber in self.monitor.chambers.values()]
+        return protocol.hello_frame(chambers, self.monitor.probes,
+                                    [self.latest[key] for key in sorted(self.latest)],
+                                    now=time.time(), interval=self.monitor.interval,
+                                    simulated=self.simulated)
+
+    def publish(self, event: Reading | ControlState) -> None:
+        """Remember the event and send it to every client, encoded once."""
+        if isinstance(event, Reading):
+            self.latest[event.probe] = event
+        else:
+            self.states[event.chamber] = event
+        self.broadcast(protocol.event_frame(event))
+
+    def broadcast(self, frame: str) -> None:
+        for waiter in list(self.waiters):
+            try:
+                waiter.write_message(frame)
+            except tornado.websocket.WebSocketClosedError:
+                self.leave(waiter)
+            except Exception:
+                log.exception("dropping a client that failed to receive a frame")
+                self.leave(waiter)
+                waiter.close()
