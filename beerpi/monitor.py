@@ -12,6 +12,7 @@ Tornado: it is handed a ``publish`` callable that must be safe to call from its 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from .commands import CommandQueue
 from .clock import WallClockGuard
 from .clock_jump import ClockJump
 from .control import NO_READING, ControlState
-from .errors import BeerPiError, ConfigError, NotSaved
+from .errors import BeerPiError, Closed, ConfigError, NotSaved
 from .faults import describe
 from .probe import Probe, Reading
 from .profile import Step
@@ -34,6 +35,7 @@ from .validation import SampleValidator
 
 log = logging.getLogger(__name__)
 
+ASKED_SAMPLE_GAP = 1.0  # s: the least time between a tick and one asked for by a client (get_temp)
 READ_MARGIN = 1.0  # s beyond a probe set's expected read time before a read counts as hung
 
 Publish = Callable[[Reading | ControlState], None]
@@ -70,6 +72,8 @@ class Monitor:
         self.last_step_completed: float | None = None  # time.monotonic()
         self._started_at: float | None = None
         self._commands = CommandQueue()  # settings and profile changes, run on the monitor thread
+        self._askers: list[Future] = []  # clients waiting for a sample taken now (get_temp)
+        self._askers_lock = threading.Lock()
         self._stopping = threading.Event()
         self._lock = threading.RLock()  # control state: the monitor thread and the watchdog
         self._thread: threading.Thread | None = None
@@ -377,6 +381,43 @@ class Monitor:
         finally:
             self._lock.release()
 
+    def sample_now(self) -> Future:
+        """Sample every probe as soon as allowed; the future holds that tick's readings.
+
+        The tick is a whole one (control decides, readings are stored and broadcast). Requests
+        that arrive together share one tick, and forced ticks are at least ``ASKED_SAMPLE_GAP``
+        apart, so clients cannot drive the probes or the database harder than that.
+        """
+        future: Future = Future()
+        if self._thread is None:  # not started (tests): sample right here
+            future.set_result(self.step())
+            return future
+        if self._stopping.is_set():
+            future.set_exception(Closed("the monitor has stopped"))
+            return future
+        with self._askers_lock:
+            self._askers.append(future)
+        self._commands.wake()
+        if self._stopping.is_set():  # stopped meanwhile: the thread may have answered its last askers
+            self._answer_askers(Closed("the monitor has stopped"))
+        return future
+
+    def _asked_tick_due(self) -> float:
+        """When the next tick asked for by a client may run (monotonic; infinity if none is asked for)."""
+        with self._askers_lock:
+            if not self._askers:
+                return math.inf
+        return (self.last_step_completed or -math.inf) + ASKED_SAMPLE_GAP
+
+    def _answer_askers(self, readings: list[Reading] | BaseException) -> None:
+        with self._askers_lock:
+            askers, self._askers = self._askers, []
+        for future in askers:
+            if isinstance(readings, BaseException):
+                future.set_exception(readings)
+            else:
+                future.set_result(readings)
+
     def submit_settings(self, changes: dict[str, Any], source: str = "client",
                         chamber_id: str | None = None) -> Future:
         """Ask the monitor thread to change settings; the future holds the new state or the error."""
@@ -419,14 +460,17 @@ class Monitor:
             while not self._stopping.is_set():
                 now = time.monotonic()
                 if now >= next_tick:
-                    self.step()
+                    self._answer_askers(self.step())
                     next_tick = max(next_tick + self.interval, time.monotonic())
-                self._commands.wait(next_tick - time.monotonic())
+                elif now >= self._asked_tick_due():  # a client's get_temp; the schedule stays
+                    self._answer_askers(self.step())
+                self._commands.wait(min(next_tick, self._asked_tick_due()) - time.monotonic())
         except BaseException as exc:
             reason = f"{type(exc).__name__}: {exc}"
             log.exception("the monitor thread crashed; the heater is switched off")
         finally:
             self._switch_off_safely()
+            self._answer_askers(Closed("the monitor has stopped"))
             if not self._stopping.is_set() and self.on_exit is not None:
                 self.on_exit(reason)
 

@@ -3,7 +3,7 @@
 Handlers run on the IOLoop only. They get their collaborators through ``initialize()``;
 the set of connected clients lives on a ``Hub`` so two apps in one process never share
 clients. Blocking work is handed to other threads: hardware and settings to the monitor
-thread, history queries to the IOLoop's executor (at most ``HISTORY_PER_CLIENT`` per client
+thread, history and events queries to the IOLoop's executor (at most ``QUERIES_PER_CLIENT`` per client
 and ``hub.QUERY_WORKERS`` in all at a time).
 """
 
@@ -11,27 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import Future
 from dataclasses import dataclass
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import tornado.web
 import tornado.websocket
-from tornado.ioloop import IOLoop
 
 from . import protocol
 from .auth import UNAUTHORIZED, Access, log_request, take_token
 from .hosts import HostCheck
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
-from .errors import BeerPiError, Closed, ConfigError, NotSaved
+from .dispatch import INTERNAL_ERROR, QUERIES, carry_out
 from .hub import Hub
+from .ratelimit import COMMANDS_PER_SECOND, CommandBudget
 
 log = logging.getLogger(__name__)
 
-HISTORY_PER_CLIENT = 2  # history queries one client may have running at a time
-INTERNAL_ERROR = "the server failed to handle this frame; the fault is logged on the server"
+QUERIES_PER_CLIENT = 2  # history, events and get_temp requests one client may have running at a time
+PING_INTERVAL = 20.0  # s between WebSocket pings; a client silent for PING_TIMEOUT after one is dropped
+PING_TIMEOUT = 20.0
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "templates"
@@ -98,7 +96,8 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
         self.hosts = hosts
         self.authorised = False
         self.refusal: str | None = None  # why a token presented on the upgrade was refused
-        self.history_tasks: set[asyncio.Task] = set()
+        self.queries: set[asyncio.Task] = set()  # history, events and get_temp being answered
+        self.budget = CommandBudget()
 
     def prepare(self) -> None:
         presented = take_token(self.request)
@@ -140,99 +139,61 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             self._send(protocol.error_frame("internal", INTERNAL_ERROR))
 
     async def _handle(self, message: str | bytes) -> None:
+        if not self.budget.take():
+            self._too_fast()
+            return
         try:
             command = protocol.parse(message, self.hub.monitor.probes)
         except protocol.ProtocolError as exc:
             self._send(protocol.error_frame(exc.code, exc.message, exc.request_id))
             return
-        if not isinstance(command, protocol.READ_ONLY) and not self.authorised:
-            self._refuse("unauthorized")
-        elif isinstance(command, protocol.AuthCommand):
-            self._authorise(command.token)
-        elif isinstance(command, protocol.PingCommand):
-            self._send(protocol.PONG_FRAME)
-        elif isinstance(command, protocol.SetCommand):
-            await self._change_settings(command.changes, command.chamber)
-        elif isinstance(command, protocol.ProfileCommand):
-            await self._change_profile(command)
-        elif isinstance(command, protocol.HistoryCommand):
-            # Run beside this client's next frames: Tornado reads no further message
-            # until on_message returns, and a ping must not wait for a long query.
-            if len(self.history_tasks) >= HISTORY_PER_CLIENT:
+        if isinstance(command, protocol.AuthCommand):
+            self._authorise(command)
+        elif isinstance(command, QUERIES):
+            # Run beside this client's next frames: Tornado reads no further message until
+            # on_message returns, and a ping must not wait for a long query or a probe read.
+            if len(self.queries) >= QUERIES_PER_CLIENT:
                 self._send(protocol.error_frame(
-                    "busy", f"at most {HISTORY_PER_CLIENT} history requests at a time: wait for a "
-                            "reply before sending another", command.id))
+                    "busy", f"at most {QUERIES_PER_CLIENT} history, events or get_temp requests at a "
+                            "time: wait for a reply before sending another", command.id))
                 return
-            task = asyncio.ensure_future(self._history(command))
-            self.history_tasks.add(task)
-            task.add_done_callback(lambda done: self._history_done(done, command))
+            task = asyncio.ensure_future(self._carry_out(command))
+            self.queries.add(task)
+            task.add_done_callback(self.queries.discard)
+        else:
+            await self._carry_out(command)
 
-    def _authorise(self, token: str) -> None:
-        outcome = self.access.check(self.request.remote_ip or "", token)
+    async def _carry_out(self, command: protocol.Command) -> None:
+        try:
+            await carry_out(self.hub, command, self._send, self.authorised)
+        except Exception:  # as in on_message: a defect, answered and logged
+            log.exception("could not handle %r from %s", command, self.request.remote_ip)
+            self._send(protocol.error_frame("internal", INTERNAL_ERROR, getattr(command, "id", None)))
+
+    def _too_fast(self) -> None:
+        if self.budget.abusive:
+            log.warning("closing the connection of %s: it kept sending more than %d commands a second",
+                        self.request.remote_ip, COMMANDS_PER_SECOND)
+            self.close(1008, "too many commands")
+        else:
+            self._send(protocol.error_frame(
+                "too_fast", f"at most {COMMANDS_PER_SECOND:.0f} commands a second: this one was ignored"))
+
+    def _authorise(self, command: protocol.AuthCommand) -> None:
+        outcome = self.access.check(self.request.remote_ip or "", command.token)
         if outcome == "ok":
             self.authorised = True
-            self._send(protocol.AUTH_OK_FRAME)
+            self._send(protocol.auth_ok_frame(command.id))
         else:
-            self._refuse(outcome)
+            self._refuse(outcome, command.id)
 
-    def _refuse(self, outcome: str) -> None:
+    def _refuse(self, outcome: str, request_id: protocol.RequestId | None = None) -> None:
         if outcome == "rate_limited":
             self._send(protocol.error_frame("rate_limited", "too many wrong tokens from this address: "
-                                                            "wait a few minutes, then use the right token"))
+                                                            "wait a few minutes, then use the right token",
+                                            request_id))
         else:
-            self._send(protocol.error_frame("unauthorized", UNAUTHORIZED))
-
-    def _history_done(self, task: asyncio.Task, command: protocol.HistoryCommand) -> None:
-        """Forget the task; a task that failed is logged and answered, never lost."""
-        self.history_tasks.discard(task)
-        if task.cancelled() or task.exception() is None:
-            return
-        log.error("history request %r failed", command, exc_info=task.exception())
-        self._send(protocol.error_frame("internal", INTERNAL_ERROR, command.id))
-
-    async def _history(self, command: protocol.HistoryCommand) -> None:
-        store = self.hub.store
-        if store is None:
-            self._send(protocol.error_frame("unavailable", "this server keeps no history", command.id))
-            return
-        try:
-            async with self.hub.history_slots:
-                buckets = await IOLoop.current().run_in_executor(
-                    None, store.history, command.probe, command.since, command.until, command.points)
-        except Closed:
-            self._send(protocol.error_frame("unavailable", "the server is shutting down", command.id))
-        except BeerPiError as exc:
-            log.warning("history request %r failed: %s", command, exc)
-            self._send(protocol.error_frame("unavailable", f"the history cannot be read now: {exc}",
-                                            command.id))
-        except Exception:
-            log.exception("history request %r failed", command)
-            self._send(protocol.error_frame("unavailable", "the history cannot be read now", command.id))
-        else:
-            self._send(protocol.history_frame(command, buckets))
-
-    async def _change_settings(self, changes: dict[str, Any], chamber: str | None = None) -> None:
-        await self._submit(lambda: self.hub.monitor.submit_settings(changes, chamber_id=chamber),
-                           "settings")
-
-    async def _change_profile(self, command: protocol.ProfileCommand) -> None:
-        await self._submit(lambda: self.hub.monitor.submit_profile(
-            command.action, command.chamber, command.steps, command.at_step, command.elapsed),
-            f"the profile ({command.action})")
-
-    async def _submit(self, submit: Callable[[], Future], what: str) -> None:
-        """Run a change on the monitor thread; the reply is the broadcast state, or an error frame."""
-        try:
-            await asyncio.wrap_future(submit())
-        except NotSaved as exc:  # in force (the state frame went out), but lost at a restart
-            self._send(protocol.error_frame("not_saved", str(exc)))
-        except ConfigError as exc:
-            self._send(protocol.error_frame("invalid_value", str(exc)))
-        except Closed:
-            self._send(protocol.error_frame("unavailable", "the controller is shutting down"))
-        except BeerPiError as exc:
-            log.error("could not change %s: %s", what, exc)
-            self._send(protocol.error_frame("unavailable", f"could not change {what}: {exc}"))
+            self._send(protocol.error_frame("unauthorized", UNAUTHORIZED, request_id))
 
     def _send(self, frame: str) -> None:
         try:
@@ -254,4 +215,6 @@ def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) ->
         static_path=str(STATIC_PATH),
         debug=debug,
         websocket_max_message_size=protocol.MAX_FRAME_BYTES,
+        websocket_ping_interval=PING_INTERVAL,
+        websocket_ping_timeout=PING_TIMEOUT,
     )
