@@ -250,11 +250,12 @@ def test_profile_load_from_toml_starts_it_and_pause_and_stop_follow(server, tmp_
     assert hello(server.port)["chambers"][0]["state"]["profile"] is None
 
 
-def test_profile_load_at_a_step(server, tmp_path):
+@pytest.mark.parametrize("partway", [("--at-step", "1"), ("--elapsed", "1.5h"), ("--elapsed", "5400")])
+def test_profile_load_partway(server, tmp_path, partway):
     file = tmp_path / "ale.json"
     file.write_text(json.dumps({"steps": [{"kind": "hold", "target": 12, "duration": 3600},
                                           {"kind": "hold", "target": 14, "duration": "2h"}]}))
-    result = client("profile", "load", str(file), url(server.port), "--at-step", "1", "--token", TEST_TOKEN)
+    result = client("profile", "load", str(file), url(server.port), *partway, "--token", TEST_TOKEN)
     assert result.returncode == 0, result.stderr
     state = hello(server.port)["chambers"][0]["state"]
     assert (state["profile"]["step"], state["target"]) == (1, 14.0)

@@ -48,6 +48,11 @@ exit codes:
 
 
 def _duration(text: str) -> float:
+    """Seconds: a plain number, or 90s, 30m, 36h, 7d."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
     try:
         return parse_duration(text)
     except ValueError as exc:
@@ -114,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     start = load.add_mutually_exclusive_group()
     start.add_argument("--at-step", type=int, metavar="N", help="begin at the start of step N (0 is the first)")
     start.add_argument("--elapsed", type=_duration, metavar="TIME",
-                       help="begin this far into the profile: seconds as 90s, 30m, 36h, 7d")
+                       help="begin this far into the profile: seconds, or 90s, 30m, 36h, 7d")
     start.add_argument("--replace", action="store_true",
                        help="change the running profile's steps, keeping its place, instead of starting")
     for action in ACTIONS:
