@@ -138,6 +138,15 @@ def parse(text: str | bytes, probes: Sequence[Probe] = ()) -> Command:
         raise
 
 
+def request_id_of(text: str | bytes) -> RequestId | None:
+    """The ``id`` of a frame that will not be parsed further (refused unread), or None; never raises."""
+    try:
+        message = json.loads(text)
+        return _request_id(message) if isinstance(message, dict) else None
+    except (ValueError, RecursionError, ProtocolError):
+        return None
+
+
 def _request_id(message: dict[str, Any]) -> RequestId | None:
     """The frame's ``id``, checked so that a reply can carry it back (refused without an id)."""
     request_id = message.get("id")

@@ -24,6 +24,7 @@ from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .dispatch import INTERNAL_ERROR, QUERIES, carry_out
 from .hub import Hub
 from .ratelimit import COMMANDS_PER_SECOND, CommandBudget
+from .requests import request_id_of
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
 
     async def _handle(self, message: str | bytes) -> None:
         if not self.budget.take():
-            self._too_fast()
+            self._too_fast(message)
             return
         try:
             command = protocol.parse(message, self.hub.monitor.probes)
@@ -170,14 +171,15 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             log.exception("could not handle %r from %s", command, self.request.remote_ip)
             self._send(protocol.error_frame("internal", INTERNAL_ERROR, getattr(command, "id", None)))
 
-    def _too_fast(self) -> None:
+    def _too_fast(self, message: str | bytes) -> None:
         if self.budget.abusive:
             log.warning("closing the connection of %s: it kept sending more than %d commands a second",
                         self.request.remote_ip, COMMANDS_PER_SECOND)
             self.close(1008, "too many commands")
         else:
             self._send(protocol.error_frame(
-                "too_fast", f"at most {COMMANDS_PER_SECOND:.0f} commands a second: this one was ignored"))
+                "too_fast", f"at most {COMMANDS_PER_SECOND:.0f} commands a second: this one was ignored",
+                request_id_of(message)))
 
     def _authorise(self, command: protocol.AuthCommand) -> None:
         outcome = self.access.check(self.request.remote_ip or "", command.token)

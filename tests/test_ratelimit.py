@@ -1,0 +1,52 @@
+"""The per-connection command budget, driven by an explicit clock."""
+
+from __future__ import annotations
+
+from beerpi.ratelimit import CommandBudget
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_is_allowed_then_the_rate_holds():
+    clock = Clock()
+    budget = CommandBudget(rate=20, burst=20, clock=clock)
+    assert all(budget.take() for _ in range(20))
+    assert not budget.take()
+    clock.now += 0.06  # a little more than one command's worth of time
+    assert budget.take() and not budget.take()
+
+
+def test_a_client_keeping_to_the_rate_is_never_refused():
+    clock = Clock()
+    budget = CommandBudget(rate=20, burst=20, clock=clock)
+    for _ in range(1000):
+        clock.now += 0.05
+        assert budget.take()
+    assert not budget.abusive
+
+
+def test_ignoring_refusals_within_the_window_is_abuse():
+    clock = Clock()
+    budget = CommandBudget(rate=20, burst=1, abuse_refused=10, abuse_window=10, clock=clock)
+    budget.take()
+    for _ in range(9):
+        assert not budget.take()
+    assert not budget.abusive
+    assert not budget.take()
+    assert budget.abusive
+
+
+def test_refusals_spread_beyond_the_window_are_not_abuse():
+    clock = Clock()
+    budget = CommandBudget(rate=0.01, burst=1, abuse_refused=10, abuse_window=10, clock=clock)
+    budget.take()
+    for _ in range(30):
+        clock.now += 2.0  # a refused command every 2 s: 5 per window at most
+        budget.take()
+    assert not budget.abusive
