@@ -2,7 +2,10 @@
 
 RPi.GPIO is imported here only, when a GpioHeater is made, so BeerPi imports on any
 machine. On a Raspberry Pi 5 install ``rpi-lgpio``, a drop-in that provides the same API.
-The pin is set up already at its OFF level, and left OFF and released when closed.
+The pin is set up already at its OFF level, and left driven OFF when closed: it is never
+handed back to the pin's default pull (``GPIO.cleanup``), because the pull can switch a relay
+on (an active-low board on a pin pulled down, an active-high one on a pin pulled up; see
+``boot_pins.py``). The level holds after the process ends, until something drives the pin.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class GpioHeater(Heater):
         return self._on
 
     def close(self) -> None:
-        """Switch off, then release the pin."""
+        """Switch off and stop switching; the pin stays an output driven OFF (no ``cleanup``)."""
         with self._lock:
             if self._closed:
                 return
@@ -84,4 +87,3 @@ class GpioHeater(Heater):
             finally:
                 self._on = False
                 self._closed = True
-                self.gpio.cleanup(self.pin)

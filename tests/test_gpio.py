@@ -46,14 +46,15 @@ def test_pin_sequence_from_setup_to_close(fake_gpio, active_low):
     # And closed while ON
     heater.close()
 
-    # Then every call is in order, and close writes OFF before releasing the pin
+    # Then every call is in order, and close writes OFF and leaves the pin driven OFF
+    # (no cleanup: that would hand the relay to the pin's default pull)
     assert fake_gpio.calls == setup_calls(fake_gpio, off_level) + [
         ("output", PIN, on_level),
         ("output", PIN, off_level),
         ("output", PIN, on_level),
         ("output", PIN, off_level),
-        ("cleanup", PIN),
     ]
+    assert fake_gpio.input(PIN) == off_level
     assert heater.is_on is False
 
 
@@ -63,7 +64,7 @@ def test_close_when_never_switched_on(fake_gpio, active_low):
     heater = GpioHeater(pin=PIN, active_low=active_low)
     heater.close()
     assert fake_gpio.calls == setup_calls(fake_gpio, off_level) + [
-        ("output", PIN, off_level), ("cleanup", PIN)]
+        ("output", PIN, off_level)]
 
 
 def test_other_pin_is_used_as_given(fake_gpio):
@@ -71,7 +72,7 @@ def test_other_pin_is_used_as_given(fake_gpio):
     heater.on()
     heater.close()
     assert fake_gpio.calls == setup_calls(fake_gpio, fake_gpio.LOW, pin=27) + [
-        ("output", 27, fake_gpio.HIGH), ("output", 27, fake_gpio.LOW), ("cleanup", 27)]
+        ("output", 27, fake_gpio.HIGH), ("output", 27, fake_gpio.LOW)]
 
 
 # --- after close -----------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def test_off_after_close_is_harmless_and_touches_no_pin(fake_gpio):
     calls = list(fake_gpio.calls)
     # When it is switched off again (a fail-safe path may do that)
     heater.off()
-    # Then nothing happens and the released pin is not touched
+    # Then nothing happens and the closed pin is not touched
     assert fake_gpio.calls == calls
     assert heater.is_on is False
 
@@ -155,9 +156,8 @@ def test_close_releases_the_pin_even_if_the_off_write_fails(fake_gpio, monkeypat
     with pytest.raises(HeaterError) as caught:
         heater.close()
     # Then the failure is a HeaterError naming the pin (not the raw RPi.GPIO exception,
-    # which escapes Service.stop() past store.close()), and the pin is still released
+    # which escapes Service.stop() past store.close()), and the output is closed all the same
     assert f"pin {PIN}" in str(caught.value)
-    assert fake_gpio.calls[-1] == ("cleanup", PIN)
     assert heater.is_on is False
     with pytest.raises(HeaterError):
         heater.on()

@@ -20,13 +20,22 @@ WORT = "28-0000000000a1"
 FAKES = ROOT / "tests" / "fakes"
 
 
+def fake_gpio_module():
+    """The recording fake itself (its knowledge of the pins' default pulls), loaded from its file."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("fake_rpi_gpio", FAKES / "RPi" / "GPIO.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def gpio_calls(log: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
 @pytest.mark.parametrize("active_low, on, off", [(False, "1", "0"), (True, "0", "1")],
                          ids=["active-high", "active-low"])
-def test_sigterm_with_the_heater_on_leaves_the_relay_off_and_released(tmp_path, monkeypatch, active_low, on, off):
+def test_sigterm_with_the_heater_on_leaves_the_relay_off_and_held_off(tmp_path, monkeypatch, active_low, on, off):
     log = tmp_path / "gpio.log"
     monkeypatch.setenv("PYTHONPATH", str(FAKES))
     monkeypatch.setenv("BEERPI_FAKE_GPIO_LOG", str(log))
@@ -42,10 +51,13 @@ def test_sigterm_with_the_heater_on_leaves_the_relay_off_and_released(tmp_path, 
     finally:
         server.kill()
     calls = gpio_calls(log)
-    # Then the pin was set up at its OFF level before anything else, and ends OFF and released
+    # Then the pin was set up at its OFF level before anything else, and ends OFF
     setup = calls.index(f"setup 22 0 {off}")
     assert not any(line.startswith("output") for line in calls[:setup])
-    assert calls[-2:] == [f"output 22 {off}", "cleanup 22"]
+    # And it stays OFF once the process has ended: it is still driven, not left to the pin's
+    # default pull (pin 22 is pulled down, which would switch an active-low relay on)
+    assert fake_gpio_module().level_after(calls, 22) == int(off)
+    assert calls[-1] == f"output 22 {off}"
 
 
 def test_gpio_heater_without_a_pi_is_one_clear_line(tmp_path):
@@ -87,7 +99,7 @@ def test_a_pi_with_no_probe_starts_with_outputs_off_and_picks_the_probe_up(tmp_p
     calls = gpio_calls(log)
     first_on = calls.index("output 17 1")
     assert calls[0] == "setwarnings False" and "setup 17 0 0" in calls[:first_on]
-    assert calls[-2:] == ["output 17 0", "cleanup 17"]
+    assert calls[-1] == "output 17 0" and "cleanup 17" not in calls
     assert "no DS18B20 probes" in server.log() or "no 1-wire probes" in server.log()
 
 

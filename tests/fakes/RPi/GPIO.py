@@ -18,6 +18,29 @@ calls = []
 levels = {}
 _mode = None
 
+# What a pin reads when nothing drives it: the SoC's default pulls, which hold from power-on
+# until a program sets the pin up (BCM 0-8 pulled up, 9-27 pulled down on every Raspberry Pi).
+PULLED_UP_AT_BOOT = range(0, 9)
+
+
+def undriven_level(channel):
+    """The level of a pin that is an input again (at boot, or after cleanup): its default pull."""
+    return HIGH if channel in PULLED_UP_AT_BOOT else LOW
+
+
+def level_after(lines, channel):
+    """The level ``channel`` is left at by the calls of a call log (the lines BEERPI_FAKE_GPIO_LOG holds)."""
+    level = undriven_level(channel)
+    for line in lines:
+        parts = line.split()
+        if parts[0] == "setup" and int(parts[1]) == channel and int(parts[2]) == OUT:
+            level = LOW if parts[3] == "None" else int(parts[3])
+        elif parts[0] == "output" and int(parts[1]) == channel:
+            level = int(parts[2])
+        elif parts[0] == "cleanup" and parts[1] in (str(channel), "None"):
+            level = undriven_level(channel)
+    return level
+
 
 def _record(*call):
     calls.append(call)
@@ -61,7 +84,7 @@ def output(channel, value):
 
 
 def input(channel):
-    return levels.get(channel, LOW)
+    return levels.get(channel, undriven_level(channel))
 
 
 def cleanup(channel=None):
