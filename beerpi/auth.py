@@ -65,7 +65,7 @@ def load_or_create_token(path: Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return _read_token(path)
+        return read_token(path)
     except OSError as exc:
         raise ConfigError(f"cannot create the token file {path}: {exc.strerror}; make its directory "
                           "writable, or set a token with --token or BEERPI_TOKEN") from None
@@ -76,7 +76,8 @@ def load_or_create_token(path: Path) -> str:
     return token
 
 
-def _read_token(path: Path) -> str:
+def read_token(path: Path) -> str:
+    """The token kept in ``path`` (ConfigError, saying what to do, if it cannot be read)."""
     try:
         text = path.read_text(encoding="utf-8").strip()
         mode = path.stat().st_mode
@@ -123,7 +124,8 @@ def log_request(handler: RequestHandler) -> None:
     """Tornado's access log line, with any ``?token=`` redacted (the Application's log_function)."""
     status = handler.get_status()
     request = handler.request
-    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    # Served pages, files and upgrades are routine (debug); refusals and failures are not.
+    level = logging.DEBUG if status < 400 else logging.WARNING if status < 500 else logging.ERROR
     logging.getLogger("tornado.access").log(level, "%d %s %s (%s) %.2fms", status, request.method,
                                             redact_uri(request.uri or ""), request.remote_ip,
                                             1000.0 * request.request_time())

@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from . import systemd
 from .config import Config, parse_config
 from .errors import BeerPiError, MonitorDied
 from .logsafety import install as install_log_flood_guard
@@ -44,8 +45,13 @@ async def serve(config: Config, service: Service | None = None) -> None:
     try:
         await loop.run_in_executor(None, service.prepare)
         service.start(on_fatal=die)
+        feeder = systemd.start_watchdog(service.healthy)
+        systemd.notify(f"READY=1\nSTATUS=serving on port {service.port}")
         await stop.wait()
         log.info("stopping")
+        systemd.notify("STOPPING=1")
+        if feeder is not None:
+            feeder.stop()
     finally:
         service.stop()
         for signum in STOP_SIGNALS:
@@ -57,6 +63,9 @@ async def serve(config: Config, service: Service | None = None) -> None:
 def main(argv: Sequence[str] | None = None, prog: str = "run_server.py") -> int:
     config = parse_config(argv, prog=prog)
     configure_logging(config.log_level)
+    for name in config.unknown_variables:
+        log.warning("the environment variable %s matches no option: it is ignored (see --help for "
+                    "the BEERPI_* variables)", name)
     try:
         asyncio.run(serve(config))
     except BeerPiError as exc:

@@ -19,6 +19,8 @@ from .repository import check_url
 from .thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 
 ENV_PREFIX = "BEERPI_"
+# BEERPI_* variables read by something other than the server's options: not typos.
+OTHER_VARIABLES = ("BEERPI_URL", "BEERPI_TEST_MONGO_URI", "BEERPI_FAKE_GPIO_LOG", "BEERPI_CHROMIUM")
 REAL_DB = "sqlite:///data/beerpi.sqlite3"
 SIMULATION_DB = "sqlite:///data/simulation.sqlite3"
 
@@ -71,6 +73,8 @@ class Config:
     dead_time: float = ChamberLimits().dead_time
     # The options set by a flag or a BEERPI_* variable rather than left at their default.
     given: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    # BEERPI_* variables that match no option (a typo, or an option that was removed).
+    unknown_variables: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def probe_kind(self) -> str | None:
@@ -149,12 +153,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser(prog: str = "run_server.py") -> argparse.ArgumentParser:
+SERVE_DESCRIPTION = ("BeerPi fermentation controller: samples temperature probes, switches a "
+                     "heater with hysteresis control, stores every reading and streams it to "
+                     "browsers and WebSocket clients.")
+
+
+def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTION) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
-        description="BeerPi fermentation controller: samples temperature probes, switches a "
-                    "heater with hysteresis control, stores every reading and streams it to "
-                    "browsers and WebSocket clients.",
+        description=description,
         epilog="Every option can also be set with an environment variable BEERPI_<OPTION>, "
                "e.g. BEERPI_PORT=8080 or BEERPI_LOG_LEVEL=debug; a flag on the command line wins. "
                "Settings changed from the dashboard (target, hysteresis, mode) are stored and "
@@ -302,9 +309,9 @@ def _single(action: argparse.Action) -> argparse.Action:
 
 
 def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-                 prog: str = "run_server.py") -> Config:
+                 prog: str = "run_server.py", description: str = SERVE_DESCRIPTION) -> Config:
     """Resolve defaults < environment < command line. Exits with a one-line error on bad input."""
-    parser = build_parser(prog)
+    parser = build_parser(prog, description)
     environ = os.environ if environ is None else environ
     argv = sys.argv[1:] if argv is None else argv
     from_env: dict[str, str] = {}  # dest -> the variable that set it
@@ -323,6 +330,9 @@ def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] |
     values["allow_origin"] = tuple(values["allow_origin"])
     values["allow_host"] = tuple(values["allow_host"])
     values["given"] = frozenset(from_env) | on_command_line
+    known = {ENV_PREFIX + action.dest.upper() for action in parser._actions} | set(OTHER_VARIABLES)
+    values["unknown_variables"] = tuple(sorted(name for name in environ
+                                               if name.startswith(ENV_PREFIX) and name not in known))
     if values["config"] is not None:
         _refuse_chamber_options(parser, values["given"], on_command_line, from_env)
     if values["target"] >= values["max_temp"]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .boot_pins import boot_hazard
 from .chamber import MAIN
 from .chamber_config import (DS18B20_ID, ChamberSpec, OutputSpec, RigSpec, flag_limits, flag_outputs,
                              load_rig_spec, require_pins, rig_spec_from_flags)
@@ -183,6 +184,10 @@ def build_rig(config: Config) -> Rig:
         raise
     if output_kind == "sim" and probe_kind != "sim":
         log.warning("the outputs are simulated: nothing is switched")
+    if output_kind == "gpio":
+        for spec in (output for chamber_outputs in wanted for output in chamber_outputs):
+            if spec.pin is not None and (hazard := boot_hazard(spec.kind, spec.pin, spec.active_low)):
+                log.warning("%s", hazard)
     return rig
 
 

@@ -423,6 +423,11 @@ class Monitor:
         """Ask the monitor thread to change settings; the future holds the new state or the error."""
         return self._submit(lambda: self.change_settings(changes, source, chamber_id))
 
+    @property
+    def running(self) -> bool:
+        """The monitor thread is alive (started and neither stopped nor dead)."""
+        return self._thread is not None and self._thread.is_alive() and not self._stopping.is_set()
+
     def _submit(self, action: Callable[[], Any]) -> Future:
         future = self._commands.submit(action)
         if self._thread is None:  # not started (tests): run the command right here

@@ -165,6 +165,12 @@ class Service:
         self._prepared = Prepared(latest, chambers, profile_clock)
         return self._prepared
 
+    def healthy(self) -> bool:
+        """The monitor thread runs and completes samples in time (what systemd's watchdog is fed on)."""
+        monitor, watchdog = self.monitor, self.watchdog
+        return (monitor is not None and watchdog is not None and monitor.running
+                and monitor.silent_for() <= watchdog.limit)
+
     def max_jump(self) -> float:
         """--max-jump is per sample at real speed; simulated time between samples runs --speed
         times faster, and a compressor cools a fridge's air that much further between them."""
