@@ -9,12 +9,14 @@ comma  := ,
 ON_PI  := $(shell grep -qs "Raspberry Pi" /proc/device-tree/model && echo 1)
 EXTRAS := mongo$(if $(ON_PI),$(comma)pi)
 
-.PHONY: run test frontend clean help
+.PHONY: run test frontend clean help install uninstall
 
 help:
 	@echo "make run    start BeerPi on http://localhost:8888/ (ARGS='$(ARGS)': simulated, 60x real time)"
 	@echo "make test   run the test suite"
 	@echo "make clean  remove the virtual environment and fetched front-end files"
+	@echo "sudo make install    install BeerPi as a systemd service (see the README)"
+	@echo "sudo make uninstall  remove it (keeps the data; PURGE=1 removes it too)"
 
 run: $(VENV)/.installed-run frontend
 	$(PY) run_server.py $(ARGS)
@@ -44,3 +46,9 @@ $(VENV)/.installed-dev: $(VENV)/.python-ok setup.cfg pyproject.toml
 
 clean:
 	rm -rf $(VENV) static/vendor *.egg-info
+
+install:
+	deploy/install.sh
+
+uninstall:
+	deploy/uninstall.sh
