@@ -92,6 +92,10 @@ class Config:
     read_token_required: bool = False
     allow_origin: tuple[str, ...] = ()  # pages of other origins that may open the WebSocket
     allow_host: tuple[str, ...] = ()  # names besides the machine's own that the server answers to
+    mqtt: str | None = field(default=None, repr=False)  # a broker URL (may hold a password)
+    mqtt_control: bool = False
+    mqtt_node: str | None = None  # None: the host name
+    ha_discovery_prefix: str = "homeassistant"  # "": no Home Assistant discovery
 
 
 def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
@@ -130,6 +134,15 @@ def _flag(text: str) -> bool:
 def _token(text: str) -> str:
     if not TOKEN_PATTERN.fullmatch(text):
         raise argparse.ArgumentTypeError(f"not a usable token: use {TOKEN_RULE}")
+    return text
+
+
+def _mqtt_url(text: str) -> str:
+    from .mqtt_bridge import MqttUrl
+    try:
+        MqttUrl.parse(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 
@@ -271,6 +284,20 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
         help="a host name BeerPi answers to besides this machine's own names and addresses (e.g. the "
              "name of a reverse proxy or a DNS name of yours); other names are refused with 403 "
              "(against DNS rebinding); repeat for each (environment: comma-separated)")
+
+    mqtt = parser.add_argument_group("MQTT and Home Assistant (docs/mqtt.md)")
+    add = mqtt.add_argument
+    add("--mqtt", default=None, metavar="URL", type=_mqtt_url,
+        help="publish readings, states and events to an MQTT broker: mqtt://[user:password@]host[:port]"
+             "[/prefix] (mqtts:// for TLS; prefix default beerpi); the broker being away never affects control")
+    add("--mqtt-control", action="store_true", default=default.mqtt_control,
+        help="accept settings and profile commands published on <prefix>/chamber/<id>/set… (the broker's "
+             "ACLs decide who may publish there: BeerPi's token does not apply)")
+    add("--mqtt-node", default=None, metavar="NAME",
+        help="this controller's name in topics and in Home Assistant (default: the host name)")
+    add("--ha-discovery-prefix", default=default.ha_discovery_prefix, metavar="PREFIX",
+        help="Home Assistant's MQTT discovery prefix; each chamber appears there as a climate device "
+             "(empty: no discovery)")
 
     storage = parser.add_argument_group("storage")
     add = storage.add_argument

@@ -51,7 +51,8 @@ class Monitor:
                  find_probes: FindProbes | None = None,
                  on_exit: Callable[[str], None] | None = None,
                  bulk_trigger: BulkTrigger | None = None,
-                 profile_clock: ProfileClock | None = None) -> None:
+                 profile_clock: ProfileClock | None = None,
+                 on_event: Callable[[Event], None] | None = None) -> None:
         if not chambers:
             raise ValueError("the monitor needs at least one chamber")
         if not probes and find_probes is None:
@@ -60,6 +61,7 @@ class Monitor:
         self.chambers = {chamber.id: chamber for chamber in chambers}
         self.find_probes = find_probes  # looks again while a chamber has no beer probe
         self.on_exit = on_exit
+        self.on_event = on_event  # told of every control event (called on the monitor thread)
         self.store = store
         self.publish = publish
         self.interval = interval
@@ -246,6 +248,11 @@ class Monitor:
                 self.store.add_event(event)
         except BeerPiError as exc:
             log.error("could not store event %s: %s", event.kind, exc)
+        if self.on_event is not None:
+            try:
+                self.on_event(event)
+            except Exception:
+                log.exception("could not pass on event %s", event.kind)
 
     # -- profiles ---------------------------------------------------------------------
 

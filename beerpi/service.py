@@ -24,9 +24,10 @@ from .errors import BeerPiError, MonitorDied, StorageError
 from .hardware import Rig, build_rig
 from .hosts import HostCheck
 from .monitor import Monitor
+from .mqtt_bridge import MqttBridge, start_bridge
 from .probe import Reading
 from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
-from .repository import Repository
+from .repository import Event, Repository
 from .repository.startup import open_storage
 from .hub import Hub
 from .server import make_app
@@ -99,6 +100,7 @@ class Service:
         self.monitor: Monitor | None = None
         self.watchdog: Watchdog | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
+        self.mqtt: MqttBridge | None = None
         self.port: int | None = None
         self._prepared: Prepared | None = None
 
@@ -115,8 +117,17 @@ class Service:
         for warning in start_warnings(self.config):
             log.warning("%s", warning)
 
+        def deliver(event: Reading | ControlState) -> None:  # on the IOLoop
+            hub.publish(event)
+            if self.mqtt is not None:
+                self.mqtt.publish(event)
+
         def publish_on_loop(event: Reading | ControlState) -> None:
-            io_loop.add_callback(hub.publish, event)  # the only door from the monitor thread
+            io_loop.add_callback(deliver, event)  # the only door from the monitor thread
+
+        def record_on_loop(event: Event) -> None:
+            if self.mqtt is not None:
+                io_loop.add_callback(self.mqtt.record, event)
 
         def monitor_ended(reason: str) -> None:  # on the monitor thread, outputs already off
             error = MonitorDied(f"the monitor thread stopped unexpectedly ({reason}); every output is off. "
@@ -129,7 +140,7 @@ class Service:
             self.rig.probes, chambers, self.store, publish=publish_on_loop, interval=self.config.interval,
             control_clock=self.rig.control_clock, validator=SampleValidator(self.max_jump()),
             find_probes=self.rig.find_probes, on_exit=monitor_ended, bulk_trigger=self.rig.bulk_trigger,
-            profile_clock=profile_clock)
+            profile_clock=profile_clock, on_event=record_on_loop)
         hub = Hub(self.monitor, latest, store=self.store, storage_status=lambda: self.store.status.as_dict(),
                   simulated=self.rig.simulated)
         token = resolve_token(self.config.token, self.config.token_file, self.config.db)
@@ -139,6 +150,9 @@ class Service:
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
+        if self.config.mqtt:
+            self.mqtt = start_bridge(self.config.mqtt, hub, self.config.mqtt_control, self.config.mqtt_node,
+                                     self.config.ha_discovery_prefix or None)
         self.monitor.start()
         self.watchdog = Watchdog(self.monitor, limit_for(self.monitor.interval, self.monitor.read_timeout))
         self.watchdog.start()
@@ -185,6 +199,8 @@ class Service:
             self.watchdog.stop()
         if self.monitor is not None:
             self.monitor.stop()
+        if self.mqtt is not None:
+            self.mqtt.stop()
         try:
             self.rig.close()
         except BeerPiError as exc:

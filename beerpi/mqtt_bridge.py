@@ -1,0 +1,233 @@
+"""BeerPi on an MQTT broker: readings, states and events out; commands in (see docs/mqtt.md).
+
+paho-mqtt runs its own network thread: it connects, reconnects with backoff (1 s doubling to
+60 s) and never blocks the monitor or the IOLoop. Publishing is called on the IOLoop and only
+queues the message (bounded: beyond ``MAX_QUEUED`` unsent messages new ones are dropped and
+counted). A command arriving on paho's thread is handed to the IOLoop with ``add_callback``
+and goes through the WebSocket's parser and ``dispatch.carry_out``: one validation, one path.
+The broker going away changes nothing for control.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from tornado.ioloop import IOLoop
+
+from . import protocol
+from .control import ControlState
+from .dispatch import carry_out
+from .errors import ConfigError
+from .ha_discovery import discovery_messages
+from .mqtt_topics import Topics, segment
+from .probe import Reading
+from .ratelimit import CommandBudget
+from .repository import Event
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "beerpi"
+MAX_QUEUED = 10_000  # messages waiting for the broker before new ones are dropped
+KEEPALIVE = 30  # seconds: the broker publishes the last will this long after the Pi vanished
+CONTROL_OFF = ("MQTT control is off: start BeerPi with --mqtt-control to accept commands from the "
+               "broker (its ACLs then decide who may send them)")
+
+
+@dataclass(frozen=True)
+class MqttUrl:
+    """``mqtt://user:password@host:port/prefix`` (``mqtts://`` for TLS)."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+    prefix: str
+
+    @classmethod
+    def parse(cls, url: str) -> MqttUrl:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ConfigError(f"--mqtt {redact(url)!r} is not a broker URL: use "
+                              "mqtt://[user:password@]host[:port][/prefix] (mqtts:// for TLS)")
+        try:
+            port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+        except ValueError:
+            raise ConfigError(f"--mqtt {redact(url)!r}: the port is not a number") from None
+        prefix = parts.path.strip("/") or DEFAULT_PREFIX
+        if any(char in prefix for char in "+#") or "//" in prefix or "#" in url:
+            raise ConfigError(f"--mqtt: the topic prefix {prefix!r} may not hold +, # or an empty level")
+        return cls(parts.hostname, port, parts.scheme == "mqtts", unquote(parts.username) if parts.username else None,
+                   unquote(parts.password) if parts.password else None, prefix)
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for logs and errors."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
+class MqttBridge:
+    """One broker connection for the whole controller; ``publish``/``record`` on the IOLoop only."""
+
+    def __init__(self, url: MqttUrl, hub: Hub, controls: bool = False, node: str | None = None,
+                 discovery_prefix: str | None = "homeassistant") -> None:
+        try:
+            import paho.mqtt.client as mqtt  # imported only with --mqtt
+        except ImportError:
+            raise ConfigError("--mqtt needs the paho-mqtt library: pip install 'paho-mqtt>=2.1,<3' "
+                              "(make run installs it)") from None
+        self.url = url
+        self.hub = hub
+        self.controls = controls
+        self.node = segment(node or socket.gethostname())
+        self.discovery_prefix = discovery_prefix
+        self.topics = Topics(url.prefix)
+        self.io_loop = IOLoop.current()
+        self.budget = CommandBudget()
+        self.dropped = 0
+        self.connected = False
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"beerpi-{self.node}")
+        if url.username:
+            self.client.username_pw_set(url.username, url.password)
+        if url.tls:
+            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self.client.will_set(self.topics.availability, "offline", qos=1, retain=True)
+        self.client.reconnect_delay_set(1, 60)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background; a broker that is not there yet is retried for ever."""
+        self.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE)
+        self.client.loop_start()
+        log.info("MQTT: connecting to %s:%d%s, topics under %s/, control %s", self.url.host, self.url.port,
+                 " (TLS)" if self.url.tls else "", self.url.prefix, "on" if self.controls else "off")
+
+    def stop(self) -> None:
+        """Say offline (retained), disconnect and stop the network thread."""
+        if self.connected:
+            self.client.publish(self.topics.availability, "offline", qos=1, retain=True).wait_for_publish(2.0)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # -- out ----------------------------------------------------------------------------
+
+    def publish(self, event: Reading | ControlState) -> None:
+        """A reading or a chamber's state, retained (Home Assistant shows the last one at once)."""
+        if isinstance(event, Reading):
+            self._send(self.topics.reading(event.probe), protocol.event_frame(event), retain=True)
+        else:
+            self._send(self.topics.state(event.chamber), protocol.event_frame(event), retain=True)
+
+    def record(self, event: Event) -> None:
+        """A control event (switching, a fault, a settings change), as the ``events`` reply lists it."""
+        detail = dict(event.detail)
+        chamber = detail.pop("chamber", None)
+        payload = protocol.encode({"type": "event", "ts": event.ts, "kind": event.kind, "chamber": chamber,
+                                   "detail": detail})
+        self._send(self.topics.event(chamber), payload, retain=False)
+
+    def _send(self, topic: str, payload: str, retain: bool, qos: int = 0) -> None:
+        if not self.connected:
+            return  # retained state is published again on reconnection
+        if len(getattr(self.client, "_out_packet", ())) >= MAX_QUEUED:
+            self.dropped += 1
+            if self.dropped in (1, 100) or self.dropped % 10_000 == 0:
+                log.warning("MQTT: the broker does not keep up: %d message(s) dropped so far", self.dropped)
+            return
+        self.client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _announce(self) -> None:
+        """Availability, Home Assistant discovery and the current state of everything (IOLoop)."""
+        self._send(self.topics.availability, "online", retain=True, qos=1)
+        if self.discovery_prefix:
+            chambers = [chamber.info for chamber in self.hub.monitor.chambers.values()]
+            for topic, payload in discovery_messages(self.discovery_prefix, self.node, self.topics, chambers,
+                                                     self.hub.monitor.probes, self.controls):
+                self._send(topic, payload, retain=True, qos=1)
+        for state in self.hub.states.values():
+            self.publish(state)
+        for reading in self.hub.latest.values():
+            self.publish(reading)
+
+    # -- in (paho's thread: hand everything to the IOLoop) ------------------------------
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
+        if reason.is_failure:
+            log.error("MQTT: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)
+            return
+        subscriptions = [(topic, 1) for topic in self.topics.command_filters]
+        if self.discovery_prefix:
+            subscriptions.append((f"{self.discovery_prefix}/status", 1))
+        client.subscribe(subscriptions)
+        self.io_loop.add_callback(self._connected)
+
+    def _connected(self) -> None:
+        self.connected = True
+        log.info("MQTT: connected to %s:%d", self.url.host, self.url.port)
+        self._announce()
+
+    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
+        self.io_loop.add_callback(self._disconnected, str(reason))
+
+    def _disconnected(self, reason: str) -> None:
+        if self.connected:
+            log.warning("MQTT: lost the broker (%s): reconnecting; control carries on", reason)
+        self.connected = False
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        self.io_loop.add_callback(self._handle, message.topic, bytes(message.payload))
+
+    async def _handle(self, topic: str, payload: bytes) -> None:
+        if self.discovery_prefix and topic == f"{self.discovery_prefix}/status":
+            if payload.strip() == b"online":
+                log.info("MQTT: Home Assistant is online: announcing the chambers again")
+                self._announce()
+            return
+        chambers = {segment(chamber_id): chamber_id for chamber_id in self.hub.monitor.chambers}
+        frame = self.topics.command_frame(topic, payload, chambers)
+        if frame is None:
+            return
+        if not self.budget.take():
+            self._reply(protocol.error_frame("too_fast", "too many MQTT commands: this one was ignored"))
+            return
+        try:
+            command = protocol.parse(frame, self.hub.monitor.probes)
+        except protocol.ProtocolError as exc:
+            self._reply(protocol.error_frame(exc.code, exc.message, exc.request_id))
+            return
+        if not self.controls and not isinstance(command, protocol.READ_ONLY):
+            log.warning("MQTT: refused a command on %s: %s", topic, CONTROL_OFF)
+            self._reply(protocol.error_frame("unauthorized", CONTROL_OFF, getattr(command, "id", None)))
+            return
+        log.info("MQTT: command on %s", topic)
+        await carry_out(self.hub, command, self._reply, authorised=True)
+
+    def _reply(self, frame: str) -> None:
+        self._send(self.topics.replies, frame, retain=False)
+
+
+def start_bridge(url: str, hub: Hub, controls: bool, node: str | None,
+                 discovery_prefix: str | None) -> MqttBridge:
+    """Connect to the broker named by ``--mqtt`` (in the background); ConfigError for a bad URL."""
+    bridge = MqttBridge(MqttUrl.parse(url), hub, controls, node, discovery_prefix)
+    bridge.start()
+    return bridge
+
+
+__all__: Sequence[str] = ("MqttBridge", "MqttUrl", "redact", "start_bridge")

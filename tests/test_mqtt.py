@@ -1,0 +1,138 @@
+"""BeerPi on a real Mosquitto broker: what it publishes, the commands it takes, and a broker
+that goes away. The server runs as a subprocess, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+from websockets.sync.client import connect
+
+from tests.mqtt_broker import WAIT
+from tests.process import Server, ws_url
+
+NODE = "testpi"
+
+
+def start(tmp_path, broker_url: str, *extra: str) -> Server:
+    server = Server("--port", "0", "--hardware", "sim", "--interval", "0.05", "--min-off", "0",
+                    "--db", f"sqlite:///{tmp_path}/b.sqlite3", "--mqtt", f"{broker_url}/beerpi",
+                    "--mqtt-node", NODE, *extra)
+    server.wait_listening()
+    return server
+
+
+def json_on(topic: str, **fields):
+    """A predicate: a message on ``topic`` whose JSON payload has these field values."""
+    def matches(got_topic: str, payload: str, retained: bool) -> bool:
+        if got_topic != topic:
+            return False
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            return False
+        return all(body.get(key) == value for key, value in fields.items())
+    return matches
+
+
+@pytest.fixture
+def stopping():
+    servers: list[Server] = []
+    yield servers.append
+    for server in servers:
+        server.kill()
+
+
+def test_readings_states_and_home_assistant_discovery_are_published(tmp_path, broker, subscribe, stopping):
+    credentials = broker.url.replace("mqtt://", "mqtt://brewer:s3cret@")
+    stopping(server := start(tmp_path, credentials))
+    watcher = subscribe(broker.port, "beerpi/#", "homeassistant/#")
+    watcher.wait_for(lambda t, p, r: t == "beerpi/status" and p == "online")
+    watcher.wait_for(json_on("beerpi/reading/sim-wort", type="reading", probe="sim-wort"))
+    watcher.wait_for(json_on("beerpi/chamber/main/state", type="state", chamber="main"))
+    # Each chamber is a Home Assistant climate device, retained, without command topics (no control)
+    _, payload, retained = watcher.wait_for(lambda t, p, r: t == f"homeassistant/climate/{NODE}/main/config")
+    climate = json.loads(payload)
+    assert retained and climate["current_temperature_topic"] == "beerpi/reading/sim-wort"
+    assert "temperature_command_topic" not in climate and set(climate["modes"]) == {"off", "auto", "heat", "cool"}
+    for probe in ("sim-wort", "sim-chamber"):
+        _, payload, _ = watcher.wait_for(lambda t, p, r, probe=probe: t == f"homeassistant/sensor/{NODE}/{probe}/config")
+        assert json.loads(payload)["state_topic"] == f"beerpi/reading/{probe}"
+    assert "s3cret" not in server.log()
+
+
+def test_with_control_a_published_target_reaches_every_client(tmp_path, broker, subscribe, stopping):
+    stopping(server := start(tmp_path, broker.url, "--mqtt-control"))
+    watcher = subscribe(broker.port, "beerpi/#")
+    watcher.wait_for(lambda t, p, r: t == "beerpi/status" and p == "online")
+    with connect(ws_url(server.wait_listening(), token=None), open_timeout=WAIT) as client:
+        # When Home Assistant publishes a plain target on the chamber's command topic
+        watcher.publish("beerpi/chamber/main/set/target", "21.5")
+        # Then a WebSocket client (watching, without the token) sees the chamber's new target
+        deadline = time.monotonic() + WAIT
+        while (frame := json.loads(client.recv(timeout=WAIT)))["type"] != "state" or frame["target"] != 21.5:
+            assert time.monotonic() < deadline
+    watcher.wait_for(json_on("beerpi/chamber/main/state", target=21.5))
+    # A WebSocket-style set with an id is answered on the reply topic
+    watcher.publish("beerpi/chamber/main/set", json.dumps({"id": "m1", "mode": "off"}))
+    assert json.loads(watcher.wait_for(json_on("beerpi/reply", id="m1"))[1])["type"] == "ok"
+    # A bad value gets the WebSocket's error, and changes nothing
+    watcher.publish("beerpi/chamber/main/set/target", "99")
+    error = json.loads(watcher.wait_for(json_on("beerpi/reply", type="error"))[1])
+    assert error["code"] == "invalid_value" and "target" in error["message"]
+    # And every change is also published as an event of the chamber
+    watcher.wait_for(json_on("beerpi/chamber/main/event", type="event", kind="settings"))
+
+
+def test_without_control_a_command_is_refused_and_changes_nothing(tmp_path, broker, subscribe, stopping):
+    stopping(start(tmp_path, broker.url))
+    watcher = subscribe(broker.port, "beerpi/#")
+    watcher.wait_for(lambda t, p, r: t == "beerpi/status" and p == "online")
+    target = json.loads(watcher.wait_for(json_on("beerpi/chamber/main/state"))[1])["target"]
+    watcher.publish("beerpi/chamber/main/set/target", str(target + 2))
+    error = json.loads(watcher.wait_for(json_on("beerpi/reply", type="error"))[1])
+    assert error["code"] == "unauthorized" and "--mqtt-control" in error["message"]
+    assert all(json.loads(p)["target"] == target for t, p, r in watcher.seen if t == "beerpi/chamber/main/state")
+
+
+def test_the_broker_going_away_never_stops_control_and_state_is_republished(tmp_path, broker, subscribe, stopping):
+    stopping(server := start(tmp_path, broker.url))
+    first = subscribe(broker.port, "beerpi/status")
+    first.wait_for(lambda t, p, r: p == "online")
+    with connect(ws_url(server.wait_listening()), open_timeout=WAIT) as client:
+        # When the broker stops
+        broker.stop()
+        # Then readings keep coming to WebSocket clients, and the controller keeps its state
+        readings = 0
+        while readings < 20:
+            readings += json.loads(client.recv(timeout=WAIT))["type"] == "reading"
+        # And when the broker is back, BeerPi reconnects and publishes its retained state again
+        broker.start()
+        again = subscribe(broker.port, "beerpi/#")
+        again.wait_for(lambda t, p, r: t == "beerpi/status" and p == "online", timeout=30)
+        again.wait_for(json_on("beerpi/chamber/main/state", chamber="main"), timeout=30)
+        client.send(json.dumps({"type": "ping", "id": "still"}))
+        while json.loads(client.recv(timeout=WAIT)).get("id") != "still":
+            pass
+    assert "lost the broker" in server.log()
+
+
+def test_home_assistant_coming_online_gets_the_discovery_again(tmp_path, broker, subscribe, stopping):
+    stopping(start(tmp_path, broker.url))
+    watcher = subscribe(broker.port, "homeassistant/climate/#")
+    watcher.wait_for(lambda t, p, r: t.endswith("/main/config"))
+    watcher.seen.clear()  # only what comes from now on
+    watcher.publish("homeassistant/status", "online")
+    _, _, retained = watcher.wait_for(lambda t, p, r: t.endswith("/main/config"))
+    assert not retained  # sent again now, not the retained copy of a new subscription
+
+
+def test_the_last_will_says_offline_when_the_process_is_killed(tmp_path, broker, subscribe, stopping):
+    server = start(tmp_path, broker.url)
+    watcher = subscribe(broker.port, "beerpi/status")
+    watcher.wait_for(lambda t, p, r: p == "online")
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait(WAIT)
+    watcher.wait_for(lambda t, p, r: p == "offline")
