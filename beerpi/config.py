@@ -96,6 +96,10 @@ class Config:
     mqtt_control: bool = False
     mqtt_node: str | None = None  # None: the host name
     ha_discovery_prefix: str = "homeassistant"  # "": no Home Assistant discovery
+    notify: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs (they hold tokens)
+    alert_margin: float = 1.0
+    alert_after: float = 60.0  # minutes
+    alert_repeat: float = 6.0  # hours
 
 
 def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
@@ -299,6 +303,20 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
         help="Home Assistant's MQTT discovery prefix; each chamber appears there as a climate device "
              "(empty: no discovery)")
 
+    alerts = parser.add_argument_group("alerts (docs/alerts.md)")
+    add = alerts.add_argument
+    add("--notify", action="append", default=[], metavar="URL",
+        help="send alerts (faults, the beer out of its band, cutoffs, storage failing, profile steps, a "
+             "restart after BeerPi was off) to an Apprise URL: tgram://, ntfy://, pover://, mailto://… "
+             "repeat for each (environment: comma-separated)")
+    add("--alert-margin", type=_number(float, 0.1, 20), default=default.alert_margin, metavar="°C",
+        help="alert when the beer is this far outside target ± hysteresis for --alert-after minutes")
+    add("--alert-after", type=_number(float, 1, 7 * 24 * 60), default=default.alert_after, metavar="MINUTES",
+        help="how long the beer may stay --alert-margin outside its band without getting closer "
+             "(a new target, or the beer moving towards it, starts the wait again)")
+    add("--alert-repeat", type=_number(float, 0, 7 * 24), default=default.alert_repeat, metavar="HOURS",
+        help="a condition that clears and comes back is not sent again within this time")
+
     storage = parser.add_argument_group("storage")
     add = storage.add_argument
     add("--spool", default=argparse.SUPPRESS, metavar="PATH",
@@ -356,6 +374,7 @@ def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] |
     values["probe_name"] = tuple(values["probe_name"])
     values["allow_origin"] = tuple(values["allow_origin"])
     values["allow_host"] = tuple(values["allow_host"])
+    values["notify"] = tuple(values["notify"])
     values["given"] = frozenset(from_env) | on_command_line
     known = {ENV_PREFIX + action.dest.upper() for action in parser._actions} | set(OTHER_VARIABLES)
     values["unknown_variables"] = tuple(sorted(name for name in environ

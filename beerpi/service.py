@@ -12,6 +12,7 @@ import tornado.httpserver
 import tornado.netutil
 from tornado.ioloop import IOLoop
 
+from .alerting import Alerting, start_alerting
 from .auth import Access, open_links, resolve_token
 from .clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
 from .config import Config, default_db
@@ -25,6 +26,7 @@ from .hardware import Rig, build_rig
 from .hosts import HostCheck
 from .monitor import Monitor
 from .mqtt_bridge import MqttBridge, start_bridge
+from .notifier import Notifier
 from .probe import Reading
 from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
 from .repository import Event, Repository
@@ -101,6 +103,8 @@ class Service:
         self.watchdog: Watchdog | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.mqtt: MqttBridge | None = None
+        self.alerting: Alerting | None = None
+        self.notifier: Notifier | None = None
         self.port: int | None = None
         self._prepared: Prepared | None = None
 
@@ -121,6 +125,8 @@ class Service:
             hub.publish(event)
             if self.mqtt is not None:
                 self.mqtt.publish(event)
+            if self.alerting is not None:
+                self.alerting.publish(event)
 
         def publish_on_loop(event: Reading | ControlState) -> None:
             io_loop.add_callback(deliver, event)  # the only door from the monitor thread
@@ -150,6 +156,13 @@ class Service:
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
+        if self.config.notify:
+            self.alerting, self.notifier = start_alerting(
+                self.config.notify, [chamber.info for chamber in chambers], self.config.alert_margin,
+                self.config.alert_after, self.config.alert_repeat, lambda: self.store.status.as_dict(),
+                max((reading.ts for reading in latest), default=None))
+            for state in self.monitor.states:
+                self.alerting.publish(state)
         if self.config.mqtt:
             self.mqtt = start_bridge(self.config.mqtt, hub, self.config.mqtt_control, self.config.mqtt_node,
                                      self.config.ha_discovery_prefix or None)
@@ -201,6 +214,9 @@ class Service:
             self.monitor.stop()
         if self.mqtt is not None:
             self.mqtt.stop()
+        if self.alerting is not None:
+            self.alerting.stop()
+            self.notifier.close()
         try:
             self.rig.close()
         except BeerPiError as exc:
