@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -12,12 +13,14 @@ from tornado.ioloop import PeriodicCallback
 from .alert_rules import Alert, AlertRules
 from .chamber import ChamberInfo
 from .control import ControlState
+from .daily_summary import DailySummary
 from .notifier import Notifier
 from .probe import Reading
 
 log = logging.getLogger(__name__)
 
 STORAGE_CHECK_MS = 30_000
+SUMMARY_CHECK_MS = 60_000
 
 
 class Alerting:
@@ -25,28 +28,41 @@ class Alerting:
 
     def __init__(self, rules: AlertRules, send: Callable[[Alert], None],
                  storage_status: Callable[[], Mapping[str, Any]] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, summary: DailySummary | None = None) -> None:
         self.rules = rules
         self.send = send
         self.storage_status = storage_status
         self.clock = clock
-        self._timer: PeriodicCallback | None = None
+        self.summary = summary
+        self._timers: list[PeriodicCallback] = []
 
     def start(self, last_reading: float | None) -> None:
         self._send(self.rules.started(self.clock(), last_reading))
         if self.storage_status is not None:
-            self._timer = PeriodicCallback(self.check_storage, STORAGE_CHECK_MS)
-            self._timer.start()
+            self._timers.append(PeriodicCallback(self.check_storage, STORAGE_CHECK_MS))
+        if self.summary is not None:
+            self._timers.append(PeriodicCallback(self.check_summary, SUMMARY_CHECK_MS))
+        for timer in self._timers:
+            timer.start()
 
     def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
+        for timer in self._timers:
+            timer.stop()
 
     def publish(self, event: Reading | ControlState) -> None:
         if isinstance(event, Reading):
             self._send(self.rules.reading(event))
+            if self.summary is not None:
+                self.summary.reading(event)
         else:
             self._send(self.rules.state(event, self.clock()))
+            if self.summary is not None:
+                self.summary.state(event)
+
+    def check_summary(self) -> None:
+        alert = self.summary.due(dt.datetime.fromtimestamp(self.clock()))
+        if alert is not None:
+            self._send([alert])
 
     def check_storage(self) -> None:
         self._send(self.rules.storage(self.storage_status(), self.clock()))
@@ -60,10 +76,11 @@ class Alerting:
 
 def start_alerting(urls: Sequence[str], chambers: Sequence[ChamberInfo], margin: float, after_minutes: float,
                    repeat_hours: float, storage_status: Callable[[], Mapping[str, Any]],
-                   last_reading: float | None) -> tuple[Alerting, Notifier]:
+                   last_reading: float | None, summary_at: dt.time | None = None) -> tuple[Alerting, Notifier]:
     notifier = Notifier(urls)
+    summary = DailySummary(chambers, summary_at) if summary_at is not None else None
     alerting = Alerting(AlertRules(chambers, margin, after_minutes * 60.0, repeat_hours * 3600.0),
-                        notifier.send, storage_status)
+                        notifier.send, storage_status, summary=summary)
     alerting.start(last_reading)
     log.info("alerts go to %d notification URL(s)", len(urls))
     return alerting, notifier

@@ -4,6 +4,7 @@ resolved once into a frozen Config that the rest of the code receives."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import math
 import os
 import sys
@@ -100,6 +101,7 @@ class Config:
     alert_margin: float = 1.0
     alert_after: float = 60.0  # minutes
     alert_repeat: float = 6.0  # hours
+    daily_summary: str | None = None  # "HH:MM" local time
 
 
 def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
@@ -138,6 +140,14 @@ def _flag(text: str) -> bool:
 def _token(text: str) -> str:
     if not TOKEN_PATTERN.fullmatch(text):
         raise argparse.ArgumentTypeError(f"not a usable token: use {TOKEN_RULE}")
+    return text
+
+
+def _time_of_day(text: str) -> str:
+    try:
+        dt.time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time of day: use HH:MM, e.g. 20:00") from None
     return text
 
 
@@ -316,6 +326,9 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
              "(a new target, or the beer moving towards it, starts the wait again)")
     add("--alert-repeat", type=_number(float, 0, 7 * 24), default=default.alert_repeat, metavar="HOURS",
         help="a condition that clears and comes back is not sent again within this time")
+    add("--daily-summary", default=None, metavar="HH:MM", type=_time_of_day,
+        help="also send a summary of each chamber's day at this local time (beer now, its low and high, "
+             "target, mode, profile step, faults)")
 
     storage = parser.add_argument_group("storage")
     add = storage.add_argument

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -160,7 +161,8 @@ class Service:
             self.alerting, self.notifier = start_alerting(
                 self.config.notify, [chamber.info for chamber in chambers], self.config.alert_margin,
                 self.config.alert_after, self.config.alert_repeat, lambda: self.store.status.as_dict(),
-                max((reading.ts for reading in latest), default=None))
+                max((reading.ts for reading in latest), default=None),
+                dt.time.fromisoformat(self.config.daily_summary) if self.config.daily_summary else None)
             for state in self.monitor.states:
                 self.alerting.publish(state)
         if self.config.mqtt:

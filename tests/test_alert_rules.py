@@ -118,3 +118,32 @@ def test_a_start_after_a_long_silence_says_how_long_beerpi_was_off():
     sent = watch.started(10 * HOUR, 4 * HOUR)
     assert levels(sent) == ["info"] and "6.0 hours" in sent[0].body
     assert watch.started(1000.0, None) == []
+
+
+def test_the_daily_summary_is_sent_once_a_day_at_its_time():
+    import datetime as dt
+
+    from beerpi.daily_summary import DailySummary
+    summary = DailySummary([ALE], dt.time(20, 0))
+    day = dt.datetime(2026, 11, 28)
+    summary.state(state(0))
+    for value in (19.5, 20.4, 20.1):
+        summary.reading(beer(0, value))
+    summary.state(state(1, fault="probe_crc"))
+    summary.state(state(2))
+    assert summary.due(day.replace(hour=19, minute=59)) is None
+    sent = summary.due(day.replace(hour=20, minute=0))
+    assert sent is not None and "Ale fridge: beer 20.1 °C (today 19.5–20.4)" in sent.body
+    assert "target 20.0 °C, auto" in sent.body and "1 fault(s) today" in sent.body
+    assert summary.due(day.replace(hour=23)) is None  # once a day
+    assert "no beer reading today" in summary.due((day + dt.timedelta(days=1)).replace(hour=20, minute=1)).body
+
+
+def test_a_server_started_after_the_summary_time_waits_for_the_next_day():
+    import datetime as dt
+
+    from beerpi.daily_summary import DailySummary
+    summary = DailySummary([ALE], dt.time(8, 0))
+    day = dt.datetime(2026, 11, 28)
+    assert summary.due(day.replace(hour=15)) is None
+    assert summary.due((day + dt.timedelta(days=1)).replace(hour=8, minute=0)) is not None
