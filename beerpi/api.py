@@ -21,6 +21,7 @@ from .api_csv import ReadingsCsvHandler
 from .auth import Access
 from .connections import MAX_BODY_BYTES
 from .dispatch import carry_out
+from .health import HealthHandler
 from .hosts import HostCheck
 from .hub import Hub
 from .requests import Command, ProtocolError
@@ -153,4 +154,5 @@ def routes(hub: Hub, access: Access, hosts: HostCheck) -> list[tuple[str, type, 
         (r"/api/chambers/([^/]+)/settings", ChamberHandler, {**shared, "kind": "set"}),
         (r"/api/chambers/([^/]+)/profile", ChamberHandler, {**shared, "kind": "profile"}),
         (r"/api/.*", NotFoundHandler, shared),
+        (r"/healthz", HealthHandler, shared),
     ]

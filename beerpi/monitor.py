@@ -431,6 +431,11 @@ class Monitor:
 
     # -- the thread -------------------------------------------------------------------
 
+    @property
+    def running(self) -> bool:
+        """True while the sampling thread is alive (started, not stopped, not crashed)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         """Switch every output off, then start sampling in a daemon thread."""
         for chamber in self.chambers.values():
