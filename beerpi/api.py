@@ -25,6 +25,7 @@ from .health import HealthHandler
 from .hosts import HostCheck
 from .hub import Hub
 from .requests import Command, ProtocolError
+from .sse import EventStreamHandler
 
 log = logging.getLogger(__name__)
 
@@ -155,4 +156,5 @@ def routes(hub: Hub, access: Access, hosts: HostCheck) -> list[tuple[str, type, 
         (r"/api/chambers/([^/]+)/profile", ChamberHandler, {**shared, "kind": "profile"}),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/healthz", HealthHandler, shared),
+        (r"/events", EventStreamHandler, shared),
     ]
