@@ -112,14 +112,15 @@ class ChamberHandler(CommandHandler):
         self.body = bytearray()
 
     def prepare(self) -> None:
+        declared = self.request.headers.get("Content-Length", "")
+        too_large = declared.isdigit() and int(declared) > MAX_BODY_BYTES
+        if too_large:
+            # Answered before the body is read (413, or 401/403 first): let Tornado read past its
+            # own limit rather than append a bare 400 to the answer. The connection closes once
+            # the answer is out, so the rest of the body is never read.
+            self.request.connection.set_max_body_size(int(declared))
         super().prepare()
-        if self._finished:
-            return
-        declared = self.request.headers.get("Content-Length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-            # Let Tornado read past its own limit rather than append a bare 400 to this answer;
-            # the connection closes once the answer is sent, so the rest is never read.
-            self.request.connection.set_max_body_size(int(declared) if declared.isdigit() else 0)
+        if too_large and not self._finished:
             self.fail(413, "too_large", f"the body may be at most {MAX_BODY_BYTES // 1024} KiB")
 
     def data_received(self, chunk: bytes) -> None:

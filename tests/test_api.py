@@ -206,6 +206,8 @@ async def test_a_body_over_64_kib_is_413(start_service):
     over = await post(service.port, SETTINGS, b" " * (MAX_BODY_BYTES + 1))
     assert at_limit.status == 400 and at_limit.error["code"] == "invalid_value"
     assert over.status == 413 and over.error["code"] == "too_large" and "64 KiB" in over.error["message"]
+    unauthorised_and_over = await post(service.port, SETTINGS, b" " * (MAX_BODY_BYTES + 1), token=None)
+    assert unauthorised_and_over.status == 401
     assert (await post(service.port, SETTINGS, {"target": 18.5})).status == 200  # the server carries on
 
 

@@ -110,6 +110,10 @@ async def test_a_resume_replays_the_missed_frames_without_a_hello(start_service,
     await leaver.wait_for(is_type("hello"))
     last = await leaver.wait_for(is_type("reading"))
     leaver.close()
+    deadline = time.monotonic() + WAIT
+    while len(hub_of(service).streams) > 1:  # the server noticed, and forgot it
+        assert time.monotonic() < deadline, "a closed stream stayed among the hub's listeners"
+        await asyncio.sleep(0.01)  # polling with a deadline
     # When frames are broadcast meanwhile, and it comes back with the last id it saw
     seen = {}
     while len([n for n in seen if n > last.sequence]) < 6:
