@@ -27,6 +27,7 @@ DEFAULT_MAX_CLIENTS = 500  # plenty for a home brewery; the fd limit may lower i
 MIN_CLIENTS = 8  # below this the open-file limit is too low to be useful
 IDLE_CONNECTION_TIMEOUT = 60.0  # seconds an HTTP connection may sit without a request (not WebSockets)
 DRAIN_BYTES = 64 * 1024  # read from a refused connection before closing, so it ends with FIN, not RST
+MAX_BODY_BYTES = 64 * 1024  # an HTTP request body; the API answers a longer one with 413 (api.py)
 
 
 def raise_open_file_limit() -> int:
@@ -109,4 +110,5 @@ def open_http_server(app: Application, max_clients: int | None) -> CappedHTTPSer
     cap = client_limit(max_clients, open_files)
     log.info("serving at most %d connections at a time (%d of %d descriptors kept for probes, "
              "storage and the spool)", cap, RESERVED_FDS, open_files)
-    return CappedHTTPServer(app, max_clients=cap, idle_connection_timeout=IDLE_CONNECTION_TIMEOUT)
+    return CappedHTTPServer(app, max_clients=cap, idle_connection_timeout=IDLE_CONNECTION_TIMEOUT,
+                            max_body_size=MAX_BODY_BYTES)

@@ -21,9 +21,11 @@ from .control import ControlState
 from .monitor import Monitor
 from .probe import Reading
 from .repository import Repository
+from .sse import RecentFrames
 
 if TYPE_CHECKING:
     from .server import WebSocketHandler
+    from .sse import EventStreamHandler
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class Hub:
         self.store = store
         self.storage_status = storage_status
         self.waiters: set[WebSocketHandler] = set()
+        self.streams: set[EventStreamHandler] = set()  # server-sent-event listeners (sse.py)
+        self.recent = RecentFrames()  # the last broadcasts, numbered, for a stream that resumes
         self.states: dict[str, ControlState] = {state.chamber: state for state in monitor.states}
         self.latest: dict[str, Reading] = {r.probe: r for r in latest}
         self.history_slots = asyncio.Semaphore(QUERY_WORKERS)
@@ -62,7 +66,7 @@ class Hub:
 
     def leave(self, waiter: WebSocketHandler) -> None:
         self.waiters.discard(waiter)
-        if not self.waiters and self._status_timer is not None:
+        if not self.waiters and not self.streams and self._status_timer is not None:
             self._status_timer.stop()
             self._status_timer = None
 
@@ -100,3 +104,29 @@ class Hub:
                 log.exception("dropping a client that failed to receive a frame")
                 self.leave(waiter)
                 waiter.close()
+        self._send_to_streams(frame)
+
+    # -- server-sent-event streams (sse.py): numbered frames, apart from the WebSocket fast path --
+
+    def listen(self, stream: EventStreamHandler) -> None:
+        """Send ``stream`` every broadcast from now on (it has been told the hello itself)."""
+        self.streams.add(stream)
+        if self.storage_status is not None and self._status_timer is None:
+            self._status_timer = PeriodicCallback(self.check_status, STATUS_EVERY_MS)
+            self._status_timer.start()
+
+    def unlisten(self, stream: EventStreamHandler) -> None:
+        self.streams.discard(stream)
+        if not self.waiters and not self.streams and self._status_timer is not None:
+            self._status_timer.stop()
+            self._status_timer = None
+
+    def _send_to_streams(self, frame: str) -> None:
+        sequence = self.recent.add(frame)
+        for stream in list(self.streams):
+            try:
+                stream.send(sequence, frame)
+            except Exception:
+                log.exception("dropping an event stream that failed to receive a frame")
+                self.unlisten(stream)
+                stream.drop("failed")

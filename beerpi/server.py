@@ -17,7 +17,7 @@ from pathlib import Path
 import tornado.web
 import tornado.websocket
 
-from . import protocol
+from . import api, protocol
 from .auth import UNAUTHORIZED, Access, log_request, take_token
 from .hosts import HostCheck
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
@@ -209,6 +209,7 @@ def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) ->
         [
             (r"/", MainHandler, {"hosts": hosts}),
             (r"/ws", WebSocketHandler, {"hub": hub, "access": access, "hosts": hosts}),
+            *api.routes(hub, access, hosts),  # the HTTP API and server-sent events: docs/http.md
         ],
         log_function=log_request,
         static_handler_class=StaticHandler,
