@@ -103,6 +103,7 @@ def test_two_chambers_load_with_live_values_a_chart_and_screenshots(browser, two
             expect(lager.get_by_test_id("range-3600")).to_have_attribute("aria-pressed", "true")
             wait_until(page, lambda: any(r["until"] - r["since"] == 3600 for r in tap.history()[asked:]))
             assert tap.most_in_flight <= 2  # the server's limit on queries at a time
+            assert tap.hellos[0]["profile_clock"]["speed"] == 120  # profiles run at the simulation's speed
             page.screenshot(path=str(tmp_path / f"dashboard-{name}.png"), full_page=True)
             if viewport is PHONE:  # nothing wider than the phone
                 assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

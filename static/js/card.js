@@ -121,6 +121,7 @@ export class ChamberCard {
       const now = this.store.profileTime(this.store.serverNow());
       parts.push(`${formatDuration(profile.step_ends_at - now)} left in this step`);
       if (isNumber(profile.ends_at)) parts.push(`profile ends in ${formatDuration(profile.ends_at - now)}`);
+      if (this.store.simulated) parts.push("simulated time");
     }
     setText(line, parts.join(" · "));
   }

@@ -166,7 +166,9 @@ export class TrendChart {
     const now = this.store.serverNow();
     let [since, until] = this.data.window(now);
     // Following now: leave room on the right, so new readings extend the line without a redraw.
-    if (!this.data.zoom) until += Math.max(30, (until - since) * 0.03);
+    // A running profile: a quarter of the window shows its planned targets ahead.
+    const ahead = this.chamber.state?.profile && !this.chamber.state.profile.finished ? 0.25 : 0.03;
+    if (!this.data.zoom) until += Math.max(30, (until - since) * ahead);
     this.domain = [since, until];
     const probes = this.data.probes();
     this.seriesCache = new Map(probes.map((p) => [p, this.data.series(p, since, until)]));
