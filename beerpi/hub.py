@@ -81,10 +81,11 @@ class Hub:
 
     def hello(self) -> str:
         chambers = [(chamber.info, self.states[chamber.id]) for chamber in self.monitor.chambers.values()]
+        clock = self.monitor.profile_clock
         return protocol.hello_frame(chambers, self.monitor.probes,
                                     [self.latest[key] for key in sorted(self.latest)],
                                     now=time.time(), interval=self.monitor.interval,
-                                    simulated=self.simulated)
+                                    simulated=self.simulated, profile_clock=(clock.wall(), clock.speed))
 
     def publish(self, event: Reading | ControlState) -> None:
         """Remember the event and send it to every client, encoded once."""

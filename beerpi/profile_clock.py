@@ -29,8 +29,9 @@ class ProfileClock:
     """Profile time now (``now``), with any jump of it since the last call."""
 
     def __init__(self, wall: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, speed: float = 1.0) -> None:
         self.wall = wall
+        self.speed = speed  # profile seconds per real second (simulation runs faster)
         self.monotonic = monotonic
         self.detector = ClockJumpDetector()
 
@@ -54,7 +55,7 @@ def simulated_clock(speed: float, stored: Any, real_wall: Callable[[], float] = 
         log.info("simulation: profile time runs ×%g from %s", speed, time.strftime(
             "%Y-%m-%d %H:%M:%S UTC", time.gmtime(simulated)))
     simulated, real = epoch["simulated"], epoch["real"]
-    clock = ProfileClock(lambda: simulated + speed * (real_wall() - real), lambda: speed * real_monotonic())
+    clock = ProfileClock(lambda: simulated + speed * (real_wall() - real), lambda: speed * real_monotonic(), speed)
     return clock, record
 
 

@@ -50,11 +50,15 @@ def event_frame(event: Reading | ControlState) -> str:
 
 
 def hello_frame(chambers: Sequence[tuple[ChamberInfo, ControlState]], probes: Sequence[Probe],
-                readings: Iterable[Reading], now: float, interval: float, simulated: bool = False) -> str:
-    """``state`` and the probes' ``control`` flag speak of the first chamber, as before chambers."""
+                readings: Iterable[Reading], now: float, interval: float, simulated: bool = False,
+                profile_clock: tuple[float, float] | None = None) -> str:
+    """``state`` and the probes' ``control`` flag speak of the first chamber, as before chambers;
+    ``profile_clock`` is (profile time now, its speed), so a client can place a profile in time."""
     first_info, first_state = chambers[0]
+    profile_now, speed = profile_clock or (now, 1.0)
     return encode({
         "type": "hello", "version": VERSION, "ts": now, "interval": interval, "simulated": simulated,
+        "profile_clock": {"now": round(profile_now, 3), "speed": speed},
         "state": state_message(first_state),
         "chambers": [chamber_message(info, state) for info, state in chambers],
         "probes": [{"id": p.id, "name": p.name, "control": p.id == first_info.beer_probe} for p in probes],

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -15,74 +12,49 @@ import pytest
 
 from beerpi.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
-from tests.process import TEST_TOKEN, Server
-from tests.waiting import poll
+from tests.dashboard_browser import (DESKTOP, PHONE, TWO_CHAMBERS, WAIT_MS, WebSocketTap, open_page,
+                                     running_server, skip_without_chromium, wait_for_line, wait_live,
+                                     wait_until)
+from tests.process import TEST_TOKEN
 
-CHROMIUM = os.environ.get("BEERPI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
+skip_without_chromium()
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
+
+WORT_LINE = '[data-testid="chart"] path.line[data-probe="sim-wort"]'
+CHAMBER_LINE = '[data-testid="chart"] path.line[data-probe="sim-chamber"]'
+LAGER_LINE = '[data-chamber="lager"] [data-testid="chart"] path.line[data-probe="28-0517c4d5e3ff"]'
+TEMPERATURE = re.compile(r"^\d+\.\d$")
 
 
 @pytest.fixture(scope="module")
 def browser():
+    from tests.dashboard_browser import CHROMIUM, CHROMIUM_ARGS
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
 
-WORT_LINE = '[data-testid="chart"] path.line[data-probe="sim-wort"]'
-CHAMBER_LINE = '[data-testid="chart"] path.line[data-probe="sim-chamber"]'
-
-
-@contextlib.contextmanager
-def running_server(db_path: Path):
-    server = Server("--port", "0", "--hardware", "sim", "--interval", "0.1", "--speed", "120",
-                    "--db", f"sqlite:///{db_path}")
-    server.db_path = db_path
-    try:
-        server.wait_listening()
+@pytest.fixture
+def two(tmp_path):
+    """A server with the two simulated chambers of examples/two-chambers.toml."""
+    with running_server(tmp_path / "b.sqlite3", "--config", str(TWO_CHAMBERS)) as server:
         yield server
-        assert server.stop() == 0
-    finally:
-        server.kill()
-
-
-@contextlib.contextmanager
-def phone_page(browser, server, route=None, token: str | None = TEST_TOKEN):
-    """A phone-sized page on the server, opened with the link's ``?token=`` (None: without);
-    ``route`` may intercept its WebSocket first."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    if route is not None:
-        page.route_web_socket(re.compile(r"/ws(\?|$)"), route)  # the URL carries ?token=
-    page.goto(f"http://127.0.0.1:{server.port}/" + (f"?token={token}" if token else ""))
-    try:
-        yield page
-    finally:
-        context.close()
-    assert errors == [], f"the page raised: {errors}"
 
 
 @pytest.fixture
-def server(tmp_path):
+def one(tmp_path):
     with running_server(tmp_path / "b.sqlite3") as server:
         yield server
 
 
-@pytest.fixture
-def phone(browser, server):
-    with phone_page(browser, server) as page:
-        yield page
+def server_state(port: int, chamber: str) -> dict:
+    """The chamber's state as a fresh client sees it in its hello."""
+    from websockets.sync.client import connect
+    with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as ws:
+        hello = json.loads(ws.recv(timeout=10))
+    return next(c["state"] for c in hello["chambers"] if c["id"] == chamber)
 
 
 def store_two_hours(db_path: Path, now: float, every: float = 30.0) -> int:
@@ -99,250 +71,306 @@ def store_two_hours(db_path: Path, now: float, every: float = 30.0) -> int:
     return count
 
 
-def wait_for_line(page, selector: str, condition: str) -> None:
-    """Wait until ``condition`` (JS over points, first, last: the line's data attributes) holds."""
-    page.wait_for_function(
-        f"""(selector) => {{
-               const path = document.querySelector(selector);
-               if (!path || !path.dataset.first) return false;
-               const points = Number(path.dataset.points);
-               const first = Number(path.dataset.first);
-               const last = Number(path.dataset.last);
-               return {condition};
-           }}""",
-        arg=selector, timeout=10_000)
+# --- at a glance -------------------------------------------------------------------------------
 
 
-def wait_until(page, condition, timeout: float = 10.0):
-    """Poll a condition on frames the test intercepts; waiting in Playwright lets them arrive."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        page.wait_for_timeout(20)
-    return result
+def test_two_chambers_load_with_live_values_a_chart_and_screenshots(browser, two, tmp_path):
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        tap = WebSocketTap()
+        with open_page(browser, two.port, viewport=viewport, route=tap) as watched:
+            page = watched.page
+            wait_live(page)
+            # A card per chamber, with its name, beer temperature, target and what it does
+            expect(page.get_by_test_id("chamber")).to_have_count(2)
+            ale, lager = watched.chamber("ale"), watched.chamber("lager")
+            expect(ale.get_by_test_id("chamber-name")).to_have_text("Ale")
+            expect(lager.get_by_test_id("chamber-name")).to_have_text("Lager")
+            for card in (ale, lager):
+                expect(card.get_by_test_id("temperature")).to_have_text(TEMPERATURE, timeout=WAIT_MS)
+                expect(card.get_by_test_id("activity")).to_have_text(re.compile(r"^(idle|heating|cooling|waiting)"))
+            expect(lager.get_by_test_id("target")).to_have_text("10.0 °C")
+            expect(ale.get_by_test_id("air-temperature")).to_have_text(re.compile(r"^\d+\.\d °C$"))
+            expect(lager.get_by_test_id("heater-badge")).to_be_hidden()  # the lager has a cooler only
+            expect(page.get_by_test_id("simulated")).to_be_visible()
+            expect(page.get_by_test_id("other-probes")).to_contain_text("room")
+            # The chart has a path that moves with the live readings
+            wait_for_line(page, LAGER_LINE, "points >= 2")
+            before = float(page.locator(LAGER_LINE).get_attribute("data-last"))
+            wait_for_line(page, LAGER_LINE, f"last > {before}")
+            # A range button asks the server again, for that range
+            asked = len(tap.history())
+            lager.get_by_test_id("range-3600").click()
+            expect(lager.get_by_test_id("range-3600")).to_have_attribute("aria-pressed", "true")
+            wait_until(page, lambda: any(r["until"] - r["since"] == 3600 for r in tap.history()[asked:]))
+            assert tap.most_in_flight <= 2  # the server's limit on queries at a time
+            assert tap.hellos[0]["profile_clock"]["speed"] == 120  # profiles run at the simulation's speed
+            page.screenshot(path=str(tmp_path / f"dashboard-{name}.png"), full_page=True)
+            if viewport is PHONE:  # nothing wider than the phone
+                assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert (tmp_path / "dashboard-phone.png").stat().st_size > 0
 
 
-class WebSocketTap:
-    """Sits between the page and the server: records history requests, can hold or answer them."""
-
-    def __init__(self) -> None:
-        self.hello: dict | None = None
-        self.requests: list[dict] = []
-        self.in_flight: set = set()
-        self.most_in_flight = 0
-        self.hold_replies = False
-        self.held: list[str] = []
-        self.refuse_next_request = False
-        self.status: dict | None = None   # a storage status to show instead of the server's
-        self.page_side = None
-
-    def __call__(self, ws) -> None:
-        self.page_side = ws
-        server = ws.connect_to_server()
-        ws.on_message(lambda message: self._from_page(ws, server, message))
-        server.on_message(lambda message: self._from_server(ws, message))
-
-    def _from_page(self, ws, server, message) -> None:
-        frame = json.loads(message)
-        if frame.get("type") == "history":
-            self.requests.append(frame)
-            self.in_flight.add(frame["id"])
-            self.most_in_flight = max(self.most_in_flight, len(self.in_flight))
-            if self.refuse_next_request:
-                self.refuse_next_request = False
-                self._to_page(ws, {"type": "error", "code": "unavailable",
-                                   "message": "the history cannot be read now", "id": frame["id"]})
-                return
-        server.send(message)
-
-    def _from_server(self, ws, message) -> None:
-        frame = json.loads(message)
-        if frame.get("type") == "hello":
-            self.hello = frame
-        if frame.get("type") == "status" and self.status is not None:
-            frame = {**frame, "storage": self.status}
-            message = json.dumps(frame)
-        if frame.get("type") == "history" and self.hold_replies:
-            self.held.append(message)
-            return
-        if frame.get("type") in ("history", "error"):
-            self.in_flight.discard(frame.get("id"))
-        ws.send(message)
-
-    def _to_page(self, ws, frame: dict) -> None:
-        if frame.get("type") in ("history", "error"):
-            self.in_flight.discard(frame.get("id"))
-        ws.send(json.dumps(frame))
-
-    def release(self, keep_holding: bool = False) -> None:
-        """Pass the held history replies on to the page."""
-        self.hold_replies = keep_holding
-        held, self.held = self.held, []
-        for message in held:
-            self._to_page(self.page_side, json.loads(message))
-
-    def send_status(self, storage: dict) -> None:
-        self._to_page(self.page_side, {"type": "status", "ts": time.time(), "storage": storage})
+def test_fahrenheit_is_remembered_and_a_reload_keeps_it(browser, one):
+    with open_page(browser, one.port) as watched:
+        page = watched.page
+        wait_live(page)
+        card = watched.chamber("main")
+        expect(card.get_by_test_id("target")).to_have_text("20.0 °C")
+        page.get_by_test_id("unit-toggle").click()
+        expect(card.get_by_test_id("target")).to_have_text("68.0 °F")
+        page.reload()
+        wait_live(page)
+        expect(watched.chamber("main").get_by_test_id("target")).to_have_text("68.0 °F")
 
 
-def test_the_phone_dashboard_shows_live_temperature_and_a_moving_chart(phone):
-    expect(phone.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
-    expect(phone.get_by_test_id("temperature")).to_have_text(re.compile(r"^\d+\.\d$"), timeout=10_000)
-    expect(phone.get_by_test_id("heater")).to_have_text(re.compile(r"^(ON|OFF)$"))
-    expect(phone.get_by_test_id("target")).to_have_text("20.0")
-    line = phone.locator('[data-testid="chart"] path.line[data-probe="sim-wort"]')
-    expect(line).to_have_count(1, timeout=10_000)
-    # The chart moves: the control probe's line grows as readings arrive
-    first = line.get_attribute("d") or ""
-    phone.wait_for_function(
-        """([selector, before]) => {
-               const d = document.querySelector(selector)?.getAttribute("d") || "";
-               return d.length > before + 20;
-           }""",
-        arg=['[data-testid="chart"] path.line[data-probe="sim-wort"]', len(first)], timeout=10_000)
-    assert phone.locator('[data-testid="chart"] path.line[data-probe="sim-chamber"]').count() == 1
-    # The simulator says so: nobody mistakes these for their wort's temperature
-    expect(phone.get_by_test_id("simulated")).to_be_visible()
-    expect(phone.get_by_test_id("simulated")).to_contain_text("Simulated")
+def test_names_from_the_server_render_as_text(browser, tmp_path):
+    evil = "<img src=x onerror=alert(1)>"
+    config = tmp_path / "evil.toml"
+    config.write_text(f"""
+[probes]
+"28-0316a2795cff" = "{evil}"
+"28-0416b3c4d2ee" = "{evil} air"
+[chamber.ale]
+name = "{evil}"
+beer_probe = "28-0316a2795cff"
+air_probe = "28-0416b3c4d2ee"
+[chamber.ale.heater]
+pin = 17
+""")
+    with running_server(tmp_path / "b.sqlite3", "--config", str(config)) as server, \
+            open_page(browser, server.port) as watched:
+        page = watched.page
+        wait_live(page)
+        card = watched.chamber("ale")
+        expect(card.get_by_test_id("chamber-name")).to_have_text(evil)
+        expect(card.get_by_test_id("beer-name")).to_have_text(evil)
+        expect(card.get_by_test_id("temperature")).to_have_text(TEMPERATURE, timeout=WAIT_MS)
+        card.locator('[data-testid="chart"]').hover()
+        expect(card.get_by_test_id("tooltip")).to_contain_text(evil)
+        assert page.locator("main img, #other-probes img").count() == 0
+    assert watched.dialogs == []
 
 
-def test_setpoint_controls_change_the_controller_and_are_stored(phone, server):
-    expect(phone.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
-    # When the brewer sets 18.5 °C and switches the heater off
-    phone.get_by_test_id("target-input").fill("18.5")
-    phone.get_by_test_id("target-apply").click()
-    expect(phone.get_by_test_id("target")).to_have_text("18.5", timeout=10_000)
-    phone.get_by_test_id("mode-off").click()
-    # Then the page shows what the server confirmed
-    expect(phone.get_by_test_id("mode")).to_have_text("off", timeout=10_000)
-    expect(phone.get_by_test_id("heater")).to_have_text("OFF", timeout=10_000)
-    # And an out-of-range target is refused without changing anything
-    phone.get_by_test_id("target-input").fill("55")
-    phone.get_by_test_id("target-apply").click()
-    expect(phone.get_by_test_id("error")).to_be_visible(timeout=10_000)
-    expect(phone.get_by_test_id("target")).to_have_text("18.5")
-    def stored_settings():
-        with SqliteRepository(server.db_path) as store:
-            settings = store.load_settings()
-        return settings if settings.get("mode") == "off" else None
+# --- controls ----------------------------------------------------------------------------------
 
-    assert poll(stored_settings)["target"] == 18.5  # written behind, within a second
+
+def test_a_target_set_with_the_token_changes_the_server_and_a_refusal_shows_by_the_field(browser, two):
+    with open_page(browser, two.port) as watched, open_page(browser, two.port, token=None) as other:
+        page = watched.page
+        wait_live(page)
+        expect(page.get_by_test_id("token-open")).to_have_text("Unlocked")
+        lager = watched.chamber("lager")
+        lager.locator("summary", has_text="Settings").click()
+        lager.get_by_test_id("target-input").fill("12.5")
+        lager.get_by_test_id("target-apply").click()
+        expect(lager.get_by_test_id("target")).to_have_text("12.5 °C", timeout=WAIT_MS)
+        assert server_state(two.port, "lager")["target"] == 12.5
+        # Another browser sees it within a second
+        expect(other.chamber("lager").get_by_test_id("target")).to_have_text("12.5 °C", timeout=1_000)
+        # The server's own validation: the ale's heater stops at 30 °C, so 35 is refused by it
+        ale = watched.chamber("ale")
+        ale.locator("summary", has_text="Settings").click()
+        ale.get_by_test_id("target-input").fill("35")
+        ale.get_by_test_id("target-apply").click()
+        expect(ale.get_by_test_id("target-message")).to_contain_text("target", timeout=WAIT_MS)
+        expect(ale.get_by_test_id("target-message")).to_have_class(re.compile("is-error"))
+        expect(ale.get_by_test_id("target")).to_have_text("19.0 °C")
+        # Switching a chamber off is confirmed first
+        ale.get_by_test_id("mode-off").click()
+        expect(page.get_by_test_id("confirm")).to_be_visible()
+        page.get_by_test_id("confirm-ok").click()
+        expect(ale.get_by_test_id("mode")).to_have_text("off", timeout=WAIT_MS)
+        assert server_state(two.port, "ale")["mode"] == "off"
+
+
+def test_without_the_token_the_controls_are_locked_and_the_server_refuses(browser, two):
+    with open_page(browser, two.port, token=None) as watched:
+        page = watched.page
+        wait_live(page)
+        lager = watched.chamber("lager")
+        lager.locator("summary", has_text="Settings").click()
+        expect(page.get_by_test_id("token-open")).to_have_text("Locked")
+        expect(lager.get_by_test_id("target-input")).to_be_disabled()
+        # A wrong token is refused by the server, and the page says so
+        page.get_by_test_id("token-open").click()
+        page.get_by_test_id("token-input").fill("not-the-right-token")
+        page.get_by_test_id("token-save").click()
+        expect(page.get_by_test_id("token-message")).to_contain_text("refused", timeout=WAIT_MS)
+        expect(lager.get_by_test_id("target-input")).to_be_disabled()
+        # A set that gets through regardless (the lock removed by hand) is refused and shown
+        page.evaluate("document.querySelectorAll('fieldset').forEach((f) => f.disabled = false)")
+        lager.get_by_test_id("target-input").fill("11")
+        lager.get_by_test_id("target-apply").click()
+        expect(lager.get_by_test_id("target-message")).to_contain_text("Needs the control token", timeout=WAIT_MS)
+        assert server_state(two.port, "lager")["target"] == 10.0
+        # The right token unlocks, and is kept; forgetting it locks again
+        page.get_by_test_id("token-input").fill(TEST_TOKEN)
+        page.get_by_test_id("token-save").click()
+        expect(page.get_by_test_id("token-open")).to_have_text("Unlocked", timeout=WAIT_MS)
+        assert page.evaluate("localStorage.getItem('beerpi.token')") == TEST_TOKEN
+        page.get_by_test_id("token-forget").click()
+        wait_live(page)
+        expect(page.get_by_test_id("token-open")).to_have_text("Locked", timeout=WAIT_MS)
+        assert page.evaluate("localStorage.getItem('beerpi.token')") is None
+
+
+def test_the_token_from_the_link_is_kept_and_leaves_the_address_bar(browser, one):
+    with open_page(browser, one.port) as watched:
+        page = watched.page
+        wait_live(page)
+        assert "token" not in page.url
+        assert page.evaluate("localStorage.getItem('beerpi.token')") == TEST_TOKEN
+        page.reload()
+        wait_live(page)
+        expect(page.get_by_test_id("token-open")).to_have_text("Unlocked", timeout=WAIT_MS)
+
+
+def test_a_profile_built_in_the_editor_starts_and_its_progress_shows(browser, two):
+    with open_page(browser, two.port, viewport=DESKTOP) as watched:
+        page = watched.page
+        wait_live(page)
+        lager = watched.chamber("lager")
+        lager.locator("summary", has_text="Profile").click()
+        lager.get_by_test_id("profile-add-hold").click()
+        lager.get_by_test_id("profile-add-ramp").click()
+        lager.get_by_test_id("profile-add-hold").click()
+        steps = lager.get_by_test_id("profile-step")
+        expect(steps).to_have_count(3)
+        steps.nth(0).get_by_test_id("step-target").fill("11")
+        steps.nth(0).get_by_test_id("step-target").dispatch_event("change")
+        steps.nth(1).get_by_test_id("step-target").fill("14")
+        steps.nth(1).get_by_test_id("step-target").dispatch_event("change")
+        # Reorder and remove: the last hold goes up, then away
+        steps.nth(2).get_by_role("button", name="Move step 3 up").click()
+        steps.nth(1).get_by_role("button", name="Remove step 2").click()
+        expect(steps).to_have_count(2)
+        expect(lager.get_by_test_id("preview-line")).to_have_count(1)
+        lager.get_by_test_id("profile-start").click()
+        status = lager.get_by_test_id("profile-status")
+        expect(status).to_contain_text("Profile step 1 of 2", timeout=WAIT_MS)
+        expect(status).to_contain_text("left in this step")
+        expect(lager.get_by_test_id("target")).to_have_text("11.0 °C", timeout=WAIT_MS)
+        assert server_state(two.port, "lager")["profile"]["steps"][1] == {"kind": "ramp", "target": 14.0,
+                                                                          "duration": 172800}
+        page.wait_for_function(
+            """() => Number(document.querySelector('[data-chamber="lager"] [data-testid="plan-line"]')
+                         ?.dataset.points) >= 2""", timeout=WAIT_MS)
+        # Pause and resume; stop asks first
+        lager.get_by_test_id("profile-pause").click()
+        expect(status).to_contain_text("paused", timeout=WAIT_MS)
+        lager.get_by_test_id("profile-resume").click()
+        expect(status).not_to_contain_text("paused", timeout=WAIT_MS)
+        lager.get_by_test_id("profile-stop").click()
+        page.get_by_test_id("confirm-ok").click()
+        expect(status).to_be_hidden(timeout=WAIT_MS)
+
+
+# --- robustness --------------------------------------------------------------------------------
+
+
+def test_a_restarted_server_shows_reconnecting_then_live_with_the_history_asked_again(browser, tmp_path):
+    db_path = tmp_path / "b.sqlite3"
+    tap = WebSocketTap()
+    with running_server(db_path) as first:
+        port = first.port
+        with open_page(browser, port, route=tap, allowed_errors=("WebSocket", "ERR_CONNECTION_REFUSED")) as watched:
+            page = watched.page
+            wait_live(page)
+            wait_for_line(page, WORT_LINE, "points >= 5")
+            stopped_at = time.time()
+            assert first.stop() == 0
+            expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting", timeout=WAIT_MS)
+            expect(page.get_by_test_id("connection")).to_contain_text("reconnecting")
+            with running_server(db_path, port=port):
+                wait_live(page)
+                hello = wait_until(page, lambda: tap.hellos[1:] and tap.hellos[-1])
+                wait_until(page, lambda: any(r["until"] == hello["ts"] for r in tap.history("sim-wort")))
+                # One line from before the stop to after the restart
+                wait_for_line(page, WORT_LINE, f"first < {stopped_at - 1} && last > {hello['ts']}")
+
+
+def test_readings_missed_while_the_wifi_was_down_are_filled_from_history(browser, one):
+    tap = WebSocketTap()
+    with open_page(browser, one.port, route=tap, allowed_errors=("WebSocket",)) as watched:
+        page = watched.page
+        wait_live(page)
+        wait_for_line(page, WORT_LINE, "points >= 3")
+        # When the page's link drops for a few seconds while the server carries on
+        tap.blocked = True
+        tap.drop()
+        expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting", timeout=WAIT_MS)
+        dropped_at = time.time()
+        page.wait_for_function(f"() => Date.now() / 1000 > {dropped_at + 3}", timeout=WAIT_MS)
+        tap.blocked = False
+        wait_live(page)
+        # Then the page asks for the history up to its new hello, and it holds the missed readings
+        hello = tap.hellos[-1]
+        request = wait_until(page, lambda: next((r for r in tap.history("sim-wort") if r["until"] == hello["ts"]), None))
+        reply = wait_until(page, lambda: tap.replies.get(request["id"]))
+        width = (request["until"] - request["since"]) / request["points"]  # at least: the server rounds up
+        away = dropped_at + 1.5
+        assert any(b["ts"] <= away < b["ts"] + 2 * width and b["count"] > 0 for b in reply["buckets"]), \
+            "the history covers the time the page was away"
+        wait_for_line(page, WORT_LINE, f"first < {dropped_at - 1} && last > {hello['ts']}")
 
 
 def test_a_database_that_holds_readings_fills_the_chart_right_after_load(browser, tmp_path):
-    # Given a database that already holds two hours of readings of both probes
     db_path = tmp_path / "b.sqlite3"
     stored = store_two_hours(db_path, time.time())
-    # When the dashboard opens on a server started on that database
-    with running_server(db_path) as server, phone_page(browser, server) as page:
-        # Then the 24 h chart shows the stored two hours at once, for the control probe and the other
+    with running_server(db_path) as server, open_page(browser, server.port) as watched:
+        page = watched.page
         expect(page.get_by_test_id("range-86400")).to_have_attribute("aria-pressed", "true")
         wait_for_line(page, WORT_LINE, "points >= 20 && last - first > 6600")
         wait_for_line(page, CHAMBER_LINE, "points >= 20 && last - first > 6600")
-        plot = page.locator('[data-testid="chart"] .axis-x .domain').bounding_box()
-        line = page.locator(WORT_LINE).bounding_box()
-        assert line["width"] > 0.9 * plot["width"], (line, plot)
-        # And a shorter range asks again: the last hour in finer buckets
+        # A shorter range asks again: the last hour in finer buckets
         page.get_by_test_id("range-3600").click()
-        wait_for_line(page, WORT_LINE, f"points >= 60 && points < {stored} && last - first < 3700 && first < {time.time() - 3000}")
-        # And the live readings carry on after the stored ones
-        expect(page.get_by_test_id("temperature")).to_have_text(re.compile(r"^\d+\.\d$"), timeout=10_000)
-        wait_for_line(page, WORT_LINE, f"last > {time.time() - 5}")
+        wait_for_line(page, WORT_LINE, f"points >= 40 && points < {stored} && last - first < 3800")
+        # Dragging across the chart zooms in, with the detail fetched for that window
+        box = page.locator('[data-testid="chart"]').bounding_box()
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + box["width"] * 0.3, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=4)
+        page.mouse.up()
+        expect(page.get_by_test_id("zoom-reset")).to_be_visible()
+        wait_for_line(page, WORT_LINE, "last - first < 1500 && points >= 20")
+        page.get_by_test_id("zoom-reset").click()
+        expect(page.get_by_test_id("range-3600")).to_have_attribute("aria-pressed", "true")
 
 
-def test_history_requests_keep_to_two_at_a_time_and_survive_refusals(browser, tmp_path):
-    # Given a database with readings, and a tap between the page and the server
-    db_path = tmp_path / "b.sqlite3"
-    store_two_hours(db_path, time.time())
+def test_the_storage_notice_shows_a_backlog_and_losses(browser, one):
     tap = WebSocketTap()
-    tap.hold_replies = True
-    with running_server(db_path) as server, phone_page(browser, server, route=tap) as page:
-        # When the page connects, it asks for each probe's last 24 h up to the server's hello time
-        wait_until(page, lambda: len(tap.requests) == 2)
-        assert {r["probe"] for r in tap.requests} == {"sim-wort", "sim-chamber"}
-        for request in tap.requests:
-            assert request["until"] == tap.hello["ts"]
-            assert request["until"] - request["since"] == 86400
-            assert 60 <= request["points"] <= 1500
-        # And when the brewer picks 10 min while both replies are still outstanding
-        page.get_by_test_id("range-600").click()
-        expect(page.get_by_test_id("range-600")).to_have_attribute("aria-pressed", "true")
-        assert len(tap.requests) == 2  # queued: the server allows two at a time
-        # Then the late 24 h replies free their slots but are not drawn
-        tap.refuse_next_request = True
-        tap.release(keep_holding=True)
-        wait_until(page, lambda: len(tap.requests) >= 4)
-        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
-        oldest_live = min([r["ts"] for r in tap.hello["readings"]], default=tap.hello["ts"])
-        assert float(page.locator(WORT_LINE).get_attribute("data-first")) > oldest_live - 1
-        # And the 10 min requests go out, the refused one again after a pause
-        tap.release()
-        wait_until(page, lambda: len(tap.requests) >= 5)
-        later = tap.requests[2:]
-        assert all(r["until"] - r["since"] == 600 for r in later)
-        assert {r["probe"] for r in later} == {"sim-wort", "sim-chamber"}
-        wait_for_line(page, WORT_LINE, "points >= 20 && last - first < 700")
-        wait_for_line(page, CHAMBER_LINE, "points >= 20 && last - first < 700")
-        expect(page.get_by_test_id("error")).to_be_hidden()  # no toast for a history retry
-        assert tap.most_in_flight <= 2
-
-
-def test_the_storage_notice_shows_a_backlog_and_losses(browser, server):
-    tap = WebSocketTap()
-    with phone_page(browser, server, route=tap) as page:
+    with open_page(browser, one.port, route=tap) as watched:
+        page = watched.page
         notice = page.get_by_test_id("storage")
-        expect(page.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
+        wait_live(page)
         expect(notice).to_be_hidden()
-        # When the database is unreachable and readings wait in the spool
         tap.send_status({"ok": False, "backlog": 24, "dropped": 0})
         expect(notice).to_have_text("Database unreachable — 24 readings waiting, nothing lost.")
-        # And when storage could not even be opened, the server's reason is shown as it is
         corrupt = "the database file data/beerpi.sqlite3 is corrupt: file is not a database"
         tap.send_status({"ok": False, "backlog": 30, "dropped": 0, "error": corrupt})
         expect(notice).to_have_text(f"Storage problem — 30 readings waiting, nothing lost. {corrupt}")
-        # Then when it is back but the spool had overflowed, the loss is said plainly
-        asked = len(tap.requests)
+        asked = len(tap.history())
         tap.send_status({"ok": True, "backlog": 0, "dropped": 1500})
         expect(notice).to_have_text("Database outage: 1,500 readings lost (the spool was full).")
-        # And the chart asks for its history again, now that the backlog is stored
-        wait_until(page, lambda: len(tap.requests) >= asked + 2)
-        # And all is quiet once nothing is waiting or lost
+        # The chart asks for its history again, now that the backlog is stored
+        wait_until(page, lambda: len(tap.history()) >= asked + 2)
         tap.send_status({"ok": True, "backlog": 0, "dropped": 0})
         expect(notice).to_be_hidden()
 
 
-def test_the_simulated_chamber_shows_its_cooler_and_cools_on_request(phone):
-    expect(phone.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
-    # The simulated chamber has a heater and a cooler, and says what it is doing
-    expect(phone.get_by_test_id("cooler-badge")).to_be_visible(timeout=10_000)
-    expect(phone.get_by_test_id("activity")).to_have_text(re.compile(r"^(idle|heating|cooling|waiting)"))
-    # When the brewer asks for cooling by hand
-    phone.get_by_test_id("mode-cool").click()
-    expect(phone.get_by_test_id("mode")).to_have_text("cool", timeout=10_000)
-    # Then the heater stops at once, and the compressor starts once its dead time has passed
-    expect(phone.get_by_test_id("heater")).to_have_text("OFF", timeout=10_000)
-    expect(phone.get_by_test_id("cooler")).to_have_text("ON", timeout=20_000)
-    expect(phone.get_by_test_id("activity")).to_have_text(re.compile(r"^cooling"))
+def test_a_fault_shows_an_unmistakable_banner_that_says_what_to_check(browser, one):
+    tap = WebSocketTap()
+    with open_page(browser, one.port, route=tap) as watched:
+        page = watched.page
+        wait_live(page)
+        state = dict(tap.hellos[0]["chambers"][0]["state"], fault="probe_crc", ts=time.time() + 1)
+        tap.page_side.send(json.dumps(state))
+        banner = watched.chamber("main").get_by_test_id("fault")
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("failed its check")
+        expect(banner).to_contain_text("pull-up resistor")
+        colour = banner.evaluate("(el) => getComputedStyle(el).backgroundColor")
+        red, green, blue = map(int, re.findall(r"\d+", colour)[:3])
+        assert red > 150 and green < 60 and blue < 80, colour
 
-
-def test_the_token_from_the_link_is_kept_and_leaves_the_address_bar(phone):
-    expect(phone.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
-    assert "token" not in phone.url
-    assert phone.evaluate("localStorage.getItem('beerpi.token')") == TEST_TOKEN
-    # A reload without the token in the URL still controls
-    phone.reload()
-    expect(phone.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
-    phone.get_by_test_id("mode-off").click()
-    expect(phone.get_by_test_id("mode")).to_have_text("off", timeout=10_000)
-
-
-def test_a_page_without_the_token_watches_but_its_controls_say_how_to_get_it(browser, server):
-    with phone_page(browser, server, token=None) as page:
-        # It watches: connected, live temperature
-        expect(page.get_by_test_id("connection")).to_have_text(re.compile(r"^connected"), timeout=10_000)
-        expect(page.get_by_test_id("temperature")).to_have_text(re.compile(r"^\d+\.\d$"), timeout=10_000)
-        # But a change is refused with a message that says what to do, and nothing changes
-        page.get_by_test_id("mode-off").click()
-        expect(page.get_by_test_id("error")).to_be_visible(timeout=10_000)
-        expect(page.get_by_test_id("error")).to_contain_text("open the link with the token printed at start")
-        expect(page.get_by_test_id("mode")).to_have_text("auto")

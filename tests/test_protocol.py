@@ -136,7 +136,8 @@ def test_hello_frame_has_the_documented_shape():
     # Then it gets the version, the server's time, the interval, the state, the chambers, the
     # probes and the latest readings
     assert set(frame) == {"type", "version", "ts", "interval", "simulated", "state", "chambers", "probes",
-                          "readings"}
+                          "readings", "profile_clock"}
+    assert frame["profile_clock"] == {"now": 1763712009.5, "speed": 1.0}  # real hardware: the wall clock
     assert frame["chambers"] == [{"id": "main", "name": "wort", "beer_probe": "sim-wort", "air_probe": None,
                                   "outputs": ["heater"], "state": frame["state"]}]
     assert (frame["type"], frame["version"], frame["ts"], frame["interval"]) == ("hello", 1, 1763712009.5, 5.0)

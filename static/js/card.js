@@ -1,0 +1,134 @@
+// A chamber's card at a glance: beer temperature, air, target, mode, what it is doing,
+// the profile's progress and a fault banner. Text from the server goes in as text only.
+
+import { describeActivity, describeCutoff, describeFault } from "./faults.js";
+import { formatClock, formatDuration, isNumber, setText } from "./format.js";
+import { formatSpan, formatTemp, toDisplay, unitLabel } from "./units.js";
+
+const STALE_DEFAULT_S = 30;
+const STALE_INTERVALS = 4;  // stale after this many missed samples
+
+/** The first element of each data-role inside `root`, by role. */
+export function roles(root) {
+  const found = {};
+  for (const element of root.querySelectorAll("[data-role]")) {
+    found[element.dataset.role] ??= element;
+  }
+  return found;
+}
+
+export class ChamberCard {
+  constructor(root, chamber, store, connection) {
+    this.root = root;
+    this.chamber = chamber;
+    this.store = store;
+    this.connection = connection;
+    this.ui = roles(root);
+    root.dataset.chamber = chamber.id;
+    setText(this.ui.name, chamber.name);
+    this.ui.name.id = `chamber-${chamber.id}-name`;
+    root.setAttribute("aria-labelledby", this.ui.name.id);
+  }
+
+  render() {
+    const { ui, chamber, store } = this;
+    const state = chamber.state;
+    const nowMs = Date.now();
+    const beerProbe = store.probes.get(chamber.beerProbe);
+    setText(ui["beer-name"], beerProbe ? beerProbe.name : "no beer probe yet");
+    const latest = store.latest.get(chamber.beerProbe);
+    setText(ui.temperature, formatTemp(latest?.t));
+    setText(ui.unit, unitLabel());
+    const ageS = latest ? (nowMs - latest.receivedAt) / 1000 : null;
+    const staleAfter = Math.max(15, (store.interval ?? STALE_DEFAULT_S / STALE_INTERVALS) * STALE_INTERVALS);
+    const live = this.connection.live;
+    const stale = latest && (!live || ageS > staleAfter);
+    ui.stale.hidden = !stale;
+    setText(ui.stale, live ? "stale" : "offline");
+    this.root.classList.toggle("is-stale", Boolean(stale));
+    if (!latest) setText(ui.age, "waiting for a reading");
+    else if (!live) setText(ui.age, `last reading ${formatDuration(ageS)} ago`);
+    else setText(ui.age, ageS < 1.5 ? "just now" : `${formatDuration(ageS)} ago`);
+    setText(ui.delta, latest && state ? deltaText(latest.t - state.target) : "");
+
+    ui["air-row"].hidden = !chamber.airProbe;
+    if (chamber.airProbe) {
+      const air = store.probes.get(chamber.airProbe);
+      setText(ui["air-name"], air ? air.name : "air");
+      const reading = store.latest.get(chamber.airProbe);
+      setText(ui.air, reading ? `${formatTemp(reading.t)} ${unitLabel()}` : "–");
+    }
+    setText(ui.target, state ? `${formatTemp(state.target, 1)} ${unitLabel()}` : "–");
+    setText(ui.hysteresis, state ? formatSpan(state.hysteresis) : "–");
+    setText(ui.mode, state && typeof state.mode === "string" ? state.mode : "–");
+
+    this.renderOutputs(state);
+    this.renderFault(state ? state.fault : null);
+    this.renderProfile(state);
+  }
+
+  renderOutputs(state) {
+    const { ui, chamber } = this;
+    for (const output of ["heater", "cooler"]) {
+      const badge = ui[`${output}-badge`];
+      const has = chamber.outputs.includes(output);
+      badge.hidden = !has;
+      const on = has && state ? state[output] === true : false;
+      badge.dataset.on = String(on);
+      setText(ui[output], state && has ? (on ? "ON" : "OFF") : "–");
+    }
+    if (!state) {
+      setText(ui.activity, "");
+      return;
+    }
+    let text = describeActivity(state);
+    if (text && isNumber(state.since)) {
+      text += ` for ${formatDuration(this.store.serverNow() - state.since)} (since ${formatClock(state.since)})`;
+    }
+    const cutoffs = Array.isArray(state.cutoffs) ? state.cutoffs : [];
+    if (cutoffs.length) text += ` · ${cutoffs.map(describeCutoff).join(", ")}`;
+    setText(ui.activity, text);
+    this.root.dataset.activity = String(state.activity ?? "");
+  }
+
+  renderFault(fault) {
+    const { ui } = this;
+    const has = typeof fault === "string" && fault !== "";
+    ui.fault.hidden = !has;
+    this.root.classList.toggle("has-fault", has);
+    if (!has) return;
+    const text = describeFault(fault);
+    setText(ui["fault-title"], text.title);
+    setText(ui["fault-meaning"], text.meaning);
+    setText(ui["fault-check"], text.check);
+    setText(ui["fault-code"], fault);
+  }
+
+  renderProfile(state) {
+    const line = this.ui.profile;
+    const profile = state && state.profile && typeof state.profile === "object" ? state.profile : null;
+    line.hidden = !profile;
+    this.root.dataset.profile = profile ? (profile.finished ? "finished" : profile.paused ? "paused" : "running") : "none";
+    if (!profile) return;
+    const steps = Array.isArray(profile.steps) ? profile.steps : [];
+    const step = steps[profile.step];
+    const parts = [`Profile step ${profile.step + 1} of ${steps.length}`];
+    if (step) parts.push(`${step.kind} ${step.kind === "ramp" ? "to" : "at"} ${formatTemp(step.target)} ${unitLabel()}`);
+    if (profile.finished) parts.push("finished: holding its last target");
+    else if (profile.paused) parts.push("paused");
+    else if (profile.frozen) parts.push("waiting for the server's clock");
+    else if (isNumber(profile.step_ends_at)) {
+      const now = this.store.profileTime(this.store.serverNow());
+      parts.push(`${formatDuration(profile.step_ends_at - now)} left in this step`);
+      if (isNumber(profile.ends_at)) parts.push(`profile ends in ${formatDuration(profile.ends_at - now)}`);
+      if (this.store.simulated) parts.push("simulated time");
+    }
+    setText(line, parts.join(" · "));
+  }
+}
+
+function deltaText(delta) {
+  const shown = Math.round(Math.abs(toDisplay(delta) - toDisplay(0)) * 10) / 10;
+  if (shown === 0) return "at target ·";
+  return `${shown.toFixed(1)} ${unitLabel()} ${delta < 0 ? "below" : "above"} target ·`;
+}

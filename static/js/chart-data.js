@@ -1,0 +1,208 @@
+// The data behind one chamber's chart: stored history (min/mean/max buckets) for a window,
+// live readings after it, and output, fault and target changes from `events` and `state`
+// frames. Everything is bounded, so a page left open for weeks does not grow.
+
+import { isNumber } from "./format.js";
+
+const LIVE_MAX = 1500;            // live readings kept per probe; beyond, history is fetched again
+const TRANSITIONS_MAX = 4000;
+const MAX_SPAN_S = 10 * 365 * 86400 - 1;  // the server's limit on since..until
+export const KEYS = ["heater", "cooler", "fault"];
+const EVENT_KINDS = ["heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared", "settings"];
+
+export class ChartData {
+  constructor(chamber, store, connection) {
+    this.chamber = chamber;
+    this.store = store;
+    this.connection = connection;
+    this.seconds = 86400;          // the range shown up to now; null: all
+    this.zoom = null;              // [since, until] while zoomed in on the past
+    this.epoch = 0;
+    this.history = new Map();      // probe -> {since, until, points: [{ts, t, min, max}]}
+    this.live = new Map();         // probe -> [{ts, t}]
+    this.transitions = [];         // {ts, key, on, code} sorted by ts
+    this.targets = [];             // {ts, target, hysteresis} sorted by ts
+    this.eventsUntil = null;
+    this.loading = 0;
+    this.failed = null;
+    this.onChange = () => {};
+  }
+
+  probes() {
+    return [this.chamber.beerProbe, this.chamber.airProbe].filter(Boolean);
+  }
+
+  /** The time window to show, server time: [since, until]. */
+  window(now = this.store.serverNow()) {
+    if (this.zoom) return this.zoom;
+    if (this.seconds !== null) return [now - this.seconds, now];
+    let first = now - 3600;
+    for (const entry of this.history.values()) if (entry.points.length) first = Math.min(first, entry.points[0].ts);
+    return [first, now];
+  }
+
+  /** Fetch history and events for the window (`points` buckets per probe), up to `until`. */
+  async load(points, until = this.store.serverNow()) {
+    if (!this.connection.live) return;
+    const epoch = ++this.epoch;
+    const [since, end] = this.zoom
+      ? this.zoom : [this.seconds === null ? until - MAX_SPAN_S : until - this.seconds, until];
+    this.loading += 1;
+    this.failed = null;
+    const jobs = this.probes().map((probe) => this.connection
+      .request({ type: "history", probe, since, until: end, points })
+      .then((reply) => {
+        if (epoch === this.epoch) this.setHistory(probe, reply, since, end);
+      }));
+    jobs.push(this.connection
+      .request({ type: "events", chamber: this.chamber.id, since, until: end, kinds: EVENT_KINDS, limit: 5000 })
+      .then((reply) => {
+        if (epoch === this.epoch) this.setEvents(reply, end);
+      }));
+    const results = await Promise.allSettled(jobs);
+    this.loading -= 1;
+    const failure = results.find((r) => r.status === "rejected");
+    if (failure && epoch === this.epoch && failure.reason.code !== "disconnected") {
+      this.failed = failure.reason.message;
+      console.warn("BeerPi: chart data for %s: %s", this.chamber.id, failure.reason.message);
+    }
+    if (epoch === this.epoch) this.onChange("loaded");
+  }
+
+  setHistory(probe, reply, since, until) {
+    const buckets = Array.isArray(reply.buckets) ? reply.buckets : [];
+    const valid = buckets.filter((b) => b && isNumber(b.ts) && isNumber(b.mean));
+    let width = 0;
+    for (let i = 1; i < valid.length; i++) width = width ? Math.min(width, valid[i].ts - valid[i - 1].ts) : valid[i].ts - valid[i - 1].ts;
+    const points = valid.map((b) => ({
+      ts: Math.min(b.ts + width / 2, until),
+      t: b.mean,
+      min: isNumber(b.min) ? b.min : b.mean,
+      max: isNumber(b.max) ? b.max : b.mean,
+    }));
+    this.history.set(probe, { since, until, width, points });
+    // Live readings the history now holds are dropped: they rolled into it.
+    const live = this.live.get(probe);
+    if (live) this.live.set(probe, live.filter((p) => p.ts >= until));
+  }
+
+  setEvents(reply, until) {
+    const events = Array.isArray(reply.events) ? reply.events : [];
+    const transitions = [];
+    const targets = [];
+    for (const event of events) {
+      if (!event || !isNumber(event.ts)) continue;
+      const match = /^(heater|cooler)_(on|off)$/.exec(event.kind);
+      if (match) transitions.push({ ts: event.ts, key: match[1], on: match[2] === "on" });
+      else if (event.kind === "fault") transitions.push({ ts: event.ts, key: "fault", on: true, code: event.detail?.code });
+      else if (event.kind === "fault_cleared") transitions.push({ ts: event.ts, key: "fault", on: false });
+      else if (event.kind === "settings") {
+        const before = event.detail?.old;
+        const after = event.detail?.new;
+        if (!targets.length && before && isNumber(before.target)) targets.push({ ts: -Infinity, target: before.target, hysteresis: before.hysteresis });
+        if (after && isNumber(after.target)) targets.push({ ts: event.ts, target: after.target, hysteresis: after.hysteresis });
+      }
+    }
+    // Live changes after the stored events stay; the stored ones replace the rest.
+    this.transitions = transitions.concat(this.transitions.filter((t) => t.ts > until));
+    this.targets = targets.concat(this.targets.filter((t) => t.ts > until));
+    this.eventsUntil = until;
+  }
+
+  /** A live reading of one of this chamber's probes; false when it is not this chart's. */
+  addReading(frame) {
+    if (!this.probes().includes(frame.probe)) return false;
+    let live = this.live.get(frame.probe);
+    if (!live) this.live.set(frame.probe, (live = []));
+    const last = live[live.length - 1];
+    if (last && frame.ts <= last.ts) {
+      if (last.ts - frame.ts > 60) live.length = 0;  // the server's clock went back
+      else return false;
+    }
+    live.push({ ts: frame.ts, t: frame.temperature });
+    if (live.length > LIVE_MAX) {
+      live.splice(0, live.length - LIVE_MAX);
+      this.onChange("trimmed");  // ask the server again: older live points roll into the history
+    }
+    return true;
+  }
+
+  /** A state frame of this chamber: output, fault and target changes. */
+  addState(state, previous) {
+    if (!isNumber(state.ts)) return;
+    for (const key of ["heater", "cooler"]) {
+      if (typeof state[key] === "boolean" && (!previous || previous[key] !== state[key])) {
+        this.pushTransition({ ts: state.ts, key, on: state[key] });
+      }
+    }
+    const fault = typeof state.fault === "string" && state.fault ? state.fault : null;
+    const before = previous && typeof previous.fault === "string" && previous.fault ? previous.fault : null;
+    if (fault !== before) this.pushTransition({ ts: state.ts, key: "fault", on: Boolean(fault), code: fault });
+    const last = this.targets[this.targets.length - 1];
+    if (!last || last.target !== state.target || last.hysteresis !== state.hysteresis) {
+      this.targets.push({ ts: state.ts, target: state.target, hysteresis: state.hysteresis });
+      if (this.targets.length > TRANSITIONS_MAX) this.targets.splice(0, this.targets.length - TRANSITIONS_MAX);
+    }
+  }
+
+  pushTransition(t) {
+    this.transitions.push(t);
+    if (this.transitions.length > TRANSITIONS_MAX) this.transitions.splice(0, this.transitions.length - TRANSITIONS_MAX);
+  }
+
+  /** One probe's mean line within [since, until]: history, then the live readings after it. */
+  series(probe, since, until) {
+    const entry = this.history.get(probe);
+    const stored = entry ? entry.points.filter((p) => p.ts >= since && p.ts <= until) : [];
+    const after = entry ? entry.until : -Infinity;
+    const live = (this.live.get(probe) || []).filter((p) => p.ts >= Math.max(since, after) && p.ts <= until);
+    // A pause in the data longer than a few buckets (or samples) breaks the line.
+    const gap = Math.max(entry && entry.width ? entry.width * 3 : 0, (this.store.interval || 5) * 6);
+    const out = [];
+    let previous = null;
+    for (const point of stored.concat(live)) {
+      if (previous && point.ts - previous.ts > gap) out.push(null);
+      out.push(point);
+      previous = point;
+    }
+    return out;
+  }
+
+  /** Periods within [since, until] when `key` was on: [[from, to, code]]. */
+  periods(key, since, until) {
+    const list = this.transitions.filter((t) => t.key === key).sort((a, b) => a.ts - b.ts);
+    const periods = [];
+    let openAt = null;
+    let code = null;
+    const first = list.find((t) => t.ts >= since);
+    if (first && !first.on) openAt = since;  // it was on when the window starts
+    for (const t of list) {
+      if (t.on && openAt === null) {
+        openAt = Math.max(t.ts, since);
+        code = t.code ?? null;
+      } else if (!t.on && openAt !== null) {
+        if (t.ts > since) periods.push([openAt, Math.min(t.ts, until), code]);
+        openAt = null;
+      }
+    }
+    const state = this.chamber.state;
+    const onNow = key === "fault" ? Boolean(state && state.fault) : Boolean(state && state[key]);
+    if (openAt !== null && (onNow || this.zoom)) periods.push([openAt, until, code]);
+    return periods.filter(([a, b]) => b > since && a < until);
+  }
+
+  /** Target steps within [since, until]: [{ts, target, hysteresis}], the first at `since`. */
+  targetSteps(since, until) {
+    const state = this.chamber.state;
+    const list = this.targets.length ? this.targets : state ? [{ ts: -Infinity, target: state.target, hysteresis: state.hysteresis }] : [];
+    const steps = [];
+    let before = list[0];
+    for (const t of list) {
+      if (t.ts <= since) before = t;
+      else if (t.ts <= until) steps.push(t);
+    }
+    if (before) steps.unshift({ ...before, ts: since });
+    if (steps.length) steps.push({ ...steps[steps.length - 1], ts: until });
+    return steps.filter((s) => isNumber(s.target));
+  }
+}

@@ -1,0 +1,161 @@
+// BeerPi dashboard: wires the connection, the store and one card, chart, controls and
+// profile editor per chamber. Plain ES modules, no build step; D3 v7 is loaded before.
+
+import { ChamberCard, roles } from "./card.js";
+import { TrendChart } from "./chart.js";
+import { Connection } from "./connection.js";
+import { ChamberControls } from "./controls.js";
+import { Header } from "./header.js";
+import { showError } from "./notices.js";
+import { ProfileEditor } from "./profile-editor.js";
+import { Store } from "./store.js";
+import { getToken, loadToken, onTokenChange } from "./token.js";
+import { onUnitChange } from "./units.js";
+
+const PROTOCOL_VERSION = 1;
+
+const store = new Store();
+const connection = new Connection(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`);
+const header = new Header(store, connection);
+const panels = new Map();   // chamber id -> {card, chart, controls, editor}
+let authorised = false;
+
+loadToken();
+
+function buildPanels() {
+  const container = document.getElementById("chambers");
+  const template = document.getElementById("chamber-template");
+  panels.clear();
+  const cards = [];
+  for (const chamber of store.chambers.values()) {
+    const root = template.content.firstElementChild.cloneNode(true);
+    cards.push(root);
+    const ui = { ...roles(root), root };
+    panels.set(chamber.id, {
+      card: new ChamberCard(root, chamber, store, connection),
+      chart: new TrendChart(ui, chamber, store, connection),
+      controls: new ChamberControls(root, chamber, connection),
+      editor: new ProfileEditor(root, chamber, connection),
+    });
+  }
+  container.replaceChildren(...cards);
+  container.dataset.count = String(cards.length);
+}
+
+function renderAll() {
+  header.render();
+  for (const panel of panels.values()) {
+    panel.card.render();
+    panel.controls.render();
+    panel.controls.setEnabled(authorised && connection.live);
+    panel.editor.render();
+    panel.editor.setEnabled(authorised && connection.live);
+    panel.card.root.querySelector('[data-role="lock-note"]').hidden = authorised;
+  }
+}
+
+/** Present the token (if any) on this connection: the controls unlock when the server says so. */
+async function authorise() {
+  authorised = false;
+  const token = getToken();
+  if (!token || !connection.live) {
+    header.setAuthorised(false);
+    renderAll();
+    return;
+  }
+  try {
+    await connection.request({ type: "auth", token });
+    authorised = true;
+    header.setAuthorised(true, "Unlocked: this browser may change settings and profiles.");
+  } catch (error) {
+    const message = error.code === "rate_limited" ? "Too many wrong tokens from this device: wait a few minutes."
+      : error.code === "unauthorized" ? "The server refused this token: check it against the link in BeerPi's log." : null;
+    header.setAuthorised(false, message);
+    if (message) header.togglePanel(true);
+  }
+  renderAll();
+}
+
+connection.on("hello", (frame) => {
+  if (frame.version !== PROTOCOL_VERSION) {
+    showError(`The server speaks protocol version ${frame.version}; this page knows version ${PROTOCOL_VERSION}. Reload the page.`);
+  }
+  const first = panels.size === 0;
+  store.applyHello(frame);
+  const sameChambers = !first && [...store.chambers.keys()].join() === [...panels.keys()].join();
+  if (sameChambers) {
+    // Reconnected: keep the charts, point them at the new chamber objects and fill the gap.
+    for (const [id, panel] of panels) {
+      const chamber = store.chambers.get(id);
+      for (const part of Object.values(panel)) part.chamber = chamber;
+      panel.chart.data.chamber = chamber;
+    }
+  } else {
+    buildPanels();
+  }
+  for (const panel of panels.values()) panel.chart.reload(frame.ts);
+  authorise();
+  renderAll();
+});
+
+connection.on("reading", (frame) => store.applyReading(frame));
+connection.on("state", (frame) => {
+  const id = typeof frame.chamber === "string" ? frame.chamber : [...store.chambers.keys()][0];
+  const previous = store.chambers.get(id)?.state ?? null;
+  store.applyState(frame);
+  const panel = panels.get(id);
+  if (panel) panel.chart.addState(frame, previous);
+});
+connection.on("status", (frame) => store.applyStatus(frame));
+connection.on("error", (frame) => {
+  // Errors that answer no request of ours (a token refused on the upgrade, a defect).
+  if (frame.code === "too_fast") console.warn("BeerPi: the server says this page sends too fast");
+  else showError(typeof frame.message === "string" && frame.message ? frame.message : `Error from BeerPi: ${frame.code}`);
+});
+
+store.on("reading", (frame) => {
+  for (const panel of panels.values()) {
+    if (frame.probe === panel.card.chamber.beerProbe || frame.probe === panel.card.chamber.airProbe) {
+      panel.card.render();
+      panel.chart.addReading(frame);
+    }
+  }
+  header.render();
+});
+store.on("state", (chamber) => {
+  const panel = panels.get(chamber.id);
+  if (!panel) return;
+  panel.card.render();
+  panel.controls.render();
+  panel.editor.render();
+  header.render();
+});
+store.on("status", (storage, previous) => {
+  header.render();
+  // Readings that waited in the backlog are in the database now: fill the charts' hole.
+  if (storage.ok && storage.backlog === 0 && previous && (!previous.ok || previous.backlog > 0)) {
+    for (const panel of panels.values()) panel.chart.reload();
+  }
+});
+
+connection.onState(() => renderAll());
+onTokenChange(() => {
+  if (!getToken()) {
+    // The server keeps a connection's authorisation: start a fresh one without the token.
+    authorised = false;
+    connection.drop();
+  }
+  authorise();
+});
+onUnitChange(() => {
+  for (const panel of panels.values()) {
+    panel.chart.redraw();
+    panel.chart.buildLegend();
+    panel.editor.renderSteps();
+  }
+  renderAll();
+});
+
+setInterval(renderAll, 1000);  // ages, "for 3 min", countdowns
+connection.start();
+renderAll();
