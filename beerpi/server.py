@@ -83,7 +83,7 @@ class MainHandler(tornado.web.RequestHandler):
         self.hosts = hosts
 
     def prepare(self) -> None:
-        take_token(self.request)  # the page keeps it (app.js); the request, and its log, do not
+        take_token(self.request)  # the page keeps it (static/js/token.js); the request, and its log, do not
         refuse_foreign_host(self, self.hosts)
 
     def get(self) -> None:

@@ -136,7 +136,7 @@ async def test_settings_need_the_token(start_service, connect):
 @pytest.mark.gen_test(timeout=30)
 async def test_the_token_in_the_query_works_and_is_not_logged(start_service, caplog):
     service = start_service()
-    with caplog.at_level("INFO"):
+    with caplog.at_level("DEBUG"):  # a served request is logged at debug (with --log-level debug)
         answer = await post(service.port, f"{SETTINGS}?token={TEST_TOKEN}", {"target": 19.0}, token=None)
     assert answer.status == 200 and answer.json["state"]["target"] == 19.0
     assert target_of(service) == 19.0

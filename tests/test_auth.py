@@ -82,7 +82,7 @@ def test_the_limiter_remembers_a_bounded_number_of_addresses() -> None:
 def test_a_token_in_a_url_is_redacted_for_logs() -> None:
     assert redact_uri("/ws?token=s3cret-token-xyz&x=1") == "/ws?token=REDACTED&x=1"
     assert redact_uri("/?a=1&token=s3cret&token=again") == "/?a=1&token=REDACTED&token=REDACTED"
-    assert redact_uri("/static/app.js?v=2") == "/static/app.js?v=2"
+    assert redact_uri("/static/js/main.js?v=2") == "/static/js/main.js?v=2"
 
 
 def test_the_links_to_open_name_reachable_addresses_with_the_token() -> None:

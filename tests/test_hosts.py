@@ -66,7 +66,7 @@ async def test_a_dns_rebinding_page_is_refused(start_service):
     evil = {"Host": f"evil.example:{service.port}", "Origin": f"http://evil.example:{service.port}"}
     # Then neither the WebSocket, nor the page, nor its files are served, even with the token
     assert await refused(service.port, **evil) == 403
-    for path in ("/", "/static/app.js"):
+    for path in ("/", "/static/js/main.js"):
         with pytest.raises(HTTPClientError) as caught:
             await AsyncHTTPClient().fetch(f"http://127.0.0.1:{service.port}{path}", headers=evil)
         assert caught.value.code == 403
