@@ -90,20 +90,24 @@ class Hub:
 
     def publish(self, event: Reading | ControlState) -> None:
         """Remember the event and send it to every client, encoded once."""
+        self._outbox.append(protocol.event_frame(event))
         if isinstance(event, Reading):
             self.latest[event.probe] = event
+            # A tick publishes its readings one callback each. Sent together, they cost each
+            # client one send, not one per reading; waiting OUTBOX_DELAY lets the monitor thread
+            # finish publishing them, where a pass of the IOLoop would not (it wants the GIL too).
+            if len(self._outbox) == 1:
+                IOLoop.current().call_later(OUTBOX_DELAY, self._send_outbox)
         else:
             self.states[event.chamber] = event
-        # A tick publishes its readings one callback each. Sent together, they cost each
-        # client one send, not one per reading; waiting OUTBOX_DELAY lets the monitor thread
-        # finish publishing them, where a pass of the IOLoop would not (it wants the GIL too).
-        self._outbox.append(protocol.event_frame(event))
-        if len(self._outbox) == 1:
-            IOLoop.current().call_later(OUTBOX_DELAY, self._send_outbox)
+            # At once, after the readings that caused it: a reply to the change (not_saved)
+            # follows the state it speaks of.
+            self._send_outbox()
 
     def _send_outbox(self) -> None:
         frames, self._outbox = self._outbox, []
-        self.broadcast(*frames)
+        if frames:
+            self.broadcast(*frames)
 
     def broadcast(self, *frames: str) -> None:
         """Send ``frames`` to every client, built once (see fanout.py); a client gone or too slow leaves."""
