@@ -160,6 +160,7 @@ def summarise(clients: list[Client], t0: float, t1: float) -> dict[str, Any]:
     latencies = array("d")
     messages: dict[bytes, Any] = {}
     for client in clients:
+        mine: dict[tuple[str, float], int] = {}
         for payload, times in client.seen.items():
             message = messages.get(payload)
             if message is None:
@@ -167,10 +168,12 @@ def summarise(clients: list[Client], t0: float, t1: float) -> dict[str, Any]:
             if message.get("type") != "reading" or not t0 <= message["ts"] < t1:
                 continue
             key = (message["probe"], message["ts"])
-            counts[key] = counts.get(key, 0) + len(times)
-            multiplicity[key] = max(multiplicity.get(key, 0), len(times))
+            mine[key] = mine.get(key, 0) + len(times)
             ts = message["ts"]
             latencies.extend(now - ts for now in times)
+        for key, count in mine.items():
+            counts[key] = counts.get(key, 0) + count
+            multiplicity[key] = max(multiplicity.get(key, 0), count)
     return {"counts": counts, "multiplicity": multiplicity, "latencies": latencies.tobytes()}
 
 
