@@ -13,10 +13,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import tornado.websocket
-from tornado.ioloop import PeriodicCallback
+from tornado.ioloop import IOLoop, PeriodicCallback
 
-from . import protocol
+from . import fanout, protocol
 from .control import ControlState
 from .monitor import Monitor
 from .probe import Reading
@@ -31,6 +30,7 @@ log = logging.getLogger(__name__)
 
 QUERY_WORKERS = 2  # history and events queries running at a time, all clients together
 STATUS_EVERY_MS = 1000  # how often the storage status is checked for a change
+OUTBOX_DELAY = 0.001  # s: events published within it go out together
 
 
 class Hub:
@@ -51,10 +51,16 @@ class Hub:
         self.history_slots = asyncio.Semaphore(QUERY_WORKERS)
         self._status: dict[str, Any] | None = None  # as last broadcast
         self._status_timer: PeriodicCallback | None = None
+        self._outbox: list[str] = []  # events published in this pass of the IOLoop, not yet sent
 
     def join(self, waiter: WebSocketHandler) -> None:
         """Greet a new client and send it every broadcast from now on."""
         self.waiters.add(waiter)
+        stream = fanout.route(waiter)
+        if stream is not None:
+            # Frames are small and come in twos: with Nagle's algorithm the second would wait
+            # for the client to acknowledge the first, which it may delay by up to 40 ms.
+            stream.set_nodelay(True)
         waiter.write_message(self.hello())
         if self.storage_status is not None:
             # Only to the newcomer: the others hear of a change from check_status, which
@@ -89,23 +95,31 @@ class Hub:
 
     def publish(self, event: Reading | ControlState) -> None:
         """Remember the event and send it to every client, encoded once."""
+        self._outbox.append(protocol.event_frame(event))
         if isinstance(event, Reading):
             self.latest[event.probe] = event
+            # A tick publishes its readings one callback each. Sent together, they cost each
+            # client one send, not one per reading; waiting OUTBOX_DELAY lets the monitor thread
+            # finish publishing them, where a pass of the IOLoop would not (it wants the GIL too).
+            if len(self._outbox) == 1:
+                IOLoop.current().call_later(OUTBOX_DELAY, self._send_outbox)
         else:
             self.states[event.chamber] = event
-        self.broadcast(protocol.event_frame(event))
+            # At once, after the readings that caused it: a reply to the change (not_saved)
+            # follows the state it speaks of.
+            self._send_outbox()
 
-    def broadcast(self, frame: str) -> None:
-        for waiter in list(self.waiters):
-            try:
-                waiter.write_message(frame)
-            except tornado.websocket.WebSocketClosedError:
-                self.leave(waiter)
-            except Exception:
-                log.exception("dropping a client that failed to receive a frame")
-                self.leave(waiter)
-                waiter.close()
-        self._send_to_streams(frame)
+    def _send_outbox(self) -> None:
+        frames, self._outbox = self._outbox, []
+        if frames:
+            self.broadcast(*frames)
+
+    def broadcast(self, *frames: str) -> None:
+        """Send ``frames`` to every client, built once (see fanout.py); a client gone or too slow leaves."""
+        for waiter in fanout.broadcast(list(self.waiters), frames):
+            self.leave(waiter)
+        for frame in frames:
+            self._send_to_streams(frame)
 
     # -- server-sent-event streams (sse.py): numbered frames, apart from the WebSocket fast path --
 

@@ -39,6 +39,11 @@ from .watchdog import Watchdog, limit_for
 
 log = logging.getLogger(__name__)
 
+# Connections the kernel completes before BeerPi accepts them (Tornado's default is 128): a
+# burst of thousands of dashboards, say after a restart, then waits in the queue instead of
+# retrying SYNs for seconds. Linux caps it at net.core.somaxconn (4096 since 5.4).
+ACCEPT_BACKLOG = 4096
+
 
 def build_chambers(rig: Rig, stored: Mapping[str, Any], wall: float, profile_now: float | None = None,
                    last_seen: float | None = None) -> list[Chamber]:
@@ -154,7 +159,7 @@ class Service:
         access = Access(token, read_token_required=self.config.read_token_required)
         hosts = HostCheck.for_server(self.config.host, self.config.allow_host, self.config.allow_origin)
         self.http_server = open_http_server(make_app(hub, access, hosts), self.config.max_clients)
-        sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host)
+        sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host, backlog=ACCEPT_BACKLOG)
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         if self.config.notify:
