@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 async def run_command(hub: Hub, text: str, authorised: bool) -> list[str]:
     """Parse ``text`` as a WebSocket frame and carry it out; the frames dispatch replied with."""
     try:
-        command: Command = protocol.parse(text, hub.monitor.probes)
+        command: Command = protocol.parse(text, hub.sources())
     except ProtocolError as exc:
         raise ApiError(status_for(exc.code), exc.code, exc.message) from None
     frames: list[str] = []

@@ -35,6 +35,7 @@ class ApiHandler(tornado.web.RequestHandler):
     """A JSON endpoint: refuses foreign hosts and origins and missing or wrong tokens before the method runs."""
 
     SUPPORTED_METHODS = ("GET",)  # any other method: 405 before any check (ChamberHandler takes POST)
+    TOKEN_IN_BODY = False  # a device that cannot set headers sends it in its body (the handler checks it)
 
     def initialize(self, hub: Hub, access: Access, hosts: HostCheck) -> None:
         self.hub = hub
@@ -65,7 +66,7 @@ class ApiHandler(tornado.web.RequestHandler):
             self.fail(429, "rate_limited", RATE_LIMITED)
         elif presented is not None and not self.authorised:
             self.fail(401, "unauthorized", WRONG_TOKEN)  # a script with a stale token should hear of it
-        elif not self.authorised and (changes or self.access.read_token_required):
+        elif not self.authorised and not self.TOKEN_IN_BODY and (changes or self.access.read_token_required):
             self.fail(401, "unauthorized", NEEDS_TOKEN + (" (--read-token-required: watching needs it too)"
                                                           if not changes else ""))
 

@@ -17,6 +17,7 @@ from typing import Any
 from .config import Config
 from .control import HYSTERESIS_RANGE, TARGET_RANGE, ControlSettings
 from .errors import ConfigError
+from .hydrometer_config import HydrometerSpec, load_hydrometers
 from .tomlcheck import check_keys, fail, get, number, show, subtable
 from .thermostat import COMPRESSOR_TIMINGS, COOLER, HEATER, HEATER_TIMINGS, ChamberLimits, OutputTimings
 
@@ -34,7 +35,7 @@ DEFAULT_LIMITS = ChamberLimits()
 DEFAULT_SETTINGS = ControlSettings()
 DEFAULT_TIMINGS = {HEATER: HEATER_TIMINGS, COOLER: COMPRESSOR_TIMINGS}
 
-TOP_KEYS = ("chamber", "probes")
+TOP_KEYS = ("chamber", "probes", "hydrometer")
 CHAMBER_KEYS = ("name", "beer_probe", "air_probe", "target", "hysteresis", "max_beer", "min_beer",
                 "max_air", "min_air", "dead_time", "runaway_watch", "runaway_progress", HEATER, COOLER)
 OUTPUT_KEYS = ("pin", "active_low", "min_on", "min_off")
@@ -107,6 +108,7 @@ class RigSpec:
     chambers: tuple[ChamberSpec, ...]
     probe_names: Mapping[str, str] = field(default_factory=dict)
     source: str | None = None
+    hydrometers: tuple[HydrometerSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.chambers:
@@ -170,7 +172,8 @@ def load_rig_spec(path: str | Path) -> RigSpec:
     for chamber in chambers:
         for role, probe in zip(("beer", "air"), chamber.probes):
             names.setdefault(probe, f"{chamber.name} {role}")
-    return RigSpec(tuple(chambers), names, where)
+    hydrometers = load_hydrometers(data, where, tuple(chamber.id for chamber in chambers))
+    return RigSpec(tuple(chambers), names, where, hydrometers)
 
 
 def _chamber(chamber_id: str, table: Any, where: str) -> ChamberSpec:

@@ -20,6 +20,7 @@ from .chamber_config import (DS18B20_ID, ChamberSpec, OutputSpec, RigSpec, flag_
 from .config import Config
 from .errors import BeerPiError
 from .heater import Heater
+from .hydrometer_config import HydrometerSpec
 from .probe import Probe
 from .sim_chamber import SimulatedChamber, simulated_chamber
 from .sim_physics import FermentationHeat
@@ -68,6 +69,7 @@ class Rig:
     find_probes: FindProbes | None = field(default=None, repr=False)
     sim_chambers: list[SimulatedChamber] = field(default_factory=list, repr=False)  # their own switch logs
     bulk_trigger: Callable[[], None] | None = field(default=None, repr=False)  # 1-wire: convert all at once
+    hydrometers: tuple[HydrometerSpec, ...] = ()  # from the chamber file's [hydrometer.NAME] tables
 
     def close(self) -> None:
         """Switch off and release every output; raise the first failure after trying them all."""
@@ -184,6 +186,7 @@ def build_rig(config: Config) -> Rig:
         raise
     if output_kind == "sim" and probe_kind != "sim":
         log.warning("the outputs are simulated: nothing is switched")
+    rig.hydrometers = file.hydrometers if file is not None else ()
     if output_kind == "gpio":
         for spec in (output for chamber_outputs in wanted for output in chamber_outputs):
             if spec.pin is not None and (hazard := boot_hazard(spec.kind, spec.pin, spec.active_low)):

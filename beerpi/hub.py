@@ -11,18 +11,20 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tornado.ioloop import IOLoop, PeriodicCallback
 
 from . import fanout, protocol
 from .control import ControlState
+from .hydrometer import SERIES, SERIES_PREFIX, series_id
 from .monitor import Monitor
 from .probe import Reading
 from .repository import Repository
 from .sse import RecentFrames
 
 if TYPE_CHECKING:
+    from .hydrometers import Hydrometers
     from .server import WebSocketHandler
     from .sse import EventStreamHandler
 
@@ -33,6 +35,13 @@ STATUS_EVERY_MS = 1000  # how often the storage status is checked for a change
 OUTBOX_DELAY = 0.001  # s: events published within it go out together
 
 
+class Source(NamedTuple):
+    """Something with a history that is not a probe (a hydrometer's gravity, …)."""
+
+    id: str
+    name: str
+
+
 class Hub:
     """The connected clients and what a newcomer is told; IOLoop only."""
 
@@ -41,13 +50,15 @@ class Hub:
                  simulated: bool = False) -> None:
         self.monitor = monitor
         self.simulated = simulated
+        self.hydrometers: Hydrometers | None = None  # set where the app is assembled
         self.store = store
         self.storage_status = storage_status
         self.waiters: set[WebSocketHandler] = set()
         self.streams: set[EventStreamHandler] = set()  # server-sent-event listeners (sse.py)
         self.recent = RecentFrames()  # the last broadcasts, numbered, for a stream that resumes
         self.states: dict[str, ControlState] = {state.chamber: state for state in monitor.states}
-        self.latest: dict[str, Reading] = {r.probe: r for r in latest}
+        # Probes only: a hydrometer's stored series are the hydrometers' (see hydrometers.py)
+        self.latest: dict[str, Reading] = {r.probe: r for r in latest if not r.probe.startswith(SERIES_PREFIX)}
         self.history_slots = asyncio.Semaphore(QUERY_WORKERS)
         self._status: dict[str, Any] | None = None  # as last broadcast
         self._status_timer: PeriodicCallback | None = None
@@ -91,7 +102,16 @@ class Hub:
         return protocol.hello_frame(chambers, self.monitor.probes,
                                     [self.latest[key] for key in sorted(self.latest)],
                                     now=time.time(), interval=self.monitor.interval,
-                                    simulated=self.simulated, profile_clock=(clock.wall(), clock.speed))
+                                    simulated=self.simulated, profile_clock=(clock.wall(), clock.speed),
+                                    hydrometers=self.hydrometers.hello() if self.hydrometers else ())
+
+    def sources(self) -> list[Source]:
+        """What a history request may name: every probe, and every hydrometer's series."""
+        found: list[Source] = list(self.monitor.probes)
+        if self.hydrometers is not None:
+            found += [Source(series_id(name, key), f"{name} {key}")
+                      for name in sorted({*self.hydrometers.specs, *self.hydrometers.latest}) for key in SERIES]
+        return found
 
     def publish(self, event: Reading | ControlState) -> None:
         """Remember the event and send it to every client, encoded once."""

@@ -25,6 +25,7 @@ from .control import ControlState
 from .dispatch import carry_out
 from .errors import ConfigError
 from .ha_discovery import discovery_messages
+from .hydrometer import HydrometerError, HydrometerReading
 from .mqtt_topics import Topics, segment
 from .probe import Reading
 from .ratelimit import CommandBudget
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 DEFAULT_PREFIX = "beerpi"
 MAX_QUEUED = 10_000  # messages waiting for the broker before new ones are dropped
 KEEPALIVE = 30  # seconds: the broker publishes the last will this long after the Pi vanished
+ISPINDEL_FILTER = "ispindel/+/+"  # the iSpindel's own MQTT topics: ispindel/<name>/<key>, a value each
+ISPINDEL_KEYS = {"tilt": "angle", "angle": "angle", "temperature": "temperature", "temp_units": "temp_units",
+                 "battery": "battery", "gravity": "gravity", "interval": "interval", "RSSI": "RSSI"}
+ISPINDEL_GATHER = 2.0  # s: an iSpindel publishes its values one topic each, within a moment
 CONTROL_OFF = ("MQTT control is off: start BeerPi with --mqtt-control to accept commands from the "
                "broker (its ACLs then decide who may send them)")
 
@@ -98,6 +103,7 @@ class MqttBridge:
         self.budget = CommandBudget()
         self.dropped = 0
         self.connected = False
+        self._ispindel: dict[str, dict[str, Any]] = {}  # values gathered per device until sent on
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"beerpi-{self.node}")
         if url.username:
             self.client.username_pw_set(url.username, url.password)
@@ -172,6 +178,8 @@ class MqttBridge:
             log.error("MQTT: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)
             return
         subscriptions = [(topic, 1) for topic in self.topics.command_filters]
+        if self.controls:  # gravity may end a profile step: only when the broker's ACLs are trusted
+            subscriptions.append((ISPINDEL_FILTER, 0))
         if self.discovery_prefix:
             subscriptions.append((f"{self.discovery_prefix}/status", 1))
         client.subscribe(subscriptions)
@@ -199,6 +207,9 @@ class MqttBridge:
                 log.info("MQTT: Home Assistant is online: announcing the chambers again")
                 self._announce()
             return
+        if topic.startswith("ispindel/"):
+            self._gather_ispindel(topic, payload)
+            return
         chambers = {segment(chamber_id): chamber_id for chamber_id in self.hub.monitor.chambers}
         frame = self.topics.command_frame(topic, payload, chambers)
         if frame is None:
@@ -207,7 +218,7 @@ class MqttBridge:
             self._reply(protocol.error_frame("too_fast", "too many MQTT commands: this one was ignored"))
             return
         try:
-            command = protocol.parse(frame, self.hub.monitor.probes)
+            command = protocol.parse(frame, self.hub.sources())
         except protocol.ProtocolError as exc:
             self._reply(protocol.error_frame(exc.code, exc.message, exc.request_id))
             return
@@ -221,11 +232,38 @@ class MqttBridge:
     def _reply(self, frame: str) -> None:
         self._send(self.topics.replies, frame, retain=False)
 
+    # -- hydrometers ----------------------------------------------------------------------
+
+    def publish_hydrometer(self, reading: HydrometerReading, frame: str) -> None:
+        """A hydrometer's reading, retained, under ``<prefix>/hydrometer/<name>``."""
+        self._send(self.topics.hydrometer(reading.name), frame, retain=True)
+
+    def _gather_ispindel(self, topic: str, payload: bytes) -> None:
+        _, name, key = topic.split("/", 2)
+        if key not in ISPINDEL_KEYS or len(self._ispindel) > 32 and name not in self._ispindel:
+            return
+        values = self._ispindel.get(name)
+        if values is None:
+            values = self._ispindel[name] = {"name": name}
+            self.io_loop.call_later(ISPINDEL_GATHER, self._send_on_ispindel, name)
+        values[ISPINDEL_KEYS[key]] = payload.decode("utf-8", "replace").strip()[:32]
+
+    def _send_on_ispindel(self, name: str) -> None:
+        values = self._ispindel.pop(name, None)
+        if values is None or self.hub.hydrometers is None:
+            return
+        try:
+            self.hub.hydrometers.accept(values, "mqtt", authorised=True)
+        except HydrometerError as exc:
+            log.warning("MQTT: refused a reading of hydrometer %s: %s", name, exc)
+
 
 def start_bridge(url: str, hub: Hub, controls: bool, node: str | None,
                  discovery_prefix: str | None) -> MqttBridge:
     """Connect to the broker named by ``--mqtt`` (in the background); ConfigError for a bad URL."""
     bridge = MqttBridge(MqttUrl.parse(url), hub, controls, node, discovery_prefix)
+    if hub.hydrometers is not None:
+        hub.hydrometers.listeners.append(bridge.publish_hydrometer)
     bridge.start()
     return bridge
 

@@ -45,6 +45,9 @@ class Topics:
     def setting_command(self, chamber_id: str, setting: str) -> str:
         return f"{self.prefix}/chamber/{segment(chamber_id)}/set/{setting}"
 
+    def hydrometer(self, name: str) -> str:
+        return f"{self.prefix}/hydrometer/{segment(name)}"
+
     @property
     def replies(self) -> str:
         """Where the answers to commands (``ok`` and ``error`` frames) are published."""

@@ -51,7 +51,8 @@ def event_frame(event: Reading | ControlState) -> str:
 
 def hello_frame(chambers: Sequence[tuple[ChamberInfo, ControlState]], probes: Sequence[Probe],
                 readings: Iterable[Reading], now: float, interval: float, simulated: bool = False,
-                profile_clock: tuple[float, float] | None = None) -> str:
+                profile_clock: tuple[float, float] | None = None,
+                hydrometers: Sequence[Mapping[str, Any]] = ()) -> str:
     """``state`` and the probes' ``control`` flag speak of the first chamber, as before chambers;
     ``profile_clock`` is (profile time now, its speed), so a client can place a profile in time."""
     first_info, first_state = chambers[0]
@@ -63,6 +64,7 @@ def hello_frame(chambers: Sequence[tuple[ChamberInfo, ControlState]], probes: Se
         "chambers": [chamber_message(info, state) for info, state in chambers],
         "probes": [{"id": p.id, "name": p.name, "control": p.id == first_info.beer_probe} for p in probes],
         "readings": [reading_message(r) for r in readings],
+        "hydrometers": [dict(hydrometer) for hydrometer in hydrometers],
     })
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import tornado.web
 import tornado.websocket
 
-from . import api, protocol
+from . import api, api_hydrometer, protocol
 from .auth import UNAUTHORIZED, Access, log_request, take_token
 from .hosts import HostCheck
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
@@ -144,7 +144,7 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             self._too_fast(message)
             return
         try:
-            command = protocol.parse(message, self.hub.monitor.probes)
+            command = protocol.parse(message, self.hub.sources())
         except protocol.ProtocolError as exc:
             self._send(protocol.error_frame(exc.code, exc.message, exc.request_id))
             return
@@ -205,10 +205,13 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
 
 
 def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) -> tornado.web.Application:
+    hydrometer_routes = api_hydrometer.routes(hub.hydrometers, {"hub": hub, "access": access, "hosts": hosts}) \
+        if hub.hydrometers is not None else []
     return tornado.web.Application(
         [
             (r"/", MainHandler, {"hosts": hosts}),
             (r"/ws", WebSocketHandler, {"hub": hub, "access": access, "hosts": hosts}),
+            *hydrometer_routes,  # before /api/.*, which answers 404
             *api.routes(hub, access, hosts),  # the HTTP API and server-sent events: docs/http.md
         ],
         log_function=log_request,

@@ -33,6 +33,7 @@ from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
 from .repository import Event, Repository
 from .repository.startup import open_storage
 from .hub import Hub
+from .hydrometers import Hydrometers
 from .server import make_app
 from .validation import SampleValidator
 from .watchdog import Watchdog, limit_for
@@ -157,6 +158,8 @@ class Service:
                   simulated=self.rig.simulated)
         token = resolve_token(self.config.token, self.config.token_file, self.config.db)
         access = Access(token, read_token_required=self.config.read_token_required)
+        hub.hydrometers = Hydrometers(self.rig.hydrometers, self.store, access, hub.broadcast)
+        hub.hydrometers.restore(latest)
         hosts = HostCheck.for_server(self.config.host, self.config.allow_host, self.config.allow_origin)
         self.http_server = open_http_server(make_app(hub, access, hosts), self.config.max_clients)
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host, backlog=ACCEPT_BACKLOG)

@@ -128,7 +128,7 @@ def test_a_probe_or_a_pin_used_twice_is_an_error(tmp_path, text, expected):
                  'chamber "ale": unknown key max_temp (did you mean max_beer?)', id="chamber-key"),
     pytest.param("pin = 17", "pins = 17", 'chamber "ale": unknown key heater.pins (did you mean heater.pin?)',
                  id="output-key"),
-    pytest.param("[chamber.ale]", "colour = 'red'\n[chamber.ale]", "unknown key colour (known: chamber, probes)",
+    pytest.param("[chamber.ale]", "colour = 'red'\n[chamber.ale]", "unknown key colour (known: chamber, probes, hydrometer)",
                  id="top-key"),
 ])
 def test_an_unknown_key_is_an_error_that_suggests_the_known_one(tmp_path, old, new, expected):

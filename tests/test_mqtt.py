@@ -136,3 +136,18 @@ def test_the_last_will_says_offline_when_the_process_is_killed(tmp_path, broker,
     server.process.send_signal(signal.SIGKILL)
     server.process.wait(WAIT)
     watcher.wait_for(lambda t, p, r: p == "offline")
+
+
+def test_an_ispindel_publishing_on_mqtt_is_heard_with_control(tmp_path, broker, subscribe, stopping):
+    stopping(start(tmp_path, broker.url, "--mqtt-control"))
+    watcher = subscribe(broker.port, "beerpi/#")
+    watcher.wait_for(lambda t, p, r: t == "beerpi/status" and p == "online")
+    # When an iSpindel publishes its values, one topic each, as its firmware does
+    for key, value in (("tilt", "52.1"), ("temperature", "20.25"), ("temp_units", "C"), ("battery", "3.9"),
+                       ("gravity", "1.0473"), ("RSSI", "-70")):
+        watcher.publish(f"ispindel/red/{key}", value)
+    # Then BeerPi gathers them into one reading and publishes it (retained) under its prefix
+    _, payload, _ = watcher.wait_for(lambda t, p, r: t == "beerpi/hydrometer/red")
+    reading = json.loads(payload)
+    assert (reading["type"], reading["gravity"], reading["angle"], reading["temperature"]) == (
+        "hydrometer", 1.0473, 52.1, 20.25)

@@ -136,7 +136,7 @@ def test_hello_frame_has_the_documented_shape():
     # Then it gets the version, the server's time, the interval, the state, the chambers, the
     # probes and the latest readings
     assert set(frame) == {"type", "version", "ts", "interval", "simulated", "state", "chambers", "probes",
-                          "readings", "profile_clock"}
+                          "readings", "profile_clock", "hydrometers"}
     assert frame["profile_clock"] == {"now": 1763712009.5, "speed": 1.0}  # real hardware: the wall clock
     assert frame["chambers"] == [{"id": "main", "name": "wort", "beer_probe": "sim-wort", "air_probe": None,
                                   "outputs": ["heater"], "state": frame["state"]}]

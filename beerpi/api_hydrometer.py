@@ -1,0 +1,46 @@
+"""POST /ispindel (and /api/hydrometer/v1/data, CraftBeerPi's path): a hydrometer's reading in the
+iSpindel's own JSON; GET /api/hydrometers: the latest reading of each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .api_base import ApiHandler
+from .hydrometer import HydrometerError
+from .hydrometers import Hydrometers, Refused
+
+PATHS = (r"/ispindel", r"/api/hydrometer/v1/data")
+
+
+class HydrometerPostHandler(ApiHandler):
+    SUPPORTED_METHODS = ("POST",)
+    TOKEN_IN_BODY = True  # an iSpindel cannot set headers: its Token field arrives in the body
+
+    def initialize(self, hydrometers: Hydrometers, **shared: Any) -> None:  # type: ignore[override]
+        super().initialize(**shared)
+        self.hydrometers = hydrometers
+
+    def post(self) -> None:
+        try:
+            reading = self.hydrometers.accept(self.request.body, self.request.remote_ip or "", self.authorised)
+        except Refused as refused:
+            self.fail(429 if refused.code == "rate_limited" else 401, refused.code, str(refused))
+        except HydrometerError as exc:
+            self.fail(400, "invalid_value", str(exc))
+        else:
+            self.answer({"ok": True, "hydrometer": self.hydrometers.message(reading)})
+
+
+class HydrometersHandler(ApiHandler):
+    def initialize(self, hydrometers: Hydrometers, **shared: Any) -> None:  # type: ignore[override]
+        super().initialize(**shared)
+        self.hydrometers = hydrometers
+
+    def get(self) -> None:
+        self.answer({"hydrometers": self.hydrometers.hello()})
+
+
+def routes(hydrometers: Hydrometers, shared: dict[str, Any]) -> list[tuple[str, type, dict[str, Any]]]:
+    spec = {**shared, "hydrometers": hydrometers}
+    return [(path, HydrometerPostHandler, spec) for path in PATHS] + \
+        [(r"/api/hydrometers", HydrometersHandler, spec)]

@@ -1,0 +1,122 @@
+"""The hydrometers BeerPi hears from: each reading checked, stored, remembered and passed on (IOLoop).
+
+A reading arrives from the HTTP endpoint (api_hydrometer.py) or from MQTT (the iSpindel's
+``ispindel/<name>/<key>`` topics). It must come with BeerPi's control token (a header, the URL's
+``?token=``, or the body's ``token``, which the iSpindel's configuration page can set) or with
+the token its ``[hydrometer.NAME]`` table names: gravity may end a profile's step, so a stranger
+on the network may not invent it. Storing only queues (the writer thread writes).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import protocol
+from .auth import Access
+from .hydrometer import SERIES, SERIES_PREFIX, HydrometerError, HydrometerReading, parse_ispindel
+from .probe import Reading
+from .hydrometer_config import HydrometerSpec
+from .repository import Repository
+
+log = logging.getLogger(__name__)
+
+MAX_HYDROMETERS = 32  # names remembered; more devices than that is a typo storm, not a brewery
+
+
+class Refused(Exception):
+    """A reading without a usable token: ``code`` is unauthorized or rate_limited."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Hydrometers:
+    def __init__(self, specs: Sequence[HydrometerSpec], store: Repository | None, access: Access,
+                 broadcast: Callable[[str], None], clock: Callable[[], float] = time.time) -> None:
+        self.specs = {spec.name: spec for spec in specs}
+        self.store = store
+        self.access = access
+        self.broadcast = broadcast
+        self.clock = clock
+        self.latest: dict[str, HydrometerReading] = {}
+        self.listeners: list[Callable[[HydrometerReading, str], None]] = []  # (reading, its frame)
+
+    def accept(self, body: bytes | dict[str, Any], address: str, authorised: bool = False) -> HydrometerReading:
+        """Check, store and pass on one posted reading; HydrometerError or Refused, changing nothing.
+
+        ``authorised``: the request already presented the control token (header or URL)."""
+        name = _name_of(body)
+        spec = self.specs.get(name) if name else None
+        reading = parse_ispindel(body, self.clock(), spec.calibration if spec else None)
+        if not authorised:
+            self._authorise(reading, spec, address)
+        if reading.name not in self.latest and reading.name not in self.specs:
+            if len(self.latest) >= MAX_HYDROMETERS:
+                raise HydrometerError(f"already {MAX_HYDROMETERS} hydrometers: name {reading.name!r} is refused")
+            log.info("hydrometer %s: first reading (no [hydrometer.%s] table: in no chamber, "
+                     "the device's own gravity)", reading.name, reading.name)
+        self.latest[reading.name] = reading
+        if self.store is not None:
+            self.store.add_readings(reading.series())
+        frame = protocol.encode(self.message(reading))
+        self.broadcast(frame)
+        for listener in self.listeners:
+            listener(reading, frame)
+        return reading
+
+    def restore(self, stored: Sequence[Reading]) -> None:
+        """Remember each hydrometer's last stored values (the ``latest`` of the store, at start)."""
+        values: dict[str, dict[str, Reading]] = {}
+        for reading in stored:
+            if reading.probe.startswith(SERIES_PREFIX):
+                name, _, key = reading.probe.removeprefix(SERIES_PREFIX).rpartition(":")
+                if name and key in SERIES:
+                    values.setdefault(name, {})[key] = reading
+        for name, series in values.items():
+            ts = max(reading.ts for reading in series.values())
+            fields = {key: reading.temperature for key, reading in series.items()}  # the stored value
+            self.latest.setdefault(name, HydrometerReading(ts, name, fields.get("gravity"), fields.get("angle"),
+                                                           fields.get("temperature"), fields.get("battery"),
+                                                           None, None))
+
+    def message(self, reading: HydrometerReading) -> dict[str, Any]:
+        """The ``hydrometer`` frame: one reading of one device, with the chamber it floats in."""
+        spec = self.specs.get(reading.name)
+        return {"type": "hydrometer", "ts": reading.ts, "name": reading.name,
+                "chamber": spec.chamber if spec else None, "gravity": reading.gravity, "angle": reading.angle,
+                "temperature": reading.temperature, "battery": reading.battery, "rssi": reading.rssi,
+                "interval": reading.interval}
+
+    def hello(self) -> list[dict[str, Any]]:
+        """The latest reading of every hydrometer heard since start (for ``hello``)."""
+        return [self.message(reading) for _, reading in sorted(self.latest.items())]
+
+    def _authorise(self, reading: HydrometerReading, spec: HydrometerSpec | None, address: str) -> None:
+        token = reading.token
+        if spec is not None and spec.token and token is not None and hmac.compare_digest(
+                spec.token.encode(), token.encode("utf-8", "surrogatepass")):
+            return
+        outcome = self.access.check(address, token) if token else "unauthorized"
+        if outcome == "rate_limited":
+            raise Refused("rate_limited", "too many wrong tokens from this address: wait a few minutes")
+        if outcome != "ok":
+            raise Refused("unauthorized", f"hydrometer {reading.name}: send BeerPi's control token (the "
+                                          "iSpindel's Token field, or ?token= in its path), or the token of "
+                                          f"its [hydrometer.{reading.name}] table")
+
+
+def _name_of(body: bytes | dict[str, Any]) -> str | None:
+    if isinstance(body, dict):
+        name = body.get("name")
+        return name if isinstance(name, str) else None
+    try:
+        import json
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return value.get("name") if isinstance(value, dict) and isinstance(value.get("name"), str) else None
