@@ -374,3 +374,26 @@ def test_a_fault_shows_an_unmistakable_banner_that_says_what_to_check(browser, o
         red, green, blue = map(int, re.findall(r"\d+", colour)[:3])
         assert red > 150 and green < 60 and blue < 80, colour
 
+
+
+def test_a_hydrometers_gravity_shows_on_its_chambers_card(browser, tmp_path):
+    import urllib.request
+    config = tmp_path / "chambers.toml"
+    config.write_text(TWO_CHAMBERS.read_text() + '\n[hydrometer.red]\nchamber = "ale"\n')
+    with running_server(tmp_path / "b.sqlite3", "--config", str(config)) as server:
+        with open_page(browser, server.port) as watched:
+            page = watched.page
+            wait_live(page)
+            ale = watched.chamber("ale")
+            expect(ale.get_by_test_id("gravity")).to_be_hidden()
+            # When the iSpindel in the ale posts a reading
+            body = json.dumps({"name": "red", "angle": 50.2, "temperature": 19.9, "temp_units": "C",
+                               "battery": 3.87, "gravity": 1.0473, "token": TEST_TOKEN}).encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{server.port}/ispindel", data=body,
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                assert answer.status == 200
+            # Then the ale's card shows its gravity live, and the lager's shows none
+            expect(ale.get_by_test_id("gravity")).to_have_text("1.0473", timeout=WAIT_MS)
+            expect(ale.locator('[data-role="gravity-detail"]')).to_contain_text("battery 3.87 V")
+            expect(watched.chamber("lager").get_by_test_id("gravity")).to_be_hidden()

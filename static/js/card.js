@@ -58,6 +58,7 @@ export class ChamberCard {
       const reading = store.latest.get(chamber.airProbe);
       setText(ui.air, reading ? `${formatTemp(reading.t)} ${unitLabel()}` : "–");
     }
+    this.renderGravity();
     setText(ui.target, state ? `${formatTemp(state.target, 1)} ${unitLabel()}` : "–");
     setText(ui.hysteresis, state ? formatSpan(state.hysteresis) : "–");
     setText(ui.mode, state && typeof state.mode === "string" ? state.mode : "–");
@@ -65,6 +66,17 @@ export class ChamberCard {
     this.renderOutputs(state);
     this.renderFault(state ? state.fault : null);
     this.renderProfile(state);
+  }
+
+  renderGravity() {
+    const { ui } = this;
+    const hydrometer = this.store.hydrometerOf(this.chamber.id);
+    ui["gravity-row"].hidden = !hydrometer;
+    if (!hydrometer) return;
+    setText(ui.gravity, isNumber(hydrometer.gravity) ? hydrometer.gravity.toFixed(4) : "–");
+    const parts = [hydrometer.name, `${formatDuration(this.store.serverNow() - hydrometer.ts)} ago`];
+    if (isNumber(hydrometer.battery)) parts.push(`battery ${hydrometer.battery.toFixed(2)} V`);
+    setText(ui["gravity-detail"], `(${parts.join(", ")})`);
   }
 
   renderOutputs(state) {

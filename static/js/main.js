@@ -107,6 +107,7 @@ connection.on("state", (frame) => {
   if (panel) panel.chart.addState(frame, previous);
 });
 connection.on("status", (frame) => store.applyStatus(frame));
+connection.on("hydrometer", (frame) => store.applyHydrometer(frame));
 connection.on("error", (frame) => {
   // Errors that answer no request of ours (a token refused on the upgrade, a defect).
   if (frame.code === "too_fast") console.warn("BeerPi: the server says this page sends too fast");
@@ -121,6 +122,10 @@ store.on("reading", (frame) => {
     }
   }
   header.render();
+});
+store.on("hydrometer", (frame) => {
+  const panel = panels.get(frame.chamber);
+  if (panel) panel.card.render();
 });
 store.on("state", (chamber) => {
   const panel = panels.get(chamber.id);

@@ -14,6 +14,7 @@ export class Store {
     this.clockOffset = null;      // server time minus performance.now(), seconds
     this.lastFrameAt = null;      // server time of the latest reading or state
     this.profileClock = null;     // {now, speed, at}: profile time vs server time (simulation runs faster)
+    this.hydrometers = new Map(); // name -> the latest hydrometer frame (an iSpindel's gravity…)
     this.listeners = new Map();
   }
 
@@ -80,6 +81,8 @@ export class Store {
       const age = isNumber(frame.ts) ? Math.max(0, frame.ts - reading.ts) * 1000 : 0;
       this.addReading(reading, now - age);
     }
+    this.hydrometers = new Map();
+    for (const hydrometer of Array.isArray(frame.hydrometers) ? frame.hydrometers : []) this.addHydrometer(hydrometer);
     this.storage = null;  // a status frame follows
     const changed = before !== [...this.chambers.keys()].join("\n");
     this.emit("hello", changed);
@@ -108,6 +111,25 @@ export class Store {
     chamber.state = frame;
     if (isNumber(frame.ts)) this.lastFrameAt = Math.max(this.lastFrameAt ?? 0, frame.ts);
     this.emit("state", chamber);
+  }
+
+  addHydrometer(frame) {
+    if (!frame || typeof frame.name !== "string" || !isNumber(frame.ts)) return false;
+    this.hydrometers.set(frame.name, frame);
+    return true;
+  }
+
+  applyHydrometer(frame) {
+    if (this.addHydrometer(frame)) this.emit("hydrometer", frame);
+  }
+
+  /** The latest reading of the hydrometer floating in `chamberId`'s beer, or null. */
+  hydrometerOf(chamberId) {
+    let found = null;
+    for (const h of this.hydrometers.values()) {
+      if (h.chamber === chamberId && (!found || h.ts > found.ts)) found = h;
+    }
+    return found;
   }
 
   applyStatus(frame) {
