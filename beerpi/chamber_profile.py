@@ -13,11 +13,13 @@ Times are profile-clock times (``beerpi.profile_clock``): wall-clock time on rea
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
 from .clock_jump import ClockJump
 from .errors import ConfigError
+from .gravity_conditions import Verdict, step_may_end
 from .profile import ProfileRun, Step
 from .profile_steps import schedule
 from .thermostat import ChamberLimits
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 ACTIONS = ("start", "replace", "pause", "resume", "skip", "stop")
 CHECKPOINT_EVERY = 600.0  # seconds of profile time between two stores of a run's progress
 TARGET_DECIMALS = 2  # a ramp's target in 0.01 °C steps: a state frame per 0.01 °C, not per tick
+GRAVITY_KEPT = 15 * 86400.0  # s of gravity readings kept for the conditions (the longest: 14 days stable)
+GRAVITY_POINTS = 5000  # readings kept at most (an iSpindel every 15 min: 52 days)
 
 
 def check_limits(steps: Sequence[Step], limits: ChamberLimits) -> None:
@@ -51,6 +55,27 @@ class ChamberProfile:
         self.run = run
         self.checkpoint_every = checkpoint_every
         self._stored_at: float | None = None if run is None else run.as_of  # profile time of the last store
+        self.gravity: deque[tuple[float, float]] = deque(maxlen=GRAVITY_POINTS)  # (profile time, SG)
+
+    def observe_gravity(self, now: float, gravity: float) -> None:
+        """A hydrometer's reading of this chamber's beer, at profile time ``now``."""
+        if self.gravity and now < self.gravity[-1][0]:
+            self.gravity.clear()  # the clock went back: start the watch again
+        self.gravity.append((now, gravity))
+        while self.gravity and self.gravity[0][0] < now - GRAVITY_KEPT:
+            self.gravity.popleft()
+
+    def gravity_check(self, now: float) -> Verdict | None:
+        """Whether the current step ends on its gravity condition now (None: no condition, or paused)."""
+        run = self.run
+        if run is None or run.paused:
+            return None
+        progress = run.progress(now)
+        step = run.steps[progress.step_index]
+        if progress.finished or step.until is None:
+            return None
+        return step_may_end(step.until, step.end or "first", step.duration, progress.step_started_at, now,
+                            self.gravity, run.started_at)
 
     @property
     def active(self) -> bool:
@@ -124,11 +149,17 @@ class ChamberProfile:
         progress = run.progress(now)
         plan = schedule(run.steps, run.start_target)
         step_ends = progress.step_started_at + plan[progress.step_index].duration
-        return {
+        open_now = run.steps[progress.step_index].open and not progress.finished
+        open_ahead = any(step.open for step in run.steps[progress.step_index:]) and not progress.finished
+        view = {
             "steps": [step.as_dict() for step in run.steps],
             "step": progress.step_index, "kind": progress.step_kind,
             "step_started_at": round(progress.step_started_at, 3),
-            "step_ends_at": None if run.paused else round(step_ends, 3),
-            "ends_at": None if run.paused else round(run.started_at + progress.total, 3),
+            "step_ends_at": None if run.paused or open_now else round(step_ends, 3),
+            "ends_at": None if run.paused or open_ahead else round(run.started_at + progress.total, 3),
             "paused": run.paused, "finished": progress.finished, "frozen": progress.frozen,
         }
+        verdict = self.gravity_check(now)
+        if verdict is not None:
+            view["gravity"] = verdict.text  # where the step's gravity condition stands
+        return view

@@ -150,6 +150,7 @@ class Monitor:
             self.publish(reading)
         for state in changed:  # after the readings that caused them
             self.publish(state)
+        self._end_steps_on_gravity()
         self.last_step_completed = time.monotonic()
         return readings
 
@@ -424,6 +425,31 @@ class Monitor:
                 future.set_exception(readings)
             else:
                 future.set_result(readings)
+
+    def submit_gravity(self, chamber_id: str, gravity: float) -> Future:
+        """A hydrometer's gravity of ``chamber_id``'s beer, for the profile's gravity conditions."""
+        return self._submit(lambda: self._observe_gravity(chamber_id, gravity))
+
+    def _observe_gravity(self, chamber_id: str, gravity: float) -> None:
+        chamber = self.chambers.get(chamber_id)
+        if chamber is not None:
+            with self._lock:
+                chamber.profile.observe_gravity(self._profile_now(), gravity)
+
+    def _end_steps_on_gravity(self) -> None:
+        """Skip every chamber's step whose gravity condition holds (after this tick's decisions)."""
+        for chamber in self.chambers.values():
+            with self._lock:
+                verdict = chamber.profile.gravity_check(self._profile_now())
+            if verdict is None or not verdict.met:
+                continue
+            log.info("chamber %s: the profile step ends on gravity (%s)", chamber.name, verdict.text)
+            try:
+                self.change_profile("skip", chamber.id, source=f"gravity: {verdict.text}")
+            except NotSaved:
+                pass  # in force; already logged
+            except BeerPiError as exc:
+                log.error("chamber %s: could not end the step on gravity: %s", chamber.name, exc)
 
     def submit_settings(self, changes: dict[str, Any], source: str = "client",
                         chamber_id: str | None = None) -> Future:

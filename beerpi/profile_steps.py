@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from .control import TARGET_RANGE
 from .errors import ConfigError
+from .gravity_conditions import ENDS, Condition, parse_condition
 
 HOLD = "hold"
 RAMP = "ramp"
@@ -22,7 +23,10 @@ DAY = 86400.0
 MAX_STEPS = 50
 MAX_STEP_DURATION = 365 * DAY
 RATE_RANGE = (0.1, 50.0)  # °C per day; the slowest full-range ramp takes 400 days
-STEP_FIELDS = frozenset({"kind", "target", "duration", "rate"})
+STEP_FIELDS = frozenset({"kind", "target", "duration", "rate", "until", "end"})
+# A step that ends on gravity alone (no duration, or "both") is planned this long: it is
+# ended early by its condition (see gravity_conditions.py), never by this.
+OPEN_DURATION = MAX_STEP_DURATION
 
 
 def check_number(where: str, name: str, value: Any) -> float:
@@ -38,12 +42,19 @@ def check_range(where: str, name: str, value: Any, low: float, high: float, unit
     return number
 
 
-def _check_step(where: str, kind: Any, target: Any, duration: Any, rate: Any) -> None:
+def _check_step(where: str, kind: Any, target: Any, duration: Any, rate: Any,
+                until: Condition | None = None, end: Any = None) -> None:
     if kind not in KINDS:
         raise ConfigError(f"{where}: kind must be {' or '.join(KINDS)}, not {kind!r}")
     check_range(where, "target", target, *TARGET_RANGE, "°C")
     if kind == HOLD and rate is not None:
         raise ConfigError(f"{where}: rate is for a ramp; a hold needs a duration")
+    if until is not None and kind != HOLD:
+        raise ConfigError(f"{where}: until (a gravity condition) is for a hold step, not a {kind}")
+    if end is not None and (until is None or duration is None or end not in ENDS):
+        raise ConfigError(f"{where}: end is \"first\" or \"both\", for a hold with a duration and until")
+    if until is not None and duration is None:
+        return  # a hold that ends on gravity only
     if (duration is None) == (rate is None):
         wanted = "a duration" if kind == HOLD else "either a duration or a rate"
         raise ConfigError(f"{where}: a {kind} needs {wanted}" + ("" if duration is None else ", not both"))
@@ -64,19 +75,30 @@ class Step:
     target: float
     duration: float | None = None  # seconds
     rate: float | None = None  # °C per day, a ramp only, instead of a duration
+    until: Condition | None = None  # a hold may also end on gravity
+    end: str | None = None  # with until and a duration: "first" (the default) or "both"
 
     def __post_init__(self) -> None:
-        _check_step("step", self.kind, self.target, self.duration, self.rate)
+        _check_step("step", self.kind, self.target, self.duration, self.rate, self.until, self.end)
+
+    @property
+    def open(self) -> bool:
+        """Ends on gravity, not at a time the schedule knows (no duration, or "both")."""
+        return self.until is not None and (self.duration is None or self.end == "both")
 
     def duration_from(self, start_target: float) -> float:
         """Seconds this step lasts when the target before it is ``start_target``."""
+        if self.open:
+            return OPEN_DURATION
         if self.duration is not None:
             return self.duration
         return abs(self.target - start_target) / self.rate * DAY
 
     def as_dict(self) -> dict[str, Any]:
-        length = {"duration": self.duration} if self.duration is not None else {"rate": self.rate}
-        return {"kind": self.kind, "target": self.target, **length}
+        length = {"duration": self.duration} if self.duration is not None else \
+            {"rate": self.rate} if self.rate is not None else {}
+        gravity = {} if self.until is None else {"until": self.until.as_dict(), **({"end": self.end} if self.end else {})}
+        return {"kind": self.kind, "target": self.target, **length, **gravity}
 
 
 def parse_step(raw: Any, index: int = 0) -> Step:
@@ -91,8 +113,11 @@ def parse_step(raw: Any, index: int = 0) -> Step:
         if name not in raw:
             raise ConfigError(f"{where}: {name} is missing")
     kind, target, duration, rate = raw["kind"], raw["target"], raw.get("duration"), raw.get("rate")
-    _check_step(where, kind, target, duration, rate)
-    return Step(kind, float(target), None if duration is None else float(duration), None if rate is None else float(rate))
+    until = None if raw.get("until") is None else parse_condition(raw["until"], where)
+    end = raw.get("end")
+    _check_step(where, kind, target, duration, rate, until, end)
+    return Step(kind, float(target), None if duration is None else float(duration), None if rate is None else float(rate),
+                until, end)
 
 
 def parse_steps(raw: Any) -> tuple[Step, ...]:

@@ -33,6 +33,7 @@ from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
 from .repository import Event, Repository
 from .repository.startup import open_storage
 from .hub import Hub
+from .gravity_feed import SimulatedHydrometers, feed_profiles, preload as preload_gravity
 from .hydrometers import Hydrometers
 from .server import make_app
 from .validation import SampleValidator
@@ -110,6 +111,7 @@ class Service:
         self.watchdog: Watchdog | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.mqtt: MqttBridge | None = None
+        self.sim_hydrometers: SimulatedHydrometers | None = None
         self.alerting: Alerting | None = None
         self.notifier: Notifier | None = None
         self.port: int | None = None
@@ -160,6 +162,11 @@ class Service:
         access = Access(token, read_token_required=self.config.read_token_required)
         hub.hydrometers = Hydrometers(self.rig.hydrometers, self.store, access, hub.broadcast)
         hub.hydrometers.restore(latest)
+        feed_profiles(hub.hydrometers, self.monitor)
+        if self.rig.simulated and self.rig.sim_chambers:
+            self.sim_hydrometers = SimulatedHydrometers(
+                hub.hydrometers, [(hw.id, sim) for hw, sim in zip(self.rig.chambers, self.rig.sim_chambers)],
+                self.config.speed)
         hosts = HostCheck.for_server(self.config.host, self.config.allow_host, self.config.allow_origin)
         self.http_server = open_http_server(make_app(hub, access, hosts), self.config.max_clients)
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host, backlog=ACCEPT_BACKLOG)
@@ -177,6 +184,8 @@ class Service:
             self.mqtt = start_bridge(self.config.mqtt, hub, self.config.mqtt_control, self.config.mqtt_node,
                                      self.config.ha_discovery_prefix or None)
         self.monitor.start()
+        if self.sim_hydrometers is not None:
+            self.sim_hydrometers.start()
         self.watchdog = Watchdog(self.monitor, limit_for(self.monitor.interval, self.monitor.read_timeout))
         self.watchdog.start()
         log.info("BeerPi listening on http://%s:%d/ (%s)%s", self.config.host, self.port,
@@ -199,6 +208,8 @@ class Service:
         # Stored readings are stamped with real time: only real hardware's profile clock is that.
         last_seen = None if self.rig.simulated or not latest else max(r.ts for r in latest)
         chambers = build_chambers(self.rig, stored, time.time(), profile_clock.wall(), last_seen)
+        if not self.rig.simulated:  # stored times are wall times: only real hardware's profile clock is that
+            preload_gravity(self.store, self.rig.hydrometers, chambers, time.time())
         self._prepared = Prepared(latest, chambers, profile_clock)
         return self._prepared
 
@@ -220,6 +231,8 @@ class Service:
             self.http_server.stop()
         if self.watchdog is not None:
             self.watchdog.stop()
+        if self.sim_hydrometers is not None:
+            self.sim_hydrometers.stop()
         if self.monitor is not None:
             self.monitor.stop()
         if self.mqtt is not None:

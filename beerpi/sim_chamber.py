@@ -126,6 +126,13 @@ class SimulatedChamber:
             return ChamberState(now, m.air_c, m.wort_c, m.room_c, m.fermentation_w,
                                 self._on[HEATER], self._on[COOLER])
 
+    def gravity(self) -> float | None:
+        """The beer's true specific gravity now (None without a fermentation)."""
+        with self._lock:
+            self._advance()
+            fermentation = self.model.params.fermentation
+            return None if fermentation is None else fermentation.gravity(self.model.t_s)
+
     def switch_log(self) -> tuple[SwitchEvent, ...]:
         """Every change of every output so far, oldest first."""
         with self._lock:

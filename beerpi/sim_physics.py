@@ -80,6 +80,20 @@ class FermentationHeat:
         """The heat released over the whole fermentation, in J."""
         return math.e ** 2 / 4 * self.peak_w * self.rise_s
 
+    def fraction_done(self, t_s: float) -> float:
+        """The share of the fermentation's heat (so of its sugar) released by ``t_s``: 0 to 1.
+
+        The integral of u² e^(2(1−u)) from 0 is e²/4 · (1 − e^(−2u) (2u² + 2u + 1)).
+        """
+        u = (t_s - self.pitched_s - self.lag_s) / self.rise_s
+        if u <= 0.0:
+            return 0.0
+        return 1.0 - math.exp(-2.0 * u) * (2.0 * u * u + 2.0 * u + 1.0)
+
+    def gravity(self, t_s: float, og: float = 1.050, fg: float = 1.010) -> float:
+        """The beer's specific gravity at ``t_s``: from ``og`` to ``fg`` as the sugar is used."""
+        return og - (og - fg) * self.fraction_done(t_s)
+
 
 @dataclass(frozen=True, slots=True)
 class ChamberParams:
