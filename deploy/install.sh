@@ -2,23 +2,11 @@
 # Install BeerPi as a systemd service: `sudo make install`. Idempotent: run it again to update.
 # Undo with `sudo make uninstall`. Nothing is installed into the system's Python: BeerPi gets
 # its own virtual environment under $PREFIX, so Raspberry Pi OS's "externally managed" Python
-# is left alone.
-#
-# Where things go (each can be changed through the environment of `make install`):
-#   PREFIX=/opt/beerpi        the code ($PREFIX/src) and its virtual environment ($PREFIX/venv)
-#   STATE=/var/lib/beerpi     the database, the spool and the token (mode 0700)
-#   CONF=/etc/beerpi          beerpi.env (the options) and the chamber configuration
-#   UNIT_DIR=/etc/systemd/system, BIN_DIR=/usr/local/bin, BEERPI_USER=beerpi
+# is left alone. Where it goes: deploy/places.sh.
 set -euo pipefail
 
-PREFIX=${PREFIX:-/opt/beerpi}
-STATE=${STATE:-/var/lib/beerpi}
-CONF=${CONF:-/etc/beerpi}
-UNIT_DIR=${UNIT_DIR:-/etc/systemd/system}
-BIN_DIR=${BIN_DIR:-/usr/local/bin}
-SERVICE_USER=${BEERPI_USER:-beerpi}
+. "$(dirname "$0")/places.sh"
 PYTHON=${PYTHON:-python3}
-SYSTEMCTL=${SYSTEMCTL:-systemctl}   # SYSTEMCTL=true installs the files without touching systemd
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 
 say() { printf 'beerpi install: %s\n' "$*"; }

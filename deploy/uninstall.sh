@@ -3,13 +3,7 @@
 # ($CONF) are kept unless PURGE=1; the relays are released OFF first.
 set -euo pipefail
 
-PREFIX=${PREFIX:-/opt/beerpi}
-STATE=${STATE:-/var/lib/beerpi}
-CONF=${CONF:-/etc/beerpi}
-UNIT_DIR=${UNIT_DIR:-/etc/systemd/system}
-BIN_DIR=${BIN_DIR:-/usr/local/bin}
-SERVICE_USER=${BEERPI_USER:-beerpi}
-SYSTEMCTL=${SYSTEMCTL:-systemctl}
+. "$(dirname "$0")/places.sh"
 
 say() { printf 'beerpi uninstall: %s\n' "$*"; }
 [ "$(id -u)" = 0 ] || { echo "beerpi uninstall: error: run 'sudo make uninstall'" >&2; exit 1; }
