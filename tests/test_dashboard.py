@@ -398,3 +398,17 @@ def test_a_hydrometers_gravity_shows_on_its_chambers_card(browser, tmp_path):
             expect(ale.locator('[data-role="gravity-detail"]')).to_contain_text("battery 3.87 V")
             lager = watched.chamber("lager")
             expect(lager.locator('[data-role="gravity-detail"]')).to_contain_text("sim-ispindel-lager")
+
+
+def test_a_step_that_ends_on_gravity_says_where_its_condition_stands(browser, one):
+    from websockets.sync.client import connect
+    with connect(f"ws://127.0.0.1:{one.port}/ws?token={TEST_TOKEN}", open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "profile", "id": "g", "action": "start", "steps": [
+            {"kind": "hold", "target": 19, "until": {"stable": 2, "hours": 48}}]}))
+        deadline = time.monotonic() + 10
+        while json.loads(ws.recv(timeout=10)).get("id") != "g":
+            assert time.monotonic() < deadline
+    with open_page(browser, one.port) as watched:
+        wait_live(watched.page)
+        profile = watched.page.locator('[data-role="profile"]').first
+        expect(profile).to_contain_text("ends on gravity: gravity 1.0", timeout=WAIT_MS)

@@ -129,11 +129,15 @@ export class ChamberCard {
     if (profile.finished) parts.push("finished: holding its last target");
     else if (profile.paused) parts.push("paused");
     else if (profile.frozen) parts.push("waiting for the server's clock");
-    else if (isNumber(profile.step_ends_at)) {
-      const now = this.store.profileTime(this.store.serverNow());
-      parts.push(`${formatDuration(profile.step_ends_at - now)} left in this step`);
-      if (isNumber(profile.ends_at)) parts.push(`profile ends in ${formatDuration(profile.ends_at - now)}`);
-      if (this.store.simulated) parts.push("simulated time");
+    else {
+      // A step may end on gravity (the server says where its condition stands), on time, or both.
+      if (typeof profile.gravity === "string" && profile.gravity) parts.push(`ends on gravity: ${profile.gravity}`);
+      if (isNumber(profile.step_ends_at)) {
+        const now = this.store.profileTime(this.store.serverNow());
+        parts.push(`${formatDuration(profile.step_ends_at - now)} left in this step`);
+        if (isNumber(profile.ends_at)) parts.push(`profile ends in ${formatDuration(profile.ends_at - now)}`);
+        if (this.store.simulated) parts.push("simulated time");
+      }
     }
     setText(line, parts.join(" · "));
   }
