@@ -27,6 +27,8 @@ from .monitor import Monitor
 from .probe import Reading
 from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
 from .repository import Repository
+from .repository.batching import batch_delay_for
+from .repository.retention import Retention
 from .repository.startup import open_storage
 from .hub import Hub
 from .server import make_app
@@ -92,10 +94,12 @@ class Service:
             config = replace(config, db=default_db(simulated=self.rig.simulated))
         self.config = config
         try:
-            self.store = open_storage(config.db, config.spool, config.spool_max, backend=store)
+            self.store = open_storage(config.db, config.spool, config.spool_max, backend=store,
+                                      batch_delay=batch_delay_for(config.interval))
         except BaseException:
             self.rig.close()
             raise
+        self.retention = None if config.keep_raw is None else Retention(self.store, config.keep_raw)
         self.monitor: Monitor | None = None
         self.watchdog: Watchdog | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
@@ -140,6 +144,8 @@ class Service:
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         self.monitor.start()
+        if self.retention is not None:
+            self.retention.start()
         self.watchdog = Watchdog(self.monitor, limit_for(self.monitor.interval, self.monitor.read_timeout))
         self.watchdog.start()
         log.info("BeerPi listening on http://%s:%d/ (%s)%s", self.config.host, self.port,
@@ -185,6 +191,8 @@ class Service:
             self.watchdog.stop()
         if self.monitor is not None:
             self.monitor.stop()
+        if self.retention is not None:
+            self.retention.stop()
         try:
             self.rig.close()
         except BeerPiError as exc:
