@@ -39,7 +39,8 @@ READING_COLUMNS = "ts, probe, name, temperature, heater"
 # Every transaction rewrites whole pages (readings, index, roll-ups): 1 KiB pages write a
 # quarter of what SQLite's default 4 KiB do per batch, which is what wears an SD card.
 PAGE_SIZE = 1024
-RESCUE = "restore a backup, or rescue what is left with `sqlite3 {path} .recover`"
+RESCUE = ("to start a new database, move it aside (mv {path} {path}.corrupt) and restart BeerPi; "
+          "then restore a backup or rescue what is left with `sqlite3 {path}.corrupt .recover`")
 
 
 def _reading(row: tuple[Any, ...]) -> Reading:
