@@ -204,3 +204,33 @@ def test_retention_waits_while_readings_wait_for_the_database(status):
     # Readings accepted but not yet stored would be counted in roll-ups after their raw minute
     # was pruned, or refused: so nothing is pruned until the writer has caught up
     assert Retention(Behind(status), keep_days=1.0, clock=lambda: T0).run_once() == 0
+
+
+def test_keep_raw_is_an_option_and_a_variable_in_days():
+    from beerpi.config import parse_config
+
+    assert parse_config([], environ={}).keep_raw is None
+    assert parse_config(["--keep-raw", "30"], environ={}).keep_raw == 30.0
+    assert parse_config([], environ={"BEERPI_KEEP_RAW": "0.5"}).keep_raw == 0.5
+    with pytest.raises(SystemExit):
+        parse_config(["--keep-raw", "0"], environ={})
+
+
+def test_the_service_prunes_with_keep_raw_while_history_keeps_every_reading(start_service, monkeypatch):
+    from beerpi.repository import retention
+
+    monkeypatch.setattr(retention, "EVERY", 0.2)
+    # Given a server keeping raw readings for 3 s of real time, sampling every 50 ms
+    service = start_service(keep_raw=3 / DAY)
+    store = service.store
+    assert service.retention is not None
+    started = store.latest() or poll(store.latest, timeout=10)
+    first = min(r.ts for r in started)
+    # When a minute boundary is more than 3 s behind, the retention thread deletes what is older
+    poll(lambda: (store.raw_kept_from() or 0) > first, timeout=80, every=0.2)
+    boundary = store.raw_kept_from()
+    poll(lambda: store.readings_between(0, boundary) == [], timeout=20, every=0.2)
+    # And the history still counts them, from the roll-ups
+    probe = started[0].probe
+    counted = sum(b.count for b in store.history(probe, first - 60, boundary, 10))
+    assert counted >= (boundary - first) / service.config.interval * 0.5 > 0

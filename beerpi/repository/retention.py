@@ -31,9 +31,10 @@ MAX_BATCHES = 500  # per look: a first pruning of years of readings is spread ov
 class Retention:
     """Deletes raw readings older than ``keep_days`` from ``store``, in small batches."""
 
-    def __init__(self, store: WriteBehind, keep_days: float, every: float = EVERY, batch: int = BATCH,
+    def __init__(self, store: WriteBehind, keep_days: float, every: float | None = None, batch: int = BATCH,
                  clock: Callable[[], float] = time.time) -> None:
-        self.store, self.keep_days, self.every, self.batch, self.clock = store, keep_days, every, batch, clock
+        self.store, self.keep_days, self.batch, self.clock = store, keep_days, batch, clock
+        self.every = EVERY if every is None else every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="beerpi-retention", daemon=True)
 
