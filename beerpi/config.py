@@ -87,6 +87,7 @@ class Config:
         return self.heater or {"pi": "gpio", "sim": "sim"}.get(self.hardware)
     spool: str = ""  # "": beside the SQLite file, else data/spool.sqlite3 (see repository.spool)
     spool_max: int = 1_000_000
+    keep_raw: float | None = None  # days of raw readings kept; None: all (roll-ups are always kept)
     max_clients: int | None = None  # None: derived from the open-file limit (see connections.py)
     token: str | None = field(default=None, repr=False)  # None: the token file's (see auth.py)
     token_file: str | None = None  # None: beside the SQLite database, else data/token
@@ -338,6 +339,10 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
     add("--spool-max", type=_number(int, above=0), default=default.spool_max, metavar="READINGS",
         help="most readings the spool keeps during an outage; beyond it the oldest are dropped "
              "with an error in the log and a readings_dropped event")
+    add("--keep-raw", type=_number(float, above=0.0), default=default.keep_raw, metavar="DAYS",
+        help="delete raw readings older than DAYS (fractions allowed), a few thousand at a time every "
+             "5 minutes; the 1-minute to 1-day roll-ups are kept, so charts of any range still work, "
+             "in buckets of at least a minute before that (default: keep every reading)")
     return parser
 
 

@@ -31,6 +31,8 @@ from .notifier import Notifier
 from .probe import Reading
 from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
 from .repository import Event, Repository
+from .repository.batching import batch_delay_for
+from .repository.retention import Retention
 from .repository.startup import open_storage
 from .hub import Hub
 from .gravity_feed import SimulatedHydrometers, feed_profiles, preload as preload_gravity
@@ -103,10 +105,12 @@ class Service:
             config = replace(config, db=default_db(simulated=self.rig.simulated))
         self.config = config
         try:
-            self.store = open_storage(config.db, config.spool, config.spool_max, backend=store)
+            self.store = open_storage(config.db, config.spool, config.spool_max, backend=store,
+                                      batch_delay=batch_delay_for(config.interval))
         except BaseException:
             self.rig.close()
             raise
+        self.retention = None if config.keep_raw is None else Retention(self.store, config.keep_raw)
         self.monitor: Monitor | None = None
         self.watchdog: Watchdog | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
@@ -186,6 +190,8 @@ class Service:
         self.monitor.start()
         if self.sim_hydrometers is not None:
             self.sim_hydrometers.start()
+        if self.retention is not None:
+            self.retention.start()
         self.watchdog = Watchdog(self.monitor, limit_for(self.monitor.interval, self.monitor.read_timeout))
         self.watchdog.start()
         log.info("BeerPi listening on http://%s:%d/ (%s)%s", self.config.host, self.port,
@@ -240,6 +246,8 @@ class Service:
         if self.alerting is not None:
             self.alerting.stop()
             self.notifier.close()
+        if self.retention is not None:
+            self.retention.stop()
         try:
             self.rig.close()
         except BeerPiError as exc:

@@ -223,6 +223,7 @@ def _run_export(args: argparse.Namespace) -> int:
         raise ConfigError("--since must be before --until")
     with open_existing(args.db) as store:
         probe = resolve_probe(store, args.probe)
+        pruned_note(store, since)
         progress = sys.stderr if sys.stderr.isatty() and not sys.stdout.isatty() else None
         try:
             export(store, sys.stdout, since, until, probe, progress)
@@ -233,6 +234,15 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def pruned_note(store: Repository, since: float | None, what: str = "this export") -> None:
+    """Say on stderr when raw readings of the range were deleted by --keep-raw."""
+    raw_from = store.raw_kept_from()
+    if raw_from is not None and (since is None or since < raw_from):
+        when = datetime.fromtimestamp(raw_from, timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+        print(f"note: raw readings before {when} were deleted by --keep-raw: {what} starts there "
+              "(history still has their 1-minute and coarser roll-ups)", file=sys.stderr)
+
+
 def _run_copy(args: argparse.Namespace) -> int:
     check_url(args.source)
     check_url(args.destination)
@@ -240,6 +250,7 @@ def _run_copy(args: argparse.Namespace) -> int:
         raise ConfigError("--from and --to name the same database")
     started = time.monotonic()
     with open_existing(args.source) as source, open_repository(args.destination) as destination:
+        pruned_note(source, None, "this copy")
         readings, events = copy(source, destination, sys.stderr if sys.stderr.isatty() else None)
     print(f"copied {readings:,} readings and {events:,} events in {time.monotonic() - started:.1f} s "
           "(any already in the destination were left as they were)", file=sys.stderr)

@@ -113,7 +113,8 @@ def test_a_file_of_garbage_is_named_corrupt_and_left_exactly_as_it_was(tmp_path)
         SqliteRepository(path)
     message = str(refused.value)
     assert f"the database file {path} is corrupt" in message
-    assert f"sqlite3 {path} .recover" in message and "will not modify it" in message
+    assert f"mv {path} {path}.corrupt" in message and f"sqlite3 {path}.corrupt .recover" in message
+    assert "will not modify it" in message
     assert "permission" not in message
     # And the file is untouched
     assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(garbage).digest()

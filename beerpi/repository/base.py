@@ -98,8 +98,26 @@ class Repository(ABC):
 
         The bucket width is the first "nice" duration (see ``rollup.NICE_WIDTHS_MS``) that
         needs no more than ``points`` buckets; buckets are aligned to multiples of the width
-        since the Unix epoch (so days are UTC days). Computed inside the database.
+        since the Unix epoch (so days are UTC days). Computed inside the database. A range
+        that starts before ``raw_kept_from()`` gets at least one-minute buckets, and its ends
+        below that time widen to whole minutes (``rollup.history_range``).
         """
+
+    @abstractmethod
+    def prune_raw(self, before: float, limit: int) -> int:
+        """Delete at most ``limit`` raw readings older than ``before``, keeping every roll-up;
+        return how many (fewer than ``limit``: nothing older is left).
+
+        ``before`` is rounded down to a whole minute, the finest roll-up, and becomes
+        ``raw_kept_from()`` (it never moves back). Below it, ``history`` reads roll-ups only,
+        in buckets of whole minutes, so it stays exact over every reading ever stored; and a
+        reading older than it is no longer stored (its minute's roll-ups are final, and a
+        replay must not count it twice).
+        """
+
+    @abstractmethod
+    def raw_kept_from(self) -> float | None:
+        """The time before which raw readings were deleted by ``prune_raw``; None if never."""
 
     @abstractmethod
     def add_event(self, event: Event) -> None:

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bson.codec_options import CodecOptions, DatetimeConversion
 from bson.datetime_ms import DatetimeMS
-from pymongo import ASCENDING, MongoClient, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, MongoClient, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import (BulkWriteError, ConfigurationError, ConnectionFailure, DuplicateKeyError,
                             InvalidOperation, NetworkTimeout, OperationFailure, PyMongoError)
 
@@ -101,6 +101,7 @@ class MongoRepository(Repository):
         self._lock = threading.Lock()
         self._ready = False
         self._closed = False
+        self._raw_from: int | None = None  # read with the indexes, kept up to date by prune_raw
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -145,6 +146,7 @@ class MongoRepository(Repository):
             for collection in self._rollups.values():
                 collection.create_index([("probe", ASCENDING), ("ts", ASCENDING)], name="probe_ts")
             self._db["events"].create_index([("ts", ASCENDING), ("_id", ASCENDING)], name="ts_id")
+            self._raw_from = self._stored_raw_from()
             self._ready = True
             log.info("MongoDB at %s ready (database %s)", self.where, self._db.name)
 
@@ -159,6 +161,11 @@ class MongoRepository(Repository):
         if not docs:
             return
         with self._op(f"storing {len(docs)} readings"):
+            # Below the pruning boundary a roll-up recomputed from raw readings would lose the
+            # deleted ones: such a reading is not stored (see Repository.prune_raw)
+            docs = rollup.kept(docs, self._raw_from, lambda doc: int(doc["ts"]))
+            if not docs:
+                return
             try:
                 self._readings.insert_many(docs, ordered=False)
             except BulkWriteError as exc:  # already stored ones are fine, anything else is not
@@ -256,10 +263,10 @@ class MongoRepository(Repository):
                     window *= 2
 
     def history(self, probe: str, since: float, until: float, points: int) -> list[Bucket]:
-        lo, hi = rollup.bound_ms(since), rollup.bound_ms(until)
-        width = rollup.bucket_width(lo, hi, points)
         partials: list[rollup.Partial] = []
         with self._op(f"computing the history of {probe}"):
+            lo, hi, width = rollup.history_range(rollup.bound_ms(since), rollup.bound_ms(until), points,
+                                                 self._stored_raw_from())
             for part in rollup.plan(lo, hi, width):
                 raw = part.level == rollup.RAW
                 collection = self._readings if raw else self._rollups[part.level]
@@ -269,6 +276,30 @@ class MongoRepository(Repository):
                         {"$group": {"_id": _bucket("$ts", width, part.lo >= 0), **_accumulators(raw)}}]):
                     partials.append(rollup.Partial(doc["_id"], doc["t_min"], doc["t_max"], doc["t_sum"], doc["n"]))
         return rollup.merge(partials)
+
+    def _stored_raw_from(self) -> int | None:
+        doc = self._db["meta"].find_one({"_id": "raw_kept_from"})
+        return None if doc is None else int(doc["value"])
+
+    def prune_raw(self, before: float, limit: int) -> int:
+        boundary = rollup.floor_to(rollup.bound_ms(before), rollup.LEVELS_MS[0])
+        with self._op("deleting old raw readings"):
+            # The boundary first: if the deletion is cut short, history already reads roll-ups there
+            stored = self._db["meta"].find_one_and_update(
+                {"_id": "raw_kept_from"}, {"$max": {"value": boundary}}, upsert=True,
+                return_document=ReturnDocument.AFTER)
+            self._raw_from = int(stored["value"])
+            query = {"ts": {"$lt": DatetimeMS(self._raw_from)}}
+            ids = [doc["_id"] for doc in self._readings.find(query, {"_id": 1}).limit(limit)]
+            if ids:
+                self._readings.delete_many({"_id": {"$in": ids}})
+            self._db["latest"].delete_many(query)  # as in SQLite: latest() is of the raw readings kept
+            return len(ids)
+
+    def raw_kept_from(self) -> float | None:
+        with self._op("reading the pruning boundary"):
+            raw_from = self._stored_raw_from()
+        return None if raw_from is None else rollup.from_ms(raw_from)
 
     def add_event(self, event: Event) -> None:
         doc = {"_id": event.id, "ts": DatetimeMS(rollup.to_ms(event.ts)), "kind": event.kind,

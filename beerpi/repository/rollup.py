@@ -10,11 +10,17 @@ range while touching about ``points`` rows per level.
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TypeVar
 
 from .base import Bucket
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SECOND = 1000
 MINUTE = 60 * SECOND
@@ -89,8 +95,9 @@ def _candidate_widths() -> Iterator[int]:
         yield width
 
 
-def bucket_width(since_ms: int, until_ms: int, points: int) -> int:
-    """The first nice width whose aligned buckets over the range number at most ``points``.
+def bucket_width(since_ms: int, until_ms: int, points: int, finest: int = 1) -> int:
+    """The first nice width, at least ``finest``, whose aligned buckets over the range number
+    at most ``points``.
 
     The one range that no width fits is a single point across the epoch (1970-01-01 is a
     boundary of every width): it gets two buckets of the widest width.
@@ -98,9 +105,27 @@ def bucket_width(since_ms: int, until_ms: int, points: int) -> int:
     if points < 1:
         raise ValueError(f"points must be at least 1, not {points!r}")
     for width in _candidate_widths():
-        if count_buckets(since_ms, until_ms, width) <= points:
+        if width >= finest and count_buckets(since_ms, until_ms, width) <= points:
             return width
     return width
+
+
+def history_range(since_ms: int, until_ms: int, points: int, raw_from: int | None) -> tuple[int, int, int]:
+    """(since, until, width) of a history whose raw readings before ``raw_from`` were deleted.
+
+    Below ``raw_from`` only the roll-ups are left, the finest of which is ``LEVELS_MS[0]``:
+    the width is at least that, and an end below ``raw_from`` widens to that level's
+    boundary, so every bucket is exact over the readings that were stored (and ``plan``
+    never reads the raw readings there). Without pruning, the range is left as it is.
+    """
+    finest = LEVELS_MS[0]
+    if raw_from is None or since_ms >= raw_from:
+        return since_ms, until_ms, bucket_width(since_ms, until_ms, points)
+    width = bucket_width(since_ms, until_ms, points, finest)
+    since_ms = floor_to(since_ms, finest)
+    if until_ms < raw_from:
+        until_ms = -(-until_ms // finest) * finest  # ceil
+    return since_ms, until_ms, width
 
 
 def source_level(width: int) -> int:
@@ -110,6 +135,22 @@ def source_level(width: int) -> int:
         if width % granularity == 0:
             level = granularity
     return level
+
+
+def kept(rows: Sequence[T], raw_from: int | None, ts_ms: Callable[[T], int]) -> list[T]:
+    """The rows a pruned store still takes: none older than ``raw_from``, whose roll-ups are final."""
+    rows = list(rows)
+    if raw_from is None:
+        return rows
+    fresh = [row for row in rows if ts_ms(row) >= raw_from]
+    if len(fresh) < len(rows):
+        log.warning("%d readings older than %s were not stored: raw readings before then were deleted "
+                    "by --keep-raw and their roll-ups are final", len(rows) - len(fresh), _iso(raw_from))
+    return fresh
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True, slots=True)

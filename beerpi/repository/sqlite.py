@@ -36,7 +36,11 @@ SYNCHRONOUS = ("normal", "full")
 PAGE = 1000  # rows per page of iter_readings
 BUSY_TIMEOUT = 5.0  # seconds to wait for another process's write lock
 READING_COLUMNS = "ts, probe, name, temperature, heater"
-RESCUE = "restore a backup, or rescue what is left with `sqlite3 {path} .recover`"
+# Every transaction rewrites whole pages (readings, index, roll-ups): 1 KiB pages write a
+# quarter of what SQLite's default 4 KiB do per batch, which is what wears an SD card.
+PAGE_SIZE = 1024
+RESCUE = ("to start a new database, move it aside (mv {path} {path}.corrupt) and restart BeerPi; "
+          "then restore a backup or rescue what is left with `sqlite3 {path}.corrupt .recover`")
 
 
 def _reading(row: tuple[Any, ...]) -> Reading:
@@ -64,12 +68,15 @@ class SqliteRepository(Repository):
                 check_intact(Path(self.path), "the database file", RESCUE.format(path=self.path))
                 create_private(Path(self.path))
             db = self._connect()
+            # Only a new file takes it (an existing one keeps its size): see PAGE_SIZE
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             db.execute("BEGIN IMMEDIATE")
             migrate(db)
             create_schema(db)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._raw_from = _raw_from(db)
             db.execute("COMMIT")
         except BaseException as exc:
             if db is not None:
@@ -153,6 +160,7 @@ class SqliteRepository(Repository):
     def add_readings(self, readings: Sequence[Reading]) -> None:
         rows = [(r.probe, rollup.to_ms(r.ts), r.name, r.temperature,
                  None if r.heater is None else int(r.heater)) for r in readings]
+        rows = rollup.kept(rows, self._raw_from, lambda row: row[1])
         with self._writing() as cursor:
             # The trigger in sqlite_schema keeps the roll-ups; it fires only for new rows.
             # ON CONFLICT, not OR IGNORE: only a stored (probe, ts) is skipped, a bad value fails.
@@ -199,28 +207,33 @@ class SqliteRepository(Repository):
             after = (rows[-1][0], rows[-1][1])
 
     def history(self, probe: str, since: float, until: float, points: int) -> list[Bucket]:
-        lo, hi = rollup.bound_ms(since), rollup.bound_ms(until)
-        width = rollup.bucket_width(lo, hi, points)
-        selects: list[str] = []
-        params: list[Any] = []
-        for part in rollup.plan(lo, hi, width):
-            bucket = "ts - ((ts % ?) + ?) % ?"
-            if part.level == rollup.RAW:
-                selects.append(f"SELECT {bucket} AS b, min(temperature) AS lo, max(temperature) AS hi, "
-                               "sum(temperature) AS s, count(*) AS n FROM readings "
-                               "WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
-            else:
-                selects.append(f"SELECT {bucket} AS b, min(t_min) AS lo, max(t_max) AS hi, sum(t_sum) AS s, "
-                               "sum(n) AS n "
-                               f"FROM rollup_{rollup.label(part.level)} WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
-            params += [width, width, width, probe, part.lo, part.hi]
-        if not selects:
-            return []
-        query = ("SELECT b, min(lo), sum(s) / sum(n), max(hi), sum(n) FROM ("
-                 + " UNION ALL ".join(selects) + ") GROUP BY b ORDER BY b")
         with self._reading() as cursor:
-            return [Bucket(rollup.from_ms(b), low, mean, high, n)
-                    for b, low, mean, high, n in cursor.execute(query, params)]
+            # One read transaction: the pruning boundary and the rows it leaves, seen together
+            cursor.execute("BEGIN")
+            try:
+                raw_from = _raw_from(cursor)
+                query, params = _history_query(probe, since, until, points, raw_from)
+                rows = cursor.execute(query, params).fetchall() if query else []
+            finally:
+                cursor.execute("COMMIT")
+        return [Bucket(rollup.from_ms(b), low, mean, high, n) for b, low, mean, high, n in rows]
+
+    def prune_raw(self, before: float, limit: int) -> int:
+        boundary = rollup.floor_to(rollup.bound_ms(before), rollup.LEVELS_MS[0])
+        with self._writing() as cursor:
+            boundary = max(boundary, _raw_from(cursor) or rollup.MIN_MS)
+            cursor.execute("INSERT INTO meta (key, value) VALUES ('raw_kept_from', ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (boundary,))
+            self._raw_from = boundary
+            # Oldest first, by the ts index; the roll-ups are another table and stay
+            cursor.execute("DELETE FROM readings WHERE (probe, ts) IN (SELECT probe, ts FROM readings "
+                           "WHERE ts < ? ORDER BY ts LIMIT ?)", (boundary, limit))
+            return cursor.rowcount
+
+    def raw_kept_from(self) -> float | None:
+        with self._reading() as cursor:
+            raw_from = _raw_from(cursor)
+        return None if raw_from is None else rollup.from_ms(raw_from)
 
     def add_event(self, event: Event) -> None:
         with self._writing() as cursor:
@@ -264,3 +277,30 @@ def _range_query(lo: int, hi: int, probe: str | None) -> tuple[str, list[Any]]:
         params.append(probe)
     return query, params
 
+
+def _raw_from(cursor: sqlite3.Cursor | sqlite3.Connection) -> int | None:
+    row = cursor.execute("SELECT value FROM meta WHERE key = 'raw_kept_from'").fetchone()
+    return None if row is None else row[0]
+
+
+def _history_query(probe: str, since: float, until: float, points: int,
+                   raw_from: int | None) -> tuple[str | None, list[Any]]:
+    """One query for the buckets of ``history``: each part of the plan, grouped and merged."""
+    lo, hi, width = rollup.history_range(rollup.bound_ms(since), rollup.bound_ms(until), points, raw_from)
+    selects: list[str] = []
+    params: list[Any] = []
+    for part in rollup.plan(lo, hi, width):
+        bucket = "ts - ((ts % ?) + ?) % ?"
+        if part.level == rollup.RAW:
+            selects.append(f"SELECT {bucket} AS b, min(temperature) AS lo, max(temperature) AS hi, "
+                           "sum(temperature) AS s, count(*) AS n FROM readings "
+                           "WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
+        else:
+            selects.append(f"SELECT {bucket} AS b, min(t_min) AS lo, max(t_max) AS hi, sum(t_sum) AS s, "
+                           "sum(n) AS n "
+                           f"FROM rollup_{rollup.label(part.level)} WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
+        params += [width, width, width, probe, part.lo, part.hi]
+    if not selects:
+        return None, []
+    return ("SELECT b, min(lo), sum(s) / sum(n), max(hi), sum(n) FROM ("
+            + " UNION ALL ".join(selects) + ") GROUP BY b ORDER BY b"), params

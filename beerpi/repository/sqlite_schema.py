@@ -40,6 +40,11 @@ TABLES = [
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL  -- JSON
     )""",
+    # raw_kept_from: Unix ms before which --keep-raw deleted the raw readings (roll-ups kept)
+    """CREATE TABLE IF NOT EXISTS meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID""",
 ] + [
     f"""CREATE TABLE IF NOT EXISTS rollup_{label(g)} (
         probe TEXT NOT NULL,

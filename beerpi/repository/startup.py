@@ -14,6 +14,7 @@ import logging
 from ..errors import StorageCorrupt, StorageError
 from . import check_url, open_repository
 from .base import Repository
+from .batching import BATCH_DELAY
 from .spool import DEFAULT_MAX_READINGS, Spool, spool_path_for
 from .unavailable import Unavailable
 from .writer import WriteBehind
@@ -24,7 +25,7 @@ MEMORY_SPOOL_READINGS = 50_000  # readings kept in memory when the spool file is
 
 
 def open_storage(db_url: str, spool_path: str = "", max_readings: int = DEFAULT_MAX_READINGS,
-                 backend: Repository | None = None) -> WriteBehind:
+                 backend: Repository | None = None, batch_delay: float = BATCH_DELAY) -> WriteBehind:
     """The write-behind store for ``db_url``; raises only ConfigError (a bad command line).
 
     The spool comes first for a remote database; a local SQLite file is written directly and
@@ -46,7 +47,7 @@ def open_storage(db_url: str, spool_path: str = "", max_readings: int = DEFAULT_
             backend = Unavailable(str(exc))
     spool, spool_error = open_spool(spool_path or spool_path_for(db_url), max_readings, db_url)
     return WriteBehind(backend, spool, spool_first=check_url(db_url) != "sqlite", reopen=reopen,
-                       spool_error=spool_error)
+                       spool_error=spool_error, batch_delay=batch_delay)
 
 
 def open_spool(path: str, max_readings: int, db_url: str) -> tuple[Spool, str | None]:

@@ -39,6 +39,12 @@ class Unavailable(Repository):
     def history(self, probe: str, since: float, until: float, points: int) -> list[Bucket]:
         self._refuse()
 
+    def prune_raw(self, before: float, limit: int) -> int:
+        self._refuse()
+
+    def raw_kept_from(self) -> float | None:
+        self._refuse()
+
     def add_event(self, event: Event) -> None:
         self._refuse()
 

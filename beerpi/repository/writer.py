@@ -4,7 +4,11 @@
 
 - ``add_readings``, ``add_event`` and ``save_settings`` put the item on a bounded queue and
   return at once. One writer thread (``beerpi-writer``) takes what queued for up to
-  ``batch_delay`` (0.5 s) or ``batch_readings`` readings and writes it in one transaction.
+  ``batch_delay`` or ``batch_readings`` readings and writes it in one transaction. The
+  service sets ``batch_delay`` to ``batching.batch_delay_for(interval)``: 60 samples, just
+  under 5 minutes at the default 5 s interval, because every transaction rewrites whole
+  pages of the SD card. An event or a settings change ends its batch within 0.5 s, and a
+  read (``history``, ``latest``…) first asks for what waits, so reads are never stale.
 - ``spool_first`` (remote databases): every batch is appended to the spool file first, then
   delivered from the spool oldest first and deleted once the database confirms it, so a
   restart during an outage loses nothing. Without it (a local SQLite file, where a second
@@ -17,9 +21,12 @@
 - Reads (``latest``, ``readings_between``, ``history``, …) go straight to the backend and
   show what it has: readings still waiting are not in them yet.
 - What is in memory is lost only if the process dies without ``close()`` (``kill -9``, power
-  loss): at most one batch while the database keeps up; during an outage also what arrives
-  while one delivery attempt waits for its timeout (2 s by default for MongoDB). ``close()``
-  puts what is in memory into the spool, even when the writer is stuck in a database call.
+  loss): at most one batch while the database keeps up (``batch_delay`` of readings, about
+  5 minutes at the default interval; events 0.5 s); during an outage also what arrives while
+  one delivery attempt waits for its timeout (2 s by default for MongoDB). A power cut can
+  also lose what the kernel has not yet written back (SQLite's ``synchronous=NORMAL``; about
+  30 s on Raspberry Pi OS). ``close()`` puts what is in memory into the spool, even when the
+  writer is stuck in a database call.
 - If the spool refuses writes too (a full disk), at most ``CARRY_READINGS`` wait in memory;
   older ones are dropped. Every reading given up is logged and counted in ``status.dropped``.
 - ``save_settings`` is durable before it returns: the change is appended to the spool (and
@@ -37,21 +44,20 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Closed, NotSaved, StorageCorrupt, StorageError
 from ..probe import Reading
 from .base import Bucket, Event, Repository
+from .batching import (BATCH_DELAY, BATCH_READINGS, DELIVERY_CHUNK, EVENT_DELAY, StorageStatus,
+                       groups as _groups)
 from .spool import Item, SettingsChange, Spool
 from .unavailable import Unavailable
 
 log = logging.getLogger(__name__)
 
-BATCH_DELAY = 0.5  # seconds a reading may wait in memory for its batch
-BATCH_READINGS = 500
-DELIVERY_CHUNK = 1000  # readings per transaction when delivering from the spool
 DELIVERY_BUDGET = 1.0  # seconds of spool delivery between two looks at the queue
+READ_FLUSH_TIMEOUT = 2.0  # seconds a read waits for the batch in memory to be written
 QUEUE_ITEMS = 10_000  # add_readings/add_event calls held in memory at most
 CARRY_READINGS = 10_000  # readings held in memory at most while the spool refuses them
 RETRY_FIRST, RETRY_MAX = 0.5, 30.0
@@ -59,17 +65,6 @@ STILL_FAILING_LOG_EVERY = 60.0
 
 _FLUSH = object()  # ends a batch early and asks for a delivery attempt now
 _STOP = object()
-
-
-@dataclass(frozen=True, slots=True)
-class StorageStatus:
-    backlog: int  # readings accepted but not yet confirmed by the database
-    ok: bool  # False from a failed write until a write succeeds again, or while error stands
-    dropped: int  # readings given up since start because the spool or the queue was full
-    error: str | None = None  # what is wrong, in plain words, while something is
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"backlog": self.backlog, "ok": self.ok, "dropped": self.dropped, "error": self.error}
 
 
 class WriteBehind(Repository):
@@ -274,20 +269,38 @@ class WriteBehind(Repository):
     def ping(self) -> None:
         self.backend.ping()
 
+    def _catch_up(self) -> None:
+        """Before a read, hand the database what waits in memory (a long batch), briefly."""
+        if self._ok and not self._closed and (self._queued_readings or self._taken_readings
+                                              or not self._queue.empty()):
+            self.flush(READ_FLUSH_TIMEOUT)
+
     def latest(self) -> list[Reading]:
+        self._catch_up()
         return self.backend.latest()
 
     def readings_between(self, since: float, until: float, probe: str | None = None) -> list[Reading]:
+        self._catch_up()
         return self.backend.readings_between(since, until, probe)
 
     def iter_readings(self, since: float | None = None, until: float | None = None,
                       probe: str | None = None) -> Iterator[Reading]:
+        self._catch_up()
         return self.backend.iter_readings(since=since, until=until, probe=probe)
 
     def history(self, probe: str, since: float, until: float, points: int) -> list[Bucket]:
+        self._catch_up()
         return self.backend.history(probe, since, until, points)
 
+    def prune_raw(self, before: float, limit: int) -> int:
+        """Straight to the database, from the caller's thread (see retention.py)."""
+        return self.backend.prune_raw(before, limit)
+
+    def raw_kept_from(self) -> float | None:
+        return self.backend.raw_kept_from()
+
     def events_between(self, since: float, until: float) -> list[Event]:
+        self._catch_up()
         return self.backend.events_between(since, until)
 
     def load_settings(self) -> dict[str, Any]:
@@ -367,8 +380,10 @@ class WriteBehind(Repository):
                 batch.extend((number, reading) for reading in item)
             else:
                 batch.append((number, item))
-            if deadline is None:
-                deadline = self.clock() + self.batch_delay
+            # An event or a settings change matters more than the pages a transaction costs
+            limit = self.batch_delay if isinstance(item, list) else min(self.batch_delay, EVENT_DELAY)
+            end = self.clock() + limit
+            deadline = end if deadline is None else min(deadline, end)
             wait = deadline - self.clock()
         return batch, False
 
@@ -519,24 +534,3 @@ class WriteBehind(Repository):
         self._check_cleared()
         with self._progress:
             self._progress.notify_all()
-
-
-def _groups(items: Sequence[Item]) -> Iterator[tuple[int, str, Any]]:
-    """Split items into writes: runs of readings (at most DELIVERY_CHUNK), single events and
-    settings. Yields (index after the group, kind, payload)."""
-    run: list[Reading] = []
-    for index, item in enumerate(items):
-        if isinstance(item, Reading):
-            run.append(item)
-            if len(run) < DELIVERY_CHUNK:
-                continue
-            yield index + 1, "readings", run
-            run = []
-            continue
-        if run:
-            yield index, "readings", run
-            run = []
-        yield index + 1, "event" if isinstance(item, Event) else "settings", item
-    if run:
-        yield len(items), "readings", run
-

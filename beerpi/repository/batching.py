@@ -1,0 +1,70 @@
+"""How the writer batches: how long readings wait in memory, and how a batch is split into writes.
+
+A transaction costs the SD card whole database pages however few readings it holds (about
+1 KiB, for each of the readings table, its index and six roll-up levels), so readings are
+written in batches of ``BATCH_SAMPLES`` samples: at the default 5 s interval, one transaction
+every 5 minutes instead of every sample. Events and settings changes end a batch within
+``EVENT_DELAY``, so a heater switch or a fault is on its way to the database at once, and a
+history read asks for what waits first (``WriteBehind.history``), so a chart is never stale.
+See docs/reliability.md for what a power cut can lose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..probe import Reading
+from .base import Event
+from .spool import Item
+
+BATCH_SAMPLES = 60  # samples per transaction: 5 minutes at the default 5 s interval
+MAX_BATCH_DELAY = 300.0  # seconds a reading may wait in memory, whatever the interval
+BATCH_DELAY = 0.5  # seconds, without an interval to scale by (tools, tests)
+EVENT_DELAY = 0.5  # seconds an event or a settings change may wait for its batch
+BATCH_READINGS = 500  # readings per batch at most
+DELIVERY_CHUNK = 1000  # readings per transaction when delivering from the spool
+
+
+def batch_delay_for(interval: float) -> float:
+    """How long the writer collects readings when samples come every ``interval`` seconds.
+
+    Half an interval short of a whole number of samples (``BATCH_SAMPLES``, fewer when they
+    would take longer than MAX_BATCH_DELAY), so a batch holds the same samples whatever the
+    interval: also under ``--speed``, where the interval is compressed, so the benchmark's
+    compressed day commits as often per sample as a real one.
+    """
+    samples = max(1, min(BATCH_SAMPLES, int(MAX_BATCH_DELAY // interval)))
+    return min(MAX_BATCH_DELAY, (samples - 0.5) * interval)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageStatus:
+    backlog: int  # readings accepted but not yet confirmed by the database
+    ok: bool  # False from a failed write until a write succeeds again, or while error stands
+    dropped: int  # readings given up since start because the spool or the queue was full
+    error: str | None = None  # what is wrong, in plain words, while something is
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"backlog": self.backlog, "ok": self.ok, "dropped": self.dropped, "error": self.error}
+
+
+def groups(items: Sequence[Item]) -> Iterator[tuple[int, str, Any]]:
+    """Split items into writes: runs of readings (at most DELIVERY_CHUNK), single events and
+    settings. Yields (index after the group, kind, payload)."""
+    run: list[Reading] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Reading):
+            run.append(item)
+            if len(run) < DELIVERY_CHUNK:
+                continue
+            yield index + 1, "readings", run
+            run = []
+            continue
+        if run:
+            yield index, "readings", run
+            run = []
+        yield index + 1, "event" if isinstance(item, Event) else "settings", item
+    if run:
+        yield len(items), "readings", run
