@@ -231,6 +231,6 @@ def test_the_service_prunes_with_keep_raw_while_history_keeps_every_reading(star
     boundary = store.raw_kept_from()
     poll(lambda: store.readings_between(0, boundary) == [], timeout=20, every=0.2)
     # And the history still counts them, from the roll-ups
-    probe = started[0].probe
+    probe = service.monitor.probes[0].id  # a probe sampled every tick (not a simulated hydrometer)
     counted = sum(b.count for b in store.history(probe, first - 60, boundary, 10))
     assert counted >= (boundary - first) / service.config.interval * 0.5 > 0
