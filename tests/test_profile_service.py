@@ -48,7 +48,7 @@ async def test_a_profile_drives_the_target_and_resumes_after_a_restart(start_ser
     profile = hello["state"]["profile"]
     assert profile is not None and profile["step_started_at"] == first["profile"]["step_started_at"]
     resumed = await client.wait_for(is_state_with_profile)
-    assert 10.0 <= resumed["target"] < later["target"]
+    assert 10.0 <= resumed["target"] <= later["target"]  # where it was (or further), not back at 20
 
 
 def sim_server(db: Path, cwd: Path) -> Server:
