@@ -20,7 +20,7 @@ from . import protocol
 from .auth import UNAUTHORIZED
 from .errors import BeerPiError, Closed, ConfigError, NotSaved
 from .repository import Event
-from .requests import (READ_ONLY, Command, EventsCommand, GetTempCommand, HistoryCommand, PingCommand,
+from .requests import (READ_ONLY, AuthCommand, Command, EventsCommand, GetTempCommand, HistoryCommand, PingCommand,
                        ProfileCommand, RequestId, SetCommand)
 
 if TYPE_CHECKING:
@@ -53,6 +53,9 @@ async def carry_out(hub: Hub, command: Command, reply: Reply, authorised: bool) 
         await _events(hub, command, reply)
     elif isinstance(command, GetTempCommand):
         await _get_temp(hub, command, reply)
+    elif isinstance(command, AuthCommand):  # a WebSocket connection's own business (server.py)
+        reply(protocol.error_frame("invalid_value", "auth is for a WebSocket connection: present the token "
+                                                    "with the request (Authorization: Bearer)", command.id))
     else:
         raise TypeError(f"no handler for {command!r}")
 
