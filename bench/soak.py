@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import signal
@@ -314,6 +315,8 @@ class Soak:
             self.notes["drain"] = Row("storage backlog delivered once the database is back", False,
                                       f"not within {DRAIN_WAIT:g} s: backlog {storage['backlog']}, "
                                       f"ok {storage['ok']}, error {storage['error']}")
+        for chamber in spec.chambers:  # stopping switches every output off: a stop it forces, as mode off
+            self.modes.add(chamber.id, time.time(), math.inf, "off")
         server.stop()
         return self._rows(records, soak_dir, spec, db, final, rss_end, fds_end)
 
