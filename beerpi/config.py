@@ -103,6 +103,7 @@ class Config:
     alert_after: float = 60.0  # minutes
     alert_repeat: float = 6.0  # hours
     daily_summary: str | None = None  # "HH:MM" local time
+    soak_dir: str | None = None  # testing only (bench/soak.py): see beerpi/soak_hooks.py
 
 
 def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
@@ -343,6 +344,14 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
         help="delete raw readings older than DAYS (fractions allowed), a few thousand at a time every "
              "5 minutes; the 1-minute to 1-day roll-ups are kept, so charts of any range still work, "
              "in buckets of at least a minute before that (default: keep every reading)")
+
+    testing = parser.add_argument_group("testing (not for brewing)")
+    testing.add_argument(
+        "--soak-dir", default=None, metavar="DIR",
+        help="FOR TESTING ONLY (bench/soak.py), with --hardware sim: the simulated probes follow the "
+             "fault plan DIR/faults.json, the simulated profile clock adds the seconds in "
+             "DIR/clock_offset, and the simulated hardware's switches and probe reads and the "
+             "monitor's samples are written to DIR/trace-<pid>.jsonl")
     return parser
 
 
@@ -399,6 +408,9 @@ def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] |
                                                if name.startswith(ENV_PREFIX) and name not in known))
     if values["config"] is not None:
         _refuse_chamber_options(parser, values["given"], on_command_line, from_env)
+    if values["soak_dir"] is not None and ((values["probes"] or values["hardware"]) != "sim"
+                                           or (values["heater"] or values["hardware"]) != "sim"):
+        parser.error("--soak-dir is for testing the simulated hardware: it needs --hardware sim")
     if values["target"] >= values["max_temp"]:
         parser.error(f"--target {values['target']:g} must be below --max-temp {values['max_temp']:g}")
     if values["min_on"] and values["max_on"] and values["max_on"] * 60 < values["min_on"]:

@@ -25,6 +25,7 @@ from .probe import Probe
 from .sim_chamber import SimulatedChamber, simulated_chamber
 from .sim_physics import FermentationHeat
 from .simulation import SimClock
+from .soak_hooks import SoakHooks
 from .thermostat import COOLER, ChamberLimits
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Rig:
     sim_chambers: list[SimulatedChamber] = field(default_factory=list, repr=False)  # their own switch logs
     bulk_trigger: Callable[[], None] | None = field(default=None, repr=False)  # 1-wire: convert all at once
     hydrometers: tuple[HydrometerSpec, ...] = ()  # from the chamber file's [hydrometer.NAME] tables
+    soak: SoakHooks | None = field(default=None, repr=False)  # --soak-dir: testing only
 
     def close(self) -> None:
         """Switch off and release every output; raise the first failure after trying them all."""
@@ -215,7 +217,13 @@ def _simulated_rig(config: Config, file: RigSpec | None, outputs: list[dict[str,
     log.info("simulation: %d chamber(s), each %g L of wort 36 h after pitching in a fridge with a heat belt "
              "and a compressor, in a room of 18 ± 3 °C; speed ×%g", len(file.chambers), SIM_VOLUME_L, config.speed)
     chambers = [_hardware(spec, outs) for spec, outs in zip(file.chambers, outputs)]
-    return Rig(probes, chambers, clock, simulated=True, sim_chambers=sims)
+    rig = Rig(probes, chambers, clock, simulated=True, sim_chambers=sims)
+    if config.soak_dir:
+        rig.soak = SoakHooks(config.soak_dir)
+        for spec, sim in zip(file.chambers, sims):
+            sim.label, sim.hooks = spec.id, rig.soak
+        log.warning("soak testing: following the fault plan and writing the trace in %s", config.soak_dir)
+    return rig
 
 
 def _w1_rig(config: Config, file: RigSpec | None, outputs: list[dict[str, Heater]]) -> Rig:

@@ -42,9 +42,13 @@ class ProfileClock:
 
 
 def simulated_clock(speed: float, stored: Any, real_wall: Callable[[], float] = time.time,
-                    real_monotonic: Callable[[], float] = time.monotonic
+                    real_monotonic: Callable[[], float] = time.monotonic,
+                    offset: Callable[[], float] | None = None
                     ) -> tuple[ProfileClock, dict[str, float] | None]:
-    """The simulated profile clock at ``speed`` from the stored epoch, and a new epoch to store (or None)."""
+    """The simulated profile clock at ``speed`` from the stored epoch, and a new epoch to store (or None).
+
+    ``offset`` (soak testing only, ``--soak-dir``) is added to it: a step of it is a clock jump.
+    """
     now = real_wall()
     epoch = _epoch(stored)
     if epoch is not None and epoch["speed"] == speed:
@@ -55,7 +59,9 @@ def simulated_clock(speed: float, stored: Any, real_wall: Callable[[], float] = 
         log.info("simulation: profile time runs ×%g from %s", speed, time.strftime(
             "%Y-%m-%d %H:%M:%S UTC", time.gmtime(simulated)))
     simulated, real = epoch["simulated"], epoch["real"]
-    clock = ProfileClock(lambda: simulated + speed * (real_wall() - real), lambda: speed * real_monotonic(), speed)
+    shift = offset or (lambda: 0.0)
+    clock = ProfileClock(lambda: simulated + speed * (real_wall() - real) + shift(),
+                         lambda: speed * real_monotonic(), speed)
     return clock, record
 
 

@@ -38,6 +38,7 @@ from .hub import Hub
 from .gravity_feed import SimulatedHydrometers, feed_profiles, preload as preload_gravity
 from .hydrometers import Hydrometers
 from .server import make_app
+from .soak_hooks import traced
 from .validation import SampleValidator
 from .watchdog import Watchdog, limit_for
 
@@ -79,7 +80,8 @@ def profile_clock_for(rig: Rig, speed: float, stored: Mapping[str, Any], store: 
     """Wall-clock time on real hardware; under simulation, simulated time from its stored epoch."""
     if not rig.simulated:
         return ProfileClock()
-    clock, record = simulated_clock(speed, stored.get(SIMULATION_CLOCK))
+    offset = rig.soak.clock_offset if rig.soak is not None else None
+    clock, record = simulated_clock(speed, stored.get(SIMULATION_CLOCK), offset=offset)
     if record is not None:
         try:
             store.save_settings({SIMULATION_CLOCK: record})
@@ -143,6 +145,9 @@ class Service:
 
         def publish_on_loop(event: Reading | ControlState) -> None:
             io_loop.add_callback(deliver, event)  # the only door from the monitor thread
+
+        if self.rig.soak is not None:  # --soak-dir (testing only): every sample into the trace
+            publish_on_loop = traced(publish_on_loop, self.rig.soak)
 
         def record_on_loop(event: Event) -> None:
             if self.mqtt is not None:

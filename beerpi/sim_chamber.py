@@ -18,11 +18,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from .errors import ProbeError
 from .heater import Heater
 from .sim_physics import ChamberModel, ChamberParams, FermentationHeat, RoomCycle
+from .sim_faults import HUNG, hang
 from .simulation import QuantisedProbe, SimClock
 from .thermostat import COOLER, HEATER
+
+if TYPE_CHECKING:
+    from .soak_hooks import SoakHooks
 
 MEASURES = ("beer", "air", "room")  # what a probe can measure: the wort, the chamber air, the room
 OUTPUTS = (HEATER, COOLER)
@@ -71,6 +77,8 @@ class SimulatedChamber:
         self._both_on_ever = False
         self._outputs: dict[str, SimulatedOutput] = {}
         self._offset = self.clock() - self.model.t_s  # clock time minus model time
+        self.label = ""  # the chamber's id in the soak trace
+        self.hooks: SoakHooks | None = None  # soak testing only: fault plan and trace
 
     # -- the hardware -------------------------------------------------------------------------
 
@@ -105,6 +113,8 @@ class SimulatedChamber:
             self._on[output] = on
             self._log.append(SwitchEvent(now, self._wall(), output, on))
             self._both_on_ever = self._both_on_ever or all(self._on.values())
+            if self.hooks is not None:  # under the lock: the trace keeps the switches' order
+                self.hooks.trace("switch", chamber=self.label, output=output, on=on, sim=now)
             return True
 
     def is_on(self, output: str) -> bool:
@@ -157,6 +167,36 @@ class ChamberProbe(QuantisedProbe):
 
     def sample(self) -> float:
         return self.chamber.sample(self.measures, self.noise_c)
+
+    def read(self) -> float:
+        hooks = self.chamber.hooks
+        return super().read() if hooks is None else self._soak_read(hooks)
+
+    def _soak_read(self, hooks: SoakHooks) -> float:
+        """A read that follows the soak's fault plan and is written to its trace."""
+        chamber, plan = self.chamber, hooks.plan
+        sim = chamber.clock()
+        heating, cooling = chamber.is_on(HEATER), chamber.is_on(COOLER)
+        trace = dict(chamber=chamber.label, probe=self.id, sim=sim, heater=heating, cooler=cooling)
+        wall = time.time()
+        injected = plan.fault_for(self.id, plan.plan_time(wall), heating, cooling) if plan else None
+        if injected is None:
+            try:
+                value = super().read()
+            except ProbeError as exc:
+                hooks.trace("read", fault=exc.code, **trace)
+                raise
+            hooks.trace("read", value=value, **trace)
+            return value
+        assert plan is not None
+        value = plan.value_for(self.id, injected.kind)
+        if value is not None:
+            hooks.trace("read", value=value, injected=injected.kind, **trace)
+            return value
+        hooks.trace("read", fault=injected.kind, injected=injected.kind, **trace)
+        if injected.kind == HUNG:
+            hang(plan.start + injected.until_s / plan.speed, time.time, time.sleep)
+        raise plan.error_for(self.id, injected.kind)
 
 
 class SimulatedOutput(Heater):
