@@ -12,12 +12,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from beerpi.hydrometer import SERIES_PREFIX
+from beerpi.repository.batching import BATCH_SAMPLES, MAX_BATCH_DELAY
 from beerpi.safety import SafetyCheck
 from beerpi.thermostat import COOLER, HEATER, ChamberLimits
 from beerpi.validation import PLAUSIBLE_RANGE
 
 Record = dict[str, Any]
-LOSS_WINDOW_S = 1.0  # the writer's last batch: 0.5 s of batching delay and the write under way
+WRITE_SLACK_S = 1.0  # beyond the writer's batch: the write under way when the server was killed
+
+
+def loss_window(tick: float) -> float:
+    """How far before a ``kill -9`` samples may be lost: the writer's last batch (BATCH_SAMPLES
+    ticks, at most MAX_BATCH_DELAY; see beerpi/repository/batching.py) and the write under way."""
+    return min(BATCH_SAMPLES * tick, MAX_BATCH_DELAY) + WRITE_SLACK_S
 DELIVERY_SLACK_S = 0.5  # a reading logged this close to a client's leaving may still be in flight
 
 
@@ -209,7 +217,8 @@ def samples_of(records: Iterable[Record]) -> list[tuple[str, float]]:
 def storage_row(logged: Sequence[tuple[str, float]], stored: Sequence[tuple[str, float]],
                 killed_at: float | None, tick: float) -> Row:
     """Every sample stored exactly once, except at most the last batch before a ``kill -9``
-    (``LOSS_WINDOW_S``); a sample stored but not yet logged may only be the tick in flight then."""
+    (``loss_window``); a sample stored but not yet logged may only be the tick in flight then."""
+    stored = [sample for sample in stored if not sample[0].startswith(SERIES_PREFIX)]  # hydrometers: not the monitor's
     stored_set, logged_set = set(stored), set(logged)
     duplicates = len(stored) - len(stored_set)
     lost = sorted(logged_set - stored_set, key=lambda s: s[1])
@@ -218,10 +227,11 @@ def storage_row(logged: Sequence[tuple[str, float]], stored: Sequence[tuple[str,
     def near_kill(samples: list[tuple[str, float]], window: float) -> bool:
         return killed_at is not None and all(killed_at - window <= ts <= killed_at + tick for _, ts in samples)
 
-    ok_lost = not lost or near_kill(lost, LOSS_WINDOW_S)
+    window = loss_window(tick)
+    ok_lost = not lost or near_kill(lost, window)
     ok_unlogged = not unlogged or near_kill(unlogged, tick)
     figure = (f"{len(logged)} sampled, {len(stored)} stored, {duplicates} duplicates, {len(lost)} lost"
-              + (f" (within {LOSS_WINDOW_S:g} s before the kill -9)" if lost and ok_lost else "")
+              + (f" (within {window:g} s, the writer's last batch, before the kill -9)" if lost and ok_lost else "")
               + (f" (first at ts {lost[0][1]:.3f})" if lost and not ok_lost else "")
               + (f", {len(unlogged)} stored but not in the monitor's log" if unlogged else ""))
     return Row("every sample stored exactly once", duplicates == 0 and ok_lost and ok_unlogged, figure)

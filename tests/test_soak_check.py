@@ -77,9 +77,11 @@ def test_a_lost_reading_is_caught() -> None:
 
 
 def test_the_last_batch_before_a_kill_may_be_lost_but_no_more() -> None:
+    # The writer's last batch is 60 ticks (6 s at 0.1 s), plus 1 s for the write under way
     logged = [("p", ts / 10) for ts in range(100)]
     assert storage_row(logged, logged[:-5], killed_at=9.9, tick=0.1).passed  # 0.5 s
-    assert not storage_row(logged, logged[:-30], killed_at=9.9, tick=0.1).passed  # 3 s
+    assert storage_row(logged, logged[:-65], killed_at=9.9, tick=0.1).passed  # 6.5 s
+    assert not storage_row(logged, logged[:-75], killed_at=9.9, tick=0.1).passed  # 7.5 s
 
 
 def test_a_reading_stored_twice_is_caught() -> None:
