@@ -12,7 +12,6 @@ Tornado: it is handed a ``publish`` callable that must be safe to call from its 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from .chamber import Chamber, Sample, profile_key, settings_record
+from .asked_samples import AskedSamples
 from .commands import CommandQueue
 from .clock import WallClockGuard
 from .clock_jump import ClockJump
@@ -35,7 +35,6 @@ from .validation import SampleValidator
 
 log = logging.getLogger(__name__)
 
-ASKED_SAMPLE_GAP = 1.0  # s: the least time between a tick and one asked for by a client (get_temp)
 READ_MARGIN = 1.0  # s beyond a probe set's expected read time before a read counts as hung
 
 Publish = Callable[[Reading | ControlState], None]
@@ -74,8 +73,7 @@ class Monitor:
         self.last_step_completed: float | None = None  # time.monotonic()
         self._started_at: float | None = None
         self._commands = CommandQueue()  # settings and profile changes, run on the monitor thread
-        self._askers: list[Future] = []  # clients waiting for a sample taken now (get_temp)
-        self._askers_lock = threading.Lock()
+        self._asked = AskedSamples()  # clients waiting for a sample taken now (get_temp)
         self._stopping = threading.Event()
         self._lock = threading.RLock()  # control state: the monitor thread and the watchdog
         self._thread: threading.Thread | None = None
@@ -392,39 +390,18 @@ class Monitor:
     def sample_now(self) -> Future:
         """Sample every probe as soon as allowed; the future holds that tick's readings.
 
-        The tick is a whole one (control decides, readings are stored and broadcast). Requests
-        that arrive together share one tick, and forced ticks are at least ``ASKED_SAMPLE_GAP``
-        apart, so clients cannot drive the probes or the database harder than that.
+        The tick is a whole one (control decides, readings are stored and broadcast); waiters
+        share one tick, and asked-for ticks keep ``asked_samples.GAP`` apart.
         """
-        future: Future = Future()
         if self._thread is None:  # not started (tests): sample right here
+            future: Future = Future()
             future.set_result(self.step())
             return future
-        if self._stopping.is_set():
-            future.set_exception(Closed("the monitor has stopped"))
-            return future
-        with self._askers_lock:
-            self._askers.append(future)
+        future = self._asked.add()
         self._commands.wake()
-        if self._stopping.is_set():  # stopped meanwhile: the thread may have answered its last askers
-            self._answer_askers(Closed("the monitor has stopped"))
+        if self._stopping.is_set():  # stopped meanwhile: the thread may have answered its last waiters
+            self._asked.answer(Closed("the monitor has stopped"))
         return future
-
-    def _asked_tick_due(self) -> float:
-        """When the next tick asked for by a client may run (monotonic; infinity if none is asked for)."""
-        with self._askers_lock:
-            if not self._askers:
-                return math.inf
-        return (self.last_step_completed or -math.inf) + ASKED_SAMPLE_GAP
-
-    def _answer_askers(self, readings: list[Reading] | BaseException) -> None:
-        with self._askers_lock:
-            askers, self._askers = self._askers, []
-        for future in askers:
-            if isinstance(readings, BaseException):
-                future.set_exception(readings)
-            else:
-                future.set_result(readings)
 
     def submit_gravity(self, chamber_id: str, gravity: float) -> Future:
         """A hydrometer's gravity of ``chamber_id``'s beer, for the profile's gravity conditions."""
@@ -498,17 +475,17 @@ class Monitor:
             while not self._stopping.is_set():
                 now = time.monotonic()
                 if now >= next_tick:
-                    self._answer_askers(self.step())
+                    self._asked.answer(self.step())
                     next_tick = max(next_tick + self.interval, time.monotonic())
-                elif now >= self._asked_tick_due():  # a client's get_temp; the schedule stays
-                    self._answer_askers(self.step())
-                self._commands.wait(min(next_tick, self._asked_tick_due()) - time.monotonic())
+                elif now >= self._asked.due(self.last_step_completed):  # a client's get_temp; the schedule stays
+                    self._asked.answer(self.step())
+                self._commands.wait(min(next_tick, self._asked.due(self.last_step_completed)) - time.monotonic())
         except BaseException as exc:
             reason = f"{type(exc).__name__}: {exc}"
             log.exception("the monitor thread crashed; the heater is switched off")
         finally:
             self._switch_off_safely()
-            self._answer_askers(Closed("the monitor has stopped"))
+            self._asked.answer(Closed("the monitor has stopped"))
             if not self._stopping.is_set() and self.on_exit is not None:
                 self.on_exit(reason)
 
