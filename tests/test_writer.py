@@ -297,9 +297,6 @@ class Ticks(threading.Thread):
             self.stop.wait(self.every)  # pacing, like a monitor's ticks; not a synchronisation
 
 
-@pytest.mark.xfail(reason="every settings change and event splits the spool's readings into a write "
-                          "of its own, each costing MongoDB a roll-up aggregation per probe and level: "
-                          "delivery is slower than the samples arrive", strict=True)
 def test_after_mongodb_restarts_a_backlog_drains_while_samples_and_settings_keep_coming(mongo_server, make_store):
     server = mongo_server["server"]
     url = f"mongodb://127.0.0.1:{server.port}/beerpi?serverSelectionTimeoutMS=300&connectTimeoutMS=300"

@@ -400,7 +400,7 @@ class WriteBehind(Repository):
                 for end, kind, payload in _groups([item for _, item in batch]):
                     self._write(kind, payload)
                     position = end
-                    self._confirm(batch[end - 1][0])
+                    self._confirm(batch[end - 1][0] if end else 0)
                 return
             except Exception as exc:
                 self._failed(exc)
@@ -462,6 +462,8 @@ class WriteBehind(Repository):
                 rows = self.spool.head(DELIVERY_CHUNK)
                 for end, kind, payload in _groups([item for _, item in rows]):
                     self._write(kind, payload)
+                    if not end:
+                        continue
                     self.spool.remove_through(rows[end - 1][0])
                     self._check_cleared()
                     self._confirm_spooled(rows[end - 1][0])
