@@ -277,6 +277,20 @@ def test_a_real_outage_of_mongodb_stopped_and_started_again(mongo_server, make_s
         assert reader.readings_between(0, T0 + 100) == readings(40)
 
 
+def test_status_is_not_ok_while_a_write_waits_on_the_database_without_an_answer(backend, make_store, monkeypatch):
+    monkeypatch.setattr(writer, "STUCK_AFTER", 0.2)
+    store = make_store(backend)
+    # Given a database call that does not return (no error, no answer)
+    backend.gate.clear()
+    store.add_readings(readings(5))
+    # Then the status does not say ok, and says why
+    poll(lambda: not store.status.ok, what="the status to say the writer waits")
+    assert "no write confirmed" in store.status.error and store.status.backlog == 5
+    # And once the database answers, it is ok again
+    backend.gate.set()
+    poll(lambda: store.status.ok and store.status.backlog == 0, what="the status to recover")
+
+
 class Ticks(threading.Thread):
     """A monitor at a compressed speed: every tick a sample of four probes and the profile's
     position (a settings change), and now and then a heater event."""
