@@ -43,6 +43,7 @@ from soak_check import (ChamberInfo, ClientRecord, ModeLog, Row, client_row, pro
                         resource_rows, safety_rows, samples_of, storage_row, table)
 
 from beerpi.chamber_config import load_rig_spec  # noqa: E402
+from beerpi.hydrometer import SERIES_PREFIX  # noqa: E402
 from beerpi.repository import open_repository  # noqa: E402
 from beerpi.sim_faults import CUTOFF_VALUES, ERRORS, HUNG, VALUES, PlannedFault  # noqa: E402
 from beerpi.soak_hooks import CLOCK_OFFSET, FAULT_PLAN  # noqa: E402
@@ -372,7 +373,8 @@ class Soak:
         everything = [record for segment in segments for record in [{"e": "process"}, *segment]]
         logged = samples_of(everything)
         with open_repository(db) as store:
-            stored = [(r.probe, r.ts) for r in store.iter_readings()]
+            # The simulated hydrometers' series are readings too, but not the monitor's samples
+            stored = [(r.probe, r.ts) for r in store.iter_readings() if not r.probe.startswith(SERIES_PREFIX)]
             events = store.events_between(self.start, time.time() + 1)
         rows.append(storage_row(logged, stored, self.killed_at, INTERVAL))
         rows.append(self.notes["drain"])

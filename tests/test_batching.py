@@ -11,8 +11,8 @@ import pytest
 
 from beerpi.probe import Reading
 from beerpi.repository import Event
-from beerpi.repository.batching import BATCH_SAMPLES, EVENT_DELAY, MAX_BATCH_DELAY, batch_delay_for
-from beerpi.repository.spool import Spool
+from beerpi.repository.batching import BATCH_SAMPLES, EVENT_DELAY, MAX_BATCH_DELAY, batch_delay_for, groups
+from beerpi.repository.spool import SettingsChange, Spool
 from beerpi.repository.sqlite import SqliteRepository
 from beerpi.repository.writer import WriteBehind
 
@@ -84,3 +84,16 @@ def test_a_history_read_first_writes_what_waits_in_memory(store):
     assert sum(b.count for b in buckets) == 12
     assert store.backend.transactions == 1
     assert len(store.readings_between(0, T0 + 100)) == 24
+
+
+def test_readings_are_written_together_past_events_and_settings_changes_merged():
+    # Given a spool's worth of samples, each followed by the profile's position, and an event
+    r = [Reading(T0 + i, "sim-wort", "wort", 18.0) for i in range(4)]
+    event = Event(T0 + 1.5, "heater_on", {})
+    items = [r[0], SettingsChange({"p": 0}), r[1], event, SettingsChange({"p": 1, "q": 1}), r[2], r[3],
+             SettingsChange({"p": 2})]
+    # When they are split into writes
+    writes = list(groups(items))
+    # Then the readings are one write, each event one, the settings one (the later value wins),
+    # and each write says how many items from the first are written once it is
+    assert writes == [(1, "readings", r), (1, "event", event), (8, "settings", SettingsChange({"p": 2, "q": 1}))]

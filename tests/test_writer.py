@@ -277,6 +277,66 @@ def test_a_real_outage_of_mongodb_stopped_and_started_again(mongo_server, make_s
         assert reader.readings_between(0, T0 + 100) == readings(40)
 
 
+def test_status_is_not_ok_while_a_write_waits_on_the_database_without_an_answer(backend, make_store, monkeypatch):
+    monkeypatch.setattr(writer, "STUCK_AFTER", 0.2)
+    store = make_store(backend)
+    # Given a database call that does not return (no error, no answer)
+    backend.gate.clear()
+    store.add_readings(readings(5))
+    # Then the status does not say ok, and says why
+    poll(lambda: not store.status.ok, what="the status to say the writer waits")
+    assert "no write confirmed" in store.status.error and store.status.backlog == 5
+    # And once the database answers, it is ok again
+    backend.gate.set()
+    poll(lambda: store.status.ok and store.status.backlog == 0, what="the status to recover")
+
+
+class Ticks(threading.Thread):
+    """A monitor at a compressed speed: every tick a sample of four probes and the profile's
+    position (a settings change), and now and then a heater event."""
+
+    def __init__(self, store: WriteBehind, every: float = 0.02) -> None:
+        super().__init__(name="test-ticks", daemon=True)
+        self.store, self.every, self.count = store, every, 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            i = self.count
+            self.store.add_readings([Reading(T0 + i / 10, f"p{n}", f"p{n}", 18.0 + n) for n in range(4)])
+            self.store.save_settings({"profile.ale": {"elapsed": i}})
+            if i % 10 == 0:
+                self.store.add_event(Event(T0 + i / 10, "heater_on" if i % 20 else "heater_off", {}))
+            self.count = i + 1
+            self.stop.wait(self.every)  # pacing, like a monitor's ticks; not a synchronisation
+
+
+def test_after_mongodb_restarts_a_backlog_drains_while_samples_and_settings_keep_coming(mongo_server, make_store):
+    server = mongo_server["server"]
+    url = f"mongodb://127.0.0.1:{server.port}/beerpi?serverSelectionTimeoutMS=300&connectTimeoutMS=300"
+    store = make_store(open_repository(url), spool_first=True, max_readings=100_000)
+    ticks = Ticks(store)
+    ticks.start()
+    try:
+        poll(lambda: ticks.count >= 20 and store.status.backlog == 0, what="the writer to keep up")
+        # Given MongoDB stopped long enough for a backlog of a few hundred samples
+        server.stop()
+        poll(lambda: not store.status.ok, what="the outage to be noticed")
+        poll(lambda: store.spool.readings >= 1200, what="a backlog")
+        # When it is started again on the same data, while samples keep coming
+        mongo_server["restart"]()
+        # Then the backlog drains, and the status says ok only once writes are confirmed
+        poll(lambda: store.status.ok and store.status.backlog == 0, timeout=30, what="the backlog to drain")
+    finally:
+        ticks.stop.set()
+        ticks.join(WAIT)
+    assert store.flush(WAIT)
+    with open_repository(url) as reader:
+        stored = reader.readings_between(0, T0 + ticks.count)
+        assert len(stored) == 4 * ticks.count == len(set(stored))
+        assert reader.load_settings() == {"profile.ale": {"elapsed": ticks.count - 1}}
+
+
 def test_a_clean_close_while_the_writer_waits_on_a_slow_mongodb_keeps_every_reading(mongo_server, tmp_path, caplog):
     # Given MongoDB with a long server-selection timeout, stopped while readings flow
     server = mongo_server["server"]

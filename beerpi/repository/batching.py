@@ -17,7 +17,7 @@ from typing import Any
 
 from ..probe import Reading
 from .base import Event
-from .spool import Item
+from .spool import Item, SettingsChange
 
 BATCH_SAMPLES = 60  # samples per transaction: 5 minutes at the default 5 s interval
 MAX_BATCH_DELAY = 300.0  # seconds a reading may wait in memory, whatever the interval
@@ -51,20 +51,39 @@ class StorageStatus:
 
 
 def groups(items: Sequence[Item]) -> Iterator[tuple[int, str, Any]]:
-    """Split items into writes: runs of readings (at most DELIVERY_CHUNK), single events and
-    settings. Yields (index after the group, kind, payload)."""
-    run: list[Reading] = []
+    """Split items into writes: every reading in runs of at most DELIVERY_CHUNK, then each event,
+    then the settings changes merged into one (the later value of a key wins). Yields (end,
+    kind, payload), ``end`` being how many of the items, from the first, are written once that
+    write is: 0 while an earlier item still waits.
+
+    Readings are not split at an event or a settings change: at a compressed speed a profile
+    saves its position every sample, and a write per sample costs a MongoDB server a roll-up
+    aggregation per probe and level, more than the samples' own pace (the soak's finding).
+    Readings and events are stored idempotently, and settings keep their order among themselves.
+    """
+    written = [False] * len(items)
+    prefix = 0
+
+    def done(indices: Sequence[int]) -> int:
+        nonlocal prefix
+        for index in indices:
+            written[index] = True
+        while prefix < len(items) and written[prefix]:
+            prefix += 1
+        return prefix
+
+    readings = [index for index, item in enumerate(items) if isinstance(item, Reading)]
+    for first in range(0, len(readings), DELIVERY_CHUNK):
+        run = readings[first:first + DELIVERY_CHUNK]
+        yield done(run), "readings", [items[index] for index in run]
+    changes: list[int] = []
     for index, item in enumerate(items):
-        if isinstance(item, Reading):
-            run.append(item)
-            if len(run) < DELIVERY_CHUNK:
-                continue
-            yield index + 1, "readings", run
-            run = []
-            continue
-        if run:
-            yield index, "readings", run
-            run = []
-        yield index + 1, "event" if isinstance(item, Event) else "settings", item
-    if run:
-        yield len(items), "readings", run
+        if isinstance(item, Event):
+            yield done([index]), "event", item
+        elif not isinstance(item, Reading):
+            changes.append(index)
+    if changes:
+        merged: dict[str, Any] = {}
+        for index in changes:
+            merged.update(items[index].values)  # type: ignore[union-attr]
+        yield done(changes), "settings", SettingsChange(merged)

@@ -62,6 +62,7 @@ QUEUE_ITEMS = 10_000  # add_readings/add_event calls held in memory at most
 CARRY_READINGS = 10_000  # readings held in memory at most while the spool refuses them
 RETRY_FIRST, RETRY_MAX = 0.5, 30.0
 STILL_FAILING_LOG_EVERY = 60.0
+STUCK_AFTER = 30.0  # seconds in a write cycle without a confirmed write before status says so
 
 _FLUSH = object()  # ends a batch early and asks for a delivery attempt now
 _STOP = object()
@@ -100,6 +101,7 @@ class WriteBehind(Repository):
         self._carry: list[tuple[int, Item]] = []  # a batch the spool refused, retried first
         self._taken_readings = 0  # out of the queue, neither confirmed nor spooled yet
         self._busy_since: float | None = None  # when the writer started its current writes
+        self._confirmed_at = 0.0  # when the database last confirmed a write
         self._lost = 0  # readings refused by a full queue, not yet reported by an event
         self._dropped = 0
         self._ok = True
@@ -182,15 +184,16 @@ class WriteBehind(Repository):
         """``backlog`` counts the readings waiting beyond the normal batching delay: 0 while the
         database keeps up, every reading not yet stored once it fails or falls behind."""
         busy_since = self._busy_since
-        behind = busy_since is not None and self.clock() - busy_since > self.batch_delay
-        if self._ok and self._backlog_since is None and not behind:
-            backlog = 0
-        else:
+        now = self.clock()
+        waited = 0.0 if busy_since is None else now - max(busy_since, self._confirmed_at)
+        stuck = waited > STUCK_AFTER and f"no write confirmed by the database for {waited:.0f} s"
+        backlog = 0
+        if not self._ok or stuck or self._backlog_since is not None or (
+                busy_since is not None and now - busy_since > self.batch_delay):
             backlog = self._queued_readings + self._taken_readings + self.spool.readings
-        problems = [None if self._ok else self._failure, self._spool_error]
-        error = "; ".join(problem for problem in problems if problem) or None
-        return StorageStatus(backlog, self._ok and self._spool_error is None,
-                             self._dropped + self.spool.dropped, error)
+        problems = [None if self._ok else self._failure, stuck, self._spool_error]
+        return StorageStatus(backlog, self._ok and not stuck and self._spool_error is None,
+                             self._dropped + self.spool.dropped, "; ".join(p for p in problems if p) or None)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything handed over so far is in the database; False if not within ``timeout``."""
@@ -400,7 +403,7 @@ class WriteBehind(Repository):
                 for end, kind, payload in _groups([item for _, item in batch]):
                     self._write(kind, payload)
                     position = end
-                    self._confirm(batch[end - 1][0])
+                    self._confirm(batch[end - 1][0] if end else 0)
                 return
             except Exception as exc:
                 self._failed(exc)
@@ -462,6 +465,8 @@ class WriteBehind(Repository):
                 rows = self.spool.head(DELIVERY_CHUNK)
                 for end, kind, payload in _groups([item for _, item in rows]):
                     self._write(kind, payload)
+                    if not end:
+                        continue
                     self.spool.remove_through(rows[end - 1][0])
                     self._check_cleared()
                     self._confirm_spooled(rows[end - 1][0])
@@ -517,7 +522,7 @@ class WriteBehind(Repository):
         self._retry_delay = min(self._retry_delay * 2, self.retry_max)
 
     def _succeeded(self) -> None:
-        self._nudge = False
+        self._nudge, self._confirmed_at = False, self.clock()
         if not self._ok:
             log.info("storage is reachable again: delivering %d waiting readings", self.status.backlog)
             self._ok = True
