@@ -10,6 +10,7 @@ on the network may not invent it. Storing only queues (the writer thread writes)
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -115,7 +116,6 @@ def _name_of(body: bytes | dict[str, Any]) -> str | None:
         name = body.get("name")
         return name if isinstance(name, str) else None
     try:
-        import json
         value = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -267,5 +266,3 @@ def start_bridge(url: str, hub: Hub, controls: bool, node: str | None,
     bridge.start()
     return bridge
 
-
-__all__: Sequence[str] = ("MqttBridge", "MqttUrl", "redact", "start_bridge")
