@@ -6,7 +6,9 @@
 set -euo pipefail
 
 . "$(dirname "$0")/places.sh"
-PYTHON=${PYTHON:-python3}
+# The system's Python by default: the service cannot see a Python installed under a home
+# directory (pyenv, conda), as the unit's ProtectHome= hides /home and /root from it.
+PYTHON=${PYTHON:-/usr/bin/python3}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 
 say() { printf 'beerpi install: %s\n' "$*"; }
@@ -17,6 +19,12 @@ command -v "${SYSTEMCTL%% *}" >/dev/null || fail "systemd's systemctl is not her
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
   || fail "BeerPi needs Python 3.11 or newer ($PYTHON is $("$PYTHON" --version 2>&1))"
 "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || fail "install python3-venv first: sudo apt install python3-venv"
+hidden_from_service() {  # a path the unit's ProtectHome=yes makes unreachable
+  case "$1" in /home/*|/root/*|/run/user/*) return 0 ;; *) return 1 ;; esac
+}
+for path in "$(command -v "$PYTHON")" "$(readlink -f "$(command -v "$PYTHON")")"; do
+  hidden_from_service "$path" && fail "$PYTHON is $path, which the service cannot reach (the unit's ProtectHome=yes hides /home and /root): use the system's Python, PYTHON=/usr/bin/python3"
+done
 
 # A system user that may drive GPIO pins, without a login or a home of its own.
 if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
@@ -44,6 +52,10 @@ chmod -R go-w "$PREFIX/src"
 # Its own virtual environment (the system's Python stays untouched).
 EXTRAS=${EXTRAS:-mongo}
 if grep -qs "Raspberry Pi" /proc/device-tree/model; then EXTRAS="$EXTRAS,pi"; fi
+# A venv made earlier from a Python the service cannot reach is made again.
+if [ -e "$PREFIX/venv/bin/python" ] && hidden_from_service "$(readlink -f "$PREFIX/venv/bin/python")"; then
+  rm -rf "$PREFIX/venv"
+fi
 [ -x "$PREFIX/venv/bin/python" ] || "$PYTHON" -m venv "$PREFIX/venv"
 "$PREFIX/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$PREFIX/src[$EXTRAS]"
 "$PREFIX/venv/bin/python" -m beerpi.vendor   # D3 for the dashboard (kept if already fetched)

@@ -92,3 +92,18 @@ def test_install_refuses_without_root_privileges(places):
                              str(ROOT / "deploy" / "install.sh")], env={**os.environ, **places},
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "sudo make install" in result.stderr
+
+
+def test_install_refuses_a_python_the_service_cannot_reach(places):
+    """The unit's ProtectHome= hides /home and /root: a venv made from a Python there fails at start."""
+    import sys
+    import tempfile
+    home = Path(tempfile.mkdtemp(prefix="beerpi-test-", dir="/home"))
+    try:
+        (home / "python3").symlink_to(sys.executable)
+        result = script("install.sh", places, PYTHON=str(home / "python3"))
+        assert result.returncode == 1
+        assert "ProtectHome" in result.stderr and "PYTHON=/usr/bin/python3" in result.stderr
+        assert not Path(places["PREFIX"]).exists() and not (Path(places["UNIT_DIR"]) / "beerpi.service").exists()
+    finally:
+        shutil.rmtree(home)
