@@ -381,8 +381,14 @@ def _single(action: argparse.Action) -> argparse.Action:
 
 
 def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-                 prog: str = "run_server.py", description: str = SERVE_DESCRIPTION) -> Config:
-    """Resolve defaults < environment < command line. Exits with a one-line error on bad input."""
+                 prog: str = "run_server.py", description: str = SERVE_DESCRIPTION,
+                 check_control: bool = True) -> Config:
+    """Resolve defaults < environment < command line. Exits with a one-line error on bad input.
+
+    ``check_control=False`` skips the checks of control settings against each other (target and
+    cutoff, on-times, which probe is which), for commands that only need the outputs: a target
+    the server refuses must not stop ``beerpi release`` from switching the relays off.
+    """
     parser = build_parser(prog, description)
     environ = os.environ if environ is None else environ
     argv = sys.argv[1:] if argv is None else argv
@@ -411,16 +417,21 @@ def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] |
     if values["soak_dir"] is not None and ((values["probes"] or values["hardware"]) != "sim"
                                            or (values["heater"] or values["hardware"]) != "sim"):
         parser.error("--soak-dir is for testing the simulated hardware: it needs --hardware sim")
+    if check_control:
+        _check_control(parser, values)
+    if values["cooler_pin"] is not None and values["cooler_pin"] == values["heater_pin"]:
+        parser.error(f"--cooler-pin {values['cooler_pin']} is also the --heater-pin: each relay needs its own pin")
+    return Config(**values)
+
+
+def _check_control(parser: argparse.ArgumentParser, values: Mapping[str, Any]) -> None:
     if values["target"] >= values["max_temp"]:
         parser.error(f"--target {values['target']:g} must be below --max-temp {values['max_temp']:g}")
     if values["min_on"] and values["max_on"] and values["max_on"] * 60 < values["min_on"]:
         parser.error("--max-on must be longer than --min-on")
-    if values["cooler_pin"] is not None and values["cooler_pin"] == values["heater_pin"]:
-        parser.error(f"--cooler-pin {values['cooler_pin']} is also the --heater-pin: each relay needs its own pin")
     if values["air_probe"] is not None and values["air_probe"] == values["control_probe"]:
         parser.error(f"--air-probe {values['air_probe']!r} is also the --control-probe: the air "
                      "probe must be another probe, in the chamber's air")
-    return Config(**values)
 
 
 def _given_on_command_line(parser: argparse.ArgumentParser, argv: Sequence[str]) -> frozenset[str]:

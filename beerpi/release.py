@@ -56,7 +56,8 @@ def release(config: Config) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "beerpi release") -> int:
-    config = parse_config(argv, prog=prog, description=__doc__.split("\n\n")[1].replace("\n", " "))
+    config = parse_config(argv, prog=prog, description=__doc__.split("\n\n")[1].replace("\n", " "),
+                          check_control=False)
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         for line in release(config):

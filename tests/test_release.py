@@ -88,3 +88,17 @@ def test_release_without_gpio_on_real_hardware_is_an_error(tmp_path, monkeypatch
     assert result.returncode == 1
     assert "GPIO 17" in result.stdout and "cut the relays' power by hand" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_control_setting_the_server_refuses_does_not_stop_the_release(tmp_path, gpio_log, monkeypatch):
+    # Given a configuration edited to a target the server refuses (it stops, and systemd runs
+    # the release after it with the same options)
+    monkeypatch.setenv("BEERPI_TARGET", "31")
+    monkeypatch.setenv("BEERPI_MIN_ON", "600")
+    monkeypatch.setenv("BEERPI_MAX_ON", "5")
+    refused = beerpi("serve", "--heater", "gpio", "--heater-pin", "17")
+    assert refused.returncode == 2 and "--target 31 must be below" in refused.stderr
+    # When the release runs with those options, then the relay is still switched off
+    result = beerpi("release", "--heater", "gpio", "--heater-pin", "17")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert fake_gpio_module().level_after(gpio_calls(gpio_log), 17) == 0
