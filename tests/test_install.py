@@ -2,8 +2,8 @@
 
 The scripts run for real (a virtual environment, pip, the unit rendered from its template);
 only the places are redirected into a temporary directory and systemctl is a no-op, so the
-machine running the tests is not changed. systemd itself cannot run here: the unit is
-checked with ``systemd-analyze verify``.
+machine running the tests is not changed. The unit is checked with ``systemd-analyze verify``
+here, and run under a real systemd in tests/test_systemd_service.py.
 """
 
 from __future__ import annotations
