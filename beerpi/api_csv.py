@@ -33,6 +33,9 @@ PAGE = 1000  # readings fetched, written and flushed at a time
 HEADER = ("ts", "iso_time", "probe", "name", "temperature")
 ARGUMENTS = ("probe", "since", "until")
 UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+# Sent when the range starts before the time --keep-raw deleted raw readings up to: the CSV
+# holds raw readings only, so nothing older than it (the roll-ups are in /api/readings).
+RAW_FROM_HEADER = "X-BeerPi-Raw-From"
 
 
 def csv_range(arguments: dict[str, str], probes: Sequence[Probe], now: float) -> tuple[str | None, float, float]:
@@ -98,9 +101,13 @@ class ReadingsCsvHandler(ApiHandler):
         try:
             while True:
                 async with self.hub.history_slots:
+                    if not started:
+                        raw_from = await loop.run_in_executor(None, store.raw_kept_from)
                     page = await loop.run_in_executor(None, next_page, readings)
                 if not started:  # the first page came: from now on the status is 200
                     started = True
+                    if raw_from is not None and since < raw_from:  # --keep-raw deleted the older ones
+                        self.set_header(RAW_FROM_HEADER, f"{raw_from:.3f}")
                     self.set_header("Content-Type", "text/csv; charset=utf-8")
                     self.set_header("Content-Disposition",
                                     f'attachment; filename="{filename(probe, since, until)}"')

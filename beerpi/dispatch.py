@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from tornado.ioloop import IOLoop
 
 from . import protocol
+from .repository import rollup
 from .auth import UNAUTHORIZED
 from .errors import BeerPiError, Closed, ConfigError, NotSaved
 from .repository import Event
@@ -102,10 +103,18 @@ async def _query(hub: Hub, command: HistoryCommand | EventsCommand, reply: Reply
 
 async def _history(hub: Hub, command: HistoryCommand, reply: Reply) -> None:
     store = hub.store
-    buckets = await _query(hub, command, reply, "history", lambda: store.history(
-        command.probe, command.since, command.until, command.points))
-    if buckets is not None:
-        reply(protocol.history_frame(command, buckets))
+    answer = await _query(hub, command, reply, "history", lambda: (store.raw_kept_from(), store.history(
+        command.probe, command.since, command.until, command.points)))
+    if answer is not None:
+        raw_from, buckets = answer
+        reply(protocol.history_frame(command, buckets, history_width(command, raw_from), raw_from))
+
+
+def history_width(command: HistoryCommand, raw_from: float | None) -> float:
+    """The width, in seconds, of the buckets the store answers ``command`` with."""
+    _, _, width = rollup.history_range(rollup.bound_ms(command.since), rollup.bound_ms(command.until),
+                                       command.points, None if raw_from is None else rollup.to_ms(raw_from))
+    return width / 1000
 
 
 async def _events(hub: Hub, command: EventsCommand, reply: Reply) -> None:

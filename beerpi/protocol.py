@@ -75,14 +75,24 @@ def error_frame(code: str, message: str, request_id: str | int | float | None = 
     return encode(frame)
 
 
-def history_frame(command: HistoryCommand, buckets: Iterable[Any]) -> str:
-    """The reply to a ``history`` request; ``buckets`` have ts, min, mean, max and count."""
-    return encode({
+def history_frame(command: HistoryCommand, buckets: Iterable[Any], width: float | None = None,
+                  raw_from: float | None = None) -> str:
+    """The reply to a ``history`` request; ``buckets`` have ts, min, mean, max and count.
+
+    ``width`` is the buckets' width in seconds; ``raw_from``, when the range starts before it,
+    the time before which ``--keep-raw`` deleted the raw readings (only roll-ups are left there).
+    """
+    message: dict[str, Any] = {
         "type": "history", "id": command.id, "probe": command.probe,
         "since": command.since, "until": command.until,
         "buckets": [{"ts": b.ts, "min": b.min, "mean": b.mean, "max": b.max, "count": b.count}
                     for b in buckets],
-    })
+    }
+    if width is not None:
+        message["width"] = width
+    if raw_from is not None and command.since < raw_from:
+        message["raw_from"] = raw_from
+    return encode(message)
 
 
 def status_frame(ts: float, storage: Mapping[str, Any]) -> str:

@@ -281,6 +281,24 @@ async def test_readings_csv_streams_the_stored_rows_of_a_range(start_service):
     assert empty.status == 200 and empty.text == "ts,iso_time,probe,name,temperature\n"
 
 
+@pytest.mark.gen_test(timeout=60)
+async def test_a_csv_of_a_range_whose_raw_readings_were_deleted_says_from_when_it_has_them(start_service):
+    # Given readings in 2020 whose first ten minutes were deleted by --keep-raw
+    service = start_service()
+    service.store.add_readings([Reading(OLD + i, "sim-wort", "wort", 18.0) for i in range(1800)])
+    assert service.store.flush(WAIT)
+    while service.store.prune_raw(OLD + 600, 500) == 500:
+        pass
+    raw_from = service.store.raw_kept_from()
+    # When the whole range is downloaded, then the header says where the raw readings start
+    answer = await fetch(service.port, f"/api/readings.csv?probe=wort&since={OLD}&until={OLD + 1800}")
+    assert answer.status == 200 and float(answer.headers["X-BeerPi-Raw-From"]) == raw_from
+    assert float(next(csv.reader(io.StringIO(answer.text.split("\n", 2)[1])))[0]) >= raw_from
+    # And a range after it has no such header
+    later = await fetch(service.port, f"/api/readings.csv?probe=wort&since={OLD + 900}&until={OLD + 1000}")
+    assert later.status == 200 and "X-BeerPi-Raw-From" not in later.headers
+
+
 @pytest.mark.gen_test(timeout=30)
 @pytest.mark.parametrize("query, words", [
     ("probe=nope", "unknown probe 'nope'"),

@@ -180,3 +180,32 @@ async def test_a_status_change_reaches_every_client_even_when_another_joined_sin
     assert len(first.statuses()) == 2
     hub.leave(first)
     hub.leave(second)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_history_says_its_bucket_width_and_where_only_roll_ups_are_left(start_service, connect, db_path):
+    # Given a store whose raw readings older than an hour were deleted by --keep-raw
+    from beerpi.probe import Reading
+    now = time.time()
+    old = SqliteRepository(db_path)
+    old.add_readings([Reading(now - 7200 + i * 5, "sim-wort", "wort", 18.0 + i % 7 / 10) for i in range(1400)])
+    while old.prune_raw(now - 3600, 500) == 500:
+        pass
+    raw_from = old.raw_kept_from()
+    old.close()
+    service = start_service()
+    client = await connect(service.port)
+    await client.wait_for(is_type("hello"))
+    # When a chart asks for the last two hours in 720 points (10 s buckets where raw readings are kept)
+    await client.send({"type": "history", "id": 1, "probe": "wort", "since": now - 7200, "until": now,
+                       "points": 720})
+    pruned = await client.wait_for(lambda f: f["type"] == "history" and f["id"] == 1)
+    # Then the reply says readings before raw_from are gone and its buckets are whole minutes
+    assert pruned["raw_from"] == raw_from and now - 3660 < raw_from <= now - 3600
+    assert pruned["width"] == 60
+    assert sum(b["count"] for b in pruned["buckets"]) >= 1400  # every reading ever stored, from the roll-ups
+    # And a range after it has raw readings at the width it asked for, and no raw_from
+    await client.send({"type": "history", "id": 2, "probe": "wort", "since": now - 1800, "until": now,
+                       "points": 200})
+    recent = await client.wait_for(lambda f: f["type"] == "history" and f["id"] == 2)
+    assert recent["width"] == 10 and "raw_from" not in recent
