@@ -219,6 +219,9 @@ def run_one(kind: str, clients: int, interval: float, args: argparse.Namespace, 
         gaps = [b - a for v in by_probe.values() for a, b in zip(sorted(v), sorted(v)[1:])]
         result.max_gap = max(gaps, default=math.nan)
         result.errors = ", ".join(f"{reason} {count}" for reason, count in sorted(errors.items()))
+        if result.connected and not delivered:  # not a fault of the harness: the server is that far behind
+            result.errors = ", ".join(filter(None, [result.errors, f"no reading of the window arrived within "
+                                                                   f"--grace {args.grace:g} s"]))
         if profiler is not None:
             profiler.wait(30)
             print_profile(args.profile)
