@@ -24,6 +24,7 @@ from .dispatch import carry_out
 from .health import HealthHandler
 from .hosts import HostCheck
 from .hub import Hub
+from .ratelimit import COMMANDS_PER_SECOND, AddressBudgets
 from .requests import Command, ProtocolError
 from .sse import EventStreamHandler
 
@@ -106,9 +107,11 @@ class ChamberHandler(CommandHandler):
 
     SUPPORTED_METHODS = ("POST",)
 
-    def initialize(self, hub: Hub, access: Access, hosts: HostCheck, kind: str) -> None:  # type: ignore[override]
+    def initialize(self, hub: Hub, access: Access, hosts: HostCheck, kind: str,  # type: ignore[override]
+                   budgets: AddressBudgets) -> None:
         super().initialize(hub, access, hosts)
         self.kind = kind
+        self.budgets = budgets
         self.body = bytearray()
 
     def prepare(self) -> None:
@@ -131,6 +134,10 @@ class ChamberHandler(CommandHandler):
             self.fail(404, "not_found", f"unknown chamber {chamber!r}: the chambers are "
                                         f"{', '.join(self.hub.monitor.chambers)}")
             return
+        if not self.budgets.take(self.request.remote_ip or ""):
+            self.fail(429, "too_fast", f"more than {COMMANDS_PER_SECOND:g} commands a second from this "
+                                       "address: this one changed nothing; slow down")
+            return
         try:
             message = body_message(self.kind, chamber, bytes(self.body))
             frames = await run_command(self.hub, command_text(message), self.authorised)
@@ -148,13 +155,14 @@ class ChamberHandler(CommandHandler):
 def routes(hub: Hub, access: Access, hosts: HostCheck) -> list[tuple[str, type, dict[str, Any]]]:
     """The API's URL specs, for ``server.make_app``."""
     shared = {"hub": hub, "access": access, "hosts": hosts}
+    budgets = AddressBudgets()  # one per server: the settings and profile endpoints share it
     return [
         (r"/api/status", StatusHandler, {**shared, "started": time.monotonic()}),
         (r"/api/readings", ReadingsHandler, shared),
         (r"/api/readings\.csv", ReadingsCsvHandler, shared),
         (r"/api/events", EventsHandler, shared),
-        (r"/api/chambers/([^/]+)/settings", ChamberHandler, {**shared, "kind": "set"}),
-        (r"/api/chambers/([^/]+)/profile", ChamberHandler, {**shared, "kind": "profile"}),
+        (r"/api/chambers/([^/]+)/settings", ChamberHandler, {**shared, "kind": "set", "budgets": budgets}),
+        (r"/api/chambers/([^/]+)/profile", ChamberHandler, {**shared, "kind": "profile", "budgets": budgets}),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/healthz", HealthHandler, shared),
         (r"/events", EventStreamHandler, shared),

@@ -47,3 +47,31 @@ class CommandBudget:
     def abusive(self) -> bool:
         """Refused ``abuse_refused`` commands within ``abuse_window`` seconds: close the connection."""
         return self._refused >= self.abuse_refused
+
+
+class AddressBudgets:
+    """A ``CommandBudget`` per client address, for commands that come without a connection (HTTP).
+
+    At most ``max_addresses`` are remembered, the least recently seen forgotten first, so a
+    scan from many addresses cannot grow the table; an address forgotten starts afresh.
+    """
+
+    def __init__(self, rate: float = COMMANDS_PER_SECOND, burst: int = BURST, max_addresses: int = 1024,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.max_addresses = max_addresses
+        self.clock = clock
+        self._budgets: dict[str, CommandBudget] = {}
+
+    def take(self, address: str) -> bool:
+        budget = self._budgets.pop(address, None)
+        if budget is None:
+            budget = CommandBudget(self.rate, self.burst, clock=self.clock)
+            while len(self._budgets) >= self.max_addresses:
+                del self._budgets[next(iter(self._budgets))]
+        self._budgets[address] = budget  # the most recently seen last
+        return budget.take()
+
+    def __len__(self) -> int:
+        return len(self._budgets)

@@ -282,6 +282,19 @@ async def test_readings_csv_streams_the_stored_rows_of_a_range(start_service):
 
 
 @pytest.mark.gen_test(timeout=60)
+async def test_a_script_posting_settings_in_a_loop_is_slowed_to_the_command_rate(start_service):
+    service = start_service()
+    answers = [await post(service.port, SETTINGS, {"target": 18 + i % 2}) for i in range(60)]
+    statuses = [a.status for a in answers]
+    # The first burst goes through; beyond the rate, 429 too_fast, and nothing changed by those
+    assert statuses[:10] == [200] * 10 and 429 in statuses
+    refused = next(a for a in answers if a.status == 429)
+    assert refused.json["error"]["code"] == "too_fast" and "20" in refused.json["error"]["message"]
+    # Reads are not counted against it
+    assert (await fetch(service.port, "/api/status")).status == 200
+
+
+@pytest.mark.gen_test(timeout=60)
 async def test_a_csv_of_a_range_whose_raw_readings_were_deleted_says_from_when_it_has_them(start_service):
     # Given readings in 2020 whose first ten minutes were deleted by --keep-raw
     service = start_service()

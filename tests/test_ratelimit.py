@@ -50,3 +50,14 @@ def test_refusals_spread_beyond_the_window_are_not_abuse():
         clock.now += 2.0  # a refused command every 2 s: 5 per window at most
         budget.take()
     assert not budget.abusive
+
+
+def test_each_address_has_its_own_budget_and_the_table_stays_bounded():
+    from beerpi.ratelimit import AddressBudgets
+    clock = Clock()
+    budgets = AddressBudgets(rate=20, burst=2, max_addresses=3, clock=clock)
+    assert budgets.take("10.0.0.1") and budgets.take("10.0.0.1") and not budgets.take("10.0.0.1")
+    assert budgets.take("10.0.0.2")  # another address is not held back by the first
+    for n in range(3, 10):  # many addresses: the table forgets the least recently seen
+        budgets.take(f"10.0.0.{n}")
+    assert len(budgets) == 3
