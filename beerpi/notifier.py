@@ -34,14 +34,16 @@ class Notifier:
             raise ConfigError("--notify needs the apprise library: pip install 'apprise>=1.9' "
                               "(make run installs it)") from None
         self._apprise = apprise
-        self.sender = apprise.Apprise()
+        # One Apprise per URL: a retry goes to the URLs that failed, not again to every phone
+        self.senders = [apprise.Apprise() for _ in urls]
         apprise_log = logging.getLogger("apprise")
         level = apprise_log.level
         apprise_log.setLevel(logging.CRITICAL)  # it would log a refused URL whole, tokens and all
         try:
-            added = [self.sender.add(url) for url in urls]
+            added = [sender.add(url) for sender, url in zip(self.senders, urls)]
         finally:
             apprise_log.setLevel(level)
+        self._names = [_scheme(url) for url in urls]
         for url, ok in zip(urls, added):
             if not ok:
                 raise ConfigError(f"--notify: Apprise does not know how to send to {_scheme(url)}: URLs "
@@ -81,23 +83,29 @@ class Notifier:
     def _deliver(self, alert: Alert) -> None:
         kind = {"problem": self._apprise.NotifyType.FAILURE, "cleared": self._apprise.NotifyType.SUCCESS}.get(
             alert.level, self._apprise.NotifyType.INFO)
+        pending = list(range(len(self.senders)))  # the URLs that have not taken the alert yet
         for attempt, wait in enumerate((0.0, *self.retries)):
             if wait and self._sleep(wait):
                 return  # stopping
             started = time.monotonic()
-            try:
-                ok = self.sender.notify(body=alert.body, title=f"{PREFIX}: {alert.title}", notify_type=kind)
-            except Exception:
-                log.exception("sending the alert %r failed", alert.title)
-                ok = False
-            if ok:
+            pending = [i for i in pending if not self._send_to(i, alert, kind)]
+            if not pending:
                 self.sent += 1
                 log.info("alert sent: %s (%.1f s)", alert.title, time.monotonic() - started)
                 return
-            log.warning("could not send the alert %r (attempt %d of %d)%s", alert.title, attempt + 1,
-                        len(self.retries) + 1, f": trying again in {self.retries[attempt]:.0f} s"
-                        if attempt < len(self.retries) else ": giving up")
+            log.warning("could not send the alert %r to %s (attempt %d of %d)%s", alert.title,
+                        ", ".join(self._names[i] for i in pending), attempt + 1, len(self.retries) + 1,
+                        f": trying again in {self.retries[attempt]:.0f} s" if attempt < len(self.retries)
+                        else ": giving up")
         self.failed += 1
+
+    def _send_to(self, index: int, alert: Alert, kind: object) -> bool:
+        try:
+            return bool(self.senders[index].notify(body=alert.body, title=f"{PREFIX}: {alert.title}",
+                                                   notify_type=kind))
+        except Exception:
+            log.exception("sending the alert %r to %s failed", alert.title, self._names[index])
+            return False
 
 
 def _scheme(url: str) -> str:
