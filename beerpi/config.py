@@ -312,8 +312,8 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
     add("--mqtt-node", default=None, metavar="NAME",
         help="this controller's name in topics and in Home Assistant (default: the host name)")
     add("--ha-discovery-prefix", default=default.ha_discovery_prefix, metavar="PREFIX",
-        help="Home Assistant's MQTT discovery prefix; each chamber appears there as a climate device "
-             "(empty: no discovery)")
+        help="Home Assistant's MQTT discovery prefix; each chamber appears there as a climate device, "
+             "each hydrometer as a device with sensors (empty: no discovery)")
 
     alerts = parser.add_argument_group("alerts (docs/alerts.md)")
     add = alerts.add_argument
