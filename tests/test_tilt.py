@@ -10,7 +10,7 @@ from beerpi.tilt import APPLE, COLOURS, TILT_NAMES, TiltWindow, decode
 # recorded from Tilts (published by open Tilt implementations alongside their decoders).
 RED_68F_1016 = "0215a495bb10c5b14b44b5121370f02d74de004403f8c5"  # 68 °F, SG 1.016, tx power -59
 PURPLE_69F_1058 = "0215a495bb40c5b14b44b5121370f02d74de0045042206"  # 69 °F, SG 1.058, tx byte 6
-PURPLE_OUT_OF_BEER = "0215a495bb40c5b14b44b5121370f02d74de005004d9c5"  # 80 °F, SG 1.241: lying on a desk
+PURPLE_OUT_OF_BEER = "0215a495bb40c5b14b44b5121370f02d74de005004d9c5"  # 80 °F, SG 1.241: no beer's
 # The same layout built for each colour and for a Tilt Pro (°F × 10, SG × 10 000).
 TILT_PRO_BLUE = "0215a495bb60c5b14b44b5121370f02d74de02a82904c5"  # 68.0 °F, SG 1.0500
 FIRMWARE_VERSION = "0215a495bb10c5b14b44b5121370f02d74de03e70407c5"  # major 999: minor is the version
