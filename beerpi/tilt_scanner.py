@@ -76,6 +76,8 @@ class TiltScanner:
                 await self.scanner.start()
             except Exception as exc:  # bleak's errors, D-Bus's and the OS's alike: say what to check
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if isinstance(exc, FileNotFoundError | ConnectionError):  # bleak's way to BlueZ is D-Bus
+                    reason = f"the system's D-Bus is not reachable: {reason}"
                 if reason != failed:
                     log.error("Tilt: cannot scan for Bluetooth LE advertisements (%s): %s; trying again every "
                               "%g s", reason, CHECK, RETRY_S)

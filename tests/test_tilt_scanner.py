@@ -136,7 +136,8 @@ async def test_a_radio_that_cannot_scan_is_said_once_and_tried_again(monkeypatch
         tilt.start()
         await asyncio.wait_for(scanners[0].started.wait(), WAIT)
     errors = [record for record in caplog.records if record.levelno == logging.ERROR]
-    assert len(errors) == 1 and "bluetooth group" in errors[0].getMessage()
+    assert len(errors) == 1 and "D-Bus is not reachable" in errors[0].getMessage()
+    assert "bluetooth group" in errors[0].getMessage()
     assert "listening for Tilt hydrometers" in caplog.text
     await tilt.stop()
 
