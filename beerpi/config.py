@@ -98,6 +98,7 @@ class Config:
     mqtt_control: bool = False
     mqtt_node: str | None = None  # None: the host name
     ha_discovery_prefix: str = "homeassistant"  # "": no Home Assistant discovery
+    tilt: bool = False  # listen for Tilt hydrometers over Bluetooth LE
     notify: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs (they hold tokens)
     alert_margin: float = 1.0
     alert_after: float = 60.0  # minutes
@@ -312,8 +313,17 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
     add("--mqtt-node", default=None, metavar="NAME",
         help="this controller's name in topics and in Home Assistant (default: the host name)")
     add("--ha-discovery-prefix", default=default.ha_discovery_prefix, metavar="PREFIX",
-        help="Home Assistant's MQTT discovery prefix; each chamber appears there as a climate device "
-             "(empty: no discovery)")
+        help="Home Assistant's MQTT discovery prefix; each chamber appears there as a climate device, "
+             "each hydrometer as a device with sensors (empty: no discovery)")
+
+    hydrometers = parser.add_argument_group(
+        "hydrometers (docs/hydrometers.md)", "iSpindels post to /ispindel (and publish over MQTT with "
+                                             "--mqtt-control); a [hydrometer.NAME] table of --config assigns "
+                                             "one to a chamber and calibrates it")
+    hydrometers.add_argument(
+        "--tilt", action="store_true", default=default.tilt,
+        help="listen for Tilt hydrometers (and Tilt Pros) over Bluetooth LE; each is named tilt-<colour> "
+             "(needs the bleak library, pip install 'beerpi[tilt]', and BlueZ)")
 
     alerts = parser.add_argument_group("alerts (docs/alerts.md)")
     add = alerts.add_argument

@@ -1,18 +1,25 @@
-"""Home Assistant MQTT discovery: each chamber a device with a climate entity and its probes' sensors.
+"""Home Assistant MQTT discovery: each chamber a device with a climate entity and its probes' sensors;
+each hydrometer a device of its own with a sensor for each value it sends.
 
 Pure: the messages to publish (retained) under ``<discovery prefix>/<component>/<node>/<object>/config``,
 following Home Assistant's MQTT climate and sensor schemas. Re-sent whenever Home Assistant
 announces itself on ``<discovery prefix>/status``.
+
+A hydrometer is its own device rather than part of its chamber's: it moves from fermenter to
+fermenter between brews, and its history and battery belong to it. The chamber it floats in is an
+attribute of its gravity sensor.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from . import __version__
 from .chamber import ChamberInfo
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
+from .hydrometer import HydrometerReading
 from .mqtt_topics import Topics, segment
 from .probe import Probe
 
@@ -102,3 +109,75 @@ def discovery_messages(discovery_prefix: str, node: str, topics: Topics, chamber
         messages.append((f"{discovery_prefix}/sensor/{node}/{segment(probe.id)}/config",
                          sensor_config(node, topics, probe, owner.get(probe.id))))
     return [(topic, json.dumps(payload, ensure_ascii=False)) for topic, payload in messages]
+
+
+# A hydrometer's values as sensors: the key in its frame, then what Home Assistant is told of it.
+# Gravity has no device class in Home Assistant: a unit of its own and a precision of points.
+HYDROMETER_SENSORS: Mapping[str, dict] = {
+    "gravity": {"name": "Gravity", "unit_of_measurement": "SG", "suggested_display_precision": 3,
+                "icon": "mdi:flask-outline"},
+    "temperature": {"name": "Temperature", "device_class": "temperature", "unit_of_measurement": "°C",
+                    "suggested_display_precision": 1},
+    "battery": {"name": "Battery", "device_class": "voltage", "unit_of_measurement": "V",
+                "suggested_display_precision": 2, "entity_category": "diagnostic"},
+    "angle": {"name": "Tilt angle", "unit_of_measurement": "°", "suggested_display_precision": 1,
+              "icon": "mdi:angle-acute", "entity_category": "diagnostic"},
+    "rssi": {"name": "Signal strength", "device_class": "signal_strength", "unit_of_measurement": "dBm",
+             "suggested_display_precision": 0, "entity_category": "diagnostic"},
+}
+ALWAYS = frozenset({"gravity", "temperature"})  # announced before a configured hydrometer is first heard
+
+
+@dataclass(frozen=True, slots=True)
+class HydrometerDevice:
+    """What Home Assistant is told of one hydrometer: its model, if known, and the values it sends."""
+
+    name: str
+    model: str | None = None
+    values: frozenset[str] = ALWAYS
+
+    def heard(self, reading: HydrometerReading | None) -> HydrometerDevice:
+        """This device with what ``reading`` adds: its model, values it had not sent before (none is taken away)."""
+        if reading is None:
+            return self
+        sent = frozenset(key for key in HYDROMETER_SENSORS if getattr(reading, key) is not None)
+        return HydrometerDevice(self.name, reading.model or self.model, self.values | sent)
+
+
+def hydrometer_configs(node: str, topics: Topics, device: HydrometerDevice) -> list[tuple[str, dict]]:
+    """(object id, config) of a sensor for each of the hydrometer's values, on a device of its own."""
+    key = f"hydrometer_{segment(device.name)}"
+    identity = {"identifiers": [f"beerpi_{node}_{key}"], "name": device.name, "model": device.model or "hydrometer"}
+    configs = []
+    for value in (value for value in HYDROMETER_SENSORS if value in device.values):
+        config = {**HYDROMETER_SENSORS[value], "unique_id": f"beerpi_{node}_{key}_{value}", "device": identity,
+                  "availability_topic": topics.availability, "state_topic": topics.hydrometer(device.name),
+                  "value_template": f"{{{{ value_json.{value} }}}}", "state_class": "measurement"}
+        if value == "gravity":  # the chamber it floats in, the interval… as attributes
+            config["json_attributes_topic"] = topics.hydrometer(device.name)
+        configs.append((f"{key}_{value}", config))
+    return configs
+
+
+def hydrometer_messages(discovery_prefix: str, node: str, topics: Topics,
+                        devices: Iterable[HydrometerDevice]) -> list[tuple[str, str]]:
+    """(topic, JSON payload) for every sensor of every hydrometer in ``devices``."""
+    node = segment(node)
+    return [(f"{discovery_prefix}/sensor/{node}/{object_id}/config", json.dumps(config, ensure_ascii=False))
+            for device in devices for object_id, config in hydrometer_configs(node, topics, device)]
+
+
+class HydrometerDevices:
+    """The hydrometers announced so far: a reading that adds a value (or tells the model) is announced again."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, HydrometerDevice] = {}
+
+    def heard(self, name: str, reading: HydrometerReading | None) -> HydrometerDevice | None:
+        """The device to announce (again) now that ``reading`` came, or None if Home Assistant knows it all."""
+        known = self.devices.get(name)
+        device = (known or HydrometerDevice(name)).heard(reading)
+        if device == known:
+            return None
+        self.devices[name] = device
+        return device

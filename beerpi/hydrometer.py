@@ -4,7 +4,8 @@ The iSpindel posts JSON with ``name``, ``ID``, ``angle``, ``temperature``, ``tem
 (C, F or K), ``battery`` (V), ``gravity`` (SG such as 1.050, or °Plato such as 12.4, as its
 own configuration says), ``interval`` (s), ``RSSI`` (dBm) and an optional ``token``. Gravity is
 kept as specific gravity. A calibration polynomial (per device, in the chamber file) turns the
-angle into gravity instead of the device's own formula.
+angle into gravity instead of the device's own formula; for a device that reports gravity and no
+angle (a Tilt), the polynomial is of its own gravity.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .probe import Reading
@@ -25,6 +26,7 @@ PLATO_RANGE = (-5.0, 45.0)
 ANGLE_RANGE = (0.0, 90.0)
 SERIES = ("gravity", "angle", "battery", "temperature")  # stored as readings of <prefix><name>:<series>
 SERIES_PREFIX = "hydrometer:"
+ISPINDEL = "iSpindel"  # the model of a device posting the iSpindel's JSON (GravityMon… too)
 
 
 class HydrometerError(ValueError):
@@ -43,6 +45,7 @@ class HydrometerReading:
     interval: float | None  # s between readings, as the device says
     device_id: str | None = None
     token: str | None = None
+    model: str | None = None  # "iSpindel", "Tilt", "Tilt Pro"; None: not known (restored from storage)
 
     def series(self) -> list[Reading]:
         """The values to store, each as a reading of its own series (history and roll-ups as for probes)."""
@@ -62,6 +65,17 @@ def plato_to_sg(plato: float) -> float:
 def apply_polynomial(coefficients: Sequence[float], angle: float) -> float:
     """``c0 + c1·angle + c2·angle² + …``: the gravity the calibration gives for ``angle``."""
     return sum(c * angle ** power for power, c in enumerate(coefficients))
+
+
+def calibrate(reading: HydrometerReading, coefficients: Sequence[float]) -> HydrometerReading:
+    """``reading`` with the gravity its calibration gives: of its angle, or of its own gravity for a
+    device without one (a Tilt); HydrometerError if that is no beer's gravity."""
+    if not coefficients or reading.angle is None and reading.gravity is None:
+        return reading
+    measured = reading.angle if reading.angle is not None else reading.gravity
+    gravity = round(apply_polynomial(coefficients, measured), 5)
+    _check_gravity(reading.name, gravity)
+    return replace(reading, gravity=gravity)
 
 
 def parse_ispindel(body: bytes | str | Mapping[str, Any], now: float,
@@ -88,16 +102,21 @@ def parse_ispindel(body: bytes | str | Mapping[str, Any], now: float,
         gravity = apply_polynomial(calibration, angle)
     else:
         gravity = _gravity(body)
-    if gravity is not None and not SG_RANGE[0] <= gravity <= SG_RANGE[1]:
-        raise HydrometerError(f"{name}: gravity {gravity:.4f} is not a beer's ({SG_RANGE[0]}–{SG_RANGE[1]}): "
-                              "check the device's calibration")
+    if gravity is not None:
+        _check_gravity(name, gravity)
     if gravity is None and angle is None:
         raise HydrometerError(f"{name}: the body has neither gravity nor angle")
     token = body.get("token")
     device_id = body.get("ID")
     return HydrometerReading(round(now, 3), name, gravity, angle, temperature, battery, rssi, interval,
                              None if device_id is None else str(device_id)[:MAX_NAME],
-                             token if isinstance(token, str) else None)
+                             token if isinstance(token, str) else None, ISPINDEL)
+
+
+def _check_gravity(name: str, gravity: float) -> None:
+    if not SG_RANGE[0] <= gravity <= SG_RANGE[1]:
+        raise HydrometerError(f"{name}: gravity {gravity:.4f} is not a beer's ({SG_RANGE[0]}–{SG_RANGE[1]}): "
+                              "check the device's calibration")
 
 
 def _number(body: Mapping[str, Any], key: str, bounds: tuple[float, float]) -> float | None:

@@ -1,7 +1,8 @@
 """The hydrometers BeerPi hears from: each reading checked, stored, remembered and passed on (IOLoop).
 
-A reading arrives from the HTTP endpoint (api_hydrometer.py) or from MQTT (the iSpindel's
-``ispindel/<name>/<key>`` topics). It must come with BeerPi's control token (a header, the URL's
+A reading arrives from the HTTP endpoint (api_hydrometer.py), from MQTT (the iSpindel's
+``ispindel/<name>/<key>`` topics) or from BeerPi's own Bluetooth scanner (a Tilt, tilt_scanner.py).
+One posted over the network must come with BeerPi's control token (a header, the URL's
 ``?token=``, or the body's ``token``, which the iSpindel's configuration page can set) or with
 the token its ``[hydrometer.NAME]`` table names: gravity may end a profile's step, so a stranger
 on the network may not invent it. Storing only queues (the writer thread writes).
@@ -18,7 +19,7 @@ from typing import Any
 
 from . import protocol
 from .auth import Access
-from .hydrometer import SERIES, SERIES_PREFIX, HydrometerError, HydrometerReading, parse_ispindel
+from .hydrometer import SERIES, SERIES_PREFIX, HydrometerError, HydrometerReading, calibrate, parse_ispindel
 from .probe import Reading
 from .hydrometer_config import HydrometerSpec
 from .repository import Repository
@@ -56,6 +57,16 @@ class Hydrometers:
         reading = parse_ispindel(body, self.clock(), spec.calibration if spec else None)
         if not authorised:
             self._authorise(reading, spec, address)
+        return self._take(reading)
+
+    def accept_reading(self, reading: HydrometerReading) -> HydrometerReading:
+        """Store and pass on a reading BeerPi heard itself (a Tilt, over Bluetooth): there is no token
+        to check. The calibration of its ``[hydrometer.NAME]`` table applies; HydrometerError if the
+        calibrated gravity is no beer's."""
+        spec = self.specs.get(reading.name)
+        return self._take(calibrate(reading, spec.calibration) if spec else reading)
+
+    def _take(self, reading: HydrometerReading) -> HydrometerReading:
         if reading.name not in self.latest and reading.name not in self.specs:
             if len(self.latest) >= MAX_HYDROMETERS:
                 raise HydrometerError(f"already {MAX_HYDROMETERS} hydrometers: name {reading.name!r} is refused")

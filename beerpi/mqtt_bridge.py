@@ -23,7 +23,7 @@ from . import protocol
 from .control import ControlState
 from .dispatch import carry_out
 from .errors import ConfigError
-from .ha_discovery import discovery_messages
+from .ha_discovery import HydrometerDevice, HydrometerDevices, discovery_messages, hydrometer_messages
 from .hydrometer import HydrometerError, HydrometerReading
 from .mqtt_topics import Topics, segment
 from .probe import Reading
@@ -103,6 +103,7 @@ class MqttBridge:
         self.dropped = 0
         self.connected = False
         self._ispindel: dict[str, dict[str, Any]] = {}  # values gathered per device until sent on
+        self.hydrometer_devices = HydrometerDevices()  # what Home Assistant has been told of each
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"beerpi-{self.node}")
         if url.username:
             self.client.username_pw_set(url.username, url.password)
@@ -160,15 +161,29 @@ class MqttBridge:
     def _announce(self) -> None:
         """Availability, Home Assistant discovery and the current state of everything (IOLoop)."""
         self._send(self.topics.availability, "online", retain=True, qos=1)
+        hydrometers = self.hub.hydrometers
         if self.discovery_prefix:
             chambers = [chamber.info for chamber in self.hub.monitor.chambers.values()]
             for topic, payload in discovery_messages(self.discovery_prefix, self.node, self.topics, chambers,
                                                      self.hub.monitor.probes, self.controls):
                 self._send(topic, payload, retain=True, qos=1)
+            if hydrometers is not None:  # every configured one, and every one heard
+                names = sorted({*hydrometers.specs, *hydrometers.latest})
+                for name in names:
+                    self.hydrometer_devices.heard(name, hydrometers.latest.get(name))
+                self._announce_hydrometers([self.hydrometer_devices.devices[name] for name in names])
         for state in self.hub.states.values():
             self.publish(state)
         for reading in self.hub.latest.values():
             self.publish(reading)
+        if hydrometers is not None:
+            for hydrometer in hydrometers.latest.values():
+                self._send(self.topics.hydrometer(hydrometer.name), protocol.encode(hydrometers.message(hydrometer)),
+                           retain=True)
+
+    def _announce_hydrometers(self, devices: list[HydrometerDevice]) -> None:
+        for topic, payload in hydrometer_messages(self.discovery_prefix or "", self.node, self.topics, devices):
+            self._send(topic, payload, retain=True, qos=1)
 
     # -- in (paho's thread: hand everything to the IOLoop) ------------------------------
 
@@ -234,7 +249,12 @@ class MqttBridge:
     # -- hydrometers ----------------------------------------------------------------------
 
     def publish_hydrometer(self, reading: HydrometerReading, frame: str) -> None:
-        """A hydrometer's reading, retained, under ``<prefix>/hydrometer/<name>``."""
+        """A hydrometer's reading, retained, under ``<prefix>/hydrometer/<name>``; first its Home Assistant
+        discovery, if this is its first reading or it sends a value it had not sent before."""
+        if self.discovery_prefix:
+            device = self.hydrometer_devices.heard(reading.name, reading)
+            if device is not None:
+                self._announce_hydrometers([device])
         self._send(self.topics.hydrometer(reading.name), frame, retain=True)
 
     def _gather_ispindel(self, topic: str, payload: bytes) -> None:

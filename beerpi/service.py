@@ -39,6 +39,8 @@ from .gravity_feed import SimulatedHydrometers, feed_profiles, preload as preloa
 from .hydrometers import Hydrometers
 from .server import make_app
 from .soak_hooks import traced
+from .tilt import TILT_NAMES
+from .tilt_scanner import TiltScanner
 from .validation import SampleValidator
 from .watchdog import Watchdog, limit_for
 
@@ -118,6 +120,7 @@ class Service:
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.mqtt: MqttBridge | None = None
         self.sim_hydrometers: SimulatedHydrometers | None = None
+        self.tilt: TiltScanner | None = None
         self.alerting: Alerting | None = None
         self.notifier: Notifier | None = None
         self.port: int | None = None
@@ -172,6 +175,11 @@ class Service:
         hub.hydrometers = Hydrometers(self.rig.hydrometers, self.store, access, hub.broadcast)
         hub.hydrometers.restore(latest)
         feed_profiles(hub.hydrometers, self.monitor)
+        if self.config.tilt:  # here, before anything listens: a ConfigError if bleak is missing
+            self.tilt = TiltScanner(hub.hydrometers.accept_reading)
+        elif unheard := sorted(spec.name for spec in self.rig.hydrometers if spec.name in TILT_NAMES):
+            log.warning("%s configured, but BeerPi is not listening for Tilts: start it with --tilt",
+                        ", ".join(f"[hydrometer.{name}]" for name in unheard))
         if self.rig.simulated and self.rig.sim_chambers:
             self.sim_hydrometers = SimulatedHydrometers(
                 hub.hydrometers, [(hw.id, sim) for hw, sim in zip(self.rig.chambers, self.rig.sim_chambers)],
@@ -195,6 +203,8 @@ class Service:
         self.monitor.start()
         if self.sim_hydrometers is not None:
             self.sim_hydrometers.start()
+        if self.tilt is not None:
+            self.tilt.start()
         if self.retention is not None:
             self.retention.start()
         self.watchdog = Watchdog(self.monitor, limit_for(self.monitor.interval, self.monitor.read_timeout))
@@ -244,6 +254,8 @@ class Service:
             self.watchdog.stop()
         if self.sim_hydrometers is not None:
             self.sim_hydrometers.stop()
+        if self.tilt is not None:
+            self.tilt.stop()
         if self.monitor is not None:
             self.monitor.stop()
         if self.mqtt is not None:

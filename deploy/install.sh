@@ -36,6 +36,9 @@ if getent group gpio >/dev/null; then
 else
   say "no gpio group on this machine (not Raspberry Pi OS?): $SERVICE_USER can drive no GPIO pin"
 fi
+if getent group bluetooth >/dev/null; then
+  usermod -a -G bluetooth "$SERVICE_USER"   # BlueZ lets the bluetooth group scan: Tilts (--tilt)
+fi
 
 # The code, copied whole so that files removed upstream are removed here too.
 install -d -m 0755 "$PREFIX"
@@ -49,7 +52,8 @@ mv "$PREFIX/src.new" "$PREFIX/src"
 rm -rf "$PREFIX/src.old"
 chmod -R go-w "$PREFIX/src"
 
-# Its own virtual environment (the system's Python stays untouched).
+# Its own virtual environment (the system's Python stays untouched). EXTRAS=mongo,tilt adds
+# the Bluetooth library for Tilt hydrometers.
 EXTRAS=${EXTRAS:-mongo}
 if grep -qs "Raspberry Pi" /proc/device-tree/model; then EXTRAS="$EXTRAS,pi"; fi
 # A venv made earlier from a Python the service cannot reach is made again.

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from beerpi.hydrometer import HydrometerError, apply_polynomial, parse_ispindel, plato_to_sg
+from beerpi.hydrometer import HydrometerError, HydrometerReading, apply_polynomial, calibrate, parse_ispindel, plato_to_sg
 
 BODY = {"name": "iSpindel000", "ID": 4974097, "angle": 83.49442, "temperature": 21.4375, "temp_units": "C",
         "battery": 4.035453, "gravity": 1.0473, "interval": 900, "RSSI": -76, "token": "secret"}
@@ -20,8 +20,8 @@ def test_a_body_in_celsius_and_specific_gravity():
     reading = parse()
     assert (reading.name, reading.gravity, reading.angle, reading.temperature) == ("iSpindel000", 1.0473,
                                                                                    83.49442, 21.4375)
-    assert (reading.battery, reading.rssi, reading.interval, reading.device_id, reading.token) == (
-        4.035453, -76.0, 900.0, "4974097", "secret")
+    assert (reading.battery, reading.rssi, reading.interval, reading.device_id, reading.token, reading.model) == (
+        4.035453, -76.0, 900.0, "4974097", "secret", "iSpindel")
     assert [r.probe for r in reading.series()] == ["hydrometer:iSpindel000:gravity", "hydrometer:iSpindel000:angle",
                                                   "hydrometer:iSpindel000:battery",
                                                   "hydrometer:iSpindel000:temperature"]
@@ -38,6 +38,14 @@ def test_a_calibration_turns_the_angle_into_gravity():
     coefficients = (0.9, 0.002, 0.00001)
     reading = parse_ispindel(json.dumps(BODY), 1000.0, calibration=coefficients)
     assert reading.gravity == pytest.approx(apply_polynomial(coefficients, 83.49442))
+
+
+def test_a_device_without_an_angle_is_calibrated_on_its_own_gravity():
+    tilt = HydrometerReading(1000.0, "tilt-red", 1.050, None, 20.0, None, -70.0, 60.0, model="Tilt")
+    assert calibrate(tilt, (-0.002, 1.0)).gravity == pytest.approx(1.048)  # reads 2 points high
+    assert calibrate(tilt, ()) is tilt
+    with pytest.raises(HydrometerError, match="check the device's calibration"):
+        calibrate(tilt, (0.5,))
 
 
 def test_numbers_sent_as_strings_are_read():

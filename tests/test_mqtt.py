@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import signal
 import time
+import urllib.request
 
 import pytest
 from websockets.sync.client import connect
 
 from tests.mqtt_broker import WAIT
-from tests.process import Server, ws_url
+from tests.process import TEST_TOKEN, Server, ws_url
 
 NODE = "testpi"
 
@@ -151,3 +152,34 @@ def test_an_ispindel_publishing_on_mqtt_is_heard_with_control(tmp_path, broker, 
     reading = json.loads(payload)
     assert (reading["type"], reading["gravity"], reading["angle"], reading["temperature"]) == (
         "hydrometer", 1.0473, 52.1, 20.25)
+
+
+
+def test_an_ispindel_posted_to_the_server_appears_in_home_assistant(tmp_path, broker, subscribe, stopping):
+    stopping(server := start(tmp_path, broker.url))
+    watcher = subscribe(broker.port, "beerpi/#", "homeassistant/sensor/#")
+    watcher.wait_for(lambda t, p, r: t == "beerpi/status" and p == "online")
+    # When an iSpindel posts its reading to the server, with the token in its Token field
+    body = {"name": "red", "ID": 4974097, "angle": 52.1, "temperature": 20.25, "temp_units": "C", "battery": 3.9,
+            "gravity": 1.0473, "interval": 900, "RSSI": -71, "token": TEST_TOKEN}
+    request = urllib.request.Request(f"http://127.0.0.1:{server.wait_listening()}/ispindel",
+                                     json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=WAIT) as answer:
+        assert answer.status == 200
+    # Then Home Assistant is told of a hydrometer device with a gravity sensor, and gets its state
+    gravity_config = f"homeassistant/sensor/{NODE}/hydrometer_red_gravity/config"
+    config = json.loads(watcher.wait_for(lambda t, p, r: t == gravity_config)[1])
+    assert (config["state_topic"], config["availability_topic"], config["device"]["model"]) == (
+        "beerpi/hydrometer/red", "beerpi/status", "iSpindel")
+    for value in ("temperature", "battery", "angle", "rssi"):
+        watcher.wait_for(lambda t, p, r, value=value: t == f"homeassistant/sensor/{NODE}/hydrometer_red_{value}/config")
+    watcher.wait_for(json_on("beerpi/hydrometer/red", type="hydrometer", gravity=1.0473, angle=52.1))
+    # Both retained: a Home Assistant that subscribes later gets them at once
+    later = subscribe(broker.port, gravity_config, "beerpi/hydrometer/red")
+    assert later.wait_for(lambda t, p, r: t == gravity_config)[2]
+    assert later.wait_for(json_on("beerpi/hydrometer/red", gravity=1.0473))[2]
+    # And when Home Assistant comes online again, the hydrometer is announced again
+    watcher.seen.clear()
+    watcher.publish("homeassistant/status", "online")
+    _, _, retained = watcher.wait_for(lambda t, p, r: t == gravity_config)
+    assert not retained
