@@ -315,7 +315,15 @@ def main() -> None:
     parser.add_argument("--only", choices=KINDS, action="append", help="run only this server (repeatable)")
     parser.add_argument("--profile", metavar="FILE", help="py-spy the server through the window (raw stacks)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 50 clients, 2 s windows")
+    parser.add_argument("--nice", type=int, default=0, metavar="N",
+                        help="run the servers and load clients at this niceness (e.g. -10, as root) so that "
+                             "other work on the machine disturbs the figures less; every server alike")
     args = parser.parse_args()
+    if args.nice:
+        try:
+            os.nice(args.nice)  # inherited by every server and load worker started from here
+        except PermissionError:
+            parser.error(f"--nice {args.nice}: only root may raise a priority")
     if args.quick:
         args.clients, args.duration, args.warmup, args.grace, args.workers = 50, 2.0, 0.5, 1.0, 2
         args.connect_timeout = 20.0
@@ -327,6 +335,8 @@ def main() -> None:
     kinds = args.only or (KINDS if args.compare else ("beerpi",))
     if (os.cpu_count() or 1) < 2:
         print("only one CPU: the server and the load client share it; figures are not comparable")
+    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+          + (f"; niceness {os.nice(0)}" if args.nice else ""), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         if args.saturate:
             print(f"saturation at {args.clients} clients: each interval until delivery < 100 % or "
