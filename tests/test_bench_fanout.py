@@ -18,3 +18,10 @@ def test_the_fanout_benchmark_runs_against_beerpi_and_both_peers():
     assert {"beerpi", "classic", "websockets"} <= set(rows), done.stdout
     assert "| 0.1 | 50 | 0 | 100.00 % |" in rows["beerpi"], rows["beerpi"]
     assert "BeerPi / websockets: deliveries/s" in done.stdout and "BeerPi / classic" in done.stdout
+
+
+def test_the_targets_script_explains_itself():
+    # The full run takes a quarter of an hour: here only that it starts, its imports holding
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "fanout_targets.py"), "--help"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "--nice" in done.stdout, done.stdout + done.stderr
