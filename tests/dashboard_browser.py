@@ -31,6 +31,18 @@ def skip_without_chromium() -> None:
                     allow_module_level=True)
 
 
+@contextlib.contextmanager
+def chromium():
+    """Headless Chromium (the system's, never a downloaded one) driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def server_args(db_path: Path, *extra: str, port: int = 0) -> tuple[str, ...]:
     return ("--port", str(port), "--hardware", "sim", "--interval", "0.2", "--speed", "120",
             "--db", f"sqlite:///{db_path}", *extra)
@@ -82,6 +94,26 @@ def open_page(browser, port: int, token: str | None = TEST_TOKEN, viewport=PHONE
     unexpected = [e for e in watched.errors if not any(a in e for a in allowed_errors)]
     assert unexpected == [], f"the page reported errors: {unexpected}"
     assert watched.dialogs == [], f"the page opened dialogs: {watched.dialogs}"
+
+
+def server_state(port: int, chamber: str) -> dict:
+    """The chamber's state as a fresh client sees it in its hello."""
+    from websockets.sync.client import connect
+    with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as ws:
+        hello = json.loads(ws.recv(timeout=10))
+    return next(c["state"] for c in hello["chambers"] if c["id"] == chamber)
+
+
+def command(port: int, frame: dict, timeout: float = 10.0) -> dict:
+    """Send one command with the control token, as a script would; the reply with its id."""
+    from websockets.sync.client import connect
+    with connect(f"ws://127.0.0.1:{port}/ws?token={TEST_TOKEN}", open_timeout=timeout) as ws:
+        ws.send(json.dumps({**frame, "id": "test-command"}))
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if reply.get("id") == "test-command":
+                return reply
 
 
 def wait_live(page) -> None:
