@@ -146,7 +146,8 @@ def wait_for_line(page, selector: str, condition: str) -> None:
 
 class WebSocketTap:
     """Sits between the page and the server: records requests and replies, can hold history
-    replies, refuse one request, replace the storage status, or keep the page off the server."""
+    replies, refuse one request, replace the storage status, keep the page off the server, or
+    hide the hydrometers (as a server without any)."""
 
     def __init__(self) -> None:
         self.hellos: list[dict] = []
@@ -158,6 +159,7 @@ class WebSocketTap:
         self.held: list[str] = []
         self.refuse_next_request = False
         self.blocked = False
+        self.drop_hydrometers = False
         self.page_side = None
 
     def __call__(self, ws) -> None:
@@ -188,6 +190,11 @@ class WebSocketTap:
 
     def _from_server(self, ws, message) -> None:
         frame = json.loads(message)
+        if self.drop_hydrometers and frame.get("type") == "hydrometer":
+            return
+        if self.drop_hydrometers and frame.get("type") == "hello":
+            frame.pop("hydrometers", None)
+            message = json.dumps(frame)
         if frame.get("type") == "hello":
             self.hellos.append(frame)
         if frame.get("type") == "history" and self.hold_replies:

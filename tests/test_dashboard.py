@@ -399,5 +399,5 @@ def test_a_step_that_ends_on_gravity_says_where_its_condition_stands(browser, on
             assert time.monotonic() < deadline
     with open_page(browser, one.port) as watched:
         wait_live(watched.page)
-        profile = watched.page.locator('[data-role="profile"]').first
-        expect(profile).to_contain_text("ends on gravity: gravity 1.0", timeout=WAIT_MS)
+        condition = watched.chamber("main").get_by_test_id("gravity-condition")
+        expect(condition).to_contain_text("ends when stable: 0.002 over 48 h — ", timeout=WAIT_MS)

@@ -3,18 +3,29 @@ step's gravity condition in the editor, gravity on the chart, the condition's pr
 
 from __future__ import annotations
 
+import json
 import re
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
-from tests.dashboard_browser import (DESKTOP, WAIT_MS, chromium, command, open_page, running_server,
-                                     server_state, skip_without_chromium, wait_live)
+from beerpi.probe import Reading
+from beerpi.repository.sqlite import SqliteRepository
+from tests.dashboard_browser import (DESKTOP, TWO_CHAMBERS, WAIT_MS, WebSocketTap, chromium, command, open_page,
+                                     running_server, server_state, skip_without_chromium, wait_for_line, wait_live,
+                                     wait_until)
+from tests.process import TEST_TOKEN
 
 skip_without_chromium()
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 DAY = 86400.0
+HOUR = 3600.0
+ALE_GRAVITY = '[data-chamber="ale"] [data-testid="gravity-line"]'
+WORT_LINE = '[data-testid="chart"] path.line[data-probe="sim-wort"]'
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +38,30 @@ def browser():
 def one(tmp_path):
     with running_server(tmp_path / "b.sqlite3") as server:
         yield server
+
+
+def red_in_the_ale(tmp_path: Path) -> Path:
+    """The two simulated chambers, with an iSpindel "red" floating in the ale."""
+    config = tmp_path / "chambers.toml"
+    config.write_text(TWO_CHAMBERS.read_text() + '\n[hydrometer.red]\nchamber = "ale"\n')
+    return config
+
+
+@pytest.fixture
+def ale(tmp_path):
+    """A server with the two simulated chambers and the iSpindel "red" in the ale."""
+    with running_server(tmp_path / "b.sqlite3", "--config", str(red_in_the_ale(tmp_path))) as server:
+        yield server
+
+
+def post_gravity(port: int, gravity: float, name: str = "red") -> None:
+    """An iSpindel's reading, posted to the real server as the device does."""
+    body = json.dumps({"name": name, "angle": 50.2, "temperature": 19.9, "temp_units": "C", "battery": 3.87,
+                       "gravity": gravity, "interval": 900, "token": TEST_TOKEN}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/ispindel", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
 
 
 def start_profile(port: int, steps: list[dict], chamber: str = "main") -> None:
@@ -137,3 +172,125 @@ def test_the_editor_shows_and_edits_a_steps_condition_and_the_servers_refusal_st
         save_running(card)
         expect(message).to_have_text("")
         assert running_steps(one.port)[1]["until"] == {"gravity": 1.011}
+
+
+# --- gravity on the chart, on an axis of its own -----------------------------------------------
+
+
+def test_the_gravity_of_the_chambers_hydrometer_is_drawn_on_its_own_axis_from_history_and_live(browser, tmp_path):
+    # Given two hours of the ale's iSpindel in the database, every 5 minutes from 1.050 to 1.030
+    db_path = tmp_path / "b.sqlite3"
+    now = time.time()
+    with SqliteRepository(db_path) as store:
+        store.add_readings([Reading(now - 2 * HOUR + i * 300, "hydrometer:red:gravity", "red gravity", 1.050 - i * 0.0008)
+                            for i in range(25)])
+    with running_server(db_path, "--config", str(red_in_the_ale(tmp_path))) as server, \
+            open_page(browser, server.port, viewport=DESKTOP) as watched:
+        page = watched.page
+        wait_live(page)
+        ale = watched.chamber("ale")
+        # Then the ale's chart draws the stored gravity as a line
+        wait_for_line(page, ALE_GRAVITY, "points >= 8 && last - first > 6600")
+        # on a right-hand axis in specific gravity, beside the temperatures' axis in degrees
+        axis = ale.get_by_test_id("gravity-axis")
+        expect(axis).to_be_visible()
+        ticks = axis.locator(".tick text").all_text_contents()
+        assert len(ticks) >= 3 and all(re.fullmatch(r"1\.0[1-5]\d", t) for t in ticks), ticks
+        assert all(t.endswith("°") for t in ale.locator(".axis-y .tick text").all_text_contents())
+        chart = ale.get_by_test_id("chart").bounding_box()
+        assert axis.bounding_box()["x"] > chart["x"] + 0.9 * chart["width"]
+        expect(ale.locator(".legend")).to_contain_text("gravity")
+        # When the iSpindel posts a new reading
+        before = float(page.locator(ALE_GRAVITY).get_attribute("data-last"))
+        post_gravity(server.port, 1.0201)
+        # Then the line carries it on, and the tooltip over its end reads it
+        wait_for_line(page, ALE_GRAVITY, f"last > {before}")
+        expect(ale.get_by_test_id("gravity")).to_have_text("1.0201")
+        dot = ale.locator(".gravity-dot").bounding_box()
+        page.mouse.move(dot["x"] + dot["width"] / 2, chart["y"] + chart["height"] / 2)
+        expect(ale.get_by_test_id("tooltip")).to_contain_text("gravity: 1.0201")
+        expect(ale.get_by_test_id("tooltip")).to_contain_text("°C")
+
+
+def test_a_chart_without_a_hydrometer_has_no_gravity_axis_and_its_usual_margins(browser, one):
+    # Given a server whose hydrometers the page never hears of (as one without any)
+    tap = WebSocketTap()
+    tap.drop_hydrometers = True
+    with open_page(browser, one.port, viewport=DESKTOP, route=tap) as watched:
+        page = watched.page
+        wait_live(page)
+        card = watched.chamber("main")
+        wait_for_line(page, WORT_LINE, "points >= 2")
+        # Then no gravity is drawn, asked for or listed, and the plot keeps its 12 px right margin
+        expect(card.get_by_test_id("gravity-axis")).to_be_hidden()
+        expect(card.get_by_test_id("gravity-line")).to_be_hidden()
+        expect(card.locator(".legend")).not_to_contain_text("gravity")
+        assert not any(r["probe"].startswith("hydrometer:") for r in tap.history())
+        width = card.get_by_test_id("chart").bounding_box()["width"]
+        assert float(card.locator("clipPath rect").get_attribute("width")) == pytest.approx(width - 40 - 12)
+
+
+# --- the step's condition and how far it has come -----------------------------------------------
+
+
+def test_the_card_says_how_far_the_steps_gravity_has_come_and_the_chart_marks_where_it_ends(browser, ale):
+    # Given the ale holding until its gravity is at or below 1.012, then at 18 °C for a day
+    start_profile(ale.port, [{"kind": "hold", "target": 19.0, "until": {"gravity": 1.012}},
+                             {"kind": "hold", "target": 18.0, "duration": DAY}], chamber="ale")
+    with open_page(browser, ale.port, viewport=DESKTOP) as watched:
+        wait_live(watched.page)
+        card = watched.chamber("ale")
+        condition = card.get_by_test_id("gravity-condition")
+        # When the iSpindel reads 1.018
+        post_gravity(ale.port, 1.018)
+        # Then the card says where the gravity stands against the step's end
+        expect(condition).to_have_text("ends when SG ≤ 1.012 — now 1.018", timeout=WAIT_MS)
+        # and the chart marks 1.012 with a dashed line on the gravity axis, below the line's 1.018
+        threshold = card.get_by_test_id("gravity-threshold")
+        expect(threshold).to_have_attribute("data-value", "1.0120", timeout=WAIT_MS)
+        assert threshold.evaluate("(el) => getComputedStyle(el).strokeDasharray") not in ("", "none")
+        line_end = card.locator(".gravity-dot").bounding_box()
+        assert threshold.bounding_box()["y"] > line_end["y"]
+        # When it reads 1.011, the step ends on gravity: the next step runs, without a condition
+        post_gravity(ale.port, 1.011)
+        expect(card.get_by_test_id("profile-status")).to_contain_text("step 2 of 2", timeout=WAIT_MS)
+        expect(condition).to_be_hidden()
+        expect(threshold).to_be_hidden()
+
+
+def test_attenuation_and_both_say_their_progress_and_what_time_adds(browser, ale):
+    # Given a hold that ends once the time is up and attenuation has reached 75 % of an OG of 1.050
+    start_profile(ale.port, [{"kind": "hold", "target": 19.0, "duration": DAY, "end": "both",
+                              "until": {"attenuation": 75.0, "og": 1.05}}], chamber="ale")
+    with open_page(browser, ale.port, viewport=DESKTOP) as watched:
+        wait_live(watched.page)
+        card = watched.chamber("ale")
+        condition = card.get_by_test_id("gravity-condition")
+        post_gravity(ale.port, 1.031)
+        expect(condition).to_contain_text("ends at attenuation 75 % — now 38 % (OG 1.050)", timeout=WAIT_MS)
+        expect(condition).to_contain_text("and not before its time (")
+        expect(card.get_by_test_id("gravity-threshold")).to_have_attribute("data-value", "1.0125")
+        # When the gravity is there before the time is up, the card says so and the step goes on
+        post_gravity(ale.port, 1.012)
+        expect(condition).to_contain_text("now 76 % (OG 1.050) · reached · and not before its time", timeout=WAIT_MS)
+        assert server_state(ale.port, "ale")["profile"]["step"] == 0
+
+
+def test_a_stable_watch_counts_how_long_gravity_has_held_still(browser, ale):
+    start_profile(ale.port, [{"kind": "hold", "target": 19.0, "until": {"stable": 1.0, "hours": 48.0}}], chamber="ale")
+    with open_page(browser, ale.port, viewport=DESKTOP) as watched:
+        wait_live(watched.page)
+        card = watched.chamber("ale")
+        condition = card.get_by_test_id("gravity-condition")
+        # A wort that has not started is not stable, however still it is
+        post_gravity(ale.port, 1.050)
+        expect(condition).to_have_text("ends when stable: 0.001 over 48 h — waiting for the fermentation to start "
+                                       "(now 1.050)", timeout=WAIT_MS)
+        # Once it has fallen and holds still, the card counts the (simulated: 120×) time so far
+        post_gravity(ale.port, 1.040)
+        post_gravity(ale.port, 1.0404)
+        so_far = re.compile(r"^ends when stable: 0\.001 over 48 h — (.+) so far$")
+        expect(condition).to_have_text(so_far, timeout=WAIT_MS)
+        first = so_far.match(condition.text_content()).group(1)
+        wait_until(watched.page, lambda: so_far.match(condition.text_content()).group(1) != first)
+
