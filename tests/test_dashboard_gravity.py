@@ -13,7 +13,7 @@ import pytest
 
 from beerpi.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
-from tests.dashboard_browser import (DESKTOP, TWO_CHAMBERS, WAIT_MS, WebSocketTap, chromium, command, open_page,
+from tests.dashboard_browser import (DESKTOP, PHONE, TWO_CHAMBERS, WAIT_MS, WebSocketTap, chromium, command, open_page,
                                      running_server, server_state, skip_without_chromium, wait_for_line, wait_live,
                                      wait_until)
 from tests.process import TEST_TOKEN
@@ -294,3 +294,45 @@ def test_a_stable_watch_counts_how_long_gravity_has_held_still(browser, ale):
         first = so_far.match(condition.text_content()).group(1)
         wait_until(watched.page, lambda: so_far.match(condition.text_content()).group(1) != first)
 
+
+# --- pinch to zoom -------------------------------------------------------------------------------
+
+
+def test_pinching_the_chart_narrows_its_window_and_fetches_the_detail(browser, tmp_path):
+    # Given a day of readings every minute, shown on a phone over 24 h
+    db_path = tmp_path / "b.sqlite3"
+    now = time.time()
+    with SqliteRepository(db_path) as store:
+        store.add_readings([Reading(now - DAY + i * 60, probe, probe, 19.0 + (i % 30) / 100, None)
+                            for i in range(1440) for probe in ("sim-wort", "sim-chamber")])
+    tap = WebSocketTap()
+    with running_server(db_path) as server, open_page(browser, server.port, viewport=PHONE, route=tap) as watched:
+        page = watched.page
+        wait_live(page)
+        card = watched.chamber("main")
+        wait_for_line(page, WORT_LINE, f"last - first > {0.9 * DAY}")
+        line = page.locator(WORT_LINE)
+        spacing_before = (float(line.get_attribute("data-last")) - float(line.get_attribute("data-first"))) / \
+            int(line.get_attribute("data-points"))
+        asked = len(tap.history("sim-wort"))
+        # When two fingers spread apart across the middle of the chart, to three times their distance
+        box = card.get_by_test_id("chart").bounding_box()
+        y = box["y"] + box["height"] / 2
+        middle = box["x"] + box["width"] / 2
+        touch = page.context.new_cdp_session(page)
+
+        def fingers(kind: str, apart: float) -> None:
+            points = [] if kind == "touchEnd" else [{"x": middle - apart / 2, "y": y, "id": 0},
+                                                    {"x": middle + apart / 2, "y": y, "id": 1}]
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        fingers("touchStart", 60)
+        for apart in range(70, 190, 10):
+            fingers("touchMove", apart)
+        fingers("touchEnd", 180)
+        # Then the chart shows about a third of the day, zoomed (with a way back), and asks for that window's detail
+        expect(card.get_by_test_id("zoom-reset")).to_be_visible(timeout=WAIT_MS)
+        expect(card.get_by_test_id("range-86400")).to_have_attribute("aria-pressed", "false")
+        request = wait_until(page, lambda: tap.history("sim-wort")[asked:] and tap.history("sim-wort")[-1])
+        assert 0.2 * DAY < request["until"] - request["since"] < 0.5 * DAY, request
+        wait_for_line(page, WORT_LINE, f"last - first < {0.5 * DAY} && (last - first) / points < {spacing_before / 2}")
