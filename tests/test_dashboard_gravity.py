@@ -172,6 +172,12 @@ def test_the_editor_shows_and_edits_a_steps_condition_and_the_servers_refusal_st
         save_running(card)
         expect(message).to_have_text("")
         assert running_steps(one.port)[1]["until"] == {"gravity": 1.011}
+        # And a value that is no number is caught before it is sent, by the same step
+        open_editor(card)
+        change(rows.nth(1).get_by_test_id("condition-gravity"), "dry")
+        card.get_by_test_id("profile-replace").click()
+        expect(message).to_have_text("Step 2: enter a number for the gravity.")
+        expect(card.get_by_test_id("profile-message")).to_have_text("Nothing changed: see step 2.")
 
 
 # --- gravity on the chart, on an axis of its own -----------------------------------------------

@@ -47,11 +47,11 @@ export function conditionToWire(condition) {
   const wanted = kind === "stable" ? ["stable", "hours"] : kind === "attenuation" ? ["attenuation"] : ["gravity"];
   const until = {};
   for (const name of wanted) {
-    if (!isNumber(condition[name])) return { error: { field: `until.${name}`, text: `Enter a number for the ${LABELS[name]}.` } };
+    if (!isNumber(condition[name])) return { error: { field: `until.${name}`, text: `enter a number for the ${LABELS[name]}.` } };
     until[name] = condition[name];
   }
   if (kind === "attenuation" && condition.og !== null) {
-    if (!isNumber(condition.og)) return { error: { field: "until.og", text: "Enter the original gravity as a number, or leave it empty." } };
+    if (!isNumber(condition.og)) return { error: { field: "until.og", text: "enter the original gravity as a number, or leave it empty." } };
     until.og = condition.og;
   }
   const fields = { until };
