@@ -161,5 +161,6 @@ class ChamberProfile:
         }
         verdict = self.gravity_check(now)
         if verdict is not None:
-            view["gravity"] = verdict.text  # where the step's gravity condition stands
+            view["gravity"] = verdict.text  # where the step's gravity condition stands, in words
+            view["gravity_progress"] = verdict.figures  # and in figures
         return view

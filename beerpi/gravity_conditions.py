@@ -13,12 +13,15 @@ A hold step may carry ``until``, one condition on the gravity its chamber's hydr
 and ``end``: ``"first"`` (the default: the duration or the condition, whichever comes first),
 or ``"both"`` (the duration has passed and the condition holds). A hold without a duration
 ends on its condition only. Gravity older than ``FRESH`` says nothing: no reading, no end.
+
+A verdict says where the condition stands in words and in figures (``Verdict.figures``, sent to
+clients as the profile's ``gravity_progress``); both change with the readings, not every tick.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError
@@ -93,37 +96,63 @@ def _number(value: Any, what: str) -> float:
 class Verdict:
     met: bool
     text: str  # where it stands, in words (shown on the dashboard)
+    # where it stands in figures: met (the condition, whatever the time), latest (SG or None),
+    # latest_at; attenuation: og, attenuation; stable: started, stable_since, moved
+    # (docs/protocol.md, gravity_progress)
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
 def evaluate(condition: Condition, points: Points, now: float, since: float) -> Verdict:
     """Whether ``condition`` holds at ``now``; ``since`` is when the profile started (for OG)."""
+    verdict = _evaluate(condition, points, now, since)
+    return Verdict(verdict.met, verdict.text, {**verdict.figures, "met": verdict.met})
+
+
+def _evaluate(condition: Condition, points: Points, now: float, since: float) -> Verdict:
     recent = [(ts, sg) for ts, sg in points if ts <= now]
     if not recent or now - recent[-1][0] > FRESH:
-        return Verdict(False, "waiting for a gravity reading")
-    latest = recent[-1][1]
+        return Verdict(False, "waiting for a gravity reading", {"latest": None, "latest_at": None})
+    latest_at, latest = recent[-1]
+    figures: dict[str, Any] = {"latest": round(latest, 4), "latest_at": round(latest_at, 3)}
     if condition.kind == "gravity":
         return Verdict(latest <= condition.value + 1e-9,
-                       f"gravity {latest:.4f}, ends at {condition.value:.4f}")
+                       f"gravity {latest:.4f}, ends at {condition.value:.4f}", figures)
+    seen = [sg for ts, sg in recent if ts >= since]
     if condition.kind == "attenuation":
-        seen = [sg for ts, sg in recent if ts >= since]
         og = condition.og or (max(seen) if seen else None)
         if og is None or og <= 1.0:
-            return Verdict(False, "waiting for the original gravity")
+            return Verdict(False, "waiting for the original gravity", {**figures, "og": None, "attenuation": None})
         attenuation = max(0.0, (og - latest) / (og - 1.0) * 100.0)
+        figures.update(og=round(og, 4), attenuation=round(attenuation, 1))
         return Verdict(attenuation >= condition.value - 1e-9,
-                       f"attenuation {attenuation:.0f} % of {condition.value:.0f} % (OG {og:.4f})")
-    seen = [sg for ts, sg in recent if ts >= since]
-    if not seen or max(seen) - latest < STARTED_POINTS * POINT - 1e-9:
-        return Verdict(False, f"gravity {latest:.4f}: waiting for the fermentation to start")
+                       f"attenuation {attenuation:.0f} % of {condition.value:.0f} % (OG {og:.4f})", figures)
+    started = bool(seen) and max(seen) - latest >= STARTED_POINTS * POINT - 1e-9
+    figures.update(started=started, stable_since=round(stable_since(recent, condition.value), 3) if started else None,
+                   moved=None)
+    if not started:
+        return Verdict(False, f"gravity {latest:.4f}: waiting for the fermentation to start", figures)
     window = condition.hours * 3600.0
     inside = [sg for ts, sg in recent if ts >= now - window]
     covered = recent[0][0] <= now - window * COVERAGE and len(inside) >= 2
     spread = (max(inside) - min(inside)) / POINT if inside else 0.0
     if not covered:
-        return Verdict(False, f"gravity {latest:.4f}: watching for {condition.hours:g} h of readings")
+        return Verdict(False, f"gravity {latest:.4f}: watching for {condition.hours:g} h of readings", figures)
+    figures["moved"] = round(spread, 1)
     return Verdict(spread <= condition.value + 1e-9,
                    f"gravity {latest:.4f}, moved {spread:.1f} points in {condition.hours:g} h "
-                   f"(stable at {condition.value:g})")
+                   f"(stable at {condition.value:g})", figures)
+
+
+def stable_since(points: Points, allowed: float) -> float:
+    """When the run of latest readings that stay within ``allowed`` points of each other began."""
+    low = high = points[-1][1]
+    since = points[-1][0]
+    for ts, sg in reversed(points):
+        low, high = min(low, sg), max(high, sg)
+        if (high - low) / POINT > allowed + 1e-9:
+            break
+        since = ts
+    return since
 
 
 def step_may_end(condition: Condition, end: str, duration: float | None, step_started_at: float,
@@ -131,5 +160,5 @@ def step_may_end(condition: Condition, end: str, duration: float | None, step_st
     """Whether a step with ``until`` ends now on its condition (time alone ends it in the schedule)."""
     verdict = evaluate(condition, points, now, since)
     if end == "both" and duration is not None and now - step_started_at < duration:
-        return Verdict(False, verdict.text + " · and the time is not up yet")
+        return Verdict(False, verdict.text + " · and the time is not up yet", verdict.figures)
     return verdict

@@ -31,6 +31,18 @@ def skip_without_chromium() -> None:
                     allow_module_level=True)
 
 
+@contextlib.contextmanager
+def chromium():
+    """Headless Chromium (the system's, never a downloaded one) driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def server_args(db_path: Path, *extra: str, port: int = 0) -> tuple[str, ...]:
     return ("--port", str(port), "--hardware", "sim", "--interval", "0.2", "--speed", "120",
             "--db", f"sqlite:///{db_path}", *extra)
@@ -84,6 +96,26 @@ def open_page(browser, port: int, token: str | None = TEST_TOKEN, viewport=PHONE
     assert watched.dialogs == [], f"the page opened dialogs: {watched.dialogs}"
 
 
+def server_state(port: int, chamber: str) -> dict:
+    """The chamber's state as a fresh client sees it in its hello."""
+    from websockets.sync.client import connect
+    with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as ws:
+        hello = json.loads(ws.recv(timeout=10))
+    return next(c["state"] for c in hello["chambers"] if c["id"] == chamber)
+
+
+def command(port: int, frame: dict, timeout: float = 10.0) -> dict:
+    """Send one command with the control token, as a script would; the reply with its id."""
+    from websockets.sync.client import connect
+    with connect(f"ws://127.0.0.1:{port}/ws?token={TEST_TOKEN}", open_timeout=timeout) as ws:
+        ws.send(json.dumps({**frame, "id": "test-command"}))
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if reply.get("id") == "test-command":
+                return reply
+
+
 def wait_live(page) -> None:
     from playwright.sync_api import expect
     expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
@@ -114,7 +146,8 @@ def wait_for_line(page, selector: str, condition: str) -> None:
 
 class WebSocketTap:
     """Sits between the page and the server: records requests and replies, can hold history
-    replies, refuse one request, replace the storage status, or keep the page off the server."""
+    replies, refuse one request, replace the storage status, keep the page off the server, or
+    hide the hydrometers (as a server without any)."""
 
     def __init__(self) -> None:
         self.hellos: list[dict] = []
@@ -126,6 +159,7 @@ class WebSocketTap:
         self.held: list[str] = []
         self.refuse_next_request = False
         self.blocked = False
+        self.drop_hydrometers = False
         self.page_side = None
 
     def __call__(self, ws) -> None:
@@ -156,6 +190,11 @@ class WebSocketTap:
 
     def _from_server(self, ws, message) -> None:
         frame = json.loads(message)
+        if self.drop_hydrometers and frame.get("type") == "hydrometer":
+            return
+        if self.drop_hydrometers and frame.get("type") == "hello":
+            frame.pop("hydrometers", None)
+            message = json.dumps(frame)
         if frame.get("type") == "hello":
             self.hellos.append(frame)
         if frame.get("type") == "history" and self.hold_replies:

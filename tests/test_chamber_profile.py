@@ -174,3 +174,16 @@ def test_a_stored_run_is_read_back_and_a_bad_one_ignored(caplog):
     assert "ignoring the stored profile of chamber two" in caplog.text
     too_warm = ProfileRun.start((Step(HOLD, 28.0, DAY),), T0, 20.0).as_dict()
     assert stored_run({"profile": too_warm}, "main", ChamberLimits(max_beer=25.0)) is None
+
+
+def test_the_view_of_a_step_that_ends_on_gravity_says_where_it_stands_in_words_and_figures():
+    from beerpi.profile_steps import parse_steps
+    profile = ChamberProfile(LIMITS)
+    steps = parse_steps([{"kind": "hold", "target": 19, "until": {"gravity": 1.012}}, {"kind": "hold", "target": 4,
+                                                                                     "duration": DAY}])
+    profile.set_run(profile.planned("start", T0, 20.0, steps))
+    profile.observe_gravity(T0 + HOUR, 1.0183)
+    view = profile.view(T0 + 2 * HOUR)
+    assert view["gravity"] == "gravity 1.0183, ends at 1.0120"
+    assert view["gravity_progress"] == {"latest": 1.0183, "latest_at": T0 + HOUR, "met": False}
+    assert "gravity_progress" not in started().view(T0 + HOUR)  # a step without a condition has none

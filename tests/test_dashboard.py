@@ -12,9 +12,9 @@ import pytest
 
 from beerpi.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
-from tests.dashboard_browser import (DESKTOP, PHONE, TWO_CHAMBERS, WAIT_MS, WebSocketTap, open_page,
-                                     running_server, skip_without_chromium, wait_for_line, wait_live,
-                                     wait_until)
+from tests.dashboard_browser import (DESKTOP, PHONE, TWO_CHAMBERS, WAIT_MS, WebSocketTap, chromium, open_page,
+                                     running_server, server_state, skip_without_chromium, wait_for_line,
+                                     wait_live, wait_until)
 from tests.process import TEST_TOKEN
 
 skip_without_chromium()
@@ -29,11 +29,8 @@ TEMPERATURE = re.compile(r"^\d+\.\d$")
 
 @pytest.fixture(scope="module")
 def browser():
-    from tests.dashboard_browser import CHROMIUM, CHROMIUM_ARGS
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -47,14 +44,6 @@ def two(tmp_path):
 def one(tmp_path):
     with running_server(tmp_path / "b.sqlite3") as server:
         yield server
-
-
-def server_state(port: int, chamber: str) -> dict:
-    """The chamber's state as a fresh client sees it in its hello."""
-    from websockets.sync.client import connect
-    with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as ws:
-        hello = json.loads(ws.recv(timeout=10))
-    return next(c["state"] for c in hello["chambers"] if c["id"] == chamber)
 
 
 def store_two_hours(db_path: Path, now: float, every: float = 30.0) -> int:
@@ -410,5 +399,5 @@ def test_a_step_that_ends_on_gravity_says_where_its_condition_stands(browser, on
             assert time.monotonic() < deadline
     with open_page(browser, one.port) as watched:
         wait_live(watched.page)
-        profile = watched.page.locator('[data-role="profile"]').first
-        expect(profile).to_contain_text("ends on gravity: gravity 1.0", timeout=WAIT_MS)
+        condition = watched.chamber("main").get_by_test_id("gravity-condition")
+        expect(condition).to_contain_text("ends when stable: 0.002 over 48 h — ", timeout=WAIT_MS)

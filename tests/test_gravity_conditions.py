@@ -127,3 +127,44 @@ def test_a_monitor_ends_a_step_when_the_simulated_gravity_settles(sim, store):
     assert monitor.state.target == 21.0
     events = [e for e in store.events_between(0, float("inf")) if e.kind == "profile"]
     assert events[-1].detail["action"] == "skip" and events[-1].detail["source"].startswith("gravity:")
+
+
+# -- where a condition stands, in figures (the profile's gravity_progress) -----------------------
+
+
+def test_the_figures_say_the_latest_gravity_and_whether_the_condition_holds():
+    points = [(0.0, 1.030), (HOUR, 1.0183)]
+    figures = evaluate(condition(gravity=1.012), points, HOUR, 0.0).figures
+    assert figures == {"latest": 1.0183, "latest_at": HOUR, "met": False}
+    assert evaluate(condition(gravity=1.012), [(FRESH + 2 * HOUR, 1.01)], FRESH + 2 * HOUR, 0.0).figures["met"]
+    stale = evaluate(condition(gravity=1.012), points, HOUR + FRESH + 1, 0.0).figures
+    assert stale == {"latest": None, "latest_at": None, "met": False}
+
+
+def test_the_figures_of_attenuation_give_the_og_it_is_measured_from():
+    points = [(0.0, 1.050), (DAY, 1.031)]
+    figures = evaluate(condition(attenuation=75), points, DAY, 0.0).figures
+    assert (figures["og"], figures["attenuation"], figures["met"]) == (1.05, 38.0, False)
+    assert evaluate(condition(attenuation=75, og=1.040), points, DAY, 0.0).figures["og"] == 1.04
+
+
+def test_the_figures_of_a_stable_watch_say_since_when_gravity_has_held_still():
+    # Given a fermentation that fell to 1.012 and then moved less than a point for 20 hours
+    points = [(0.0, 1.050), (10 * HOUR, 1.030), (20 * HOUR, 1.0125)] + [
+        (20 * HOUR + h * HOUR, 1.0120 - 0.0001 * (h % 3)) for h in range(1, 21)]
+    now = points[-1][0]
+    figures = evaluate(condition(stable=1, hours=48), points, now, 0.0).figures
+    # Then it has been stable (within a point) since the reading at 20 h, and the 48 h are not covered yet
+    assert figures["started"] and figures["stable_since"] == 20 * HOUR
+    assert figures["moved"] is None and not figures["met"]
+    # And over 24 hours of readings it moved 0.7 points: stable
+    covered = evaluate(condition(stable=1, hours=24), points, now, 0.0).figures
+    assert (covered["moved"], covered["met"]) == (0.7, True)
+    # And a wort in its lag phase has not started: no run of stability counts
+    lag = evaluate(condition(stable=1, hours=24), [(h * HOUR, 1.050) for h in range(30)], 29 * HOUR, 0.0).figures
+    assert (lag["started"], lag["stable_since"]) == (False, None)
+
+
+def test_both_keeps_the_figures_of_a_condition_that_holds_before_its_time():
+    verdict = step_may_end(condition(gravity=1.012), "both", DAY, 0.0, HOUR, [(HOUR, 1.005)], 0.0)
+    assert not verdict.met and verdict.figures["met"]  # the gravity is there; the time is not up

@@ -3,6 +3,7 @@
 
 import { describeActivity, describeCutoff, describeFault } from "./faults.js";
 import { formatClock, formatDuration, isNumber, setText } from "./format.js";
+import { describeCondition } from "./gravity-progress.js";
 import { formatSpan, formatTemp, toDisplay, unitLabel } from "./units.js";
 
 const STALE_DEFAULT_S = 30;
@@ -120,6 +121,7 @@ export class ChamberCard {
     const line = this.ui.profile;
     const profile = state && state.profile && typeof state.profile === "object" ? state.profile : null;
     line.hidden = !profile;
+    this.renderCondition(profile);
     this.root.dataset.profile = profile ? (profile.finished ? "finished" : profile.paused ? "paused" : "running") : "none";
     if (!profile) return;
     const steps = Array.isArray(profile.steps) ? profile.steps : [];
@@ -130,8 +132,11 @@ export class ChamberCard {
     else if (profile.paused) parts.push("paused");
     else if (profile.frozen) parts.push("waiting for the server's clock");
     else {
-      // A step may end on gravity (the server says where its condition stands), on time, or both.
-      if (typeof profile.gravity === "string" && profile.gravity) parts.push(`ends on gravity: ${profile.gravity}`);
+      // A step may end on gravity (its own line says where the condition stands), on time, or both.
+      // A server that sends the words but not the figures: its words.
+      if (typeof profile.gravity === "string" && profile.gravity && !profile.gravity_progress) {
+        parts.push(`ends on gravity: ${profile.gravity}`);
+      }
       if (isNumber(profile.step_ends_at)) {
         const now = this.store.profileTime(this.store.serverNow());
         parts.push(`${formatDuration(profile.step_ends_at - now)} left in this step`);
@@ -140,6 +145,13 @@ export class ChamberCard {
       }
     }
     setText(line, parts.join(" · "));
+  }
+
+  /** The current step's gravity condition and how far it has come, e.g. "ends when SG ≤ 1.012 — now 1.018". */
+  renderCondition(profile) {
+    const text = profile && profile.gravity_progress ? describeCondition(profile, this.store.profileTime(this.store.serverNow())) : null;
+    this.ui["gravity-condition"].hidden = !text;
+    setText(this.ui["gravity-condition"], text ?? "");
   }
 }
 

@@ -1,6 +1,7 @@
 // The data behind one chamber's chart: stored history (min/mean/max buckets) for a window,
-// live readings after it, and output, fault and target changes from `events` and `state`
-// frames. Everything is bounded, so a page left open for weeks does not grow.
+// live readings after it (of its probes, and the gravity of the hydrometer floating in it),
+// and output, fault and target changes from `events` and `state` frames. Everything is
+// bounded, so a page left open for weeks does not grow.
 
 import { isNumber } from "./format.js";
 
@@ -8,6 +9,7 @@ const LIVE_MAX = 1500;            // live readings kept per probe; beyond, histo
 const TRANSITIONS_MAX = 4000;
 const MAX_SPAN_S = 10 * 365 * 86400 - 1;  // the server's limit on since..until
 export const KEYS = ["heater", "cooler", "fault"];
+const HYDROMETER_EVERY_S = 900;  // an iSpindel's usual interval, when its frames do not say
 const EVENT_KINDS = ["heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared", "settings"];
 
 export class ChartData {
@@ -18,8 +20,8 @@ export class ChartData {
     this.seconds = 86400;          // the range shown up to now; null: all
     this.zoom = null;              // [since, until] while zoomed in on the past
     this.epoch = 0;
-    this.history = new Map();      // probe -> {since, until, points: [{ts, t, min, max}]}
-    this.live = new Map();         // probe -> [{ts, t}]
+    this.history = new Map();      // probe or series -> {since, until, points: [{ts, t, min, max}]}
+    this.live = new Map();         // probe or series -> [{ts, t}]
     this.transitions = [];         // {ts, key, on, code} sorted by ts
     this.targets = [];             // {ts, target, hysteresis} sorted by ts
     this.eventsUntil = null;
@@ -30,6 +32,18 @@ export class ChartData {
 
   probes() {
     return [this.chamber.beerProbe, this.chamber.airProbe].filter(Boolean);
+  }
+
+  /** The stored series of the gravity of the hydrometer in this chamber (docs/hydrometers.md), or null. */
+  gravitySeries() {
+    const hydrometer = this.store.hydrometerOf(this.chamber.id);
+    return hydrometer ? `hydrometer:${hydrometer.name}:gravity` : null;
+  }
+
+  /** Seconds between two readings of the chamber's hydrometer, as it says. */
+  gravityEvery() {
+    const interval = this.store.hydrometerOf(this.chamber.id)?.interval;
+    return isNumber(interval) && interval > 0 ? interval : HYDROMETER_EVERY_S;
   }
 
   /** The time window to show, server time: [since, until]. */
@@ -49,7 +63,8 @@ export class ChartData {
       ? this.zoom : [this.seconds === null ? until - MAX_SPAN_S : until - this.seconds, until];
     this.loading += 1;
     this.failed = null;
-    const jobs = this.probes().map((probe) => this.connection
+    const series = [...this.probes(), this.gravitySeries()].filter(Boolean);
+    const jobs = series.map((probe) => this.connection
       .request({ type: "history", probe, since, until: end, points })
       .then((reply) => {
         if (epoch === this.epoch) this.setHistory(probe, reply, since, end);
@@ -112,14 +127,25 @@ export class ChartData {
   /** A live reading of one of this chamber's probes; false when it is not this chart's. */
   addReading(frame) {
     if (!this.probes().includes(frame.probe)) return false;
-    let live = this.live.get(frame.probe);
-    if (!live) this.live.set(frame.probe, (live = []));
+    return this.addLive(frame.probe, frame.ts, frame.temperature);
+  }
+
+  /** A hydrometer frame: its gravity, when it floats in this chamber; false otherwise. */
+  addHydrometer(frame) {
+    const series = this.gravitySeries();
+    if (frame.chamber !== this.chamber.id || !isNumber(frame.gravity) || series !== `hydrometer:${frame.name}:gravity`) return false;
+    return this.addLive(series, frame.ts, frame.gravity);
+  }
+
+  addLive(key, ts, value) {
+    let live = this.live.get(key);
+    if (!live) this.live.set(key, (live = []));
     const last = live[live.length - 1];
-    if (last && frame.ts <= last.ts) {
-      if (last.ts - frame.ts > 60) live.length = 0;  // the server's clock went back
+    if (last && ts <= last.ts) {
+      if (last.ts - ts > 60) live.length = 0;  // the server's clock went back
       else return false;
     }
-    live.push({ ts: frame.ts, t: frame.temperature });
+    live.push({ ts, t: value });
     if (live.length > LIVE_MAX) {
       live.splice(0, live.length - LIVE_MAX);
       this.onChange("trimmed");  // ask the server again: older live points roll into the history
@@ -150,14 +176,15 @@ export class ChartData {
     if (this.transitions.length > TRANSITIONS_MAX) this.transitions.splice(0, this.transitions.length - TRANSITIONS_MAX);
   }
 
-  /** One probe's mean line within [since, until]: history, then the live readings after it. */
-  series(probe, since, until) {
+  /** One probe's (or series') mean line within [since, until]: history, then the live readings after it.
+   * `every`: seconds between its readings (a pause of several breaks the line). */
+  series(probe, since, until, every = this.store.interval || 5) {
     const entry = this.history.get(probe);
     const stored = entry ? entry.points.filter((p) => p.ts >= since && p.ts <= until) : [];
     const after = entry ? entry.until : -Infinity;
     const live = (this.live.get(probe) || []).filter((p) => p.ts >= Math.max(since, after) && p.ts <= until);
     // A pause in the data longer than a few buckets (or samples) breaks the line.
-    const gap = Math.max(entry && entry.width ? entry.width * 3 : 0, (this.store.interval || 5) * 6);
+    const gap = Math.max(entry && entry.width ? entry.width * 3 : 0, every * 6);
     const out = [];
     let previous = null;
     for (const point of stored.concat(live)) {

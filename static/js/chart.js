@@ -1,17 +1,21 @@
 // One chamber's trend chart (D3 v7): mean line with a min–max band per probe, target and the
-// profile's plan, heater/cooler periods shaded, faults marked; range buttons, drag or pinch to
-// zoom (the detail is fetched for the zoomed window), a tooltip, °C or °F.
+// profile's plan, heater/cooler periods shaded, faults marked, the gravity of a hydrometer in
+// the chamber on its own axis (chart-gravity.js); range buttons, drag or pinch to zoom (the
+// detail is fetched for the zoomed window), a tooltip, °C or °F.
 
 /* global d3 */
 import { ChartData } from "./chart-data.js";
-import { el, formatClock, setText } from "./format.js";
+import { GRAVITY_MARGIN, GravityLayer } from "./chart-gravity.js";
+import { describeLine, lastOf, nearest } from "./chart-points.js";
+import { el, formatClock, formatNumber, setText } from "./format.js";
+import { gravityThreshold } from "./gravity-progress.js";
 import { runningPlan } from "./profile-plan.js";
 import { formatTemp, toDisplay, unitLabel } from "./units.js";
 
 const MARGIN = { top: 10, right: 12, bottom: 24, left: 40 };
 const RANGE_KEY = "beerpi.range";
 const HINT = "Drag across the chart to zoom; hover or touch to read values.";
-const COLORS = { beer: "var(--beer)", air: "var(--air)" };
+const COLORS = { beer: "var(--beer)", air: "var(--air)", gravity: "var(--gravity)" };
 let clipSeq = 0;
 
 function storedRange() {
@@ -53,6 +57,7 @@ export class TrendChart {
     this.targetBand = clipped.append("path").attr("class", "target-band");
     this.targetLine = clipped.append("path").attr("class", "target-line");
     this.planLine = clipped.append("path").attr("class", "plan-line").attr("data-testid", "plan-line");
+    this.gravity = new GravityLayer(plot, clipped);
     this.lines = clipped.append("g").attr("class", "lines");
     this.dots = clipped.append("g").attr("class", "dots");
     this.faults = clipped.append("g").attr("class", "faults");
@@ -73,10 +78,13 @@ export class TrendChart {
   }
 
   buildLegend() {
-    const items = [["beer", "line", COLORS.beer], ["air", "line", COLORS.air], ["target ± hysteresis", "target"],
-      ["profile plan", "plan"], ["heating", "heat"], ["cooling", "cool"], ["fault", "fault"]];
+    const items = [["beer", "line", COLORS.beer], ["air", "line", COLORS.air], ["gravity (SG, right)", "line", COLORS.gravity],
+      ["target ± hysteresis", "target"], ["profile plan", "plan"], ["heating", "heat"], ["cooling", "cool"], ["fault", "fault"]];
     const names = { beer: this.store.probes.get(this.chamber.beerProbe)?.name, air: this.store.probes.get(this.chamber.airProbe)?.name };
+    const hasGravity = this.data.gravitySeries() !== null;
+    this.legendHasGravity = hasGravity;
     const shown = items.filter(([label]) => label !== "air" || this.chamber.airProbe)
+      .filter(([label]) => !label.startsWith("gravity") || hasGravity)
       .filter(([label]) => (label !== "heating" || this.chamber.outputs.includes("heater"))
         && (label !== "cooling" || this.chamber.outputs.includes("cooler")));
     this.ui.legend.replaceChildren(...shown.map(([label, kind, color]) => {
@@ -115,13 +123,20 @@ export class TrendChart {
     this.reload();
   }
 
+  /** The plot's margins: room on the right for the gravity axis when the chamber has a hydrometer. */
+  margin() {
+    return this.data.gravitySeries() === null ? MARGIN : { ...MARGIN, right: GRAVITY_MARGIN };
+  }
+
   /** Buckets to ask for: about one per two pixels of the plot's width. */
   points() {
-    const width = this.ui["chart-box"].clientWidth - MARGIN.left - MARGIN.right;
+    const margin = this.margin();
+    const width = this.ui["chart-box"].clientWidth - margin.left - margin.right;
     return Math.max(60, Math.min(1500, Math.round(width / 2)));
   }
 
   reload(until) {
+    if (this.legendHasGravity !== (this.data.gravitySeries() !== null)) this.buildLegend();
     this.data.load(this.points(), until);
     this.redraw();
   }
@@ -135,6 +150,15 @@ export class TrendChart {
       return;
     }
     if (!this.scheduled) this.drawLines(frame.probe);
+  }
+
+  /** A hydrometer frame: its gravity goes on the chart of the chamber it floats in. */
+  addHydrometer(frame) {
+    const isNew = !this.data.history.has(this.data.gravitySeries()) && !this.data.loading;
+    const added = this.data.addHydrometer(frame);
+    // A hydrometer new to this chart: its stored gravity too, up to this reading (which may not be stored yet).
+    if (isNew) this.reload(frame.ts);
+    else if (added) this.redraw();
   }
 
   addState(state, previous) {
@@ -156,11 +180,12 @@ export class TrendChart {
     const width = box.clientWidth;
     const height = box.clientHeight;
     if (width < 50 || height < 50) return;
-    const innerW = width - MARGIN.left - MARGIN.right;
-    const innerH = height - MARGIN.top - MARGIN.bottom;
+    const margin = this.margin();
+    const innerW = width - margin.left - margin.right;
+    const innerH = height - margin.top - margin.bottom;
     this.size = { innerW, innerH };
     this.svg.attr("width", width).attr("height", height).attr("viewBox", `0 0 ${width} ${height}`);
-    this.plot.attr("transform", `translate(${MARGIN.left},${MARGIN.top})`);
+    this.plot.attr("transform", `translate(${margin.left},${margin.top})`);
     this.clip.attr("width", innerW).attr("height", innerH);
 
     const now = this.store.serverNow();
@@ -186,6 +211,7 @@ export class TrendChart {
     this.drawTarget(steps, plan, now);
     this.drawBands();
     this.drawLines();
+    this.drawGravity(since, until, innerW, innerH);
     this.drawHover();
     this.ui.root.dataset.loading = String(this.data.loading > 0);
     if (this.data.failed) setText(this.ui.readout, `History unavailable: ${this.data.failed}`);
@@ -231,9 +257,17 @@ export class TrendChart {
     return points.filter((p, i) => (points[i + 1]?.ts ?? Infinity) >= since && (points[i - 1]?.ts ?? -Infinity) <= until);
   }
 
+  /** The hydrometer's gravity on its own axis, and the gravity the current step ends at. */
+  drawGravity(since, until, innerW, innerH) {
+    const series = this.data.gravitySeries();
+    const points = series === null ? null : this.data.series(series, since, until, this.data.gravityEvery());
+    const threshold = series === null ? null : gravityThreshold(this.chamber.state?.profile);
+    this.gravity.draw(points, threshold, this.xOf, innerW, innerH, yTicksFor(innerH));
+  }
+
   drawAxes(innerW, innerH) {
     const xTicks = Math.max(2, Math.floor(innerW / 90));
-    const yTicks = Math.max(3, Math.floor(innerH / 40));
+    const yTicks = yTicksFor(innerH);
     this.xAxis.attr("transform", `translate(0,${innerH})`)
       .call(d3.axisBottom(this.x).ticks(xTicks).tickSizeOuter(0).tickFormat(timeTick));
     this.yAxis.call(d3.axisLeft(this.y).ticks(yTicks).tickSizeOuter(0).tickFormat((v) => `${v}°`));
@@ -391,6 +425,8 @@ export class TrendChart {
       const name = this.store.probes.get(probe)?.name ?? probe;
       if (near) rows.push(`${name}: ${formatTemp(near.t)} ${unitLabel()}`);
     }
+    const gravity = this.gravity.y ? this.gravity.valueAt(ts, Math.max(this.data.gravityEvery() * 2, (this.domain[1] - this.domain[0]) / 100)) : null;
+    if (gravity !== null) rows.push(`gravity: ${formatNumber(gravity, 4, 4)}`);
     for (const key of this.chamber.outputs) {
       const on = this.data.periods(key, ts - 1e-3, ts + 1e-3).length > 0;
       rows.push(`${key} ${on ? "on" : "off"}`);
@@ -408,33 +444,11 @@ export class TrendChart {
   }
 }
 
+const yTicksFor = (innerH) => Math.max(3, Math.floor(innerH / 40));
+
 /** 24-hour clock, local time; the date at midnight. */
 function timeTick(date) {
   if (d3.timeMinute(date) < date) return d3.timeFormat("%H:%M:%S")(date);
   if (d3.timeDay(date) < date) return d3.timeFormat("%H:%M")(date);
   return d3.timeFormat("%a %d")(date);
 }
-
-function lastOf(points) {
-  for (let i = points.length - 1; i >= 0; i--) if (points[i]) return points[i];
-  return null;
-}
-
-function nearest(points, ts) {
-  if (!points.length) return null;
-  return points[d3.bisector((d) => d.ts).center(points, ts)];
-}
-
-/** How many points a line has and the server times they span (data-points, data-first, data-last). */
-function describeLine(d) {
-  const drawn = d.points.filter(Boolean);
-  this.dataset.points = String(drawn.length);
-  if (drawn.length) {
-    this.dataset.first = drawn[0].ts.toFixed(3);
-    this.dataset.last = drawn[drawn.length - 1].ts.toFixed(3);
-  } else {
-    delete this.dataset.first;
-    delete this.dataset.last;
-  }
-}
-

@@ -125,7 +125,9 @@ store.on("reading", (frame) => {
 });
 store.on("hydrometer", (frame) => {
   const panel = panels.get(frame.chamber);
-  if (panel) panel.card.render();
+  if (!panel) return;
+  panel.card.render();
+  panel.chart.addHydrometer(frame);
 });
 store.on("state", (chamber) => {
   const panel = panels.get(chamber.id);

@@ -1,24 +1,28 @@
-// A chamber's profile editor: hold and ramp steps added, reordered and removed, the planned
-// curve previewed, started now or partway, a running profile edited in place (replace),
-// paused, resumed, skipped or stopped. Dangerous actions ask first.
+// A chamber's profile editor: hold and ramp steps added, reordered and removed, a hold's
+// gravity condition (step-condition.js), the planned curve previewed, started now or partway,
+// a running profile edited in place (replace), paused, resumed, skipped or stopped. Dangerous
+// actions ask first; a refusal about one step stands next to its control.
 
 /* global d3 */
 import { roles } from "./card.js";
 import { el, formatNumber, isNumber, parseNumber, setText } from "./format.js";
 import { confirmAction, refusalText } from "./notices.js";
-import { plan } from "./profile-plan.js";
+import { durations, isOpen, plan, scheduleLengths } from "./profile-plan.js";
+import { conditionControls, conditionFromWire, conditionToWire, placeOfRefusal } from "./step-condition.js";
 import { formatTemp, fromDisplay, getUnit, spanFromDisplay, toDisplay, unitLabel } from "./units.js";
 
 const MAX_STEPS = 50;
 const UNITS = { h: 3600, d: 86400 };
+const PREVIEW_OPEN_S = 7 * 86400;  // how long the preview draws a hold that ends on gravity alone
 
 export class ProfileEditor {
   constructor(root, chamber, connection) {
     this.chamber = chamber;
     this.connection = connection;
     this.ui = roles(root.querySelector('[data-role="profile-editor"]'));
-    this.steps = [];      // {kind, target (°C), amount, unit: "h" | "d" | "rate"}
+    this.steps = [];      // {kind, target (°C), amount, unit: "h" | "d" | "rate", condition (step-condition.js)}
     this.editing = false; // the steps are the running profile's, to be saved with replace
+    this.refusal = null;  // {index, testId, text}: what was refused about one step, shown next to it
     for (const button of this.ui["profile-fields"].querySelectorAll("[data-add]")) {
       button.addEventListener("click", () => this.add(button.dataset.add));
     }
@@ -33,7 +37,7 @@ export class ProfileEditor {
     if (this.steps.length >= MAX_STEPS) return;
     const last = this.steps[this.steps.length - 1];
     const target = last ? last.target : this.chamber.state?.target ?? 20;
-    this.steps.push(kind === "hold" ? { kind, target, amount: 7, unit: "d" } : { kind, target, amount: 2, unit: "d" });
+    this.steps.push({ kind, target, amount: kind === "hold" ? 7 : 2, unit: "d", condition: conditionFromWire({}) });
     this.renderSteps();
   }
 
@@ -41,26 +45,35 @@ export class ProfileEditor {
     const to = index + by;
     if (to < 0 || to >= this.steps.length) return;
     [this.steps[index], this.steps[to]] = [this.steps[to], this.steps[index]];
+    this.refusal = null;
     this.renderSteps();
   }
 
   remove(index) {
     this.steps.splice(index, 1);
+    this.refusal = null;
     this.renderSteps();
   }
 
-  /** The steps as the protocol has them, or an error message. */
+  /** The steps as the protocol has them, or {error: {index, testId, text}} (index null: the profile as a whole). */
   wireSteps() {
-    if (!this.steps.length) return "Add at least one step.";
+    if (!this.steps.length) return { error: { index: null, text: "Add at least one step." } };
     const out = [];
     for (const [i, step] of this.steps.entries()) {
-      if (!isNumber(step.target)) return `Step ${i + 1}: enter a target.`;
-      if (!isNumber(step.amount) || step.amount <= 0) return `Step ${i + 1}: enter a duration above 0.`;
+      const refuse = (testId, text) => ({ error: { index: i, testId, text: `Step ${i + 1}: ${text}` } });
+      if (!isNumber(step.target)) return refuse("step-target", "enter a target.");
+      const gravity = step.kind === "hold" ? conditionToWire(step.condition) : {};
+      if (gravity.error) return refuse(placeOfRefusal(`steps[${i}]: ${gravity.error.field}`).testId, gravity.error.text);
       const target = Math.round(step.target * 100) / 100;
+      if (step.kind === "hold" && step.condition.ends === "gravity") {
+        out.push({ kind: "hold", target, ...gravity });  // it ends on its condition only
+        continue;
+      }
+      if (!isNumber(step.amount) || step.amount <= 0) return refuse("step-duration", "enter a duration above 0.");
       if (step.unit === "rate") out.push({ kind: "ramp", target, rate: Math.round(spanFromDisplay(step.amount) * 1000) / 1000 });
-      else out.push({ kind: step.kind, target, duration: Math.round(step.amount * UNITS[step.unit]) });
+      else out.push({ kind: step.kind, target, duration: Math.round(step.amount * UNITS[step.unit]), ...gravity });
     }
-    return out;
+    return { steps: out };
   }
 
   renderSteps() {
@@ -76,6 +89,7 @@ export class ProfileEditor {
 
   stepRow(step, i) {
     const base = `c-${this.chamber.id}-step-${i}`;
+    const endsOnGravityOnly = step.kind === "hold" && step.condition.ends === "gravity";
     const kind = el("select", { "aria-label": `Step ${i + 1} kind`, "data-testid": "step-kind" },
       el("option", { value: "hold" }, "hold"), el("option", { value: "ramp" }, "ramp"));
     kind.value = step.kind;
@@ -91,7 +105,7 @@ export class ProfileEditor {
       this.renderPreview();
     });
     const amount = el("input", { id: `${base}-amount`, type: "text", inputmode: "decimal", size: 4,
-      "data-testid": "step-duration", value: formatNumber(step.amount, 0, 3) });
+      "data-testid": "step-duration", value: formatNumber(step.amount, 0, 3), hidden: endsOnGravityOnly });
     amount.addEventListener("change", () => {
       step.amount = parseNumber(amount.value);
       this.renderPreview();
@@ -100,6 +114,7 @@ export class ProfileEditor {
       el("option", { value: "h" }, "hours"), el("option", { value: "d" }, "days"));
     if (step.kind === "ramp") unit.append(el("option", { value: "rate" }, `${unitLabel()}/day`));
     unit.value = step.unit;
+    unit.hidden = endsOnGravityOnly;
     unit.addEventListener("change", () => {
       step.unit = unit.value;
       this.renderPreview();
@@ -109,27 +124,57 @@ export class ProfileEditor {
       b.addEventListener("click", action);
       return b;
     };
-    return el("li", { class: "step-row", "data-testid": "profile-step" },
-      kind,
-      el("label", { for: target.id }, step.kind === "ramp" ? "to" : "at"), target, el("span", { class: "unit" }, unitLabel()),
-      el("label", { for: amount.id }, step.kind === "ramp" && step.unit === "rate" ? "at" : "for"), amount, unit,
-      button(`Move step ${i + 1} up`, "↑", () => this.move(i, -1), i === 0),
-      button(`Move step ${i + 1} down`, "↓", () => this.move(i, 1), i === this.steps.length - 1),
-      button(`Remove step ${i + 1}`, "✕", () => this.remove(i), false));
+    const message = el("p", { id: `${base}-message`, class: "field-message", "data-testid": "step-message",
+      role: "status", "aria-live": "polite" });
+    const condition = step.kind === "hold"
+      ? conditionControls(step.condition, i + 1, base, (what) => (what === "ends" ? this.renderSteps() : this.renderPreview()))
+      : null;
+    const row = el("li", { class: "step-row", "data-testid": "profile-step" },
+      el("div", { class: "step-line" },
+        kind,
+        el("label", { for: target.id }, step.kind === "ramp" ? "to" : "at"), target, el("span", { class: "unit" }, unitLabel()),
+        el("label", { for: amount.id, hidden: endsOnGravityOnly }, step.kind === "ramp" && step.unit === "rate" ? "at" : "for"),
+        amount, unit,
+        button(`Move step ${i + 1} up`, "↑", () => this.move(i, -1), i === 0),
+        button(`Move step ${i + 1} down`, "↓", () => this.move(i, 1), i === this.steps.length - 1),
+        button(`Remove step ${i + 1}`, "✕", () => this.remove(i), false)),
+      condition, message);
+    if (this.refusal && this.refusal.index === i) this.markRefused(row, message, this.refusal);
+    return row;
+  }
+
+  /** The refusal next to the control it is about (or the step as a whole), as the settings show theirs. */
+  markRefused(row, message, refusal) {
+    setText(message, refusal.text);
+    message.classList.add("is-error");
+    const control = refusal.testId ? row.querySelector(`[data-testid="${refusal.testId}"]`) : null;
+    if (control) {
+      control.setAttribute("aria-invalid", "true");
+      control.setAttribute("aria-describedby", message.id);
+    }
+  }
+
+  /** Show what was refused about one step (null: nothing), and say where in the profile's message. */
+  setRefusal(refusal) {
+    this.refusal = refusal;
+    this.renderSteps();
   }
 
   renderPreview() {
     const svg = d3.select(this.ui.preview);
-    const steps = this.wireSteps();
+    const { steps, error } = this.wireSteps();
     const width = this.ui.preview.clientWidth || 300;
     const height = 90;
     svg.attr("viewBox", `0 0 ${width} ${height}`).attr("height", height);
-    if (typeof steps === "string") {
+    if (error) {
       svg.selectAll("*").remove();
-      svg.append("text").attr("x", 8).attr("y", 20).attr("class", "empty-small").text(steps);
+      svg.append("text").attr("x", 8).attr("y", 20).attr("class", "empty-small").text(error.text);
       return;
     }
-    const { points, end } = plan(steps, this.chamber.state?.target, 0);
+    // A step that ends on gravity lasts as long as gravity says: drawn as long as its time, or a week.
+    const start = this.chamber.state?.target;
+    const lengths = durations(steps, start).map((length, i) => length ?? steps[i].duration ?? PREVIEW_OPEN_S);
+    const { points, end } = plan(steps, start, 0, lengths);
     const x = d3.scaleLinear().domain([0, end || 1]).range([34, width - 8]);
     const y = d3.scaleLinear().domain(d3.extent(points, (p) => toDisplay(p.target))).nice().range([height - 18, 6]);
     if (y.domain()[0] === y.domain()[1]) y.domain([y.domain()[0] - 1, y.domain()[1] + 1]);
@@ -140,6 +185,10 @@ export class ProfileEditor {
       .call(d3.axisLeft(y).ticks(3).tickFormat((v) => `${v}°`));
     svg.append("path").attr("class", "plan-preview-line").attr("data-testid", "preview-line")
       .attr("d", d3.line().x((p) => x(p.ts)).y((p) => y(toDisplay(p.target)))(points));
+    const open = steps.map((step, i) => ({ step, from: points[2 * i], to: points[2 * i + 1] })).filter((d) => isOpen(d.step));
+    svg.selectAll("text.open-step").data(open).join("text").attr("class", "open-step empty-small")
+      .attr("text-anchor", "middle").attr("x", (d) => x((d.from.ts + d.to.ts) / 2))
+      .attr("y", (d) => Math.max(10, y(toDisplay(d.to.target)) - 4)).text("on gravity");
   }
 
   async act(action) {
@@ -151,9 +200,9 @@ export class ProfileEditor {
     }
     let frame;
     if (action === "start" || action === "replace") {
-      const steps = this.wireSteps();
-      if (typeof steps === "string") {
-        this.message(steps, true);
+      const { steps, error } = this.wireSteps();
+      if (error) {
+        this.refuse(error);
         return;
       }
       frame = { steps };
@@ -165,7 +214,7 @@ export class ProfileEditor {
           return;
         }
         if (hours > 0) {
-          const before = plan(steps, this.chamber.state?.target, 0).lengths.slice(0, at).reduce((a, b) => a + b, 0);
+          const before = scheduleLengths(steps, this.chamber.state?.target).slice(0, at).reduce((a, b) => a + b, 0);
           frame.elapsed = before + hours * 3600;
         } else {
           frame.at_step = at;
@@ -178,24 +227,42 @@ export class ProfileEditor {
       if (!(await confirmAction(`Skip to the next step of ${name}'s profile?`, "Skip step"))) return;
     }
     this.message("", false);
+    if (this.refusal) this.setRefusal(null);
     try {
       await this.connection.request({ type: "profile", action, chamber: this.chamber.id, ...frame });
       if (action === "replace") this.editing = false;
       this.message({ start: "Profile started.", replace: "Profile changed." }[action] ?? "", false);
     } catch (error) {
-      this.message(refusalText(error), true);
+      const place = error.code === "invalid_value" ? placeOfRefusal(error.message) : null;
+      if (place && place.index < this.steps.length) this.refuse({ ...place, text: error.message });
+      else this.message(refusalText(error), true);
     }
     this.render();
+  }
+
+  /** A refusal of the steps: next to the step's control when it names one, else under the editor. */
+  refuse(error) {
+    if (error.index === null || error.index === undefined) {
+      this.message(error.text, true);
+      return;
+    }
+    this.message(`Nothing changed: see step ${error.index + 1}.`, true);
+    this.setRefusal(error);
   }
 
   /** Take a running profile's steps into the editor, to change and save with replace. */
   load(profile) {
     this.steps = profile.steps.map((step) => {
-      if (isNumber(step.rate)) return { kind: "ramp", target: step.target, amount: Number((step.rate * (getUnit() === "F" ? 1.8 : 1)).toFixed(3)), unit: "rate" };
+      const condition = conditionFromWire(step);
+      if (isNumber(step.rate)) {
+        return { kind: "ramp", target: step.target, amount: Number((step.rate * (getUnit() === "F" ? 1.8 : 1)).toFixed(3)), unit: "rate", condition };
+      }
+      if (!isNumber(step.duration)) return { kind: step.kind, target: step.target, amount: 7, unit: "d", condition };
       const days = step.duration % 86400 === 0;
-      return { kind: step.kind, target: step.target, amount: step.duration / (days ? 86400 : 3600), unit: days ? "d" : "h" };
+      return { kind: step.kind, target: step.target, amount: step.duration / (days ? 86400 : 3600), unit: days ? "d" : "h", condition };
     });
     this.editing = true;
+    this.refusal = null;
     this.renderSteps();
   }
 

@@ -3,13 +3,23 @@
 import { isNumber } from "./format.js";
 
 const DAY = 86400;
+// The server plans a step that ends on gravity (profile_steps.OPEN_DURATION) this long; its
+// condition ends it, so no one can say when.
+const OPEN_DURATION = 365 * DAY;
 
-/** Each step's duration in seconds; a rate ramp's from the target it starts at. */
+/** A hold whose end no schedule knows: it ends on gravity alone, or on gravity and its time both. */
+export function isOpen(step) {
+  return step.kind === "hold" && Boolean(step.until) && typeof step.until === "object"
+    && (!isNumber(step.duration) || step.end === "both");
+}
+
+/** Each step's duration in seconds (null for an open step); a rate ramp's from the target it starts at. */
 export function durations(steps, startTarget) {
   let from = startTarget;
   return steps.map((step) => {
     let duration = isNumber(step.duration) ? step.duration : 0;
-    if (step.kind === "ramp" && !isNumber(step.duration) && isNumber(step.rate) && step.rate > 0) {
+    if (isOpen(step)) duration = null;
+    else if (step.kind === "ramp" && !isNumber(step.duration) && isNumber(step.rate) && step.rate > 0) {
       duration = isNumber(from) ? (Math.abs(step.target - from) / step.rate) * DAY : 0;
     }
     from = step.target;
@@ -17,19 +27,27 @@ export function durations(steps, startTarget) {
   });
 }
 
-/** [{ts, target}] corners of the planned curve, starting at `start` (profile time) from `startTarget`. */
-export function plan(steps, startTarget, start) {
-  const lengths = durations(steps, startTarget);
+/** Each step's length as the server's schedule has it (an open step: a year): for `elapsed`. */
+export function scheduleLengths(steps, startTarget) {
+  return durations(steps, startTarget).map((length) => length ?? OPEN_DURATION);
+}
+
+/**
+ * [{ts, target}] corners of the planned curve, starting at `start` (profile time) from `startTarget`.
+ * The plan stops at an open step (`open` true): it holds that step's target for as long as gravity says.
+ */
+export function plan(steps, startTarget, start, lengths = durations(steps, startTarget)) {
   const points = [];
   let t = start;
   let from = isNumber(startTarget) ? startTarget : steps[0]?.target;
-  steps.forEach((step, i) => {
+  for (const [i, step] of steps.entries()) {
     points.push({ ts: t, target: step.kind === "ramp" ? from : step.target });
+    if (lengths[i] === null) return { points, end: t, lengths, open: true };
     t += lengths[i];
     points.push({ ts: t, target: step.target });
     from = step.target;
-  });
-  return { points, end: t, lengths };
+  }
+  return { points, end: t, lengths, open: false };
 }
 
 /** The planned curve of a running profile (the `profile` field of a state): when it started and its corners. */
@@ -39,8 +57,10 @@ export function runningPlan(profile, currentTarget) {
   const index = Math.min(Math.max(0, profile.step | 0), steps.length - 1);
   // The target the profile started from is not sent: a first ramp starts from the current target.
   const first = steps[0].kind === "ramp" ? (index === 0 ? currentTarget : steps[0].target) : steps[0].target;
-  const lengths = durations(steps, first);
-  const before = lengths.slice(0, index).reduce((a, b) => a + b, 0);
+  // Steps before the current one are placed as the server's schedule places them; from it on, an open step ends the plan.
+  const past = scheduleLengths(steps, first);
+  const lengths = durations(steps, first).map((length, i) => (i < index ? past[i] : length));
+  const before = past.slice(0, index).reduce((a, b) => a + b, 0);
   if (!isNumber(profile.step_started_at)) return null;
-  return plan(steps, first, profile.step_started_at - before);
+  return plan(steps, first, profile.step_started_at - before, lengths);
 }
