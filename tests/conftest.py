@@ -18,7 +18,7 @@ from beerpi.service import Service
 from beerpi.simulation import simulated_hardware
 from tests.process import TEST_TOKEN
 
-pytest_plugins = ["tests.conftest_storage", "tests.mqtt_broker"]  # MongoDB wire server, Mosquitto broker
+pytest_plugins = ["tests.conftest_storage", "tests.mqtt_broker", "tests.http_inbox"]  # MongoDB wire server, Mosquitto broker, alert inboxes
 
 WAIT = 10.0  # seconds: the upper bound of every wait in the tests
 

@@ -3,13 +3,11 @@ a probe fault sends exactly one alert, and one more when it clears. Nothing leav
 
 from __future__ import annotations
 
-import json
 import signal
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.http_inbox import Inbox
 from tests.process import Server
 from tests.w1tree import W1Tree
 from tests.waiting import poll
@@ -17,38 +15,9 @@ from tests.waiting import poll
 WORT = "28-0000000000a1"
 
 
-class Inbox:
-    """An HTTP endpoint on 127.0.0.1 that keeps every JSON body posted to it."""
-
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-        inbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                inbox.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.server.server_address[1]}/alerts"
-
-    def titles(self) -> list[str]:
-        return [message["title"] for message in self.received]
-
-
 @pytest.fixture
-def inbox():
-    box = Inbox()
-    yield box
-    box.server.shutdown()
+def inbox(inboxes) -> Inbox:
+    return inboxes()
 
 
 def test_a_probe_fault_sends_one_alert_and_one_when_it_clears(tmp_path, inbox):

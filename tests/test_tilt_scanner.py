@@ -23,6 +23,7 @@ from beerpi.tilt import APPLE
 from beerpi.tilt_scanner import TiltScanner
 from tests.api_client import fetch, hub_of
 from tests.conftest import WAIT
+from tests.test_hydrometer_api import history as gravity_history
 
 RED_68F_1016 = "0215a495bb10c5b14b44b5121370f02d74de004403f8c5"  # recorded from a red Tilt: 68 °F, SG 1.016
 RED_68F_1020 = "0215a495bb10c5b14b44b5121370f02d74de004403fcc5"  # the same Tilt, 4 points later
@@ -116,13 +117,6 @@ async def test_a_tilt_heard_over_bluetooth_is_a_hydrometer_of_its_chamber(start_
     # Stopping the server stops the scan
     await service.tilt.stop()
     assert not scanner.running
-
-
-async def gravity_history(port: int, series: str) -> list[dict]:
-    now = time.time()
-    answer = await fetch(port, f"/api/readings?probe={series}&since={now - 3600}&until={now + 60}&points=10")
-    assert answer.status == 200, answer.text
-    return answer.json["buckets"]
 
 
 @pytest.mark.gen_test(timeout=30)
