@@ -6,12 +6,18 @@ run as the init of a new PID namespace. Everything it and the tests inside it wr
 is left as it was (the network namespace is shared: servers inside listen on loopback ports
 the test chooses). /tmp and /run are fresh tmpfs inside (systemd's boot clears /tmp), and the
 checkout is bound at ``SOURCE`` inside, wherever it lives outside.
+
+The cgroup tree is not namespaced: two such systemds at once (two test runs on one machine)
+would manage the same cgroups and neither would finish booting, so one waits for the other
+(``LOCK``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import time
 import signal
 import subprocess
 from pathlib import Path
@@ -21,6 +27,8 @@ from tests.waiting import poll
 SYSTEMD = Path("/lib/systemd/systemd")
 OVERLAID = ("etc", "opt", "var", "usr/local")
 SOURCE = "/opt/beerpi-test-src"  # the checkout, inside the namespace
+LOCK = Path("/run/lock/beerpi-test-systemd.lock")  # held while a namespace runs
+LOCK_WAIT = 600.0  # s: another test run's namespace lives about a minute and a half
 
 
 def unavailable() -> str | None:
@@ -41,6 +49,7 @@ class SystemdNamespace:
     """systemd running as PID 1 in new namespaces; ``run`` executes a command beside it."""
 
     def __init__(self, scratch: Path, checkout: Path) -> None:
+        self.lock = take_lock()
         mounts = []
         for name in OVERLAID:
             upper, work = scratch / f"{name.replace('/', '-')}-upper", scratch / f"{name.replace('/', '-')}-work"
@@ -56,8 +65,11 @@ class SystemdNamespace:
             stdout=self.console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             self.pid = poll(self._init_pid, timeout=20)
-            poll(lambda: self.run("systemctl", "is-system-running").stdout.strip() in ("running", "degraded"),
-                 timeout=90, every=0.2)
+            try:
+                poll(lambda: self.run("systemctl", "is-system-running").stdout.strip() in ("running", "degraded"),
+                     timeout=90, every=0.2)
+            except AssertionError:
+                raise AssertionError("systemd did not finish booting: " + self.boot_report()) from None
         except BaseException:
             self.close()
             raise
@@ -68,6 +80,12 @@ class SystemdNamespace:
             raise AssertionError(f"systemd did not boot: {Path(self.console.name).read_text()[-2000:]}")
         children = Path(f"/proc/{self.unshare.pid}/task/{self.unshare.pid}/children").read_text().split()
         return int(children[0]) if children else None
+
+    def boot_report(self) -> str:
+        """What systemd says it is doing: its state, its jobs and the tail of its console."""
+        state = self.run("systemctl", "is-system-running").stdout.strip()
+        jobs = self.run("systemctl", "list-jobs", "--no-pager").stdout
+        return f"{state}\n{jobs}\n{Path(self.console.name).read_text(errors='replace')[-2000:]}"
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         in_source = ["sh", "-c", 'cd "$0" && exec "$@"', SOURCE]  # nsenter's --wd resolves outside
@@ -87,3 +105,20 @@ class SystemdNamespace:
         self.unshare.kill()
         self.unshare.wait(timeout=30)
         self.console.close()
+        self.lock.close()  # releases it
+
+
+def take_lock():
+    """The machine-wide lock on booting a systemd namespace; waits at most LOCK_WAIT seconds."""
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    handle = LOCK.open("w")
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                handle.close()
+                raise AssertionError(f"another test run kept {LOCK} for {LOCK_WAIT:.0f} s") from None
+            time.sleep(0.5)  # polling a lock with a deadline
