@@ -299,7 +299,8 @@ class MongoRepository(Repository):
                 return_document=ReturnDocument.AFTER)
             self._raw_from = int(stored["value"])
             query = {"ts": {"$lt": DatetimeMS(self._raw_from)}}
-            ids = [doc["_id"] for doc in self._readings.find(query, {"_id": 1}).limit(limit)]
+            # .limit(0) would be no limit at all: at most nothing is nothing
+            ids = [doc["_id"] for doc in self._readings.find(query, {"_id": 1}).limit(limit)] if limit > 0 else []
             if ids:
                 self._readings.delete_many({"_id": {"$in": ids}})
             self._db["latest"].delete_many(query)  # as in SQLite: latest() is of the raw readings kept
