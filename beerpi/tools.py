@@ -1,6 +1,7 @@
 """Data tools: ``python -m beerpi export`` (readings as CSV) and ``python -m beerpi copy``
-(a whole history from one backend to another). Both stream, so any size fits in memory,
-and copy is idempotent: run it again after an interruption and nothing is duplicated.
+(a whole history from one backend to another, with the 1-minute roll-ups that are all
+--keep-raw left of old readings). Both stream, so any size fits in memory, and copy is
+idempotent: run it again after an interruption and nothing is duplicated.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, TypeVar
 
 from .errors import BeerPiError, ConfigError
 from .probe import Reading
 from .repository import Repository, check_url, open_repository, sqlite_path
+
+T = TypeVar("T")
 
 CSV_COLUMNS = ("ts", "unix_ts", "probe", "name", "temperature", "heater")
 COPY_BATCH = 5000  # readings per transaction on the destination
@@ -55,15 +59,16 @@ def csv_row(reading: Reading) -> tuple[str, str, str, str, str, str]:
 class Progress:
     """A one-line progress bar on a terminal, redrawn at most ten times a second.
 
-    The fraction is how far the current reading's time is between the first and the last
-    reading's: the readings are not counted beforehand, which would read them twice.
+    The fraction is how far the current row's time is between the first and the last row's:
+    the rows (readings, or minute roll-ups) are not counted beforehand, which would read them twice.
     """
 
     WIDTH = 24
 
     def __init__(self, stream: TextIO, label: str, first: float, last: float,
-                 clock=time.monotonic) -> None:
+                 clock=time.monotonic, unit: str = "readings") -> None:
         self.stream, self.label, self.first, self.last, self.clock = stream, label, first, last, clock
+        self.unit = unit
         self.started = clock()
         self._drawn = 0.0
 
@@ -77,7 +82,7 @@ class Progress:
         filled = round(fraction * self.WIDTH)
         rate = done / max(now - self.started, 1e-6)
         self.stream.write(f"\r{self.label} {fraction:4.0%} |{'█' * filled}{' ' * (self.WIDTH - filled)}| "
-                          f"{done:,} readings {rate:,.0f}/s ")
+                          f"{done:,} {self.unit} {rate:,.0f}/s ")
         self.stream.flush()
 
     def finish(self, done: int) -> None:
@@ -130,12 +135,60 @@ def export(store: Repository, out: TextIO, since: float | None, until: float | N
     return count
 
 
-def copy(source: Repository, destination: Repository, progress: TextIO | None = None) -> tuple[int, int]:
-    """Copy every reading and event; settings only if the destination has none.
-    Return (readings, events) read from the source."""
+@dataclass(frozen=True, slots=True)
+class Copied:
+    """What ``copy`` read from the source."""
+
+    readings: int
+    minutes: int  # 1-minute roll-ups, all that is left of the raw readings before the boundary
+    events: int
+
+
+def copy(source: Repository, destination: Repository, progress: TextIO | None = None) -> Copied:
+    """Copy the history, every reading and every event; settings only if the destination has none.
+
+    A source pruned by --keep-raw keeps only roll-ups before ``raw_kept_from()``: the
+    destination is pruned to the same time, then gets the source's 1-minute roll-ups before
+    it (its coarser ones recomputed from them), then the raw readings from it on.
+    """
+    boundary = source.raw_kept_from()
+    if boundary is not None:
+        while destination.prune_raw(boundary, COPY_BATCH) == COPY_BATCH:
+            pass  # each round deletes COPY_BATCH readings, so this ends
+    # A destination pruned later than the source keeps the source's minutes up to its own boundary
+    boundary = destination.raw_kept_from()
+    minutes = 0 if boundary is None else _copy_minutes(source, destination, boundary, progress)
+    readings = _copy_readings(source, destination, boundary, progress)
+    events = source.events_between(float("-inf"), float("inf"))
+    for event in events:
+        destination.add_event(event)
+    settings = source.load_settings()
+    if settings and not destination.load_settings():
+        destination.save_settings(settings)
+    return Copied(readings, minutes, len(events))
+
+
+def _copy_minutes(source: Repository, destination: Repository, boundary: float,
+                  progress: TextIO | None) -> int:
     count = 0
     bar = None
-    for batch in _batches(source.iter_readings(), COPY_BATCH):
+    for batch in _batches(source.iter_minute_rollups(boundary), COPY_BATCH):
+        if bar is None and progress is not None:
+            bar = Progress(progress, "copy", batch[0].ts, boundary, unit="minute roll-ups")
+        destination.add_minute_rollups(batch)
+        count += len(batch)
+        if bar is not None:
+            bar.update(count, batch[-1].ts)
+    if bar is not None:
+        bar.finish(count)
+    return count
+
+
+def _copy_readings(source: Repository, destination: Repository, since: float | None,
+                   progress: TextIO | None) -> int:
+    count = 0
+    bar = None
+    for batch in _batches(source.iter_readings(since=since), COPY_BATCH):
         if bar is None and progress is not None:
             bar = Progress(progress, "copy", batch[0].ts, _last_ts(source, batch[0].ts, None))
         destination.add_readings(batch)
@@ -144,13 +197,7 @@ def copy(source: Repository, destination: Repository, progress: TextIO | None = 
             bar.update(count, batch[-1].ts)
     if bar is not None:
         bar.finish(count)
-    events = source.events_between(float("-inf"), float("inf"))
-    for event in events:
-        destination.add_event(event)
-    settings = source.load_settings()
-    if settings and not destination.load_settings():
-        destination.save_settings(settings)
-    return count, len(events)
+    return count
 
 
 def _last_ts(store: Repository, first: float, until: float | None) -> float:
@@ -158,8 +205,8 @@ def _last_ts(store: Repository, first: float, until: float | None) -> float:
     return newest if until is None else min(newest, until)
 
 
-def _batches(items: Iterable[Reading], size: int) -> Iterator[list[Reading]]:
-    batch: list[Reading] = []
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
     for item in items:
         batch.append(item)
         if len(batch) >= size:
@@ -189,8 +236,10 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     copy_parser = commands.add_parser(
         "copy", help="copy a whole history from one database to another",
         description="Copy every reading and event from one database to another (SQLite ↔ "
-                    "MongoDB), and the settings if the destination has none. Anything already "
-                    "in the destination is left as it is, so running it again is harmless.")
+                    "MongoDB), and the settings if the destination has none. From a database "
+                    "pruned by --keep-raw it copies the 1-minute roll-ups before the pruning time "
+                    "too, so every chart stays the same. Anything already in the destination is "
+                    "left as it is, so running it again is harmless.")
     copy_parser.add_argument("--from", dest="source", required=True, metavar="URL", help="the database to read")
     copy_parser.add_argument("--to", dest="destination", required=True, metavar="URL",
                              help="the database to write (created if it is a new SQLite file)")
@@ -234,13 +283,25 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def pruned_note(store: Repository, since: float | None, what: str = "this export") -> None:
-    """Say on stderr when raw readings of the range were deleted by --keep-raw."""
+def pruned_note(store: Repository, since: float | None) -> None:
+    """Say on stderr when raw readings of the export's range were deleted by --keep-raw."""
     raw_from = store.raw_kept_from()
     if raw_from is not None and (since is None or since < raw_from):
-        when = datetime.fromtimestamp(raw_from, timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
-        print(f"note: raw readings before {when} were deleted by --keep-raw: {what} starts there "
-              "(history still has their 1-minute and coarser roll-ups)", file=sys.stderr)
+        print(f"note: raw readings before {_minute_iso(raw_from)} were deleted by --keep-raw: this export "
+              "starts there (history still has their 1-minute and coarser roll-ups)", file=sys.stderr)
+
+
+def copy_note(source: Repository) -> None:
+    """Say on stderr what a copy keeps of a source pruned by --keep-raw."""
+    raw_from = source.raw_kept_from()
+    if raw_from is not None:
+        print(f"note: raw readings before {_minute_iso(raw_from)} were deleted by --keep-raw: the copy "
+              "keeps the history before then as 1-minute roll-ups (the coarser ones are rebuilt from "
+              "them), and its raw readings start there", file=sys.stderr)
+
+
+def _minute_iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def _run_copy(args: argparse.Namespace) -> int:
@@ -250,8 +311,9 @@ def _run_copy(args: argparse.Namespace) -> int:
         raise ConfigError("--from and --to name the same database")
     started = time.monotonic()
     with open_existing(args.source) as source, open_repository(args.destination) as destination:
-        pruned_note(source, None, "this copy")
-        readings, events = copy(source, destination, sys.stderr if sys.stderr.isatty() else None)
-    print(f"copied {readings:,} readings and {events:,} events in {time.monotonic() - started:.1f} s "
-          "(any already in the destination were left as they were)", file=sys.stderr)
+        copy_note(source)
+        copied = copy(source, destination, sys.stderr if sys.stderr.isatty() else None)
+    print(f"copied {copied.readings:,} readings, {copied.minutes:,} minute roll-ups and {copied.events:,} "
+          f"events in {time.monotonic() - started:.1f} s (any already in the destination were left as "
+          "they were)", file=sys.stderr)
     return 0

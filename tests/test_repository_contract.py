@@ -11,7 +11,7 @@ import pytest
 from beerpi.errors import Closed
 from beerpi.probe import Reading
 from beerpi.profile import ProfileRun, Step
-from beerpi.repository import Bucket, Event, Repository, open_repository
+from beerpi.repository import Bucket, Event, MinuteRollup, Repository, open_repository
 from beerpi.repository import rollup
 
 
@@ -31,12 +31,16 @@ def reading(ts: float, probe: str = "wort", temperature: float = 20.0, heater: b
     return Reading(ts, probe, probe.title(), temperature, heater)
 
 
-def naive_history(readings: list[Reading], since: float, until: float, points: int) -> list[Bucket]:
-    """What history() must return, computed the slow way."""
-    width = rollup.bucket_width(rollup.to_ms(since), rollup.to_ms(until), points)
+def naive_history(readings: list[Reading], since: float, until: float, points: int,
+                  raw_from: float | None = None) -> list[Bucket]:
+    """What history() must return, computed the slow way (by ``rollup.history_range``'s rules
+    when raw readings before ``raw_from`` were deleted)."""
+    lo, hi, width = rollup.history_range(rollup.to_ms(since), rollup.to_ms(until), points,
+                                         None if raw_from is None else rollup.to_ms(raw_from))
     groups: dict[int, list[float]] = {}
     for r in readings:
-        groups.setdefault(rollup.floor_to(rollup.to_ms(r.ts), width), []).append(r.temperature)
+        if lo <= rollup.to_ms(r.ts) < hi:
+            groups.setdefault(rollup.floor_to(rollup.to_ms(r.ts), width), []).append(r.temperature)
     return [Bucket(start / 1000, min(values), sum(values) / len(values), max(values), len(values))
             for start, values in sorted(groups.items())]
 
@@ -125,14 +129,20 @@ def test_iter_readings_streams_everything_in_order_across_pages_and_gaps(store):
 
 # -- history ----------------------------------------------------------------------------
 
+def irregular(probe: str = "wort", seed: int = 4) -> list[Reading]:
+    """Readings of ``probe`` over three days at irregular steps, with some gaps."""
+    rng = random.Random(seed)
+    readings, ts = [], T0 + 17.25
+    while ts < T0 + 3 * DAY:
+        readings.append(reading(round(ts, 3), probe, round(rng.uniform(15, 25), 4)))
+        ts += rng.choice([20.0, 30.5, 45.001, 600.0]) if rng.random() < 0.995 else 4000
+    return readings
+
+
 @pytest.fixture
 def three_days(store) -> list[Reading]:
     """Irregular readings of "wort" over three days (some gaps), and a little of "chamber"."""
-    rng = random.Random(4)
-    readings, ts = [], T0 + 17.25
-    while ts < T0 + 3 * DAY:
-        readings.append(reading(round(ts, 3), "wort", round(rng.uniform(15, 25), 4)))
-        ts += rng.choice([20.0, 30.5, 45.001, 600.0]) if rng.random() < 0.995 else 4000
+    readings = irregular()
     store.add_readings(readings[: len(readings) // 2])
     store.add_readings(readings[len(readings) // 2:] + [reading(T0 + 100, "chamber", 16.0)])
     return readings
@@ -213,6 +223,8 @@ def test_a_chamber_s_profile_round_trips_and_a_stop_clears_it(store):
     lambda s: s.readings_between(0, 1), lambda s: list(s.iter_readings()),
     lambda s: s.history("wort", 0, 1, 10), lambda s: s.add_event(Event(T0, "x")),
     lambda s: s.events_between(0, 1), lambda s: s.load_settings(), lambda s: s.save_settings({"a": 1}),
+    lambda s: list(s.iter_minute_rollups(T0)),
+    lambda s: s.add_minute_rollups([MinuteRollup("wort", T0 - T0 % 60, 20.0, 20.0, 20.0, 1)]),
 ])
 def test_a_closed_store_refuses_work(store, call):
     store.close()
@@ -227,3 +239,112 @@ def test_history_buckets_floor_times_before_1970_too(store):
     expected = naive_history(readings, -200, 100, 5)
     assert store.history("wort", -200, 100, 5) == expected
     assert [b.ts for b in expected] == [-240.0, -120.0, 0.0]  # two-minute buckets
+
+
+# -- minute roll-ups: what a copy of a pruned store moves -----------------------------------
+
+BOUNDARY = T0 + 1.5 * DAY - T0 % 60  # 2023-11-16 10:13 UTC: through a day, an hour, every level
+
+
+def naive_minutes(readings: list[Reading], until: float) -> list[MinuteRollup]:
+    """The 1-minute roll-ups of minutes starting before ``until``, computed the slow way."""
+    groups: dict[tuple[int, str], list[float]] = {}
+    for r in readings:
+        start = rollup.floor_to(rollup.to_ms(r.ts), rollup.MINUTE)
+        if start < rollup.to_ms(until):
+            groups.setdefault((start, r.probe), []).append(r.temperature)
+    return [MinuteRollup(probe, start / 1000, min(v), max(v), sum(v), len(v))
+            for (start, probe), v in sorted(groups.items())]
+
+
+def same_minutes(actual: list[MinuteRollup], expected: list[MinuteRollup]) -> bool:
+    """Equal rows; sums to 1e-12, since a server may add them up in its own order."""
+    return len(actual) == len(expected) and all(
+        (a.probe, a.ts, a.min, a.max, a.count) == (e.probe, e.ts, e.min, e.max, e.count)
+        and math.isclose(a.sum, e.sum, rel_tol=1e-12) for a, e in zip(actual, expected))
+
+
+def test_minute_rollups_before_a_time_come_back_in_time_then_probe_order_a_day_at_a_time(store, three_days):
+    readings = three_days + [reading(T0 + 100, "chamber", 16.0)]
+    # Before pruning, up to a time within a minute: that minute is in
+    assert same_minutes(list(store.iter_minute_rollups(T0 + DAY + 30.5)), naive_minutes(readings, T0 + DAY + 30.5))
+    # After, below the boundary: all that is left of the raw readings there
+    while store.prune_raw(BOUNDARY, 1000) == 1000:
+        pass
+    assert same_minutes(list(store.iter_minute_rollups(BOUNDARY)), naive_minutes(readings, BOUNDARY))
+    assert list(store.iter_minute_rollups(T0 - DAY)) == []
+
+
+CHARTS = [  # (since, until, points) across BOUNDARY, 1-minute to 1-day buckets
+    (T0, T0 + 3 * DAY, 5),  # 1 day
+    (T0, T0 + 3 * DAY, 20),  # 6 hours
+    (T0 - 7.5, T0 + 3 * DAY + 99.9, 80),  # 1 hour
+    (BOUNDARY - 5 * 3600 + 7, BOUNDARY + 5 * 3600, 45),  # 15 minutes
+    (BOUNDARY - 3 * 3600 - 7.5, BOUNDARY + 2 * 3600, 100),  # 5 minutes
+    (BOUNDARY - 2 * 3600 + 13, BOUNDARY + 3 * 3600, 1000),  # 1 minute
+]
+
+
+def test_the_charts_cover_every_roll_up_level():
+    assert [rollup.history_range(rollup.to_ms(since), rollup.to_ms(until), points, rollup.to_ms(BOUNDARY))[2]
+            for since, until, points in CHARTS] == list(reversed(rollup.LEVELS_MS))
+
+
+def charts(store: Repository) -> list[list[Bucket]]:
+    return [store.history(probe, since, until, points) for probe in ("wort", "air") for since, until, points in CHARTS]
+
+
+def test_minute_rollups_added_below_the_boundary_make_every_level_exact_across_it(store):
+    # Given a new store, its raw readings kept from a boundary through a day and an hour
+    readings = sorted(irregular("wort") + irregular("air", seed=5), key=lambda r: (r.ts, r.probe))
+    assert store.prune_raw(BOUNDARY, 1000) == 0 and store.raw_kept_from() == BOUNDARY
+    # When the minutes before it are added, out of order and in batches, then the raw readings after it
+    minutes = naive_minutes(readings, BOUNDARY)
+    for batch in (minutes[1500:], minutes[:700], minutes[700:1500]):
+        store.add_minute_rollups(batch)
+    store.add_readings([r for r in readings if r.ts >= BOUNDARY])
+    # Then history of every width, ragged ends and all, is that of every reading
+    for probe in ("wort", "air"):
+        for since, until, points in CHARTS:
+            expected = naive_history([r for r in readings if r.probe == probe], since, until, points, BOUNDARY)
+            buckets = store.history(probe, since, until, points)
+            assert [(b.ts, b.min, b.max, b.count) for b in buckets] == [
+                (b.ts, b.min, b.max, b.count) for b in expected], (probe, since, until, points)
+            assert [b.mean for b in buckets] == pytest.approx([b.mean for b in expected], rel=1e-12)
+    assert same_minutes(list(store.iter_minute_rollups(BOUNDARY)), minutes)
+
+
+def test_minute_rollups_already_stored_are_left_as_they_are(store):
+    readings = irregular()
+    store.prune_raw(BOUNDARY, 1000)
+    minutes = naive_minutes(readings, BOUNDARY)
+    store.add_minute_rollups(minutes)
+    store.add_readings([r for r in readings if r.ts >= BOUNDARY])
+    before = charts(store)
+    # When the same minutes come again, and other values for some of them
+    store.add_minute_rollups(minutes)
+    store.add_minute_rollups([MinuteRollup(m.probe, m.ts, -5.0, 99.0, 1000.0, 10) for m in minutes[::7]])
+    # Then nothing changed, to the last bit
+    assert charts(store) == before
+    assert same_minutes(list(store.iter_minute_rollups(BOUNDARY)), minutes)
+
+
+@pytest.mark.parametrize("row, words", [
+    (MinuteRollup("wort", BOUNDARY, 20.0, 20.0, 20.0, 1), "not before the time raw readings are kept from"),
+    (MinuteRollup("wort", BOUNDARY - 60.5, 20.0, 20.0, 20.0, 1), "must start on a whole minute"),
+    (MinuteRollup("wort", BOUNDARY - 60, 20.0, 20.0, 0.0, 0), "holds no readings"),
+])
+def test_a_minute_rollup_a_store_must_not_take_stores_nothing_of_its_batch(store, row, words):
+    store.prune_raw(BOUNDARY, 1000)
+    good = MinuteRollup("wort", BOUNDARY - 120, 18.0, 19.0, 37.0, 2)
+    with pytest.raises(ValueError, match=words):
+        store.add_minute_rollups([good, row])
+    assert list(store.iter_minute_rollups(math.inf)) == []
+    assert store.history("wort", T0, T0 + 3 * DAY, 10) == []
+
+
+def test_a_store_without_a_boundary_takes_no_minute_rollups(store):
+    # Without pruning, the roll-ups are kept from the raw readings only
+    with pytest.raises(ValueError, match="set that first with prune_raw"):
+        store.add_minute_rollups([MinuteRollup("wort", T0 - T0 % 60, 20.0, 20.0, 20.0, 1)])
+    assert list(store.iter_minute_rollups(math.inf)) == []

@@ -95,6 +95,15 @@ def test_pruning_deletes_old_raw_readings_in_batches_and_keeps_the_rest(store):
     assert store.raw_kept_from() == boundary
 
 
+def test_a_limit_of_nothing_deletes_nothing_and_still_sets_the_boundary(store):
+    # MongoDB's .limit(0) means no limit at all: the contract means none
+    readings = three_days(step=600.0)
+    store.add_readings(readings)
+    assert store.prune_raw(T0 + DAY + 30.5, 0) == 0
+    assert store.raw_kept_from() == rollup.floor_to(rollup.to_ms(T0 + DAY + 30.5), rollup.MINUTE) / 1000
+    assert len(store.readings_between(-math.inf, math.inf)) == len(readings)
+
+
 @pytest.mark.parametrize("since, until, points", [
     (T0, T0 + 3 * DAY, 100),  # the whole range: hours, from the roll-ups
     (T0 + 17.2, T0 + 2 * DAY + 45, 1000),  # ends off the minute, both sides of the boundary

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import pty
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +16,9 @@ import pytest
 
 from beerpi.errors import ConfigError
 from beerpi.probe import Reading
-from beerpi.repository import Event, open_repository
+from beerpi.repository import Bucket, Event, Repository, open_repository, rollup
 from beerpi.repository.sqlite import SqliteRepository
-from beerpi.tools import Progress, csv_row, parse_time
+from beerpi.tools import Progress, copy, csv_row, parse_time
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = 1_763_712_000.0  # 2025-11-21T08:00:00Z
@@ -129,7 +131,7 @@ def test_copy_sqlite_to_mongodb_and_back_is_complete_and_idempotent(filled, tmp_
     for _ in range(2):  # the second run must change nothing
         there = beerpi("copy", "--from", f"sqlite:///{filled}", "--to", mongo_url)
         assert there.returncode == 0, there.stderr
-        assert "copied 2,000 readings and 1 events" in there.stderr
+        assert "copied 2,000 readings, 0 minute roll-ups and 1 events" in there.stderr
         again = beerpi("copy", "--from", mongo_url, "--to", f"sqlite:///{back}")
         assert again.returncode == 0, again.stderr
     with SqliteRepository(filled) as original, SqliteRepository(back) as copied, \
@@ -145,10 +147,10 @@ def test_copy_refuses_the_same_database_twice(filled):
     assert result.returncode == 1 and "the same database" in result.stderr
 
 
-def test_copy_shows_a_progress_bar_on_a_terminal(filled, tmp_path):
+def on_a_terminal(*args: str) -> str:
+    """What ``python -m beerpi ARGS`` writes to stderr when stderr is a terminal."""
     primary, secondary = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "beerpi", "copy", "--from", f"sqlite:///{filled}",
-                                "--to", f"sqlite:///{tmp_path / 'copy.sqlite3'}"],
+    process = subprocess.Popen([sys.executable, "-m", "beerpi", *args],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=secondary)
     os.close(secondary)
     output = b""
@@ -162,6 +164,124 @@ def test_copy_shows_a_progress_bar_on_a_terminal(filled, tmp_path):
         output += chunk
     os.close(primary)
     assert process.wait(WAIT) == 0
-    text = output.decode()
+    return output.decode()
+
+
+def test_copy_shows_a_progress_bar_on_a_terminal(filled, tmp_path):
+    text = on_a_terminal("copy", "--from", f"sqlite:///{filled}", "--to", f"sqlite:///{tmp_path / 'copy.sqlite3'}")
     assert "\rcopy 100% |" + "█" * 24 + "| 2,000 readings" in text
     assert "copied 2,000 readings" in text
+
+
+# -- a copy of a store pruned by --keep-raw ------------------------------------------------
+
+DAY = 86_400.0
+BOUNDARY = T0 + 1.5 * DAY + 17 * 60  # 2025-11-22T20:17Z: through a day and an hour
+CHARTS = [  # (since, until, points) of the histories a copy must keep
+    (T0, T0 + 2 * DAY, 3),  # 1-day buckets
+    (T0, T0 + 2 * DAY, 10),  # 6 hours
+    (T0 - 7.5, T0 + 2 * DAY + 100, 60),  # 1 hour, ragged ends
+    (T0 + DAY + 7.2, T0 + 2 * DAY - 3.3, 100),  # 15 minutes, across the boundary
+    (T0 + DAY, T0 + 2 * DAY, 300),  # 5 minutes
+    (BOUNDARY - 2 * 3600 + 13, BOUNDARY + 3 * 3600, 1000),  # 1 minute, across the boundary
+    (BOUNDARY + 600, BOUNDARY + 1800, 200),  # 10 seconds, from the raw readings kept
+]
+
+
+def two_days() -> list[Reading]:
+    """Two probes every 45.3 s for two days (some minutes hold two readings), seeded temperatures."""
+    rng = random.Random(11)
+    return [Reading(T0 + 45.3 * i + rng.random(), probe, name, round(rng.uniform(10, 25), 3))
+            for i in range(int(2 * DAY / 45.3)) for probe, name in (("sim-wort", "wort"), ("sim-chamber", "chamber"))]
+
+
+@pytest.fixture
+def pruned(tmp_path) -> Path:
+    """A SQLite store whose raw readings before BOUNDARY were deleted by --keep-raw."""
+    path = tmp_path / "pruned.sqlite3"
+    with SqliteRepository(path) as store:
+        store.add_readings(two_days())
+        store.add_event(Event(T0 + 5, "heater_on", {"source": "control"}))
+        for _ in range(100):  # bounded: 7 600 readings, 1 000 at a time
+            if store.prune_raw(BOUNDARY + 30.5, 1000) < 1000:
+                break
+        assert store.raw_kept_from() == BOUNDARY
+    return path
+
+
+def to_copy() -> tuple[int, int]:
+    """How many raw readings and minute roll-ups the pruned store holds."""
+    readings = two_days()
+    return (len([r for r in readings if r.ts >= BOUNDARY]),
+            len({(r.probe, rollup.floor_to(rollup.to_ms(r.ts), rollup.MINUTE)) for r in readings if r.ts < BOUNDARY}))
+
+
+def charts(store: Repository, ranges: list[tuple[float, float, int]] = CHARTS) -> list[list[Bucket]]:
+    return [store.history(probe, since, until, points)
+            for probe in ("sim-wort", "sim-chamber") for since, until, points in ranges]
+
+
+def same_charts(actual: list[list[Bucket]], expected: list[list[Bucket]]) -> bool:
+    """Equal buckets; means to 1e-12, since each backend adds the sums in its own order."""
+    return len(actual) == len(expected) and all(
+        len(a) == len(e) and all(
+            (x.ts, x.min, x.max, x.count) == (y.ts, y.min, y.max, y.count)
+            and math.isclose(x.mean, y.mean, rel_tol=1e-12) for x, y in zip(a, e))
+        for a, e in zip(actual, expected))
+
+
+def test_the_charts_cover_one_minute_to_one_day_buckets():
+    widths = {rollup.history_range(rollup.to_ms(since), rollup.to_ms(until), points,
+                                   rollup.to_ms(BOUNDARY))[2] for since, until, points in CHARTS}
+    assert set(rollup.LEVELS_MS) | {10 * rollup.SECOND} == widths
+
+
+def test_a_copy_of_a_pruned_store_to_mongodb_and_back_keeps_every_chart_and_a_second_changes_nothing(
+        pruned, tmp_path, mongo_url):
+    readings = two_days()
+    kept, minutes = to_copy()
+    back = tmp_path / "back.sqlite3"
+    copies = []
+    for _ in range(2):
+        # When the pruned store is copied to MongoDB, and that copy back to a new SQLite file
+        for source, destination in ((f"sqlite:///{pruned}", mongo_url), (mongo_url, f"sqlite:///{back}")):
+            result = beerpi("copy", "--from", source, "--to", destination)
+            assert result.returncode == 0, result.stderr
+            assert f"copied {kept:,} readings, {minutes:,} minute roll-ups and 1 events" in result.stderr
+            assert ("raw readings before 2025-11-22T20:17Z were deleted by --keep-raw: the copy keeps the "
+                    "history before then as 1-minute roll-ups") in result.stderr
+        # Then both copies chart every range as the original does, and start raw readings where it does
+        with SqliteRepository(pruned) as original, open_repository(mongo_url) as middle, \
+                SqliteRepository(back) as copied:
+            expected = charts(original)
+            assert sum(b.count for b in expected[0]) == len(readings) // 2  # every reading ever stored
+            for store in (middle, copied):
+                assert same_charts(charts(store), expected)
+                assert store.raw_kept_from() == original.raw_kept_from() == BOUNDARY
+                assert store.readings_between(0, math.inf) == original.readings_between(0, math.inf)
+                assert store.events_between(0, math.inf) == original.events_between(0, math.inf)
+            copies.append((charts(middle), charts(copied)))
+    # And running both copies again changed nothing, to the last bit
+    assert copies[1] == copies[0]
+
+
+def test_a_copy_of_a_pruned_store_shows_a_progress_bar_for_the_minute_rollups_too(pruned, tmp_path):
+    text = on_a_terminal("copy", "--from", f"sqlite:///{pruned}", "--to", f"sqlite:///{tmp_path / 'copy.sqlite3'}")
+    readings, minutes = to_copy()
+    full = "\rcopy 100% |" + "█" * 24 + "| "
+    assert text.index(f"{full}{minutes:,} minute roll-ups ") < text.index(f"{full}{readings:,} readings ")
+
+
+def test_a_destination_pruned_later_gets_the_source_s_minutes_up_to_its_own_boundary(pruned, tmp_path):
+    # Given a destination whose raw readings are kept from three hours after the source's
+    later = BOUNDARY + 3 * 3600
+    with SqliteRepository(pruned) as source, SqliteRepository(tmp_path / "later.sqlite3") as destination:
+        destination.prune_raw(later, 1000)
+        # When the source is copied to it
+        copied = copy(source, destination)
+        # Then the minutes in between come from the source's roll-ups, the raw readings from there on
+        assert destination.raw_kept_from() == later
+        assert copied.readings == len(destination.readings_between(0, math.inf))
+        assert destination.readings_between(0, math.inf) == source.readings_between(later, math.inf)
+        # And every chart not finer than a minute before `later` is the source's
+        assert same_charts(charts(destination, CHARTS[:-1]), charts(source, CHARTS[:-1]))

@@ -17,10 +17,11 @@ import pytest
 
 from beerpi.errors import StorageError
 from beerpi.probe import Reading
-from beerpi.repository import Event, open_repository
+from beerpi.repository import Bucket, Event, MinuteRollup, open_repository
 from beerpi.repository import sqlite as sqlite_backend
 from beerpi.repository.spool import Spool
 from beerpi.repository.sqlite import SqliteRepository
+from beerpi.repository.unavailable import Unavailable
 from beerpi.repository import writer
 from beerpi.repository.writer import WriteBehind
 
@@ -387,3 +388,27 @@ def test_when_the_spool_refuses_too_memory_stays_bounded_and_every_loss_is_count
     messages = [r.getMessage() for r in caplog.records]
     assert any("READINGS LOST" in m and "oldest" in m for m in messages)
     assert any("READINGS LOST" in m and "refused the last" in m for m in messages)
+
+
+def test_minute_rollups_go_straight_to_the_database_and_one_not_opened_refuses_them(backend, make_store, tmp_path):
+    # Given readings still batched in memory
+    store = make_store(backend, spool_first=False, batch_delay=60.0)
+    store.add_readings(readings(900))  # a minute and a half, ten a second
+    first_minute = T0 - T0 % 60
+    # Then the minute roll-ups read include them
+    assert [(m.ts, m.count) for m in store.iter_minute_rollups(T0 + 120)] == [(first_minute, 600),
+                                                                               (first_minute + 60, 300)]
+    # And minutes copied in before the boundary are stored at once, history counting them
+    store.prune_raw(T0, 1000)
+    store.add_minute_rollups([MinuteRollup("sim-wort", first_minute - 60, 17.0, 19.0, 36.0, 2)])
+    assert store.history("sim-wort", T0 - 120, T0 + 120, 4)[0] == Bucket(first_minute - 60, 17.0, 18.0, 19.0, 2)
+    # And a database that could not be opened refuses them with its reason
+    down = WriteBehind(Unavailable("cannot open the database file: check the disk"),
+                       Spool(tmp_path / "other-spool.sqlite3"), spool_first=False)
+    try:
+        with pytest.raises(StorageError, match="check the disk"):
+            list(down.iter_minute_rollups(T0))
+        with pytest.raises(StorageError, match="check the disk"):
+            down.add_minute_rollups([MinuteRollup("sim-wort", first_minute - 60, 17.0, 19.0, 36.0, 2)])
+    finally:
+        down.close(timeout=2)

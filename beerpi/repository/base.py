@@ -63,6 +63,19 @@ class Bucket:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class MinuteRollup:
+    """The 1-minute roll-up of one probe: its readings in ``[ts, ts + 60)``, as min, max, sum
+    and count. Below ``raw_kept_from()`` these are all that is left of the raw readings."""
+
+    probe: str
+    ts: float
+    min: float
+    max: float
+    sum: float
+    count: int
+
+
 class Repository(ABC):
     """Readings, events and settings. Methods may block: never call them on the IOLoop."""
 
@@ -118,6 +131,23 @@ class Repository(ABC):
     @abstractmethod
     def raw_kept_from(self) -> float | None:
         """The time before which raw readings were deleted by ``prune_raw``; None if never."""
+
+    @abstractmethod
+    def iter_minute_rollups(self, until: float) -> Iterator[MinuteRollup]:
+        """The 1-minute roll-ups of every probe for minutes starting before ``until``, ordered
+        by (ts, probe), fetched a day of them at a time (the days the 1-day roll-up lists)."""
+
+    @abstractmethod
+    def add_minute_rollups(self, rows: Sequence[MinuteRollup]) -> None:
+        """Store 1-minute roll-ups read from another store, for minutes wholly before
+        ``raw_kept_from()``; a minute already stored is left as it is, so adding the same rows
+        again changes nothing. Every coarser roll-up over the minutes touched is recomputed
+        from the finer levels, so history over them is exact.
+
+        Raises ValueError, storing nothing, for a minute that is not whole, has no readings
+        or does not end by ``raw_kept_from()`` (none at all without a boundary): from there
+        on the roll-ups are kept from the raw readings. Call ``prune_raw`` first.
+        """
 
     @abstractmethod
     def add_event(self, event: Event) -> None:

@@ -9,7 +9,9 @@ MongoDB has no multi-document transactions on a single server, so roll-ups are n
 incremented but *recomputed* for every bucket a batch touches, finest level first, by
 an aggregation that ``$merge``s its result: running it twice gives the same answer, so a
 batch replayed after a failure also repairs its roll-ups. This assumes one writer per
-database at a time (BeerPi's writer thread).
+database at a time (BeerPi's writer thread). Minute roll-ups copied in from another store
+(``add_minute_rollups``) go the same way: new minutes inserted, the coarser levels over
+them recomputed, so adding a batch again after a failure repairs it too.
 
 Construction never contacts the server, so BeerPi starts while MongoDB is down; indexes
 are created on the first successful operation.
@@ -27,13 +29,14 @@ from urllib.parse import parse_qsl, urlsplit
 from bson.codec_options import CodecOptions, DatetimeConversion
 from bson.datetime_ms import DatetimeMS
 from pymongo import ASCENDING, MongoClient, ReplaceOne, ReturnDocument, UpdateOne
+from pymongo.collection import Collection
 from pymongo.errors import (BulkWriteError, ConfigurationError, ConnectionFailure, DuplicateKeyError,
                             InvalidOperation, NetworkTimeout, OperationFailure, PyMongoError)
 
 from ..errors import Closed, ConfigError, StorageError
 from ..probe import Reading
-from . import rollup
-from .base import Bucket, Event, Repository
+from . import minutes, rollup
+from .base import Bucket, Event, MinuteRollup, Repository
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ PAGE = 1000  # readings per page of iter_readings
 FIRST_WINDOW = rollup.HOUR  # iter_readings' first time window; it adapts to the data
 CODECS = CodecOptions(datetime_conversion=DatetimeConversion.DATETIME_MS)
 AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed
+DUPLICATE_KEY = 11000
 
 
 def rollup_name(granularity: int) -> str:
@@ -79,6 +83,16 @@ def _reading_doc(reading: Reading) -> dict[str, Any]:
     ms = rollup.to_ms(reading.ts)
     return {"_id": f"{reading.probe}/{ms}", "probe": reading.probe, "ts": DatetimeMS(ms),
             "name": reading.name, "temperature": reading.temperature, "heater": reading.heater}
+
+
+def _insert_new(collection: Collection[dict[str, Any]], docs: list[dict[str, Any]]) -> None:
+    """Insert the documents whose ``_id`` is not stored yet; any other error is raised."""
+    try:
+        collection.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:  # already stored ones are fine, anything else is not
+        if exc.details.get("writeConcernErrors") or any(
+                error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+            raise
 
 
 class MongoRepository(Repository):
@@ -166,40 +180,35 @@ class MongoRepository(Repository):
             docs = rollup.kept(docs, self._raw_from, lambda doc: int(doc["ts"]))
             if not docs:
                 return
-            try:
-                self._readings.insert_many(docs, ordered=False)
-            except BulkWriteError as exc:  # already stored ones are fine, anything else is not
-                if exc.details.get("writeConcernErrors") or any(
-                        error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
-                    raise
+            _insert_new(self._readings, docs)
             self._refresh_rollups(docs)
             self._refresh_latest(docs)
 
     def _refresh_rollups(self, docs: list[dict[str, Any]]) -> None:
         """Recompute, level by level, every bucket the batch touched (and those between)."""
-        spans: dict[str, tuple[int, int]] = {}
-        for doc in docs:
-            ms = int(doc["ts"])
-            first, last = spans.get(doc["probe"], (ms, ms))
-            spans[doc["probe"]] = (min(first, ms), max(last, ms))
+        for probe, (first, last) in minutes.spans((doc["probe"], int(doc["ts"])) for doc in docs).items():
+            self._recompute(probe, first, last, rollup.LEVELS_MS)
+
+    def _recompute(self, probe: str, first: int, last: int, levels: Sequence[int]) -> None:
+        """Recompute the buckets of ``levels`` (finest first) holding ``probe``'s rows from
+        ``first`` to ``last`` ms, each level from the one below it (the raw readings below the
+        1-minute level)."""
         # One probe per aggregation: an equality match is what every server can serve from
         # the (probe, ts) index ($in and $or are not, on some).
-        for probe, (first, last) in spans.items():
-            source = self._readings
-            for granularity, target in self._rollups.items():
-                lo = rollup.floor_to(first, granularity)
-                hi = rollup.floor_to(last, granularity) + granularity
-                source.aggregate([
-                    {"$match": {"probe": probe, "ts": {"$gte": DatetimeMS(lo), "$lt": DatetimeMS(hi)}}},
-                    {"$group": {"_id": _bucket("$ts", granularity, lo >= 0),
-                                **_accumulators(raw=source is self._readings)}},
-                    {"$project": {"_id": {"$concat": [f"{probe}/", {"$toString": "$_id"}]},
-                                  "probe": {"$literal": probe}, "ts": {"$toDate": "$_id"},
-                                  "t_min": 1, "t_max": 1, "t_sum": 1, "n": 1}},
-                    {"$merge": {"into": target.name, "on": "_id",
-                                "whenMatched": "replace", "whenNotMatched": "insert"}},
-                ])
-                source = target
+        for granularity in levels:
+            below = rollup.LEVELS_MS.index(granularity) - 1
+            source = self._readings if below < 0 else self._rollups[rollup.LEVELS_MS[below]]
+            lo, hi = minutes.covering(first, last, granularity)
+            source.aggregate([
+                {"$match": {"probe": probe, "ts": {"$gte": DatetimeMS(lo), "$lt": DatetimeMS(hi)}}},
+                {"$group": {"_id": _bucket("$ts", granularity, lo >= 0),
+                            **_accumulators(raw=source is self._readings)}},
+                {"$project": {"_id": {"$concat": [f"{probe}/", {"$toString": "$_id"}]},
+                              "probe": {"$literal": probe}, "ts": {"$toDate": "$_id"},
+                              "t_min": 1, "t_max": 1, "t_sum": 1, "n": 1}},
+                {"$merge": {"into": self._rollups[granularity].name, "on": "_id",
+                            "whenMatched": "replace", "whenNotMatched": "insert"}},
+            ])
 
     def _refresh_latest(self, docs: list[dict[str, Any]]) -> None:
         newest: dict[str, dict[str, Any]] = {}
@@ -290,7 +299,8 @@ class MongoRepository(Repository):
                 return_document=ReturnDocument.AFTER)
             self._raw_from = int(stored["value"])
             query = {"ts": {"$lt": DatetimeMS(self._raw_from)}}
-            ids = [doc["_id"] for doc in self._readings.find(query, {"_id": 1}).limit(limit)]
+            # .limit(0) would be no limit at all: at most nothing is nothing
+            ids = [doc["_id"] for doc in self._readings.find(query, {"_id": 1}).limit(limit)] if limit > 0 else []
             if ids:
                 self._readings.delete_many({"_id": {"$in": ids}})
             self._db["latest"].delete_many(query)  # as in SQLite: latest() is of the raw readings kept
@@ -300,6 +310,35 @@ class MongoRepository(Repository):
         with self._op("reading the pruning boundary"):
             raw_from = self._stored_raw_from()
         return None if raw_from is None else rollup.from_ms(raw_from)
+
+    def iter_minute_rollups(self, until: float) -> Iterator[MinuteRollup]:
+        hi = rollup.bound_ms(until)
+        with self._op("listing the days of the roll-ups"):  # a row per probe and day: a small scan
+            days = [(int(doc["ts"]), doc["probe"]) for doc in self._rollups[rollup.DAY].find(
+                {"ts": {"$lt": DatetimeMS(hi)}}, {"_id": 0, "probe": 1, "ts": 1})]
+        minute_rows = self._rollups[rollup.MINUTE]
+        for lo, end, probes in minutes.day_pages(days, hi):
+            # A page is bounded by time, not by .limit(): a day holds at most 1 440 minutes of a
+            # probe, and SecantusDB serves no sort + limit from an index (it would read every
+            # row left, for every page). One probe per query, served by the (probe, ts) index.
+            page: list[MinuteRollup] = []
+            with self._op("reading minute roll-ups"):
+                for probe in probes:
+                    page += [minutes.minute(probe, int(doc["ts"]), doc["t_min"], doc["t_max"], doc["t_sum"], doc["n"])
+                             for doc in minute_rows.find(self._range(lo, end, probe))]
+            yield from sorted(page, key=lambda row: (row.ts, row.probe))
+
+    def add_minute_rollups(self, rows: Sequence[MinuteRollup]) -> None:
+        if not rows:
+            return
+        with self._op(f"storing {len(rows)} minute roll-ups"):
+            stored = minutes.checked(rows, self._stored_raw_from())
+            docs = {f"{probe}/{ms}": {"_id": f"{probe}/{ms}", "probe": probe, "ts": DatetimeMS(ms), "t_min": low,
+                                      "t_max": high, "t_sum": total, "n": count}
+                    for probe, ms, low, high, total, count in reversed(stored)}  # the first of a minute
+            _insert_new(self._rollups[rollup.MINUTE], list(docs.values()))  # a stored minute stays as it is
+            for probe, (first, last) in minutes.spans((row[0], row[1]) for row in stored).items():
+                self._recompute(probe, first, last, rollup.LEVELS_MS[1:])
 
     def add_event(self, event: Event) -> None:
         doc = {"_id": event.id, "ts": DatetimeMS(rollup.to_ms(event.ts)), "kind": event.kind,

@@ -2,7 +2,9 @@
 
 One writer connection, serialised by a lock; readers take their own connections from a
 small pool, and in WAL mode they never block the writer nor wait for it. Roll-ups are
-kept by a trigger in the same transaction as the readings, so they are exact.
+kept by a trigger in the same transaction as the readings, so they are exact; minute
+roll-ups copied in from another store are stored with their coarser buckets recomputed,
+in one transaction too.
 
 ``synchronous=NORMAL`` (the default) is safe against corruption in WAL mode, but a power
 cut can lose the last transactions before a checkpoint (typically the last second or so
@@ -24,10 +26,10 @@ from typing import Any
 
 from ..errors import Closed, StorageCorrupt, StorageError
 from ..probe import Reading
-from . import rollup
-from .base import Bucket, Event, Repository
+from . import minutes, rollup
+from .base import Bucket, Event, MinuteRollup, Repository
 from .files import check_intact, create_private, is_corruption, unavailable
-from .sqlite_schema import SCHEMA_VERSION, create_schema, migrate
+from .sqlite_schema import RECOMPUTE, SCHEMA_VERSION, create_schema, migrate
 from .sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
@@ -234,6 +236,31 @@ class SqliteRepository(Repository):
         with self._reading() as cursor:
             raw_from = _raw_from(cursor)
         return None if raw_from is None else rollup.from_ms(raw_from)
+
+    def iter_minute_rollups(self, until: float) -> Iterator[MinuteRollup]:
+        hi = rollup.bound_ms(until)
+        with self._reading() as cursor:
+            days = cursor.execute("SELECT ts, probe FROM rollup_1d WHERE ts < ?", (hi,)).fetchall()
+        for lo, end, probes in minutes.day_pages(days, hi):
+            with self._reading() as cursor:  # one short read per day: no long-lived transaction
+                rows = cursor.execute(
+                    "SELECT probe, ts, t_min, t_max, t_sum, n FROM rollup_1m WHERE probe IN "
+                    f"({', '.join('?' * len(probes))}) AND ts >= ? AND ts < ? ORDER BY ts, probe",
+                    [*probes, lo, end]).fetchall()
+            yield from (minutes.minute(*row) for row in rows)
+
+    def add_minute_rollups(self, rows: Sequence[MinuteRollup]) -> None:
+        with self._writing() as cursor:
+            stored = minutes.checked(rows, _raw_from(cursor))
+            cursor.executemany("INSERT INTO rollup_1m (probe, ts, t_min, t_max, t_sum, n) "
+                               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (probe, ts) DO NOTHING", stored)
+            if cursor.rowcount == 0:
+                # Every minute was stored already: a second copy changes nothing, while recomputing
+                # could change the last bits of sums the trigger added up in another order.
+                return
+            for probe, (first, last) in minutes.spans((row[0], row[1]) for row in stored).items():
+                for coarser, statement in RECOMPUTE.items():  # finest first: each reads the one below
+                    cursor.execute(statement, (probe, *minutes.covering(first, last, coarser)))
 
     def add_event(self, event: Event) -> None:
         with self._writing() as cursor:

@@ -68,6 +68,16 @@ TRIGGER = "CREATE TRIGGER IF NOT EXISTS readings_rollup AFTER INSERT ON readings
 """ for g in LEVELS_MS) + "END"
 
 
+# Replaces each `coarser` bucket of a probe in [?, ?) by the sum of its `finer` rows (minute
+# roll-ups copied in from another store: their coarse buckets are made exact again).
+RECOMPUTE = {coarser: f"""INSERT INTO rollup_{label(coarser)} (probe, ts, t_min, t_max, t_sum, n)
+        SELECT probe, {_bucket('ts', coarser)} AS b, min(t_min), max(t_max), sum(t_sum), sum(n)
+        FROM rollup_{label(finer)} WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b
+        ON CONFLICT (probe, ts) DO UPDATE SET
+            t_min = excluded.t_min, t_max = excluded.t_max, t_sum = excluded.t_sum, n = excluded.n"""
+             for finer, coarser in zip(LEVELS_MS, LEVELS_MS[1:])}
+
+
 def create_schema(db: sqlite3.Connection) -> None:
     """Create whatever is missing (inside the caller's transaction)."""
     for statement in TABLES:

@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 from ..errors import StorageError
 from ..probe import Reading
-from .base import Bucket, Event, Repository
+from .base import Bucket, Event, MinuteRollup, Repository
 
 
 class Unavailable(Repository):
@@ -43,6 +43,12 @@ class Unavailable(Repository):
         self._refuse()
 
     def raw_kept_from(self) -> float | None:
+        self._refuse()
+
+    def iter_minute_rollups(self, until: float) -> Iterator[MinuteRollup]:
+        self._refuse()
+
+    def add_minute_rollups(self, rows: Sequence[MinuteRollup]) -> None:
         self._refuse()
 
     def add_event(self, event: Event) -> None:

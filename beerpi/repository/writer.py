@@ -48,7 +48,7 @@ from typing import Any
 
 from ..errors import Closed, NotSaved, StorageCorrupt, StorageError
 from ..probe import Reading
-from .base import Bucket, Event, Repository
+from .base import Bucket, Event, MinuteRollup, Repository
 from .batching import (BATCH_DELAY, BATCH_READINGS, DELIVERY_CHUNK, EVENT_DELAY, StorageStatus,
                        groups as _groups)
 from .spool import Item, SettingsChange, Spool
@@ -301,6 +301,15 @@ class WriteBehind(Repository):
 
     def raw_kept_from(self) -> float | None:
         return self.backend.raw_kept_from()
+
+    def iter_minute_rollups(self, until: float) -> Iterator[MinuteRollup]:
+        self._catch_up()
+        return self.backend.iter_minute_rollups(until)
+
+    def add_minute_rollups(self, rows: Sequence[MinuteRollup]) -> None:
+        """Straight to the database, from the caller's thread, like ``prune_raw``: they are
+        a copy's history, not readings to batch."""
+        self.backend.add_minute_rollups(rows)
 
     def events_between(self, since: float, until: float) -> list[Event]:
         self._catch_up()
