@@ -278,6 +278,39 @@ def test_a_restarted_server_shows_reconnecting_then_live_with_the_history_asked_
                 wait_for_line(page, WORT_LINE, f"first < {stopped_at - 1} && last > {hello['ts']}")
 
 
+def test_a_profile_made_in_the_editor_is_still_running_and_drawn_after_a_server_restart(browser, tmp_path):
+    db_path = tmp_path / "b.sqlite3"
+    with running_server(db_path) as first:
+        port = first.port
+        with open_page(browser, port, viewport=DESKTOP,
+                       allowed_errors=("WebSocket", "ERR_CONNECTION_REFUSED")) as watched:
+            page = watched.page
+            wait_live(page)
+            # Given a hold then a ramp made in the editor and started
+            page.locator("summary", has_text="Profile").click()
+            page.get_by_test_id("profile-add-hold").click()
+            page.get_by_test_id("profile-add-ramp").click()
+            steps = page.get_by_test_id("profile-step")
+            steps.nth(0).get_by_test_id("step-target").fill("17")
+            steps.nth(0).get_by_test_id("step-target").dispatch_event("change")
+            page.get_by_test_id("profile-start").click()
+            status = page.get_by_test_id("profile-status")
+            expect(status).to_contain_text("Profile step 1 of 2", timeout=WAIT_MS)
+            planned = server_state(port, "main")["profile"]
+            # When the server stops and starts again on the same database
+            assert first.stop() == 0
+            expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting", timeout=WAIT_MS)
+            with running_server(db_path, port=port):
+                wait_live(page)
+                # Then the same profile runs on, the card says so, and its plan is drawn again
+                assert server_state(port, "main")["profile"]["steps"] == planned["steps"]
+                expect(status).to_contain_text("Profile step 1 of 2", timeout=WAIT_MS)
+                expect(page.get_by_test_id("target")).to_have_text("17.0 °C", timeout=WAIT_MS)
+                page.wait_for_function(
+                    """() => Number(document.querySelector('[data-testid="plan-line"]')?.dataset.points) >= 2""",
+                    timeout=WAIT_MS)
+
+
 def test_readings_missed_while_the_wifi_was_down_are_filled_from_history(browser, one):
     tap = WebSocketTap()
     with open_page(browser, one.port, route=tap, allowed_errors=("WebSocket",)) as watched:
