@@ -8,6 +8,7 @@ a fault-injection seam for the timing and ordering tests, beside the real outage
 from __future__ import annotations
 
 import logging
+import math
 import sqlite3
 import threading
 import time
@@ -412,3 +413,24 @@ def test_minute_rollups_go_straight_to_the_database_and_one_not_opened_refuses_t
             down.add_minute_rollups([MinuteRollup("sim-wort", first_minute - 60, 17.0, 19.0, 36.0, 2)])
     finally:
         down.close(timeout=2)
+
+
+def test_readings_handed_over_at_once_count_as_stored_only_when_all_of_them_are(backend, make_store):
+    # Given a database that takes the first thousand readings, then is held
+    store = make_store(backend, spool_first=False)
+    write = backend.add_readings
+
+    def write_then_hold(batch):
+        write(batch)
+        if len(backend.batches) == 1:
+            backend.gate.clear()
+
+    backend.add_readings = write_then_hold
+    # When 2500 readings are handed over in one call (more than one transaction)
+    store.add_readings(readings(2500))
+    poll(lambda: backend.batches == [1000], what="the first thousand written")
+    # Then a flush does not report them stored while the rest wait
+    assert not store.flush(timeout=0.5)
+    backend.gate.set()
+    assert store.flush(WAIT)
+    assert len(backend.readings_between(0, math.inf)) == 2500

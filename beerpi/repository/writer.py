@@ -412,7 +412,7 @@ class WriteBehind(Repository):
                 for end, kind, payload in _groups([item for _, item in batch]):
                     self._write(kind, payload)
                     position = end
-                    self._confirm(batch[end - 1][0] if end else 0)
+                    self._confirm(_written_through(batch, end))
                 return
             except Exception as exc:
                 self._failed(exc)
@@ -548,3 +548,15 @@ class WriteBehind(Repository):
         self._check_cleared()
         with self._progress:
             self._progress.notify_all()
+
+
+def _written_through(batch: Sequence[tuple[int, Item]], end: int) -> int:
+    """The last hand-over number whose items are all among the first ``end`` of ``batch``.
+
+    The readings of one ``add_readings`` call share a number and may take more than one write:
+    it counts as stored only once its last reading is.
+    """
+    if end == 0:
+        return 0
+    number = batch[end - 1][0]
+    return number - 1 if end < len(batch) and batch[end][0] == number else number
