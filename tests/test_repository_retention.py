@@ -104,6 +104,16 @@ def test_a_limit_of_nothing_deletes_nothing_and_still_sets_the_boundary(store):
     assert len(store.readings_between(-math.inf, math.inf)) == len(readings)
 
 
+def test_a_negative_limit_is_refused_and_deletes_nothing(store):
+    # SQLite's LIMIT -1 would mean no limit at all
+    readings = three_days(step=600.0)
+    store.add_readings(readings)
+    with pytest.raises(ValueError, match="limit"):
+        store.prune_raw(T0 + DAY, -1)
+    assert len(store.readings_between(-math.inf, math.inf)) == len(readings)
+    assert store.raw_kept_from() is None
+
+
 @pytest.mark.parametrize("since, until, points", [
     (T0, T0 + 3 * DAY, 100),  # the whole range: hours, from the roll-ups
     (T0 + 17.2, T0 + 2 * DAY + 45, 1000),  # ends off the minute, both sides of the boundary

@@ -174,3 +174,9 @@ class Repository(ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def check_limit(limit: int) -> None:
+    """``prune_raw``'s limit: 0 or more (SQLite would read a negative one as no limit at all)."""
+    if limit < 0:
+        raise ValueError(f"prune_raw's limit must be 0 or more, not {limit}")

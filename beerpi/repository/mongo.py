@@ -36,7 +36,7 @@ from pymongo.errors import (BulkWriteError, ConfigurationError, ConnectionFailur
 from ..errors import Closed, ConfigError, StorageError
 from ..probe import Reading
 from . import minutes, rollup
-from .base import Bucket, Event, MinuteRollup, Repository
+from .base import Bucket, Event, MinuteRollup, Repository, check_limit
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +291,7 @@ class MongoRepository(Repository):
         return None if doc is None else int(doc["value"])
 
     def prune_raw(self, before: float, limit: int) -> int:
+        check_limit(limit)
         boundary = rollup.floor_to(rollup.bound_ms(before), rollup.LEVELS_MS[0])
         with self._op("deleting old raw readings"):
             # The boundary first: if the deletion is cut short, history already reads roll-ups there

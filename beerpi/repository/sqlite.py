@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import Closed, StorageCorrupt, StorageError
 from ..probe import Reading
 from . import minutes, rollup
-from .base import Bucket, Event, MinuteRollup, Repository
+from .base import Bucket, Event, MinuteRollup, Repository, check_limit
 from .files import check_intact, create_private, is_corruption, unavailable
 from .sqlite_schema import RECOMPUTE, SCHEMA_VERSION, create_schema, migrate
 from .sqlite_tx import immediate_transaction
@@ -221,6 +221,7 @@ class SqliteRepository(Repository):
         return [Bucket(rollup.from_ms(b), low, mean, high, n) for b, low, mean, high, n in rows]
 
     def prune_raw(self, before: float, limit: int) -> int:
+        check_limit(limit)
         boundary = rollup.floor_to(rollup.bound_ms(before), rollup.LEVELS_MS[0])
         with self._writing() as cursor:
             boundary = max(boundary, _raw_from(cursor) or rollup.MIN_MS)
