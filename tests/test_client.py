@@ -286,6 +286,28 @@ def test_history_csv_prints_a_header_and_rows(server):
         assert time_text[:19] == time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(float(ts)))
 
 
+def test_history_of_a_range_keep_raw_pruned_says_from_when_it_is_per_minute(tmp_path):
+    # Given a store whose raw readings older than an hour were deleted by --keep-raw
+    from beerpi.probe import Reading
+    from beerpi.repository.sqlite import SqliteRepository
+    db, now = tmp_path / "b.sqlite3", time.time()
+    with SqliteRepository(db) as store:
+        store.add_readings([Reading(now - 7200 + i * 60, "sim-wort", "wort", 18.0) for i in range(120)])
+        store.prune_raw(now - 3600, 1000)
+    running = Server(*sim_args(db))
+    try:
+        running.wait_listening()
+        # When two hours are asked for, then stderr says where only the roll-ups are left
+        result = client("history", url(running.port), "--probe", "wort", "--since", "2h", "--points", "500")
+        assert result.returncode == 0, result.stderr
+        assert "raw readings before" in result.stderr and "1-minute" in result.stderr
+        # and a range after it says nothing of the kind
+        recent = client("history", url(running.port), "--probe", "wort", "--since", "30m")
+        assert recent.returncode == 0 and "raw readings before" not in recent.stderr
+    finally:
+        running.kill()
+
+
 def test_history_of_an_unknown_probe_exits_1(server):
     result = client("history", url(server.port), "--probe", "kettle", "--since", "1h")
     assert result.returncode == 1 and "unknown probe 'kettle'" in result.stderr

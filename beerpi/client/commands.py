@@ -108,6 +108,9 @@ async def history(session: Session, probe: str, since: float, until: float, poin
     # Every history reply carries the request's id, so no broadcast is taken for it, and an
     # error without an id (a refused token on connecting) is not about it.
     reply = await session.request(frame, lambda _: None, timeout, _warn, strict_id=True)
+    if reply.get("raw_from") is not None:  # --keep-raw deleted the raw readings before it
+        _warn(f"raw readings before {local_time(reply['raw_from'])} were deleted by --keep-raw: "
+              "the buckets before it come from the 1-minute and coarser roll-ups")
     if output == "json":
         print(json.dumps(reply), file=out)
     elif output == "csv":
