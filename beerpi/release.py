@@ -10,6 +10,8 @@ driven at its OFF level (never handed back to the pin's default pull).
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from collections.abc import Sequence
 
 from .chamber_config import OutputSpec, flag_outputs, load_rig_spec
@@ -55,9 +57,24 @@ def release(config: Config) -> list[str]:
     return done or ["no output has a GPIO pin: nothing to release"]
 
 
+# What the outputs are: enough to release them when another setting does not even parse
+OUTPUT_VARIABLES = ("BEERPI_CONFIG", "BEERPI_HARDWARE", "BEERPI_HEATER", "BEERPI_HEATER_PIN", "BEERPI_ACTIVE_LOW",
+                    "BEERPI_COOLER_PIN", "BEERPI_COOLER_ACTIVE_LOW", "BEERPI_LOG_LEVEL")
+
+
 def main(argv: Sequence[str] | None = None, prog: str = "beerpi release") -> int:
-    config = parse_config(argv, prog=prog, description=__doc__.split("\n\n")[1].replace("\n", " "),
-                          check_control=False)
+    description = __doc__.split("\n\n")[1].replace("\n", " ")
+    try:
+        config = parse_config(argv, prog=prog, description=description, check_control=False)
+    except SystemExit as exc:
+        if not exc.code:  # --help
+            raise
+        # The error is on stderr. The relays matter more than the typo: try the outputs alone.
+        print(f"{prog}: releasing with the output settings alone ({', '.join(OUTPUT_VARIABLES)})",
+              file=sys.stderr)
+        outputs_only = {name: value for name, value in os.environ.items() if name in OUTPUT_VARIABLES}
+        config = parse_config(argv, environ=outputs_only, prog=prog, description=description,
+                              check_control=False)
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         for line in release(config):

@@ -102,3 +102,17 @@ def test_a_control_setting_the_server_refuses_does_not_stop_the_release(tmp_path
     result = beerpi("release", "--heater", "gpio", "--heater-pin", "17")
     assert result.returncode == 0, result.stdout + result.stderr
     assert fake_gpio_module().level_after(gpio_calls(gpio_log), 17) == 0
+
+
+def test_a_setting_that_does_not_parse_does_not_stop_the_release_of_the_pins_it_can_read(tmp_path, gpio_log,
+                                                                                        monkeypatch):
+    # Given the service's environment with a typo in a setting that is not about the outputs
+    monkeypatch.setenv("BEERPI_HEATER", "gpio")
+    monkeypatch.setenv("BEERPI_HEATER_PIN", "17")
+    monkeypatch.setenv("BEERPI_ACTIVE_LOW", "true")
+    monkeypatch.setenv("BEERPI_TARGET", "18,5")
+    # When the release runs as the unit runs it (no arguments), then the relay is switched off
+    result = beerpi("release")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert fake_gpio_module().level_after(gpio_calls(gpio_log), 17) == 1  # HIGH: an active-low relay off
+    assert "BEERPI_TARGET" in result.stderr and "GPIO 17" in result.stdout
