@@ -21,7 +21,9 @@ def is_type(kind: str):
 
 
 def refusal(frame: dict) -> bool:
-    return frame["type"] in ("error", "state", "auth")
+    """The answer to an auth (or a refused command): never a state broadcast, which the
+    simulated chamber sends whenever its heater switches."""
+    return frame["type"] in ("error", "auth")
 
 
 async def handled(client: Client) -> None:
@@ -39,9 +41,9 @@ async def test_without_the_token_a_client_watches_but_changes_nothing(start_serv
     await client.wait_for(is_type("reading"))
     # When it tries to change a setting and to start a profile
     await client.send({"type": "set", "target": 25.0, "mode": "off"})
-    settings_refused = await client.wait_for(refusal)
+    settings_refused = await client.wait_for(lambda f: refusal(f) or f["type"] == "state" and f["target"] == 25.0)
     await client.send({"type": "profile", "action": "start", "steps": [{"kind": "hold", "target": 12.0, "duration": 600}]})
-    profile_refused = await client.wait_for(refusal)
+    profile_refused = await client.wait_for(lambda f: refusal(f) or f["type"] == "state" and f["profile"])
     await client.send({"type": "history", "id": 1, "probe": "sim-wort", "since": hello["ts"] - 3600, "until": hello["ts"] + 60,
                        "points": 10})
     history = await client.wait_for(lambda f: f["type"] in ("history", "error"))
