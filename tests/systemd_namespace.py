@@ -27,6 +27,7 @@ from tests.waiting import poll
 SYSTEMD = Path("/lib/systemd/systemd")
 OVERLAID = ("etc", "opt", "var", "usr/local")
 SOURCE = "/opt/beerpi-test-src"  # the checkout, inside the namespace
+CONTAINER = "beerpi-test"  # systemd's $container, which marks our namespaces' init
 LOCK = Path("/run/lock/beerpi-test-systemd.lock")  # held while a namespace runs
 LOCK_WAIT = 600.0  # s: another test run's namespace lives about a minute and a half
 
@@ -58,7 +59,7 @@ class SystemdNamespace:
             mounts.append(f"mount -t overlay overlay -o lowerdir=/{name},upperdir={upper},workdir={work} /{name}")
         boot = " && ".join([*mounts, f"mkdir -p {SOURCE}", f"mount --bind {checkout} {SOURCE}",
                             "mount -t tmpfs tmpfs /tmp", "mount -t tmpfs tmpfs /run",
-                            f"exec env container=beerpi-test {SYSTEMD} --system --unit=multi-user.target"])
+                            f"exec env container={CONTAINER} {SYSTEMD} --system --unit=multi-user.target"])
         self.console = (scratch / "console.log").open("wb")
         self.unshare = subprocess.Popen(
             ["unshare", "--pid", "--fork", "--mount", "--propagation", "private", "--mount-proc", "sh", "-c", boot],
@@ -116,9 +117,24 @@ def take_lock():
     while True:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            kill_orphans()
             return handle
         except BlockingIOError:
             if time.monotonic() > deadline:
                 handle.close()
                 raise AssertionError(f"another test run kept {LOCK} for {LOCK_WAIT:.0f} s") from None
             time.sleep(0.5)  # polling a lock with a deadline
+
+
+def kill_orphans() -> None:
+    """Kill the init of a namespace left by a test run that was itself killed (with the lock held,
+    no live run owns one): beside it, a new systemd would not finish booting."""
+    marker = f"container={CONTAINER}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            continue  # gone meanwhile, or not ours to read
