@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -170,28 +170,26 @@ def copy(source: Repository, destination: Repository, progress: TextIO | None = 
 
 def _copy_minutes(source: Repository, destination: Repository, boundary: float,
                   progress: TextIO | None) -> int:
-    count = 0
-    bar = None
-    for batch in _batches(source.iter_minute_rollups(boundary), COPY_BATCH):
-        if bar is None and progress is not None:
-            bar = Progress(progress, "copy", batch[0].ts, boundary, unit="minute roll-ups")
-        destination.add_minute_rollups(batch)
-        count += len(batch)
-        if bar is not None:
-            bar.update(count, batch[-1].ts)
-    if bar is not None:
-        bar.finish(count)
-    return count
+    return _copy_in_batches(source.iter_minute_rollups(boundary), destination.add_minute_rollups, progress,
+                            lambda first: Progress(progress, "copy", first, boundary, unit="minute roll-ups"))
 
 
 def _copy_readings(source: Repository, destination: Repository, since: float | None,
                    progress: TextIO | None) -> int:
+    return _copy_in_batches(source.iter_readings(since=since), destination.add_readings, progress,
+                            lambda first: Progress(progress, "copy", first, _last_ts(source, first, None)))
+
+
+def _copy_in_batches(items: Iterable[T], add: Callable[[list[T]], None], progress: TextIO | None,
+                     make_bar: Callable[[float], Progress]) -> int:
+    """Hand ``items`` (each with a ``ts``) to ``add`` COPY_BATCH at a time; a progress bar on
+    ``progress`` from the first one's time. How many were copied."""
     count = 0
     bar = None
-    for batch in _batches(source.iter_readings(since=since), COPY_BATCH):
+    for batch in _batches(items, COPY_BATCH):
         if bar is None and progress is not None:
-            bar = Progress(progress, "copy", batch[0].ts, _last_ts(source, batch[0].ts, None))
-        destination.add_readings(batch)
+            bar = make_bar(batch[0].ts)
+        add(batch)
         count += len(batch)
         if bar is not None:
             bar.update(count, batch[-1].ts)
