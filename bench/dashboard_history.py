@@ -26,20 +26,19 @@ import argparse
 import json
 import math
 import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from beerpi.probe import Reading  # noqa: E402
 from beerpi.repository.sqlite import SqliteRepository  # noqa: E402
+from serving import ServerProcess  # noqa: E402
 
 CONFIG = ROOT / "examples" / "two-chambers.toml"
 PROBES = {"28-0316a2795cff": ("ale", 19.0), "28-0416b3c4d2ee": ("ale fridge air", 17.0),
@@ -127,39 +126,11 @@ def fill(db_path: Path, days: float, now: float) -> int:
     return count
 
 
-class Server:
-    """run_server.py on the filled store, on a loopback port; its output read by a thread."""
-
-    def __init__(self, db_path: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run_server.py"), "--hardware", "sim", "--config", str(CONFIG),
-             "--host", "127.0.0.1", "--port", "0", "--token", TOKEN, "--db", f"sqlite:///{db_path}"],
-            cwd=db_path.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        self.port: int | None = None
-        self.listening = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if match := re.search(r"listening on http://[^:]+:(\d+)/", line):
-                self.port = int(match.group(1))
-                self.listening.set()
-        self.listening.set()
-
-    def wait_listening(self) -> int:
-        if not self.listening.wait(WAIT_S) or self.port is None:
-            raise SystemExit("the server did not start:\n" + "".join(self.lines))
-        return self.port
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(WAIT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(WAIT_S)
+def start_server(db_path: Path) -> ServerProcess:
+    """run_server.py on the filled store, on a loopback port."""
+    return ServerProcess([str(ROOT / "run_server.py"), "--hardware", "sim", "--config", str(CONFIG),
+                          "--host", "127.0.0.1", "--port", "0", "--token", TOKEN, "--db", f"sqlite:///{db_path}"],
+                         cwd=db_path.parent)
 
 
 class HistoryBytes:
@@ -262,9 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stored {count:,} readings ({days:g} days, 4 probes every {INTERVAL:g} s, 2 iSpindels every "
               f"{HYDROMETER_EVERY / 60:g} min) in {seconds:.1f} s; database {db_path.stat().st_size / 1e6:.0f} MB",
               flush=True)
-        server = Server(db_path)
+        server = start_server(db_path)
         try:
-            port = server.wait_listening()
+            port = server.wait_listening(WAIT_S)
             results = measure(port, tries)
         finally:
             server.stop()

@@ -35,11 +35,9 @@ import os
 import re
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from array import array
 from dataclasses import dataclass
@@ -49,6 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fanout_load  # noqa: E402
+from serving import ServerProcess  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-fanout-token"
@@ -86,8 +85,8 @@ class Result:
         return self.connected == self.clients and self.delivery >= 1.0 and self.p99 <= p99_limit
 
 
-class ServerProcess:
-    """A server in a subprocess pinned to one CPU; its output is drained by a thread."""
+class BenchServer(ServerProcess):
+    """BeerPi or a peer in a subprocess pinned to one CPU."""
 
     def __init__(self, kind: str, interval: float, clients: int, tmp: Path, cpu: int | None) -> None:
         if kind == "beerpi":
@@ -97,27 +96,7 @@ class ServerProcess:
                        "--max-clients", str(clients + 100)]
         else:
             command = [str(ROOT / "bench" / "fanout_baseline.py"), kind, "--interval", str(interval)]
-        self.process = subprocess.Popen([sys.executable, *command], cwd=ROOT, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True,
-                                        preexec_fn=lambda: fanout_load.pin(cpu))
-        self.lines: list[str] = []
-        self.port: int | None = None
-        self._listening = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            if len(self.lines) < 2000:  # a connection burst logs a line per client
-                self.lines.append(line)
-            if self.port is None and (match := re.search(r"listening on http://[^:]+:(\d+)/", line)):
-                self.port = int(match.group(1))
-                self._listening.set()
-        self._listening.set()
-
-    def wait_listening(self) -> int:
-        if not self._listening.wait(START_TIMEOUT) or self.port is None:
-            raise RuntimeError("the server did not start:\n" + "".join(self.lines[-30:]))
-        return self.port
+        super().__init__(command, cwd=ROOT, preexec_fn=lambda: fanout_load.pin(cpu))
 
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -128,15 +107,6 @@ class ServerProcess:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return math.nan
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(20)
 
 
 def percentile(values: array, fraction: float) -> float:
@@ -149,11 +119,11 @@ def percentile(values: array, fraction: float) -> float:
 def run_one(kind: str, clients: int, interval: float, args: argparse.Namespace, tmp: Path) -> Result:
     """Start a server, connect the clients, measure one window, stop everything."""
     two_cpus = (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity")
-    server = ServerProcess(kind, interval, clients, tmp, SERVER_CPU if two_cpus else None)
+    server = BenchServer(kind, interval, clients, tmp, SERVER_CPU if two_cpus else None)
     result = Result(kind, clients, interval)
     workers: list[tuple[multiprocessing.Process, Any]] = []
     try:
-        port = server.wait_listening()
+        port = server.wait_listening(START_TIMEOUT)
         context = multiprocessing.get_context("spawn")
         shares = [clients // args.workers + (1 if i < clients % args.workers else 0) for i in range(args.workers)]
         for share in shares:
