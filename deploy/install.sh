@@ -19,8 +19,11 @@ command -v "${SYSTEMCTL%% *}" >/dev/null || fail "systemd's systemctl is not her
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
   || fail "BeerPi needs Python 3.11 or newer ($PYTHON is $("$PYTHON" --version 2>&1))"
 "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || fail "install python3-venv first: sudo apt install python3-venv"
-hidden_from_service() {  # a path the unit's ProtectHome=yes makes unreachable
-  case "$1" in /home/*|/root/*|/run/user/*) return 0 ;; *) return 1 ;; esac
+hidden_from_service() {  # a path under a directory the unit's ProtectHome=yes makes unreachable
+  for hidden in /home /root /run/user; do
+    case "$1" in "$hidden"/*) return 0 ;; esac
+  done
+  return 1
 }
 for path in "$(command -v "$PYTHON")" "$(readlink -f "$(command -v "$PYTHON")")"; do
   hidden_from_service "$path" && fail "$PYTHON is $path, which the service cannot reach (the unit's ProtectHome=yes hides /home and /root): use the system's Python, PYTHON=/usr/bin/python3"
