@@ -1,33 +1,27 @@
 // One chamber's trend chart (D3 v7): mean line with a min–max band per probe, target and the
 // profile's plan, heater/cooler periods shaded, faults marked, the gravity of a hydrometer in
-// the chamber on its own axis (chart-gravity.js); range buttons, drag or pinch to zoom (the
-// detail is fetched for the zoomed window), a tooltip, °C or °F.
+// the chamber on its own axis (chart-gravity.js); range buttons (chart-range.js), drag or pinch
+// to zoom (chart-pointer.js; the detail is fetched for the zoomed window), a tooltip
+// (chart-tooltip.js), °C or °F. Axes, shading, target and legend: chart-axes.js,
+// chart-periods.js, chart-target.js, chart-legend.js; the data: chart-data.js.
 
 /* global d3 */
+import { MARGIN, drawAxes, valueDomain, yTicksFor } from "./chart-axes.js";
 import { ChartData } from "./chart-data.js";
 import { GRAVITY_MARGIN, GravityLayer } from "./chart-gravity.js";
-import { describeLine, lastOf, nearest } from "./chart-points.js";
-import { el, formatClock, formatNumber, setText } from "./format.js";
+import { drawLegend } from "./chart-legend.js";
+import { drawPeriods } from "./chart-periods.js";
+import { bindPointer } from "./chart-pointer.js";
+import { describeLine, lastOf } from "./chart-points.js";
+import { markRange, storeRange, storedRange } from "./chart-range.js";
+import { drawTarget, planPoints } from "./chart-target.js";
+import { readoutRows, showTooltip } from "./chart-tooltip.js";
+import { el, setText } from "./format.js";
 import { gravityThreshold } from "./gravity-progress.js";
-import { runningPlan } from "./profile-plan.js";
-import { formatTemp, toDisplay, unitLabel } from "./units.js";
+import { toDisplay } from "./units.js";
 
-const MARGIN = { top: 10, right: 12, bottom: 24, left: 40 };
-const RANGE_KEY = "beerpi.range";
 const HINT = "Drag across the chart to zoom; hover or touch to read values.";
-const COLORS = { beer: "var(--beer)", air: "var(--air)", gravity: "var(--gravity)" };
 let clipSeq = 0;
-
-function storedRange() {
-  try {
-    const value = localStorage.getItem(RANGE_KEY);
-    if (value === "all") return null;
-    if (Number(value) > 0) return Number(value);
-  } catch {
-    // storage disabled
-  }
-  return 86400;
-}
 
 export class TrendChart {
   constructor(ui, chamber, store, connection) {
@@ -68,7 +62,7 @@ export class TrendChart {
     this.empty = svg.append("text").attr("class", "empty").attr("text-anchor", "middle").text("Waiting for readings…");
     this.tooltip = el("div", { class: "tooltip", "data-testid": "tooltip", hidden: true });
     this.ui["chart-box"].append(this.tooltip);
-    this.bindPointer();
+    bindPointer(this.ui.chart, this);
     for (const button of this.ui.ranges.querySelectorAll("button")) {
       button.addEventListener("click", () => this.setRange(button.dataset.range === "all" ? null : Number(button.dataset.range)));
     }
@@ -78,38 +72,19 @@ export class TrendChart {
   }
 
   buildLegend() {
-    const items = [["beer", "line", COLORS.beer], ["air", "line", COLORS.air], ["gravity (SG, right)", "line", COLORS.gravity],
-      ["target ± hysteresis", "target"], ["profile plan", "plan"], ["heating", "heat"], ["cooling", "cool"], ["fault", "fault"]];
-    const names = { beer: this.store.probes.get(this.chamber.beerProbe)?.name, air: this.store.probes.get(this.chamber.airProbe)?.name };
     const hasGravity = this.data.gravitySeries() !== null;
     this.legendHasGravity = hasGravity;
-    const shown = items.filter(([label]) => label !== "air" || this.chamber.airProbe)
-      .filter(([label]) => !label.startsWith("gravity") || hasGravity)
-      .filter(([label]) => (label !== "heating" || this.chamber.outputs.includes("heater"))
-        && (label !== "cooling" || this.chamber.outputs.includes("cooler")));
-    this.ui.legend.replaceChildren(...shown.map(([label, kind, color]) => {
-      const swatch = el("span", { class: `legend-swatch legend-${kind}` });
-      if (color) swatch.style.background = color;
-      return el("li", {}, swatch, names[label] ?? label);
-    }));
+    drawLegend(this.ui.legend, this.chamber, this.store, hasGravity);
   }
 
   markRange() {
-    const current = this.data.zoom ? "" : this.data.seconds === null ? "all" : String(this.data.seconds);
-    for (const button of this.ui.ranges.querySelectorAll("button")) {
-      button.setAttribute("aria-pressed", String(button.dataset.range === current));
-    }
-    this.ui["zoom-out"].hidden = !this.data.zoom;
+    markRange(this.ui, this.data);
   }
 
   setRange(seconds) {
     this.data.seconds = seconds;
     this.data.zoom = null;
-    try {
-      localStorage.setItem(RANGE_KEY, seconds === null ? "all" : String(seconds));
-    } catch {
-      // this visit only
-    }
+    storeRange(seconds);
     this.markRange();
     this.reload();
   }
@@ -198,17 +173,18 @@ export class TrendChart {
     const probes = this.data.probes();
     this.seriesCache = new Map(probes.map((p) => [p, this.data.series(p, since, until)]));
     const steps = this.data.targetSteps(since, Math.min(until, now));
-    const plan = this.planPoints(since, until);
+    const plan = planPoints(this.chamber.state, this.store, since, until);
     const x = (this.x = d3.scaleTime().domain([new Date(since * 1000), new Date(until * 1000)]).range([0, innerW]));
-    const y = (this.y = d3.scaleLinear().domain(this.valueDomain(steps, plan)).range([innerH, 0]).nice());
+    const y = (this.y = d3.scaleLinear().domain(valueDomain(this.seriesCache, steps, plan)).range([innerH, 0]).nice());
     this.xOf = (ts) => x(new Date(ts * 1000));
 
     const hasData = [...this.seriesCache.values()].some((s) => s.length);
     this.empty.attr("x", width / 2).attr("y", height / 2).style("display", hasData ? "none" : null)
       .text(this.data.loading ? "Loading…" : "No readings in this window yet");
-    this.drawAxes(innerW, innerH);
-    this.drawShading(since, Math.min(until, now), innerH);
-    this.drawTarget(steps, plan, now);
+    drawAxes(this, x, y, innerW, innerH);
+    drawPeriods(this.shade, this.faults, this.data, this.xOf, since, Math.min(until, now), innerH);
+    drawTarget(this, steps, plan, this.xOf, y);
+    this.nowX = this.xOf(now);
     this.drawBands();
     this.drawLines();
     this.drawGravity(since, until, innerW, innerH);
@@ -217,90 +193,12 @@ export class TrendChart {
     if (this.data.failed) setText(this.ui.readout, `History unavailable: ${this.data.failed}`);
   }
 
-  valueDomain(steps, plan) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const series of this.seriesCache.values()) {
-      for (const p of series) {
-        if (!p) continue;
-        lo = Math.min(lo, p.min ?? p.t);
-        hi = Math.max(hi, p.max ?? p.t);
-      }
-    }
-    for (const s of steps) {
-      lo = Math.min(lo, s.target - (s.hysteresis || 0));
-      hi = Math.max(hi, s.target + (s.hysteresis || 0));
-    }
-    for (const p of plan) {
-      lo = Math.min(lo, p.target);
-      hi = Math.max(hi, p.target);
-    }
-    if (lo === Infinity) return [toDisplay(15), toDisplay(25)];
-    const pad = Math.max(0.3, (hi - lo) * 0.08);
-    lo = toDisplay(lo - pad);
-    hi = toDisplay(hi + pad);
-    if (hi - lo < 2) {
-      const mid = (hi + lo) / 2;
-      return [mid - 1, mid + 1];
-    }
-    return [lo, hi];
-  }
-
-  /** The running profile's planned targets in server time, clipped to [since, until]. */
-  planPoints(since, until) {
-    const state = this.chamber.state;
-    const plan = state ? runningPlan(state.profile, state.target) : null;
-    if (!plan) return [];
-    const points = plan.points.map((p) => ({ ts: this.store.serverTimeOf(p.ts), target: p.target }));
-    const last = points[points.length - 1];
-    if (last.ts < until) points.push({ ts: until, target: last.target });  // it holds its last target
-    return points.filter((p, i) => (points[i + 1]?.ts ?? Infinity) >= since && (points[i - 1]?.ts ?? -Infinity) <= until);
-  }
-
   /** The hydrometer's gravity on its own axis, and the gravity the current step ends at. */
   drawGravity(since, until, innerW, innerH) {
     const series = this.data.gravitySeries();
     const points = series === null ? null : this.data.series(series, since, until, this.data.gravityEvery());
     const threshold = series === null ? null : gravityThreshold(this.chamber.state?.profile);
     this.gravity.draw(points, threshold, this.xOf, innerW, innerH, yTicksFor(innerH));
-  }
-
-  drawAxes(innerW, innerH) {
-    const xTicks = Math.max(2, Math.floor(innerW / 90));
-    const yTicks = yTicksFor(innerH);
-    this.xAxis.attr("transform", `translate(0,${innerH})`)
-      .call(d3.axisBottom(this.x).ticks(xTicks).tickSizeOuter(0).tickFormat(timeTick));
-    this.yAxis.call(d3.axisLeft(this.y).ticks(yTicks).tickSizeOuter(0).tickFormat((v) => `${v}°`));
-    this.grid.call(d3.axisLeft(this.y).ticks(yTicks).tickSize(-innerW).tickFormat(""))
-      .call((g) => g.select(".domain").remove());
-  }
-
-  drawShading(since, until, innerH) {
-    const rows = [];
-    for (const key of ["heater", "cooler"]) {
-      for (const [a, b] of this.data.periods(key, since, until)) rows.push({ key, a, b });
-    }
-    const x0 = (d) => this.xOf(d.a);
-    const w = (d) => Math.max(1, this.xOf(d.b) - this.xOf(d.a));
-    this.shade.selectAll("rect.period").data(rows).join("rect")
-      .attr("class", (d) => `period ${d.key}-on`).attr("data-testid", (d) => `${d.key}-period`)
-      .attr("x", x0).attr("width", w).attr("y", 0).attr("height", innerH);
-    const faults = this.data.periods("fault", since, until).map(([a, b, code]) => ({ a, b, code }));
-    this.faults.selectAll("rect.fault-mark").data(faults).join("rect")
-      .attr("class", "fault-mark").attr("data-testid", "fault-period")
-      .attr("x", x0).attr("width", w).attr("y", 0).attr("height", innerH);
-  }
-
-  drawTarget(steps, plan, now) {
-    const xOf = (d) => this.xOf(d.ts);
-    const band = d3.area().curve(d3.curveStepAfter).x(xOf)
-      .y0((d) => this.y(toDisplay(d.target - (d.hysteresis || 0)))).y1((d) => this.y(toDisplay(d.target + (d.hysteresis || 0))));
-    const line = d3.line().curve(d3.curveStepAfter).x(xOf).y((d) => this.y(toDisplay(d.target)));
-    this.targetBand.attr("d", steps.length ? band(steps) : null);
-    this.targetLine.attr("d", steps.length ? line(steps) : null);
-    const planLine = d3.line().x(xOf).y((d) => this.y(toDisplay(d.target)));
-    this.planLine.attr("d", plan.length ? planLine(plan) : null).attr("data-points", plan.length);
-    this.nowX = this.xOf(now);
   }
 
   drawBands() {
@@ -335,79 +233,10 @@ export class TrendChart {
       .attr("cx", (d) => this.xOf(d.point.ts)).attr("cy", (d) => this.y(toDisplay(d.point.t)));
   }
 
-  // ------------------------------------------------------------ pointer: tooltip, drag, pinch
-
-  bindPointer() {
-    const svg = this.ui.chart;
-    const pointers = new Map();
-    let drag = null;
-    let pinch = null;
-    const plotX = (event) => event.clientX - svg.getBoundingClientRect().left - MARGIN.left;
-    const timeAt = (px) => this.x.invert(px).getTime() / 1000;
-    svg.addEventListener("pointerdown", (event) => {
-      if (!this.x) return;
-      pointers.set(event.pointerId, plotX(event));
-      if (pointers.size === 2) {
-        const [a, b] = [...pointers.values()];
-        pinch = { a, b, domain: [...this.domain] };
-        drag = null;
-        this.selection.style("display", "none");
-      } else if (event.pointerType === "mouse" && event.button === 0) {
-        drag = { from: plotX(event) };
-        svg.setPointerCapture(event.pointerId);
-      }
-      this.hover = plotX(event);
-      this.drawHover();
-    });
-    svg.addEventListener("pointermove", (event) => {
-      if (!this.x) return;
-      const px = plotX(event);
-      if (pointers.has(event.pointerId)) pointers.set(event.pointerId, px);
-      if (pinch && pointers.size === 2) {
-        const [a, b] = [...pointers.values()];
-        const [t0, t1] = pinch.domain;
-        const scale = (t1 - t0) / this.size.innerW;
-        const ta = t0 + pinch.a * scale;
-        const tb = t0 + pinch.b * scale;
-        if (Math.abs(b - a) > 10) {
-          const perPx = (tb - ta) / (b - a);
-          const since = ta - a * perPx;
-          this.pinchDomain = [since, since + this.size.innerW * perPx];
-          this.selection.style("display", null).attr("x", 0).attr("width", this.size.innerW).attr("y", 0).attr("height", 3);
-        }
-        return;
-      }
-      if (drag) {
-        const left = Math.max(0, Math.min(drag.from, px));
-        const right = Math.min(this.size.innerW, Math.max(drag.from, px));
-        this.selection.style("display", null).attr("x", left).attr("width", right - left).attr("y", 0).attr("height", this.size.innerH);
-      }
-      this.hover = px;
-      this.drawHover();
-    });
-    const end = (event) => {
-      pointers.delete(event.pointerId);
-      if (pinch && pointers.size < 2) {
-        pinch = null;
-        this.selection.style("display", "none");
-        if (this.pinchDomain) this.zoomTo(...this.pinchDomain);
-        this.pinchDomain = null;
-      }
-      if (drag && event.type === "pointerup") {
-        const px = plotX(event);
-        if (Math.abs(px - drag.from) > 8) this.zoomTo(timeAt(Math.min(px, drag.from)), timeAt(Math.max(px, drag.from)));
-      }
-      drag = null;
-      this.selection.style("display", "none");
-    };
-    svg.addEventListener("pointerup", end);
-    svg.addEventListener("pointercancel", end);
-    svg.addEventListener("pointerleave", (event) => {
-      if (event.pointerType === "mouse") {
-        this.hover = null;
-        this.drawHover();
-      }
-    });
+  /** The pointer at plot x `px` (null: gone): the cursor, tooltip and readout follow it. */
+  hoverAt(px) {
+    this.hover = px;
+    this.drawHover();
   }
 
   drawHover() {
@@ -419,36 +248,10 @@ export class TrendChart {
       return;
     }
     const ts = this.x.invert(px).getTime() / 1000;
-    const rows = [formatClock(ts)];
-    for (const [probe, points] of this.seriesCache) {
-      const near = nearest(points.filter(Boolean), ts);
-      const name = this.store.probes.get(probe)?.name ?? probe;
-      if (near) rows.push(`${name}: ${formatTemp(near.t)} ${unitLabel()}`);
-    }
-    const gravity = this.gravity.y ? this.gravity.valueAt(ts, Math.max(this.data.gravityEvery() * 2, (this.domain[1] - this.domain[0]) / 100)) : null;
-    if (gravity !== null) rows.push(`gravity: ${formatNumber(gravity, 4, 4)}`);
-    for (const key of this.chamber.outputs) {
-      const on = this.data.periods(key, ts - 1e-3, ts + 1e-3).length > 0;
-      rows.push(`${key} ${on ? "on" : "off"}`);
-    }
-    const fault = this.data.periods("fault", ts - 1e-3, ts + 1e-3)[0];
-    if (fault) rows.push(`fault${fault[2] ? `: ${fault[2]}` : ""}`);
+    const rows = readoutRows(ts, { seriesByProbe: this.seriesCache, store: this.store, gravity: this.gravity,
+      data: this.data, chamber: this.chamber, domain: this.domain });
     this.cursor.style("display", null).attr("x1", px).attr("x2", px).attr("y1", 0).attr("y2", this.size.innerH);
-    this.tooltip.replaceChildren(...rows.map((text) => el("div", {}, text)));
-    this.tooltip.hidden = false;
-    const left = MARGIN.left + px;
-    const flip = left > this.ui["chart-box"].clientWidth / 2;
-    this.tooltip.style.left = flip ? "" : `${left + 10}px`;
-    this.tooltip.style.right = flip ? `${this.ui["chart-box"].clientWidth - left + 10}px` : "";
+    showTooltip(this.tooltip, this.ui["chart-box"], px, rows);
     setText(this.ui.readout, rows.join(" · "));
   }
-}
-
-const yTicksFor = (innerH) => Math.max(3, Math.floor(innerH / 40));
-
-/** 24-hour clock, local time; the date at midnight. */
-function timeTick(date) {
-  if (d3.timeMinute(date) < date) return d3.timeFormat("%H:%M:%S")(date);
-  if (d3.timeDay(date) < date) return d3.timeFormat("%H:%M")(date);
-  return d3.timeFormat("%a %d")(date);
 }

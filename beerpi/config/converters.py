@@ -1,0 +1,80 @@
+"""Converters from an option's text to its value, shared by the flags and the BEERPI_* variables.
+
+Each raises argparse.ArgumentTypeError with a message that says what to give instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ..auth import TOKEN_PATTERN, TOKEN_RULE
+from ..errors import ConfigError
+from ..repository import check_url
+
+
+def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
+            above: float | None = None) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if low is not None and value < low or high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low:g}…{high:g}")
+        if above is not None and value <= above:
+            raise argparse.ArgumentTypeError(f"{text} must be greater than {above:g}")
+        return value
+    return convert
+
+
+def _probe_name(text: str) -> tuple[str, str]:
+    probe_id, sep, name = text.partition("=")
+    if not sep or not probe_id.strip() or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not ID=NAME (e.g. 28-0316a2795cff=wort)")
+    return probe_id.strip(), name.strip()
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
+
+
+def _token(text: str) -> str:
+    if not TOKEN_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a usable token: use {TOKEN_RULE}")
+    return text
+
+
+def _time_of_day(text: str) -> str:
+    try:
+        dt.time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time of day: use HH:MM, e.g. 20:00") from None
+    return text
+
+
+def _mqtt_url(text: str) -> str:
+    from ..mqtt_bridge import MqttUrl
+    try:
+        MqttUrl.parse(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _storage_url(text: str) -> str:
+    try:
+        check_url(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text

@@ -1,0 +1,33 @@
+// The chart's time range: the range buttons' choice, kept in localStorage across visits, and
+// which button shows as pressed (none while zoomed, when "zoom out" shows instead).
+
+const RANGE_KEY = "beerpi.range";
+
+/** Seconds of history to show (null: all), as last chosen; a day by default. */
+export function storedRange() {
+  try {
+    const value = localStorage.getItem(RANGE_KEY);
+    if (value === "all") return null;
+    if (Number(value) > 0) return Number(value);
+  } catch {
+    // storage disabled
+  }
+  return 86400;
+}
+
+export function storeRange(seconds) {
+  try {
+    localStorage.setItem(RANGE_KEY, seconds === null ? "all" : String(seconds));
+  } catch {
+    // this visit only
+  }
+}
+
+/** Presses the button of the current range, or none while zoomed; shows "zoom out" while zoomed. */
+export function markRange(ui, data) {
+  const current = data.zoom ? "" : data.seconds === null ? "all" : String(data.seconds);
+  for (const button of ui.ranges.querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.range === current));
+  }
+  ui["zoom-out"].hidden = !data.zoom;
+}

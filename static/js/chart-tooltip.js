@@ -1,0 +1,36 @@
+// What the chart reads out at one moment (time, each probe, gravity, outputs, a fault), and
+// where the tooltip showing it sits. Every row goes in as text.
+
+import { MARGIN } from "./chart-axes.js";
+import { nearest } from "./chart-points.js";
+import { el, formatClock, formatNumber } from "./format.js";
+import { formatTemp, unitLabel } from "./units.js";
+
+/** The rows to read out at server time `ts`: `seriesByProbe` is what the chart draws of each probe. */
+export function readoutRows(ts, { seriesByProbe, store, gravity, data, chamber, domain }) {
+  const rows = [formatClock(ts)];
+  for (const [probe, points] of seriesByProbe) {
+    const near = nearest(points.filter(Boolean), ts);
+    const name = store.probes.get(probe)?.name ?? probe;
+    if (near) rows.push(`${name}: ${formatTemp(near.t)} ${unitLabel()}`);
+  }
+  const value = gravity.y ? gravity.valueAt(ts, Math.max(data.gravityEvery() * 2, (domain[1] - domain[0]) / 100)) : null;
+  if (value !== null) rows.push(`gravity: ${formatNumber(value, 4, 4)}`);
+  for (const key of chamber.outputs) {
+    const on = data.periods(key, ts - 1e-3, ts + 1e-3).length > 0;
+    rows.push(`${key} ${on ? "on" : "off"}`);
+  }
+  const fault = data.periods("fault", ts - 1e-3, ts + 1e-3)[0];
+  if (fault) rows.push(`fault${fault[2] ? `: ${fault[2]}` : ""}`);
+  return rows;
+}
+
+/** Shows `rows` in `tooltip` beside plot x `px`, on the side of `box` with more room. */
+export function showTooltip(tooltip, box, px, rows) {
+  tooltip.replaceChildren(...rows.map((text) => el("div", {}, text)));
+  tooltip.hidden = false;
+  const left = MARGIN.left + px;
+  const flip = left > box.clientWidth / 2;
+  tooltip.style.left = flip ? "" : `${left + 10}px`;
+  tooltip.style.right = flip ? `${box.clientWidth - left + 10}px` : "";
+}
