@@ -7,6 +7,9 @@ the chambers are only ever touched from one thread (and the watchdog's, under a 
 Every output is switched off whenever the thread ends, whatever the reason; if it ends without being asked to, ``on_exit`` is told
 why, so the process can exit and a supervisor restart it. The monitor knows nothing of
 Tornado: it is handed a ``publish`` callable that must be safe to call from its thread.
+
+Around it: monitor_probes.py reads and checks the probes of a tick, chamber_events.py
+says what a change of state records, monitor_commands.py applies a user's changes.
 """
 
 from __future__ import annotations
@@ -25,21 +28,21 @@ from .clock import WallClockGuard
 from .chamber_events import state_change_events
 from .clock_jump import ClockJump
 from .control import ControlState
-from .errors import BeerPiError, Closed, ConfigError
+from .errors import BeerPiError, Closed
 from .probe import Probe, Reading
 from .profile import Step
 from .monitor_commands import ChamberCommands
+from .monitor_probes import READ_MARGIN, FindProbes, ProbeLookup, checked, read_probes, read_timeout_for
 from .profile_clock import ProfileClock
 from .repository import Event, Repository
-from .sampler import BulkTrigger, Sample as ProbeSample, Sampler, read_time
+from .sampler import BulkTrigger, Sampler
 from .validation import SampleValidator
+
+__all__ = ["Monitor", "Publish", "FindProbes", "READ_MARGIN"]
 
 log = logging.getLogger(__name__)
 
-READ_MARGIN = 1.0  # s beyond a probe set's expected read time before a read counts as hung
-
 Publish = Callable[[Reading | ControlState], None]
-FindProbes = Callable[[], tuple[list[Probe], Probe | None]]
 
 
 class Monitor:
@@ -78,15 +81,12 @@ class Monitor:
         self._stopping = threading.Event()
         self.lock = threading.RLock()  # control state: the monitor thread and the watchdog
         self._thread: threading.Thread | None = None
-        self._lookup_failure: str | None = None
+        self._lookup = ProbeLookup()
         # Each probe is read on its own thread: a hung read holds up neither the other probes
         # nor settings changes, which run while the reads are under way.
         self.commands = ChamberCommands(self)  # settings, profile and gravity changes of a chamber
-        self.sampler = Sampler(self.probes, self._read_timeout(bulk_trigger), bulk_trigger,
+        self.sampler = Sampler(self.probes, read_timeout_for(len(self.probes), bulk_trigger), bulk_trigger,
                                on_done=self._commands.wake)
-
-    def _read_timeout(self, bulk_trigger: BulkTrigger | None) -> float:
-        return read_time(max(len(self.probes), 1), bulk=bulk_trigger is not None) + READ_MARGIN
 
     @property
     def read_timeout(self) -> float:
@@ -113,12 +113,12 @@ class Monitor:
     def step(self) -> list[Reading]:
         """Sample every probe, let every chamber decide and switch, store, publish. Returns the readings."""
         self._find_missing_probes()
-        results = self._read_probes()
+        results = read_probes(self.sampler, self._commands.wait)
         ts = round(self.wall_clock(), 3)  # storage keeps milliseconds: live and stored agree
         samples: dict[str, Sample] = {}
         taken: list[tuple[float, Probe, float]] = []
         for probe in self.probes:
-            value, fault = samples[probe.id] = self._checked(probe, results.get(probe.id))
+            value, fault = samples[probe.id] = checked(probe, results.get(probe.id), self.validator)
             if fault is None:
                 taken.append((ts, probe, value))
         heater_of = {}  # each reading carries the heater state of its chamber when it was taken
@@ -159,56 +159,21 @@ class Monitor:
         waiting = [chamber for chamber in self.chambers.values() if chamber.beer_probe is None]
         if not waiting or self.find_probes is None:
             return
-        try:
-            probes, control = self.find_probes()
-        except ConfigError as exc:
-            self._log_lookup_failure(str(exc))
+        found = self._lookup.look(self.find_probes)
+        if found is None:
             return
-        except OSError as exc:
-            self._log_lookup_failure(f"cannot list the probes: {exc}")
-            return
+        probes, control = found
         if control is None:
             return
         self.probes = probes
         self.sampler.set_probes(probes)
-        self.sampler.read_timeout = self._read_timeout(self.sampler.bulk_trigger)
+        self.sampler.read_timeout = read_timeout_for(len(self.probes), self.sampler.bulk_trigger)
         for chamber in waiting:
             chamber.beer_probe = control.id
         log.warning("found %d probe(s); beer probe %s (%s): control resumes", len(probes), control.name, control.id)
 
-    def _log_lookup_failure(self, message: str) -> None:
-        if message != self._lookup_failure:
-            self._lookup_failure = message
-            log.error("%s", message)
-
-    def _read_probes(self) -> dict[str, ProbeSample]:
-        """Start a read of every probe and wait for them, running settings changes meanwhile."""
-        self.sampler.begin()
-        deadline = time.monotonic() + self.sampler.read_timeout
-        while not self.sampler.wait(0):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            self._commands.wait(left)  # woken by the sampler's on_done or by a command
-        return self.sampler.collect()
-
-    def _checked(self, probe: Probe, sample: ProbeSample | None) -> Sample:
-        """(value, None) for a plausible reading, else (None, the fault code)."""
-        if sample is None:  # not read this tick (a probe found since begin())
-            return None, None
-        if sample.fault is not None:
-            log.warning("probe %s (%s): fault %s", probe.name, probe.id, sample.fault)
-            return None, sample.fault
-        value = sample.value
-        fault = self.validator.check(probe.id, value)
-        if fault is not None:
-            log.warning("probe %s (%s): rejected implausible value %.3f °C (%s)",
-                        probe.name, probe.id, value, fault)
-            return None, fault
-        return value, None
-
     def decide(self, chamber: Chamber, source: str, reason: str | None = None,
-                publish: bool = True) -> ControlState | None:
+               publish: bool = True) -> ControlState | None:
         """Let ``chamber`` decide and switch; record what changed and publish it (or return it).
 
         Call with the lock held.

@@ -34,6 +34,9 @@
   it is written in order. If it cannot be kept it is still queued and ``NotSaved`` is raised.
   ``load_settings`` returns the backend's settings with the waiting changes on top or, when
   the backend is unreachable, the mirror kept in the spool.
+
+This module is the side the callers use; writer_thread.py is the writer thread's loop, and
+writer_handover.py the queue and counts the two share.
 """
 
 from __future__ import annotations
