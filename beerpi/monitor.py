@@ -7,6 +7,9 @@ the chambers are only ever touched from one thread (and the watchdog's, under a 
 Every output is switched off whenever the thread ends, whatever the reason; if it ends without being asked to, ``on_exit`` is told
 why, so the process can exit and a supervisor restart it. The monitor knows nothing of
 Tornado: it is handed a ``publish`` callable that must be safe to call from its thread.
+
+Around it: monitor_probes.py reads and checks the probes of a tick, chamber_events.py
+says what a change of state records, monitor_commands.py applies a user's changes.
 """
 
 from __future__ import annotations
@@ -18,27 +21,28 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from .chamber import Chamber, Sample, profile_key, settings_record
+from .chamber import Chamber, Sample, profile_key
 from .asked_samples import AskedSamples
 from .commands import CommandQueue
 from .clock import WallClockGuard
+from .chamber_events import state_change_events
 from .clock_jump import ClockJump
-from .control import NO_READING, ControlState
-from .errors import BeerPiError, Closed, ConfigError, NotSaved
-from .faults import describe
+from .control import ControlState
+from .errors import BeerPiError, Closed
 from .probe import Probe, Reading
 from .profile import Step
+from .monitor_commands import ChamberCommands
+from .monitor_probes import READ_MARGIN, FindProbes, ProbeLookup, checked, read_probes, read_timeout_for
 from .profile_clock import ProfileClock
 from .repository import Event, Repository
-from .sampler import BulkTrigger, Sample as ProbeSample, Sampler, read_time
+from .sampler import BulkTrigger, Sampler
 from .validation import SampleValidator
+
+__all__ = ["Monitor", "Publish", "FindProbes", "READ_MARGIN"]
 
 log = logging.getLogger(__name__)
 
-READ_MARGIN = 1.0  # s beyond a probe set's expected read time before a read counts as hung
-
 Publish = Callable[[Reading | ControlState], None]
-FindProbes = Callable[[], tuple[list[Probe], Probe | None]]
 
 
 class Monitor:
@@ -75,16 +79,14 @@ class Monitor:
         self._commands = CommandQueue()  # settings and profile changes, run on the monitor thread
         self._asked = AskedSamples()  # clients waiting for a sample taken now (get_temp)
         self._stopping = threading.Event()
-        self._lock = threading.RLock()  # control state: the monitor thread and the watchdog
+        self.lock = threading.RLock()  # control state: the monitor thread and the watchdog
         self._thread: threading.Thread | None = None
-        self._lookup_failure: str | None = None
+        self._lookup = ProbeLookup()
         # Each probe is read on its own thread: a hung read holds up neither the other probes
         # nor settings changes, which run while the reads are under way.
-        self.sampler = Sampler(self.probes, self._read_timeout(bulk_trigger), bulk_trigger,
+        self.commands = ChamberCommands(self)  # settings, profile and gravity changes of a chamber
+        self.sampler = Sampler(self.probes, read_timeout_for(len(self.probes), bulk_trigger), bulk_trigger,
                                on_done=self._commands.wake)
-
-    def _read_timeout(self, bulk_trigger: BulkTrigger | None) -> float:
-        return read_time(max(len(self.probes), 1), bulk=bulk_trigger is not None) + READ_MARGIN
 
     @property
     def read_timeout(self) -> float:
@@ -111,12 +113,12 @@ class Monitor:
     def step(self) -> list[Reading]:
         """Sample every probe, let every chamber decide and switch, store, publish. Returns the readings."""
         self._find_missing_probes()
-        results = self._read_probes()
+        results = read_probes(self.sampler, self._commands.wait)
         ts = round(self.wall_clock(), 3)  # storage keeps milliseconds: live and stored agree
         samples: dict[str, Sample] = {}
         taken: list[tuple[float, Probe, float]] = []
         for probe in self.probes:
-            value, fault = samples[probe.id] = self._checked(probe, results.get(probe.id))
+            value, fault = samples[probe.id] = checked(probe, results.get(probe.id), self.validator)
             if fault is None:
                 taken.append((ts, probe, value))
         heater_of = {}  # each reading carries the heater state of its chamber when it was taken
@@ -125,13 +127,13 @@ class Monitor:
                 heater_of.setdefault(probe_id, chamber.state.heater if "heater" in chamber.outputs else None)
         readings = [Reading(ts, probe.id, probe.name, value, heater_of.get(probe.id)) for ts, probe, value in taken]
         changed = []
-        with self._lock:
-            profile_now = self._profile_now()  # a clock jump reaches the runs before anything else
+        with self.lock:
+            profile_now = self.profile_now()  # a clock jump reaches the runs before anything else
             checkpoints = {profile_key(chamber.id): record for chamber in self.chambers.values()
                            if (record := chamber.profile.checkpoint(profile_now)) is not None}
             for chamber in self.chambers.values():
                 chamber.observe(samples)
-                state = self._decide(chamber, source="control", publish=False)
+                state = self.decide(chamber, source="control", publish=False)
                 if state is not None:
                     changed.append(state)
         if checkpoints:
@@ -148,7 +150,7 @@ class Monitor:
             self.publish(reading)
         for state in changed:  # after the readings that caused them
             self.publish(state)
-        self._end_steps_on_gravity()
+        self.commands.end_steps_on_gravity()
         self.last_step_completed = time.monotonic()
         return readings
 
@@ -157,62 +159,27 @@ class Monitor:
         waiting = [chamber for chamber in self.chambers.values() if chamber.beer_probe is None]
         if not waiting or self.find_probes is None:
             return
-        try:
-            probes, control = self.find_probes()
-        except ConfigError as exc:
-            self._log_lookup_failure(str(exc))
+        found = self._lookup.look(self.find_probes)
+        if found is None:
             return
-        except OSError as exc:
-            self._log_lookup_failure(f"cannot list the probes: {exc}")
-            return
+        probes, control = found
         if control is None:
             return
         self.probes = probes
         self.sampler.set_probes(probes)
-        self.sampler.read_timeout = self._read_timeout(self.sampler.bulk_trigger)
+        self.sampler.read_timeout = read_timeout_for(len(self.probes), self.sampler.bulk_trigger)
         for chamber in waiting:
             chamber.beer_probe = control.id
         log.warning("found %d probe(s); beer probe %s (%s): control resumes", len(probes), control.name, control.id)
 
-    def _log_lookup_failure(self, message: str) -> None:
-        if message != self._lookup_failure:
-            self._lookup_failure = message
-            log.error("%s", message)
-
-    def _read_probes(self) -> dict[str, ProbeSample]:
-        """Start a read of every probe and wait for them, running settings changes meanwhile."""
-        self.sampler.begin()
-        deadline = time.monotonic() + self.sampler.read_timeout
-        while not self.sampler.wait(0):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            self._commands.wait(left)  # woken by the sampler's on_done or by a command
-        return self.sampler.collect()
-
-    def _checked(self, probe: Probe, sample: ProbeSample | None) -> Sample:
-        """(value, None) for a plausible reading, else (None, the fault code)."""
-        if sample is None:  # not read this tick (a probe found since begin())
-            return None, None
-        if sample.fault is not None:
-            log.warning("probe %s (%s): fault %s", probe.name, probe.id, sample.fault)
-            return None, sample.fault
-        value = sample.value
-        fault = self.validator.check(probe.id, value)
-        if fault is not None:
-            log.warning("probe %s (%s): rejected implausible value %.3f °C (%s)",
-                        probe.name, probe.id, value, fault)
-            return None, fault
-        return value, None
-
-    def _decide(self, chamber: Chamber, source: str, reason: str | None = None,
-                publish: bool = True) -> ControlState | None:
+    def decide(self, chamber: Chamber, source: str, reason: str | None = None,
+               publish: bool = True) -> ControlState | None:
         """Let ``chamber`` decide and switch; record what changed and publish it (or return it).
 
         Call with the lock held.
         """
         previous = chamber.state
-        new_state, why = chamber.decide(self.control_clock(), self.wall_clock(), self._profile_now())
+        new_state, why = chamber.decide(self.control_clock(), self.wall_clock(), self.profile_now())
         if new_state.same_as(previous):
             return None
         self._note_change(chamber, previous, new_state, source, reason or why)
@@ -224,24 +191,10 @@ class Monitor:
     def _note_change(self, chamber: Chamber, old: ControlState, new: ControlState, source: str,
                      reason: str) -> None:
         """Log and store what changed between two states of a chamber."""
-        events = []
-        for kind, was, now in (("heater", old.heater, new.heater), ("cooler", old.cooler, new.cooler)):
-            if was != now and now is not None:
-                events.append(Event(new.ts, f"{kind}_{'on' if now else 'off'}",
-                                    {"chamber": chamber.id, "source": source, "reason": reason}))
-        if old.fault != new.fault and NO_READING not in (old.fault, new.fault):  # start-up is no event
-            if new.fault is not None:
-                log.error("chamber %s: every output held OFF, fault %s: %s", chamber.name, new.fault,
-                          describe(new.fault))
-                events.append(Event(new.ts, "fault", {"chamber": chamber.id, "code": new.fault, "source": source}))
-            else:
-                log.warning("chamber %s: fault %s cleared: control resumes", chamber.name, old.fault)
-                events.append(Event(new.ts, "fault_cleared",
-                                    {"chamber": chamber.id, "code": old.fault, "source": source}))
-        for event in events:
-            self._store_event(event)
+        for event in state_change_events(chamber, old, new, source, reason):
+            self.store_event(event)
 
-    def _store_event(self, event: Event) -> None:
+    def store_event(self, event: Event) -> None:
         try:
             if self.clock_guard.storable(event.ts):
                 self.store.add_event(event)
@@ -255,7 +208,7 @@ class Monitor:
 
     # -- profiles ---------------------------------------------------------------------
 
-    def _profile_now(self) -> float:
+    def profile_now(self) -> float:
         """The profile clock; a jump of it since the last look is handed to every run first. Lock held."""
         now, jump = self.profile_clock.now()
         if jump is not None:
@@ -267,104 +220,10 @@ class Monitor:
                     jump.seconds, jump.before, jump.after)
         for chamber in self.chambers.values():
             chamber.profile.after_clock_jump(jump)
-        self._store_event(Event(self.wall_clock(), "clock_jump",
+        self.store_event(Event(self.wall_clock(), "clock_jump",
                                 {"seconds": jump.seconds, "before": jump.before, "after": jump.after}))
 
-    def change_profile(self, action: str, chamber_id: str | None = None, steps: Sequence[Step] | None = None,
-                       at_step: int | None = None, elapsed: float | None = None,
-                       source: str = "client") -> ControlState:
-        """Start, replace, pause, resume, skip or stop a chamber's profile; like ``change_settings``.
-
-        ConfigError and nothing changed if invalid; NotSaved after it took effect if it could
-        not be stored. Call from the monitor thread (``submit_profile`` does) or when it is not running.
-        """
-        chamber = self.chamber(chamber_id)
-        with self._lock:
-            run, settings = chamber.planned_profile(action, self._profile_now(), steps, at_step, elapsed)
-        record: dict[str, Any] = {profile_key(chamber.id): None if run is None else run.as_dict()}
-        if settings != chamber.settings:  # pause and stop hold the profile's target
-            record.update(settings_record(chamber.id, settings))
-        not_saved = self._save(record, f"profile {action} by {source}")
-        with self._lock:
-            chamber.apply_profile(run, settings)
-        self._store_event(Event(self.wall_clock(), "profile", {
-            "chamber": chamber.id, "action": action, "source": source,
-            "run": None if run is None else run.as_dict()}))
-        log.info("chamber %s: profile %s by %s", chamber.name, action, source)
-        return self._changed(chamber, source, f"profile {action}", not_saved)
-
-    def submit_profile(self, action: str, chamber_id: str | None = None, steps: Sequence[Step] | None = None,
-                       at_step: int | None = None, elapsed: float | None = None,
-                       source: str = "client") -> Future:
-        """Ask the monitor thread to act on a profile; the future holds the new state or the error."""
-        return self._submit(lambda: self.change_profile(action, chamber_id, steps, at_step, elapsed, source))
-
-    def _save(self, record: dict[str, Any], what: str) -> NotSaved | None:
-        """Store settings keys; the NotSaved to raise once the change is in force, or None."""
-        try:
-            self.store.save_settings(record)
-        except BeerPiError as exc:
-            not_saved = exc if isinstance(exc, NotSaved) else NotSaved(
-                f"the change is in force but could not be saved ({exc}): it is lost at a restart")
-            log.error("%s: %s", what, not_saved)
-            return not_saved
-        return None
-
     # -- settings ---------------------------------------------------------------------
-
-    def chamber(self, chamber_id: str | None) -> Chamber:
-        """The chamber named by ``chamber_id``; None means the only one (ConfigError if several)."""
-        if chamber_id is None:
-            if len(self.chambers) > 1:
-                raise ConfigError(f"there are several chambers: name one with chamber "
-                                  f"({', '.join(self.chambers)})")
-            return next(iter(self.chambers.values()))
-        try:
-            return self.chambers[chamber_id]
-        except KeyError:
-            raise ConfigError(f"unknown chamber {chamber_id!r}: the chambers are "
-                              f"{', '.join(self.chambers)}") from None
-
-    def change_settings(self, changes: dict[str, Any], source: str = "client",
-                        chamber_id: str | None = None) -> ControlState:
-        """Validate, persist and apply ``changes``; raises ConfigError and changes nothing if invalid.
-
-        A valid change always takes effect (an ``off`` must work whatever storage does); if it
-        could not be saved, NotSaved is raised after it took effect. Call from the monitor
-        thread (``submit_settings`` does) or when it is not running.
-        """
-        chamber = self.chamber(chamber_id)
-        new_settings = chamber.checked(changes)
-        record = settings_record(chamber.id, new_settings)
-        paused = None
-        if "target" in changes and chamber.profile.active:  # a manual target pauses a running profile
-            with self._lock:
-                paused, _ = chamber.planned_profile("pause", self._profile_now())
-            record[profile_key(chamber.id)] = paused.as_dict()
-        not_saved = self._save(record, f"settings change {changes} by {source}")
-        old = chamber.settings
-        with self._lock:
-            if paused is not None:
-                chamber.profile.set_run(paused)
-            chamber.apply(new_settings)
-        self._store_event(Event(self.wall_clock(), "settings", {
-            "chamber": chamber.id, "source": source, "old": old.as_dict(), "new": new_settings.as_dict()}))
-        if paused is not None:
-            log.info("chamber %s: profile paused by a manual target", chamber.name)
-            self._store_event(Event(self.wall_clock(), "profile", {
-                "chamber": chamber.id, "action": "pause", "source": f"{source}: manual target",
-                "run": paused.as_dict()}))
-        log.info("chamber %s: settings changed by %s: %s", chamber.name, source, changes)
-        return self._changed(chamber, source, f"settings changed: {changes}", not_saved)
-
-    def _changed(self, chamber: Chamber, source: str, reason: str, not_saved: NotSaved | None) -> ControlState:
-        """After a change by a user: decide and publish at once; then raise NotSaved if it was not stored."""
-        with self._lock:
-            self._decide(chamber, source=source, reason=reason)
-            state = chamber.state
-        if not_saved is not None:
-            raise not_saved
-        return state
 
     # -- the watchdog's door ----------------------------------------------------------
 
@@ -375,7 +234,7 @@ class Monitor:
 
     def trip_watchdog(self, code: str = "stale") -> None:
         """Called from the watchdog thread: no sample completed in time, so every output OFF."""
-        if not self._lock.acquire(timeout=1.0):
+        if not self.lock.acquire(timeout=1.0):
             log.error("the monitor is stuck while switching: forcing every output off")
             for chamber in self.chambers.values():
                 chamber.switch_off(self.control_clock())
@@ -383,9 +242,9 @@ class Monitor:
         try:
             for chamber in self.chambers.values():
                 chamber.trip(code)
-                self._decide(chamber, source="watchdog")
+                self.decide(chamber, source="watchdog")
         finally:
-            self._lock.release()
+            self.lock.release()
 
     def sample_now(self) -> Future:
         """Sample every probe as soon as allowed; the future holds that tick's readings.
@@ -403,30 +262,32 @@ class Monitor:
             self._asked.answer(Closed("the monitor has stopped"))
         return future
 
+    # -- commands from clients: run on the monitor thread ------------------------------
+
+    def chamber(self, chamber_id: str | None) -> Chamber:
+        """The chamber named by ``chamber_id``; None means the only one (ConfigError if several)."""
+        return self.commands.chamber(chamber_id)
+
+    def change_settings(self, changes: dict[str, Any], source: str = "client",
+                        chamber_id: str | None = None) -> ControlState:
+        """See ``ChamberCommands.change_settings``; call from the monitor thread or when it is not running."""
+        return self.commands.change_settings(changes, source, chamber_id)
+
+    def change_profile(self, action: str, chamber_id: str | None = None, steps: Sequence[Step] | None = None,
+                       at_step: int | None = None, elapsed: float | None = None,
+                       source: str = "client") -> ControlState:
+        """See ``ChamberCommands.change_profile``; call from the monitor thread or when it is not running."""
+        return self.commands.change_profile(action, chamber_id, steps, at_step, elapsed, source)
+
+    def submit_profile(self, action: str, chamber_id: str | None = None, steps: Sequence[Step] | None = None,
+                       at_step: int | None = None, elapsed: float | None = None,
+                       source: str = "client") -> Future:
+        """Ask the monitor thread to act on a profile; the future holds the new state or the error."""
+        return self._submit(lambda: self.change_profile(action, chamber_id, steps, at_step, elapsed, source))
+
     def submit_gravity(self, chamber_id: str, gravity: float) -> Future:
         """A hydrometer's gravity of ``chamber_id``'s beer, for the profile's gravity conditions."""
-        return self._submit(lambda: self._observe_gravity(chamber_id, gravity))
-
-    def _observe_gravity(self, chamber_id: str, gravity: float) -> None:
-        chamber = self.chambers.get(chamber_id)
-        if chamber is not None:
-            with self._lock:
-                chamber.profile.observe_gravity(self._profile_now(), gravity)
-
-    def _end_steps_on_gravity(self) -> None:
-        """Skip every chamber's step whose gravity condition holds (after this tick's decisions)."""
-        for chamber in self.chambers.values():
-            with self._lock:
-                verdict = chamber.profile.gravity_check(self._profile_now())
-            if verdict is None or not verdict.met:
-                continue
-            log.info("chamber %s: the profile step ends on gravity (%s)", chamber.name, verdict.text)
-            try:
-                self.change_profile("skip", chamber.id, source=f"gravity: {verdict.text}")
-            except NotSaved:
-                pass  # in force; already logged
-            except BeerPiError as exc:
-                log.error("chamber %s: could not end the step on gravity: %s", chamber.name, exc)
+        return self._submit(lambda: self.commands.observe_gravity(chamber_id, gravity))
 
     def submit_settings(self, changes: dict[str, Any], source: str = "client",
                         chamber_id: str | None = None) -> Future:
@@ -491,7 +352,7 @@ class Monitor:
 
     def _switch_off_safely(self) -> None:
         """Every output off first; then, as far as it goes, tell the clients."""
-        with self._lock:
+        with self.lock:
             for chamber in self.chambers.values():
                 chamber.switch_off(self.control_clock())
             for chamber in self.chambers.values():

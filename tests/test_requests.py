@@ -113,7 +113,8 @@ def test_events_are_filtered_by_chamber_and_kind(chamber, kinds, limit, ids, tru
 
 def test_the_event_kinds_are_the_ones_the_monitor_and_storage_record():
     source = "".join(open(f"beerpi/{name}").read() for name in
-                     ("monitor.py", "repository/writer.py", "repository/spool.py"))
+                     ("monitor.py", "monitor_commands.py", "chamber_events.py",
+                      "repository/writer_thread.py", "repository/spool.py"))
     for kind in ("fault", "fault_cleared", "settings", "profile", "clock_jump", "readings_dropped"):
         assert f'"{kind}"' in source and kind in EVENT_KINDS
 

@@ -23,7 +23,7 @@ from beerpi.repository import sqlite as sqlite_backend
 from beerpi.repository.spool import Spool
 from beerpi.repository.sqlite import SqliteRepository
 from beerpi.repository.unavailable import Unavailable
-from beerpi.repository import writer
+from beerpi.repository import writer, writer_thread
 from beerpi.repository.writer import WriteBehind
 
 T0 = 1_763_712_000.0
@@ -371,7 +371,7 @@ def test_a_clean_close_while_the_writer_waits_on_a_slow_mongodb_keeps_every_read
 
 def test_when_the_spool_refuses_too_memory_stays_bounded_and_every_loss_is_counted(
         backend, tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(writer, "CARRY_READINGS", 50)
+    monkeypatch.setattr(writer_thread, "CARRY_READINGS", 50)
     store = WriteBehind(backend, Spool(tmp_path / "spool.sqlite3"), batch_delay=0.01, retry=(0.05, 0.2))
     # Given the database is down and the spool's disk is full (SQLite's own page limit)
     backend.down.set()
