@@ -55,7 +55,7 @@ ALE_BEER, ALE_AIR, LAGER_BEER = "28-00000000a1e0", "28-00000000a1a1", "28-000000
 UNAUTHORISED_TARGET = 27.25  # a target only an unauthenticated client ever asks for
 CLOCK_JUMP_S = 6 * 3600.0  # the profile clock steps forward 6 h (a Pi syncing at boot)
 LONG_OUTAGE_DAYS = 1.1  # the long database outage, in simulated days
-# The writer retries a failing database with a backoff of up to 30 s (beerpi/repository/writer.py):
+# The writer retries a failing database with a backoff of up to 30 s (beerpi/repository/writer_thread.py):
 # after a long outage the backlog may wait that long before it drains.
 DRAIN_WAIT = 45.0
 
