@@ -61,3 +61,14 @@ def mongo_url(mongo_server_uri: str) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'data' / 'beerpi.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+def each_backend(request: pytest.FixtureRequest):
+    """An open store of each backend in turn (the Repository contract's tests run on both)."""
+    from beerpi.repository import open_repository
+
+    url = request.getfixturevalue({"sqlite": "sqlite_url", "mongodb": "mongo_url"}[request.param])
+    repository = open_repository(url)
+    yield repository
+    repository.close()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
 
 import pytest
 
 from beerpi.errors import Closed
 from beerpi.probe import Reading
 from beerpi.profile import ProfileRun, Step
-from beerpi.repository import Bucket, Event, MinuteRollup, Repository, open_repository
+from beerpi.repository import Bucket, Event, MinuteRollup, Repository
 from beerpi.repository import rollup
 
 
@@ -19,12 +18,9 @@ T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 DAY = 86_400.0
 
 
-@pytest.fixture(params=["sqlite", "mongodb"])
-def store(request: pytest.FixtureRequest) -> Iterator[Repository]:
-    url = request.getfixturevalue({"sqlite": "sqlite_url", "mongodb": "mongo_url"}[request.param])
-    repository = open_repository(url)
-    yield repository
-    repository.close()
+@pytest.fixture
+def store(each_backend: Repository) -> Repository:
+    return each_backend
 
 
 def reading(ts: float, probe: str = "wort", temperature: float = 20.0, heater: bool | None = None) -> Reading:

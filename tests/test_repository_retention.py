@@ -11,7 +11,6 @@ import math
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
@@ -29,12 +28,9 @@ T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC, not on a minute boundary
 HOUR, DAY = 3600.0, 86_400.0
 
 
-@pytest.fixture(params=["sqlite", "mongodb"])
-def store(request: pytest.FixtureRequest) -> Iterator[Repository]:
-    url = request.getfixturevalue({"sqlite": "sqlite_url", "mongodb": "mongo_url"}[request.param])
-    repository = open_repository(url)
-    yield repository
-    repository.close()
+@pytest.fixture
+def store(each_backend: Repository) -> Repository:
+    return each_backend
 
 
 def three_days(step: float = 293.7) -> list[Reading]:
