@@ -115,7 +115,8 @@ class Hydrometers:
             return
         outcome = self.access.check(address, token) if token else "unauthorized"
         if outcome == "rate_limited":
-            raise Refused("rate_limited", "too many wrong tokens from this address: wait a few minutes")
+            raise Refused("rate_limited", "too many wrong tokens recently: this one is wrong too; BeerPi's "
+                                          "token (or the device's own) is always accepted")
         if outcome != "ok":
             raise Refused("unauthorized", f"hydrometer {reading.name}: send BeerPi's control token (the "
                                           "iSpindel's Token field, or ?token= in its path), or the token of "
