@@ -102,3 +102,12 @@ async def test_a_configured_hydrometer_floats_in_its_chamber_with_its_calibratio
     hello = await client.wait_for(is_type("hello"))
     red = [h for h in hello["hydrometers"] if h["name"] == "red"]
     assert [h["chamber"] for h in red] == ["ale"] and json.dumps(red[0]["gravity"]).startswith("1.00")
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_body_over_64_kib_is_413_saying_so(start_service):
+    service = start_service()
+    answer = await post(service.port, "/ispindel", {**BODY, "padding": "x" * 70_000})
+    assert (answer.status, answer.error["code"]) == (413, "too_large") and "64 KiB" in answer.error["message"]
+    listed = (await fetch(service.port, "/api/hydrometers")).json["hydrometers"]
+    assert "red" not in [h["name"] for h in listed]
