@@ -10,7 +10,7 @@ import tornado.web
 from .api_base import ApiHandler
 from .connections import MAX_BODY_BYTES
 from .hydrometer import HydrometerError
-from .hydrometers import Hydrometers, Refused
+from .hydrometers import Hydrometers, Refused, TooFast
 
 PATHS = (r"/ispindel", r"/api/hydrometer/v1/data")
 
@@ -44,6 +44,11 @@ class HydrometerPostHandler(ApiHandler):
             reading = self.hydrometers.accept(bytes(self.body), self.request.remote_ip or "", self.authorised)
         except Refused as refused:
             self.fail(429 if refused.code == "rate_limited" else 401, refused.code, str(refused))
+        except TooFast as exc:
+            # An iSpindel posts once and sleeps whatever the answer: a 429 costs it nothing, and tells
+            # a device or script set to post too often, in its own log, rather than dropping silently.
+            self.set_header("Retry-After", str(exc.retry_after))
+            self.fail(429, "too_fast", str(exc))
         except HydrometerError as exc:
             self.fail(400, "invalid_value", str(exc))
         else:
