@@ -103,7 +103,7 @@ GUESSING = {
         *many(5, WRONG, "unauthorized"),
         *many(20, WRONG, "rate_limited", first=6),  # new addresses do not help
         (0.0, "10.2.0.1", RIGHT, "ok"),
-        (12.0, "10.2.0.2", WRONG, "unauthorized"),  # 12 s buys one guess back (5 a minute)
+        (13.0, "10.2.0.2", WRONG, "unauthorized"),  # 12 s buys one guess back (5 a minute)
         (0.0, "10.2.0.3", WRONG, "rate_limited"),
     ]),
     "a locked address stays locked however many addresses come after it": (

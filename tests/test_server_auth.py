@@ -168,10 +168,10 @@ async def status_from(port: int, source: str, token: str) -> int:
 
 @pytest.mark.gen_test(timeout=30)
 async def test_guesses_from_many_addresses_share_one_budget_and_the_right_token_always_passes(start_service):
-    # Given a server whose limits are lowered: 3 wrong tokens per address, 6 a minute from all
+    # Given a server whose limits are lowered: 3 wrong tokens per address, 6 an hour from all
     # addresses together, 4 addresses remembered
     service = start_service()
-    access_of(service).limiter = FailureLimiter(allowed=3, guesses=6, max_addresses=4)
+    access_of(service).limiter = FailureLimiter(allowed=3, guesses=6, guess_window=3600.0, max_addresses=4)
     # When one address guesses until it is locked out, and others guess once each
     locked = [await status_from(service.port, "127.0.0.2", WRONG) for _ in range(4)]
     others = [await status_from(service.port, f"127.0.0.{n}", WRONG) for n in range(3, 9)]
