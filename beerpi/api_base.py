@@ -28,7 +28,8 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")  # change nothing: no token needed unl
 NEEDS_TOKEN = ("this request needs the control token: send Authorization: Bearer <token> (the token is "
                "printed in BeerPi's log at start, in the links to open)")
 WRONG_TOKEN = "the token is wrong: use the one printed in BeerPi's log at start (or set with --token)"
-RATE_LIMITED = "too many wrong tokens from this address: wait a few minutes, then use the right token"
+RATE_LIMITED = ("too many wrong tokens recently, from this address or from all together: this one is "
+                "wrong too; the right token is always accepted")
 
 
 class ApiHandler(tornado.web.RequestHandler):

@@ -5,7 +5,9 @@ changes anything needs the token. It is created at first start in the data direc
 0600) unless --token sets one, and printed at start in the links to open. A client presents
 it as ``Authorization: Bearer <token>``, as ``?token=`` on the URL (browsers; removed from
 the request before anything logs it) or in an ``auth`` frame. Wrong tokens are counted per
-address; too many and that address is refused for a while.
+address and across all addresses together; beyond either limit a wrong token is answered "rate
+limited" for a while. The right token is compared first and always passes, so a stranger's
+guesses (behind the same NAT, or from everywhere) never lock out the brewer or the iSpindel.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import socket
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -37,8 +38,10 @@ TOKEN_RULE = ("at least 12 letters, digits, '-', '_', '.' or '~' (e.g. the outpu
               "python3 -c 'import secrets; print(secrets.token_urlsafe())')")
 FAILURES_ALLOWED = 5  # wrong tokens from one address within FAILURE_WINDOW
 FAILURE_WINDOW = 60.0  # seconds
-LOCKOUT = 300.0  # seconds an address is refused after too many wrong tokens
-MAX_ADDRESSES = 10_000  # addresses remembered; the oldest are forgotten beyond it
+LOCKOUT = 300.0  # seconds an address's wrong tokens are refused after too many
+GUESSES = 20  # wrong tokens from all addresses together within GUESS_WINDOW (a token bucket) ...
+GUESS_WINDOW = 60.0  # ... seconds: guessing from many addresses is no faster than from a few
+MAX_ADDRESSES = 10_000  # addresses remembered; a locked one is never forgotten to make room
 REDACTED = "REDACTED"
 UNAUTHORIZED = ("this connection may watch but not change anything: open the link with the token "
                 "printed in BeerPi's log at start, or send {\"type\": \"auth\", \"token\": ...}")
@@ -131,42 +134,101 @@ def log_request(handler: RequestHandler) -> None:
                                             1000.0 * request.request_time())
 
 
-@dataclass
-class _Failures:
-    times: list[float] = field(default_factory=list)
-    blocked_until: float = 0.0
-
-
 class FailureLimiter:
-    """Counts wrong tokens per address: ``allowed`` within ``window`` s, then refused for ``lockout`` s."""
+    """Wrong tokens: ``allowed`` per address within ``window`` s, then that address's are refused for
+    ``lockout`` s; and ``guesses`` per ``guess_window`` s from all addresses together (a token bucket).
+
+    At most ``max_addresses`` are remembered: the one that failed least recently and is not locked
+    makes room; with every one locked, any other address's wrong token is refused.
+    """
 
     def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW,
                  lockout: float = LOCKOUT, clock: Callable[[], float] = time.monotonic,
-                 max_addresses: int = MAX_ADDRESSES) -> None:
+                 max_addresses: int = MAX_ADDRESSES, guesses: int = GUESSES,
+                 guess_window: float = GUESS_WINDOW) -> None:
         self.allowed = allowed
         self.window = window
         self.lockout = lockout
         self.clock = clock
         self.max_addresses = max_addresses
-        self._failures: dict[str, _Failures] = {}
+        self.guesses = guesses
+        self.guess_window = guess_window
+        self._counting: dict[str, list[float]] = {}  # wrong tokens' times, least recently failed first
+        self._locked: dict[str, float] = {}  # until when, in the order they were locked (and end)
+        self._budget = float(guesses)
+        self._refilled = clock()
+        self._warned: set[str] = set()  # the limits already logged as reached (once until they clear)
+
+    def __len__(self) -> int:
+        return len(self._counting) + len(self._locked)
 
     def blocked(self, address: str) -> bool:
-        entry = self._failures.get(address)
-        return entry is not None and self.clock() < entry.blocked_until
+        """``address`` sent too many wrong tokens recently: its wrong tokens are refused."""
+        self._unlock(self.clock())
+        return address in self._locked
 
     def failed(self, address: str) -> bool:
-        """Count a wrong token from ``address``; True if it is refused from now on."""
+        """Count a wrong token from ``address``; True if it is refused (rate limited)."""
         now = self.clock()
-        entry = self._failures.pop(address, None) or _Failures()
-        self._failures[address] = entry  # re-inserted last: the oldest are forgotten first
-        while len(self._failures) > self.max_addresses:
-            del self._failures[next(iter(self._failures))]
-        entry.times = [t for t in entry.times if now - t < self.window] + [now]
-        if len(entry.times) >= self.allowed:
-            entry.blocked_until = now + self.lockout
-            entry.times = []
+        self._unlock(now)
+        if address in self._locked:
+            log.debug("wrong token from %s, which is locked out", address)
+            return True
+        within_budget = self._spend(now)
+        times = self._entry(address)
+        if times is None:
+            self._warn_once("full", "wrong token from %s: %d addresses are locked out, the most remembered: "
+                                    "refusing the wrong tokens of any other", address, len(self._locked))
+            return True
+        times[:] = [t for t in times if now - t < self.window] + [now]
+        if len(times) >= self.allowed:
+            del self._counting[address]
+            self._locked[address] = now + self.lockout
+            log.warning("wrong token from %s: %d wrong tokens within %.0f s, refusing its wrong tokens for "
+                        "%.0f s (the right token still passes)", address, self.allowed, self.window, self.lockout)
+        elif within_budget:
+            log.warning("wrong token from %s", address)
+        if not within_budget:
+            self._warn_once("budget", "wrong token from %s: more than %d wrong tokens within %.0f s from all "
+                                      "addresses together: refusing every wrong token until they slow down "
+                                      "(the right token still passes)", address, self.guesses, self.guess_window)
+        return not within_budget
+
+    def _spend(self, now: float) -> bool:
+        """Take one guess from the budget all addresses share; False if it is spent."""
+        rate = self.guesses / self.guess_window
+        self._budget = min(float(self.guesses), self._budget + max(0.0, now - self._refilled) * rate)
+        self._refilled = now
+        if self._budget >= 1.0:
+            self._budget -= 1.0
+            self._warned.discard("budget")
             return True
         return False
+
+    def _entry(self, address: str) -> list[float] | None:
+        """The times of ``address``'s wrong tokens, now the most recent; None if there is no room."""
+        times = self._counting.pop(address, None)
+        if times is None:
+            if len(self) >= self.max_addresses:
+                if not self._counting:
+                    return None
+                del self._counting[next(iter(self._counting))]
+            times = []
+        self._counting[address] = times
+        self._warned.discard("full")
+        return times
+
+    def _unlock(self, now: float) -> None:
+        while self._locked:
+            address, until = next(iter(self._locked.items()))
+            if until > now:
+                break
+            del self._locked[address]
+
+    def _warn_once(self, limit: str, message: str, *args: object) -> None:
+        if limit not in self._warned:
+            self._warned.add(limit)
+            log.warning(message, *args)
 
 
 class Access:
@@ -176,23 +238,17 @@ class Access:
                  limiter: FailureLimiter | None = None) -> None:
         self.token = token
         self.read_token_required = read_token_required
-        self.limiter = limiter or FailureLimiter()
+        self.limiter = limiter if limiter is not None else FailureLimiter()
 
     def check(self, address: str, presented: str | None) -> str:
-        """``ok``, ``unauthorized`` or ``rate_limited`` for a token presented from ``address``."""
-        if self.limiter.blocked(address):
-            log.warning("refused a token from %s: too many wrong tokens from there recently", address)
-            return "rate_limited"
+        """``ok``, ``unauthorized`` or ``rate_limited`` for a token presented from ``address``.
+
+        The token is compared first: the right one passes whatever others guessed."""
         if token_matches(self.token, presented):
             return "ok"
-        if presented is not None:
-            if self.limiter.failed(address):
-                log.warning("wrong token from %s: %d wrong tokens within %.0f s, refusing its attempts "
-                            "for %.0f s", address, self.limiter.allowed, self.limiter.window,
-                            self.limiter.lockout)
-            else:
-                log.warning("wrong token from %s", address)
-        return "unauthorized"
+        if presented is None:
+            return "unauthorized"
+        return "rate_limited" if self.limiter.failed(address) else "unauthorized"
 
 
 def resolve_token(token: str | None, token_file: str | None, db_url: str) -> str:

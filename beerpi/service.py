@@ -36,7 +36,7 @@ from .repository.retention import Retention
 from .repository.startup import open_storage
 from .hub import Hub
 from .gravity_feed import SimulatedHydrometers, feed_profiles, preload as preload_gravity
-from .hydrometers import Hydrometers
+from .hydrometers import DEVICE_SPACING, Hydrometers
 from .server import make_app
 from .soak_hooks import traced
 from .tilt import TILT_NAMES
@@ -172,7 +172,8 @@ class Service:
                   simulated=self.rig.simulated)
         token = resolve_token(self.config.token, self.config.token_file, self.config.db)
         access = Access(token, read_token_required=self.config.read_token_required)
-        hub.hydrometers = Hydrometers(self.rig.hydrometers, self.store, access, hub.broadcast)
+        spacing = DEVICE_SPACING / max(self.config.speed, 1.0) if self.rig.simulated else DEVICE_SPACING
+        hub.hydrometers = Hydrometers(self.rig.hydrometers, self.store, access, hub.broadcast, spacing=spacing)
         hub.hydrometers.restore(latest)
         feed_profiles(hub.hydrometers, self.monitor)
         if self.config.tilt:  # here, before anything listens: a ConfigError if bleak is missing

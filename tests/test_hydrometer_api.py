@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from beerpi.probe import Reading
+from beerpi.repository.sqlite import SqliteRepository
 from tests.api_client import fetch, post
 from tests.conftest import WAIT
 from tests.process import TEST_TOKEN
@@ -102,3 +104,56 @@ async def test_a_configured_hydrometer_floats_in_its_chamber_with_its_calibratio
     hello = await client.wait_for(is_type("hello"))
     red = [h for h in hello["hydrometers"] if h["name"] == "red"]
     assert [h["chamber"] for h in red] == ["ale"] and json.dumps(red[0]["gravity"]).startswith("1.00")
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_body_over_64_kib_is_413_saying_so(start_service):
+    service = start_service()
+    answer = await post(service.port, "/ispindel", {**BODY, "padding": "x" * 70_000})
+    assert (answer.status, answer.error["code"]) == (413, "too_large") and "64 KiB" in answer.error["message"]
+    listed = (await fetch(service.port, "/api/hydrometers")).json["hydrometers"]
+    assert "red" not in [h["name"] for h in listed]
+
+
+def stored_gravities(service, name: str) -> list[float]:
+    assert service.store.flush(WAIT)
+    now = time.time()
+    with SqliteRepository(service.config.db.removeprefix("sqlite:///")) as reader:
+        return [r.temperature for r in reader.readings_between(now - 3600, now + 60, f"hydrometer:{name}:gravity")]
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_device_posting_again_within_its_spacing_is_told_when_to_come_back_and_stored_once(start_service):
+    service = start_service(speed=1.0)  # real time: the spacing is 30 s
+    first = await post(service.port, "/ispindel", BODY)
+    again = await post(service.port, "/ispindel", {**BODY, "gravity": 1.0301})
+    other = await post(service.port, "/ispindel", {**BODY, "name": "blue"})
+    assert first.status == 200 and other.status == 200
+    assert (again.status, again.error["code"]) == (429, "too_fast")
+    assert 1 <= int(again.headers["Retry-After"]) <= 30 and "30 s" in again.error["message"]
+    assert stored_gravities(service, "red") == [1.0473]
+    listed = (await fetch(service.port, "/api/hydrometers")).json["hydrometers"]
+    assert [h["gravity"] for h in listed if h["name"] == "red"] == [1.0473]
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_junk_names_stored_hours_ago_do_not_lock_out_a_new_device_after_a_restart(start_service, db_path,
+                                                                                        tmp_path):
+    # Given 32 junk hydrometer names a token holder posted 7 hours ago, kept in the database
+    old = time.time() - 7 * 3600
+    with SqliteRepository(db_path) as writer:
+        writer.add_readings([Reading(old, f"hydrometer:junk-{n}:gravity", f"junk-{n} gravity", 1.04)
+                             for n in range(32)])
+    config = tmp_path / "chambers.toml"
+    config.write_text(CHAMBER_FILE)
+    # When BeerPi starts on that database, and a new device posts
+    service = start_service(config=str(config))
+    newcomer = await post(service.port, "/ispindel", {**BODY, "name": "newcomer"})
+    # Then it gets in
+    assert newcomer.status == 200, newcomer.text
+    # And fresh junk still fills the unconfigured slots, but never keeps out a configured device
+    for n in range(31):
+        assert (await post(service.port, "/ispindel", {**BODY, "name": f"fresh-{n}"})).status == 200
+    refused = await post(service.port, "/ispindel", {**BODY, "name": "one-more"})
+    assert (refused.status, refused.error["code"]) == (400, "invalid_value") and "32" in refused.error["message"]
+    assert (await post(service.port, "/ispindel", BODY)).status == 200  # [hydrometer.red]

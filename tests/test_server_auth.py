@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import pytest
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
+from beerpi.auth import Access, FailureLimiter
 from beerpi.repository.sqlite import SqliteRepository
 from tests.conftest import WAIT, Client
 from tests.process import TEST_TOKEN, ws_url
@@ -128,21 +130,62 @@ async def test_a_wrong_token_is_refused_and_logged_without_the_token(start_servi
 
 
 @pytest.mark.gen_test(timeout=30)
-async def test_repeated_wrong_tokens_lock_the_address_out(start_service, connect, caplog):
+async def test_repeated_wrong_tokens_lock_the_address_out_but_never_the_right_token(start_service, connect,
+                                                                                   caplog):
     service = start_service()
     client = await connect(service.port, token=None)
     await client.wait_for(is_type("hello"))
     for _ in range(5):
         await client.send({"type": "auth", "token": WRONG})
         assert (await client.wait_for(refusal))["code"] == "unauthorized"
-    # Then even the right token is refused from that address for a while
-    await client.send({"type": "auth", "token": TEST_TOKEN})
+    # Then further wrong tokens from that address are refused for a while
+    await client.send({"type": "auth", "token": WRONG})
     assert (await client.wait_for(refusal))["code"] == "rate_limited"
+    assert any("refusing its wrong tokens" in r.getMessage() for r in caplog.records)
+    # But the right token from the same address (the brewer behind the same NAT) still gets in
+    await client.send({"type": "auth", "token": TEST_TOKEN})
+    assert await client.wait_for(refusal) == {"type": "auth", "ok": True}
     other = await connect(service.port)  # the same address, with the right Bearer token
-    await other.wait_for(is_type("hello"))
-    assert (await other.wait_for(refusal))["code"] == "rate_limited"
-    assert (await change_target(other, 24.0))["code"] == "unauthorized"
-    assert any("refusing its attempts" in r.getMessage() for r in caplog.records)
+    assert (await change_target(other, 24.0))["type"] == "state"
+
+
+def access_of(service) -> Access:
+    """The Access a running service's handlers share."""
+    for rule in service.http_server.request_callback.wildcard_router.rules:
+        if rule.target_kwargs and "access" in rule.target_kwargs:
+            return rule.target_kwargs["access"]
+    raise AssertionError("no handler was given the access rules")
+
+
+async def status_from(port: int, source: str, token: str) -> int:
+    """GET /api/status from the loopback address ``source`` with ``token``: the HTTP status."""
+    request = HTTPRequest(f"http://127.0.0.1:{port}/api/status", headers={"Authorization": f"Bearer {token}"},
+                          network_interface=source, request_timeout=WAIT, connect_timeout=WAIT)
+    response = await AsyncHTTPClient().fetch(request, raise_error=False)
+    assert response.code != 599, f"no answer: {response.error}"
+    return response.code
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_guesses_from_many_addresses_share_one_budget_and_the_right_token_always_passes(start_service):
+    # Given a server whose limits are lowered: 3 wrong tokens per address, 6 an hour from all
+    # addresses together, 4 addresses remembered
+    service = start_service()
+    access_of(service).limiter = FailureLimiter(allowed=3, guesses=6, guess_window=3600.0, max_addresses=4)
+    # When one address guesses until it is locked out, and others guess once each
+    locked = [await status_from(service.port, "127.0.0.2", WRONG) for _ in range(4)]
+    others = [await status_from(service.port, f"127.0.0.{n}", WRONG) for n in range(3, 9)]
+    # Then the address is locked, and new addresses do not guess any faster than it did
+    assert locked == [401, 401, 401, 429]
+    assert others == [401, 401, 401, 429, 429, 429]
+    # And the locked address was not forgotten to make room for the others
+    assert await status_from(service.port, "127.0.0.2", WRONG) == 429
+    # And the right token passes from every address, the locked one too
+    assert [await status_from(service.port, f"127.0.0.{n}", TEST_TOKEN) for n in range(2, 10)] == [200] * 8
+    hydrometer = {"name": "red", "angle": 52.1, "temperature": 20.25, "gravity": 1.0473, "token": TEST_TOKEN}
+    request = HTTPRequest(f"http://127.0.0.1:{service.port}/ispindel", method="POST", body=json.dumps(hydrometer),
+                          network_interface="127.0.0.2", request_timeout=WAIT, connect_timeout=WAIT)
+    assert (await AsyncHTTPClient().fetch(request, raise_error=False)).code == 200
 
 
 @pytest.mark.gen_test(timeout=30)
