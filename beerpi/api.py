@@ -31,14 +31,14 @@ from .sse import EventStreamHandler
 log = logging.getLogger(__name__)
 
 
-async def run_command(hub: Hub, text: str, authorised: bool) -> list[str]:
-    """Parse ``text`` as a WebSocket frame and carry it out; the frames dispatch replied with."""
+async def run_command(hub: Hub, text: str, authorised: bool, address: str = "") -> list[str]:
+    """Parse ``text`` as a WebSocket frame from ``address`` and carry it out; the frames dispatch replied with."""
     try:
         command: Command = protocol.parse(text, hub.sources())
     except ProtocolError as exc:
         raise ApiError(status_for(exc.code), exc.code, exc.message) from None
     frames: list[str] = []
-    await carry_out(hub, command, frames.append, authorised)
+    await carry_out(hub, command, frames.append, authorised, address)
     return frames
 
 
@@ -50,7 +50,7 @@ class CommandHandler(ApiHandler):
         return {name: self.get_query_argument(name) for name in self.request.query_arguments}
 
     async def command(self, message: dict[str, Any], kind: str) -> dict[str, Any]:
-        frames = await run_command(self.hub, command_text(message), self.authorised)
+        frames = await run_command(self.hub, command_text(message), self.authorised, self.request.remote_ip or "")
         return reply_body(frames, kind)
 
     def refuse(self, error: ApiError) -> None:

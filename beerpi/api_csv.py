@@ -1,10 +1,11 @@
 """GET /api/readings.csv: the raw readings of a range as a CSV download, streamed page by page.
 
-A range may hold millions of readings, so they are never gathered in memory: each page
-is fetched on the executor (holding one of the hub's query slots only while it is read,
-so a long download does not starve the dashboard's history requests), written, and
-flushed before the next is fetched; a client that reads slowly slows the download, not
-the server.
+A range may hold millions of readings, so they are never gathered in memory: each page is
+read and formatted on the executor (in the bulk lane of ``read_lanes``, which the live
+page's charts never queue behind), written, and flushed before the next is read. A client
+that reads slowly slows its own download; one that takes nothing for ``STALL_TIMEOUT`` is
+dropped, and until then it holds a page of text and a small socket buffer, never the
+readings behind them.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import io
 import itertools
 import logging
 import re
+import socket
 import time
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import datetime, timezone, timedelta
 
+from tornado import gen
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
@@ -25,11 +28,15 @@ from .api_base import ApiHandler
 from .api_commands import ApiError, time_range
 from .errors import BeerPiError
 from .probe import Probe, Reading
+from .read_lanes import Busy
+from .repository import Repository
 from .requests import MAX_WINDOW
 
 log = logging.getLogger(__name__)
 
-PAGE = 1000  # readings fetched, written and flushed at a time
+PAGE = 500  # readings read, written and flushed at a time: about 30 KB, what a stalled download holds
+STALL_TIMEOUT = 30.0  # s a download may wait for its client to take a page before it is dropped
+SEND_BUFFER = 64 * 1024  # bytes the kernel keeps for a download's socket (not its autotuned megabytes)
 HEADER = ("ts", "iso_time", "probe", "name", "temperature")
 ARGUMENTS = ("probe", "since", "until")
 UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -76,9 +83,22 @@ def filename(probe: str | None, since: float, until: float) -> str:
     return UNSAFE_IN_FILENAME.sub("_", f"beerpi-{probe or 'all'}-{day(since)}-{day(until)}.csv")
 
 
-def next_page(readings: Iterator[Reading]) -> list[Reading]:
-    """Up to PAGE readings: blocking (the database), so on the executor."""
-    return list(itertools.islice(readings, PAGE))
+Key = tuple[float, str]  # (ts, probe) of the last reading sent: the readings are ordered by it
+
+
+def csv_page(store: Repository, probe: str | None, since: float, until: float,
+             after: Key | None) -> tuple[str, Key | None]:
+    """The CSV lines of the next PAGE readings after ``after``, and the key to ask for the page after
+    them (None: that was the last). Blocking (the database), so on the executor; each page is a
+    query of its own, so nothing is held between pages."""
+    readings = store.iter_readings(since=since if after is None else after[0], until=until, probe=probe)
+    try:
+        page = list(itertools.islice((r for r in readings if after is None or (r.ts, r.probe) > after), PAGE))
+    finally:
+        close = getattr(readings, "close", None)  # a generator: ends its paging (and any cursor)
+        if close is not None:
+            close()
+    return csv_rows(page), ((page[-1].ts, page[-1].probe) if len(page) == PAGE else None)
 
 
 class ReadingsCsvHandler(ApiHandler):
@@ -95,26 +115,38 @@ class ReadingsCsvHandler(ApiHandler):
         if store is None:
             self.fail(503, "unavailable", "this server keeps no history")
             return
-        readings = store.iter_readings(since=since, until=until, probe=probe)
+        address = self.request.remote_ip or ""
+        try:
+            with self.hub.reads.bulk_read(address):
+                await self._download(store, probe, since, until)
+        except Busy as exc:
+            self.fail(429, "busy", str(exc))
+
+    async def _download(self, store: Repository, probe: str | None, since: float, until: float) -> None:
         loop = IOLoop.current()
+        lane = self.hub.reads.bulk
         started = False
+        after: Key | None = None
         try:
             while True:
-                async with self.hub.history_slots:
+                async with lane:
                     if not started:
                         raw_from = await loop.run_in_executor(None, store.raw_kept_from)
-                    page = await loop.run_in_executor(None, next_page, readings)
+                    text, after = await loop.run_in_executor(None, csv_page, store, probe, since, until, after)
                 if not started:  # the first page came: from now on the status is 200
                     started = True
+                    self._small_send_buffer()
                     if raw_from is not None and since < raw_from:  # --keep-raw deleted the older ones
                         self.set_header(RAW_FROM_HEADER, f"{raw_from:.3f}")
                     self.set_header("Content-Type", "text/csv; charset=utf-8")
                     self.set_header("Content-Disposition",
                                     f'attachment; filename="{filename(probe, since, until)}"')
                     self.write(",".join(HEADER) + "\n")
-                self.write(csv_rows(page))
-                await self.flush()
-                if len(page) < PAGE:
+                self.write(text)
+                del text  # the stream holds the page now: not twice
+                if not await self._flushed():
+                    return
+                if after is None:
                     break
         except StreamClosedError:
             log.info("a CSV download by %s ended early: the client went away", self.request.remote_ip)
@@ -124,7 +156,26 @@ class ReadingsCsvHandler(ApiHandler):
                 self.fail(503, "unavailable", f"the readings cannot be read now: {exc}")
             else:  # the status went out: end the download without its last chunk, so it shows as cut off
                 self.request.connection.close()
-        finally:
-            close = getattr(readings, "close", None)  # a generator: ends its paging (and any cursor)
-            if close is not None:
-                await loop.run_in_executor(None, close)
+
+    async def _flushed(self) -> bool:
+        """Wait for the client to take what was written; False, with the connection dropped, if it
+        took nothing for STALL_TIMEOUT."""
+        try:
+            await gen.with_timeout(timedelta(seconds=STALL_TIMEOUT), self.flush(),
+                                   quiet_exceptions=(StreamClosedError,))
+        except gen.TimeoutError:
+            log.info("dropped a CSV download by %s: it took nothing for %.0f s", self.request.remote_ip,
+                     STALL_TIMEOUT)
+            self.request.connection.close()
+            return False
+        return True
+
+    def _small_send_buffer(self) -> None:
+        """Keep the kernel's buffer of this socket small: a stalled client cannot make it hold megabytes."""
+        stream = getattr(self.request.connection, "stream", None)
+        sock = getattr(stream, "socket", None)
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+            except OSError as exc:  # not a TCP socket (a test's): the download still works
+                log.debug("could not set the send buffer of a download: %s", exc)

@@ -1,8 +1,9 @@
 """Clients waiting for a sample taken now (``get_temp``): one tick answers every one of them.
 
 The monitor's thread asks ``due()`` when the next asked-for tick may run (at least ``GAP``
-after the last tick, so clients cannot drive the probes or the database harder than that)
-and hands that tick's readings to ``answer()``. Any thread may ``add()`` a waiter.
+after the last tick, so clients cannot drive the probes harder than that) and hands that
+tick's readings to ``answer()``. An asked-for tick is not stored: the database keeps the
+schedule's ticks only, however often clients ask. Any thread may ``add()`` a waiter.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from . import protocol
 from .repository import rollup
 from .auth import UNAUTHORIZED
 from .errors import BeerPiError, Closed, ConfigError, NotSaved
+from .read_lanes import Busy
 from .repository import Event
 from .requests import (READ_ONLY, AuthCommand, Command, EventsCommand, GetTempCommand, HistoryCommand, PingCommand,
                        ProfileCommand, RequestId, SetCommand)
@@ -34,8 +35,9 @@ QUERIES = (HistoryCommand, EventsCommand, GetTempCommand)  # answered later; a c
 INTERNAL_ERROR = "the server failed to handle this request; the fault is logged on the server"
 
 
-async def carry_out(hub: Hub, command: Command, reply: Reply, authorised: bool) -> None:
-    """Answer ``command`` through ``reply``; a change without the token is refused with ``unauthorized``."""
+async def carry_out(hub: Hub, command: Command, reply: Reply, authorised: bool, address: str = "") -> None:
+    """Answer ``command`` of a client at ``address`` through ``reply``; a change without the token is
+    refused with ``unauthorized``."""
     request_id = getattr(command, "id", None)
     if not isinstance(command, READ_ONLY) and not authorised:
         reply(protocol.error_frame("unauthorized", UNAUTHORIZED, request_id))
@@ -49,7 +51,7 @@ async def carry_out(hub: Hub, command: Command, reply: Reply, authorised: bool) 
                       "profile", command.action, command.chamber, command.steps, command.at_step,
                       command.elapsed)
     elif isinstance(command, HistoryCommand):
-        await _history(hub, command, reply)
+        await _history(hub, command, reply, address)
     elif isinstance(command, EventsCommand):
         await _events(hub, command, reply)
     elif isinstance(command, GetTempCommand):
@@ -82,13 +84,14 @@ async def _change(submit: Callable[..., Future], what: str, request_id: RequestI
 
 
 async def _query(hub: Hub, command: HistoryCommand | EventsCommand, reply: Reply, what: str,
-                 query: Callable[[], object]) -> object | None:
-    """Run a database query on the executor (a few at a time); None, with the error sent, if it failed."""
+                 query: Callable[[], object], lane: asyncio.Semaphore) -> object | None:
+    """Run a database query on the executor (a few at a time, in its lane); None, with the error sent,
+    if it failed."""
     if hub.store is None:
         reply(protocol.error_frame("unavailable", "this server keeps no history", command.id))
         return None
     try:
-        async with hub.history_slots:
+        async with lane:
             return await IOLoop.current().run_in_executor(None, query)
     except Closed:
         reply(protocol.error_frame("unavailable", "the server is shutting down", command.id))
@@ -101,13 +104,27 @@ async def _query(hub: Hub, command: HistoryCommand | EventsCommand, reply: Reply
     return None
 
 
-async def _history(hub: Hub, command: HistoryCommand, reply: Reply) -> None:
+async def _history(hub: Hub, command: HistoryCommand, reply: Reply, address: str) -> None:
     store = hub.store
-    answer = await _query(hub, command, reply, "history", lambda: (store.raw_kept_from(), store.history(
-        command.probe, command.since, command.until, command.points)))
+    reads = hub.reads
+
+    def read() -> tuple[float | None, list]:
+        return store.raw_kept_from(), store.history(command.probe, command.since, command.until, command.points)
+
+    if not reads.is_bulk(command.points):
+        answer = await _query(hub, command, reply, "history", read, reads.live)
+    else:
+        try:
+            with reads.bulk_read(address):
+                answer = await _query(hub, command, reply, "history", read, reads.bulk)
+        except Busy as exc:
+            reply(protocol.error_frame("busy", str(exc), command.id))
+            return
     if answer is not None:
         raw_from, buckets = answer
-        reply(protocol.history_frame(command, buckets, history_width(command, raw_from), raw_from))
+        # On the executor too: the frame of thousands of buckets is not built on the IOLoop
+        reply(await IOLoop.current().run_in_executor(None, protocol.history_frame, command, buckets,
+                                                     history_width(command, raw_from), raw_from))
 
 
 def history_width(command: HistoryCommand, raw_from: float | None) -> float:
@@ -124,7 +141,7 @@ async def _events(hub: Hub, command: EventsCommand, reply: Reply) -> None:
         return
     store = hub.store
     found = await _query(hub, command, reply, "events", lambda: matching_events(
-        store.events_between(command.since, command.until), command))
+        store.events_between(command.since, command.until), command), hub.reads.live)
     if found is not None:
         events, truncated = found
         reply(protocol.events_frame(command, events, truncated))

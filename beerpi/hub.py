@@ -7,7 +7,6 @@ their own ``Hub``, so they never share clients.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from .control import ControlState
 from .hydrometer import SERIES, SERIES_PREFIX, series_id
 from .monitor import Monitor
 from .probe import Reading
+from .read_lanes import ReadLanes
 from .repository import Repository
 from .sse import RecentFrames
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUERY_WORKERS = 2  # history and events queries running at a time, all clients together
 STATUS_EVERY_MS = 1000  # how often the storage status is checked for a change
 OUTBOX_DELAY = 0.001  # s: events published within it go out together
 
@@ -59,7 +58,7 @@ class Hub:
         self.states: dict[str, ControlState] = {state.chamber: state for state in monitor.states}
         # Probes only: a hydrometer's stored series are the hydrometers' (see hydrometers.py)
         self.latest: dict[str, Reading] = {r.probe: r for r in latest if not r.probe.startswith(SERIES_PREFIX)}
-        self.history_slots = asyncio.Semaphore(QUERY_WORKERS)
+        self.reads = ReadLanes()  # the clients' database reads: live charts apart from bulk reads
         self._status: dict[str, Any] | None = None  # as last broadcast
         self._status_timer: PeriodicCallback | None = None
         self._outbox: list[str] = []  # events published in this pass of the IOLoop, not yet sent

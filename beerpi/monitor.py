@@ -110,8 +110,11 @@ class Monitor:
 
     # -- one tick ---------------------------------------------------------------------
 
-    def step(self) -> list[Reading]:
-        """Sample every probe, let every chamber decide and switch, store, publish. Returns the readings."""
+    def step(self, store: bool = True) -> list[Reading]:
+        """Sample every probe, let every chamber decide and switch, store, publish. Returns the readings.
+
+        ``store`` False: a tick a client asked for (get_temp), stored only by the schedule's ticks.
+        """
         self._find_missing_probes()
         results = read_probes(self.sampler, self._commands.wait)
         ts = round(self.wall_clock(), 3)  # storage keeps milliseconds: live and stored agree
@@ -141,7 +144,7 @@ class Monitor:
                 self.store.save_settings(checkpoints)
             except BeerPiError as exc:
                 log.error("could not store the progress of the profile(s) %s: %s", ", ".join(checkpoints), exc)
-        if readings and self.clock_guard.storable(readings[0].ts, len(readings)):
+        if store and readings and self.clock_guard.storable(readings[0].ts, len(readings)):
             try:
                 self.store.add_readings(readings)
             except BeerPiError as exc:
@@ -339,7 +342,7 @@ class Monitor:
                     self._asked.answer(self.step())
                     next_tick = max(next_tick + self.interval, time.monotonic())
                 elif now >= self._asked.due(self.last_step_completed):  # a client's get_temp; the schedule stays
-                    self._asked.answer(self.step())
+                    self._asked.answer(self.step(store=False))  # asking does not multiply what is stored
                 self._commands.wait(min(next_tick, self._asked.due(self.last_step_completed)) - time.monotonic())
         except BaseException as exc:
             reason = f"{type(exc).__name__}: {exc}"

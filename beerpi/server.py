@@ -3,8 +3,8 @@
 Handlers run on the IOLoop only. They get their collaborators through ``initialize()``;
 the set of connected clients lives on a ``Hub`` so two apps in one process never share
 clients. Blocking work is handed to other threads: hardware and settings to the monitor
-thread, history and events queries to the IOLoop's executor (at most ``QUERIES_PER_CLIENT`` per client
-and ``hub.QUERY_WORKERS`` in all at a time).
+thread, history and events queries to the IOLoop's executor (at most ``QUERIES_PER_CLIENT`` per client,
+and in the lanes of ``read_lanes``).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
 
     async def _carry_out(self, command: protocol.Command) -> None:
         try:
-            await carry_out(self.hub, command, self._send, self.authorised)
+            await carry_out(self.hub, command, self._send, self.authorised, self.request.remote_ip or "")
         except Exception:  # as in on_message: a defect, answered and logged
             log.exception("could not handle %r from %s", command, self.request.remote_ip)
             self._send(protocol.error_frame("internal", INTERNAL_ERROR, getattr(command, "id", None)))

@@ -282,6 +282,20 @@ async def test_readings_csv_streams_the_stored_rows_of_a_range(start_service):
 
 
 @pytest.mark.gen_test(timeout=60)
+async def test_a_csv_download_pages_through_readings_that_share_a_time(start_service):
+    # Given three probes' readings taken at the same times, more than a page of them
+    service = start_service()
+    probes = ("sim-a", "sim-b", "sim-c")
+    service.store.add_readings([Reading(OLD + i, probe, probe, 18.0) for i in range(400) for probe in probes])
+    assert service.store.flush(WAIT)
+    # When they are downloaded, pages ending between two readings of one time
+    answer = await fetch(service.port, f"/api/readings.csv?since={OLD}&until={OLD + 400}")
+    # Then every reading comes once, in order of time and probe
+    rows = list(csv.reader(io.StringIO(answer.text)))[1:]
+    assert [(float(r[0]), r[2]) for r in rows] == [(OLD + i, probe) for i in range(400) for probe in probes]
+
+
+@pytest.mark.gen_test(timeout=60)
 async def test_a_script_posting_settings_in_a_loop_is_slowed_to_the_command_rate(start_service):
     service = start_service()
     answers = [await post(service.port, SETTINGS, {"target": 18 + i % 2}) for i in range(60)]

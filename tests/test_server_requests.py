@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 
 import pytest
@@ -167,3 +168,34 @@ async def test_a_command_flood_is_refused_then_closed_while_others_are_served(st
     await watcher.send({"type": "ping", "id": "still"})
     await watcher.wait_for(replies_to("still"), limit=5000)
     assert time.monotonic() - asked < 2.0
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_get_temp_from_a_watcher_does_not_multiply_the_stored_readings(start_service, connect, db_path):
+    # Given a server that stores a sample every 3 s
+    interval = 3.0
+    service = start_service(interval=interval)
+    started = time.monotonic()
+    watcher = await connect(service.port, token=None)
+    await watcher.wait_for(is_type("hello"))
+    # When a watcher asks for the temperature every 50 ms for 7.5 s
+    answered, n = 0, 0
+    while time.monotonic() - started < 7.5:
+        await watcher.send({"type": "get_temp", "id": n})
+        n += 1
+        await asyncio.sleep(0.05)  # the watcher's pace, not a synchronisation
+        while True:  # take what arrived, without waiting for more
+            try:
+                frame = await asyncio.wait_for(watcher.connection.read_message(), 0.001)
+            except asyncio.TimeoutError:
+                break
+            if frame is not None and '"ok"' in frame:
+                answered += 1
+    elapsed = time.monotonic() - started
+    service.stop()  # the writer hands everything to the file before it ends
+    # Then it was answered (a fresh sample about once a second) ...
+    assert answered >= 3
+    # ... but the database holds about one sample per interval, not one per answer
+    with sqlite3.connect(db_path) as db:
+        stored = dict(db.execute("SELECT probe, count(*) FROM readings GROUP BY probe").fetchall())
+    assert stored and max(stored.values()) <= elapsed / interval + 2, (stored, elapsed)
