@@ -55,6 +55,8 @@ class ChamberProfile:
         self.run = run
         self.checkpoint_every = checkpoint_every
         self._stored_at: float | None = None if run is None else run.as_of  # profile time of the last store
+        self._carried = run is not None  # the run's place was set before this start (see after_clock_jump)
+        self._placing: ProfileRun | None = None  # the last planned run that sets a new place
         self.gravity: deque[tuple[float, float]] = deque(maxlen=GRAVITY_POINTS)  # (profile time, SG)
 
     def observe_gravity(self, now: float, gravity: float) -> None:
@@ -105,7 +107,8 @@ class ChamberProfile:
         if action != "start" and (at_step is not None or elapsed is not None):
             raise ConfigError("at_step and elapsed are for start only")
         if action == "start":
-            return ProfileRun.start(steps, now, in_force, at_step, elapsed)
+            self._placing = ProfileRun.start(steps, now, in_force, at_step, elapsed)
+            return self._placing
         run = self.run
         if run is None:
             raise ConfigError(f"cannot {action}: no profile is running")
@@ -116,11 +119,14 @@ class ChamberProfile:
         if action == "resume":
             return run.resume(now)
         if action == "skip":
-            return run.skip(now)
+            self._placing = run.skip(now)
+            return self._placing
         return None  # stop
 
     def set_run(self, run: ProfileRun | None) -> None:
         """Put a planned run in force (it has just been stored)."""
+        self._carried = run is not None and self._carried and run is not self._placing
+        self._placing = None
         self.run = run
         self._stored_at = None if run is None else run.as_of
 
@@ -128,7 +134,7 @@ class ChamberProfile:
         """The wall clock stepped: move the run with it, and store it at the next checkpoint."""
         if self.run is None:
             return
-        self.run = self.run.after_clock_jump(jump)
+        self.run = self.run.after_clock_jump(jump, self._carried)
         self._stored_at = None
 
     def checkpoint(self, now: float) -> dict[str, Any] | None:

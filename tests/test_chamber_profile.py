@@ -187,3 +187,24 @@ def test_the_view_of_a_step_that_ends_on_gravity_says_where_it_stands_in_words_a
     assert view["gravity"] == "gravity 1.0183, ends at 1.0120"
     assert view["gravity_progress"] == {"latest": 1.0183, "latest_at": T0 + HOUR, "met": False}
     assert "gravity_progress" not in started().view(T0 + HOUR)  # a step without a condition has none
+
+
+# -- the clock being set after boot ------------------------------------------------------------------
+
+SET = ClockJump(seconds=6 * HOUR, before=T0 + DAY + 60, after=T0 + DAY + 60 + 6 * HOUR, first_sync=True)
+
+
+@pytest.mark.parametrize("actions, elapsed", [
+    pytest.param((), DAY + 6 * HOUR + 60, id="carried-over-the-outage-counts"),
+    pytest.param(("pause", "resume"), DAY + 6 * HOUR + 60, id="paused-and-resumed-the-outage-counts"),
+    pytest.param(("skip",), 7 * DAY, id="skipped-on-the-clock-being-set-keeps-its-place"),
+])
+def test_the_first_synchronisation_counts_for_a_run_carried_over_from_before_the_start(actions, elapsed):
+    # Given a run stored a day in, resumed at start on a clock restored a minute later
+    profile = ChamberProfile(LIMITS, started().run.checkpoint(T0 + DAY))
+    for action in actions:
+        profile.set_run(profile.planned(action, SET.before, 20.0))
+    # When NTP first sets the clock
+    profile.after_clock_jump(SET)
+    # Then a run carried over counts the 6 h; one whose place was set since keeps it
+    assert profile.run.progress(SET.after).elapsed == pytest.approx(elapsed)
