@@ -20,7 +20,7 @@ from typing import Any
 from .clock_jump import ClockJump
 from .errors import ConfigError
 from .gravity_conditions import Verdict, step_may_end
-from .profile import ProfileRun, Step
+from .profile import HOLD, ProfileRun, Step
 from .profile_steps import schedule
 from .thermostat import ChamberLimits
 
@@ -85,10 +85,21 @@ class ChamberProfile:
         return self.run is not None and not self.run.paused
 
     def target(self, now: float) -> float | None:
-        """The target the profile asks for at ``now`` (a finished run holds its last one), or None."""
+        """The target the profile asks for at ``now`` (a finished run holds its last one), or None.
+
+        A hold's target is in force as the user gave it; a ramp's is rounded to hundredths but
+        never past either end (each a target checked against the cutoffs): rounding 29.999 up
+        to 30.0 would put it on a 30 °C cutoff.
+        """
         if not self.active:
             return None
-        return round(self.run.progress(now).target, TARGET_DECIMALS)
+        run = self.run
+        progress = run.progress(now)
+        if progress.finished or progress.step_kind == HOLD:
+            return progress.target
+        segment = schedule(run.steps, run.start_target)[progress.step_index]
+        low, high = sorted((segment.begin, segment.end))
+        return min(max(round(progress.target, TARGET_DECIMALS), low), high)
 
     def planned(self, action: str, now: float, in_force: float, steps: Sequence[Step] | None = None,
                 at_step: int | None = None, elapsed: float | None = None) -> ProfileRun | None:

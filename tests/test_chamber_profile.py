@@ -208,3 +208,26 @@ def test_the_first_synchronisation_counts_for_a_run_carried_over_from_before_the
     profile.after_clock_jump(SET)
     # Then a run carried over counts the 6 h; one whose place was set since keeps it
     assert profile.run.progress(SET.after).elapsed == pytest.approx(elapsed)
+
+
+# -- targets near the cutoffs ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("steps", [
+    pytest.param((Step(HOLD, 29.999, DAY),), id="hold"),
+    pytest.param((Step(RAMP, 29.999, DAY),), id="ramp-to-it"),
+    pytest.param((Step(HOLD, 29.999, HOUR), Step(RAMP, 1.001, DAY)), id="ramp-from-it"),
+    pytest.param((Step(HOLD, 1.001, HOUR),), id="hold-near-the-under-cutoff"),
+])
+def test_rounding_never_takes_a_target_past_the_ones_the_user_gave(steps):
+    profile = ChamberProfile(LIMITS)
+    profile.set_run(profile.planned("start", T0, 20.0, steps))
+    given = [20.0] + [step.target for step in steps]
+    for minute in range(0, 26 * 60, 7):
+        target = profile.target(T0 + minute * 60.0)
+        assert min(given) <= target <= max(given) and LIMITS.min_beer < target < LIMITS.max_beer
+
+
+def test_a_hold_target_is_in_force_as_given():
+    profile = ChamberProfile(LIMITS)
+    profile.set_run(profile.planned("start", T0, 20.0, (Step(HOLD, 29.999, DAY),)))
+    assert profile.target(T0) == 29.999

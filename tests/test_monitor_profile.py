@@ -245,6 +245,18 @@ def test_a_profile_started_before_the_clock_is_synchronised_keeps_its_place(sim,
     assert monitor.chamber(None).profile.run.progress(clocks.wall).elapsed == pytest.approx(10 * 60.0)
 
 
+def test_a_target_just_below_the_cutoff_stays_below_it(sim, store):
+    # Given a profile holding 29.999 °C, just below the 30 °C over-temperature cutoff
+    monitor, recorder = build(sim, store, Clocks(T0))
+    state = monitor.submit_profile("start", steps=(Step(HOLD, 29.999, DAY),)).result(timeout=5)
+    # Then that is the target in force, not 30.0 (which the cutoff refuses)
+    assert state.target == 29.999
+    # And when it stops, the chamber holds it, and the settings can still be changed
+    monitor.submit_profile("stop").result(timeout=5)
+    state = monitor.submit_settings({"hysteresis": 0.5}).result(timeout=5)
+    assert (state.target, state.hysteresis) == (29.999, 0.5)
+
+
 class Unsaveable(SqliteRepository):
     """A real SQLite repository that cannot save settings."""
 
