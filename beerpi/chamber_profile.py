@@ -55,7 +55,9 @@ class ChamberProfile:
         self.run = run
         self.checkpoint_every = checkpoint_every
         self._stored_at: float | None = None if run is None else run.as_of  # profile time of the last store
-        self._carried = run is not None  # the run's place was set before this start (see after_clock_jump)
+        # The run was running before this start, so through any power cut: a first synchronisation
+        # of the clock counts for it until a start or skip sets its place anew (see after_clock_jump).
+        self._carried = run is not None and not run.paused
         self._placing: ProfileRun | None = None  # the last planned run that sets a new place
         self.gravity: deque[tuple[float, float]] = deque(maxlen=GRAVITY_POINTS)  # (profile time, SG)
 

@@ -25,8 +25,8 @@ Clock jumps (see ``beerpi.clock_jump``), the policy:
 * Nor is the first synchronisation after a start on a clock not synchronised
   (``ClockJump.first_sync``): a clock restored at boot from a file saved after the run's
   last checkpoint reads later than ``as_of`` yet hours behind, and that step is the power
-  cut. Only for a run carried over from before the start: one whose place was set on the
-  clock being corrected (started or skipped since) keeps its place.
+  cut. Only for a run that was running before the start: one paused through the cut, or
+  whose place was set on the clock being corrected (started or skipped since), keeps its place.
 * A run started on an unset clock runs on it (it still ticks in real seconds). When the
   clock is set, the run is rebased so that its latest point maps onto the set clock: by
   ``after_clock_jump`` while BeerPi runs, or by ``checkpoint`` with the set clock after a
@@ -219,8 +219,9 @@ class ProfileRun:
     def after_clock_jump(self, jump: ClockJump, carried: bool = True) -> ProfileRun:
         """The run after the wall clock stepped while BeerPi ran (the policy in the module docstring).
 
-        ``carried``: the run's place was set before this start (it was only paused, resumed or
-        edited since). Give it the jump before anything else sees the stepped clock.
+        ``carried``: the run was running before this start (through the power cut) and its place
+        was not set since (only paused, resumed or edited). Give it the jump before anything
+        else sees the stepped clock.
         """
         if self.clock_was_set:
             counts = (jump.from_unset or jump.to_unset or jump.before < self.as_of

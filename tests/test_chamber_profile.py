@@ -200,7 +200,7 @@ SET = ClockJump(seconds=6 * HOUR, before=T0 + DAY + 60, after=T0 + DAY + 60 + 6 
     pytest.param(("skip",), 7 * DAY, id="skipped-on-the-clock-being-set-keeps-its-place"),
 ])
 def test_the_first_synchronisation_counts_for_a_run_carried_over_from_before_the_start(actions, elapsed):
-    # Given a run stored a day in, resumed at start on a clock restored a minute later
+    # Given a run stored a day in, taken up at start on a clock restored a minute later
     profile = ChamberProfile(LIMITS, started().run.checkpoint(T0 + DAY))
     for action in actions:
         profile.set_run(profile.planned(action, SET.before, 20.0))
@@ -231,3 +231,13 @@ def test_a_hold_target_is_in_force_as_given():
     profile = ChamberProfile(LIMITS)
     profile.set_run(profile.planned("start", T0, 20.0, (Step(HOLD, 29.999, DAY),)))
     assert profile.target(T0) == 29.999
+
+
+def test_a_run_paused_through_the_power_cut_does_not_count_it():
+    # Given a run paused a day in, and a start on a clock restored from a file
+    profile = ChamberProfile(LIMITS, started().run.pause(T0 + DAY))
+    # When it is resumed a minute later, and NTP then first sets the clock
+    profile.set_run(profile.planned("resume", SET.before - 60, 20.0))
+    profile.after_clock_jump(SET)
+    # Then it counts the minute since it was resumed, not the 6 h the clock was behind
+    assert profile.run.progress(SET.after).elapsed == pytest.approx(DAY + 60)
