@@ -13,6 +13,7 @@ import re
 
 # Optional sign, ASCII digits with an optional fraction, an optional exponent (JSON's 1e3).
 PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+PLAIN_WHOLE = re.compile(r"[+-]?[0-9]+")
 
 
 def parse_decimal(text: str) -> float:
@@ -23,3 +24,11 @@ def parse_decimal(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text!r} is not a number: write a plain decimal such as 19 or 19.5")
     return value + 0.0  # -0.0 + 0.0 is 0.0: nobody means minus zero
+
+
+def parse_whole(text: str) -> int:
+    """The whole number ``text`` writes in plain digits (spaces around it allowed); ValueError otherwise."""
+    stripped = text.strip()
+    if not PLAIN_WHOLE.fullmatch(stripped):
+        raise ValueError(f"{text!r} is not a whole number: write plain digits such as 8888")
+    return int(stripped)
