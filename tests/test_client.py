@@ -404,6 +404,11 @@ def test_a_target_that_is_not_a_plain_decimal_is_a_usage_error(target):
     assert result.returncode == 2 and f"{target!r} is not a number" in result.stderr
 
 
+def test_a_count_that_is_not_plain_digits_is_a_usage_error():
+    result = client("history", "ws://127.0.0.1:9/ws", "--probe", "wort", "--points", "1_0")
+    assert result.returncode == 2 and "'1_0' is not a whole number" in result.stderr
+
+
 def test_an_unreadable_profile_file_is_one_clear_line(tmp_path):
     file = tmp_path / "broken.toml"
     file.write_text("[[steps]\nkind = 'hold'\n")

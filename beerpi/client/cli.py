@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .address import TOKEN_VARIABLE, URL_VARIABLE, AddressError, choose_token, default_url, normalise
-from .numbers import parse_decimal
+from .numbers import parse_decimal, parse_whole
 from .steps import StepsFileError, load_steps
 from .timespec import parse_duration, parse_time
 
@@ -51,6 +51,13 @@ exit codes:
 def _decimal(text: str) -> float:
     try:
         return parse_decimal(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _whole(text: str) -> int:
+    try:
+        return parse_whole(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -125,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", metavar="FILE", help="the steps: TOML, or JSON when named *.json")
     _connection_options(load, "the control token")
     start = load.add_mutually_exclusive_group()
-    start.add_argument("--at-step", type=int, metavar="N", help="begin at the start of step N (0 is the first)")
+    start.add_argument("--at-step", type=_whole, metavar="N", help="begin at the start of step N (0 is the first)")
     start.add_argument("--elapsed", type=_duration, metavar="TIME",
                        help="begin this far into the profile: seconds, or 90s, 30m, 36h, 7d")
     start.add_argument("--replace", action="store_true",
@@ -148,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--probe", required=True, help="the probe's id or name, as in the dashboard")
     history.add_argument("--since", default="24h", help="start of the range (default: 24h ago)")
     history.add_argument("--until", default="now", help="end of the range (default: now)")
-    history.add_argument("--points", type=int, default=100, help="at most this many buckets, 1 to 5000 "
+    history.add_argument("--points", type=_whole, default=100, help="at most this many buckets, 1 to 5000 "
                                                                  "(default: 100)")
     output = history.add_mutually_exclusive_group()
     output.add_argument("--csv", action="store_true", help="CSV with a header: time,ts,min,mean,max,count")
