@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .client.numbers import parse_decimal
 from .client.timespec import parse_time
 
 HTTP_ID = "http"  # the id every command from the API carries: its reply is then an ``ok`` or a named frame
@@ -48,9 +49,9 @@ def status_for(code: str) -> int:
 
 
 def number(text: str) -> int | float | str:
-    """``text`` as a JSON number if it is one; else as it is, for the parser to refuse by name."""
+    """``text`` as a JSON number if it is a plain decimal; else as it is, for the parser to refuse by name."""
     try:
-        value = float(text)
+        value = parse_decimal(text)
     except ValueError:
         return text
     return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value

@@ -20,7 +20,7 @@ from typing import Any
 from .clock_jump import ClockJump
 from .errors import ConfigError
 from .gravity_conditions import Verdict, step_may_end
-from .profile import ProfileRun, Step
+from .profile import HOLD, ProfileRun, Step
 from .profile_steps import schedule
 from .thermostat import ChamberLimits
 
@@ -55,6 +55,10 @@ class ChamberProfile:
         self.run = run
         self.checkpoint_every = checkpoint_every
         self._stored_at: float | None = None if run is None else run.as_of  # profile time of the last store
+        # The run was running before this start, so through any power cut: a first synchronisation
+        # of the clock counts for it until a start or skip sets its place anew (see after_clock_jump).
+        self._carried = run is not None and not run.paused
+        self._placing: ProfileRun | None = None  # the last planned run that sets a new place
         self.gravity: deque[tuple[float, float]] = deque(maxlen=GRAVITY_POINTS)  # (profile time, SG)
 
     def observe_gravity(self, now: float, gravity: float) -> None:
@@ -83,10 +87,21 @@ class ChamberProfile:
         return self.run is not None and not self.run.paused
 
     def target(self, now: float) -> float | None:
-        """The target the profile asks for at ``now`` (a finished run holds its last one), or None."""
+        """The target the profile asks for at ``now`` (a finished run holds its last one), or None.
+
+        A hold's target is in force as the user gave it; a ramp's is rounded to hundredths but
+        never past either end (each a target checked against the cutoffs): rounding 29.999 up
+        to 30.0 would put it on a 30 °C cutoff.
+        """
         if not self.active:
             return None
-        return round(self.run.progress(now).target, TARGET_DECIMALS)
+        run = self.run
+        progress = run.progress(now)
+        if progress.finished or progress.step_kind == HOLD:
+            return progress.target
+        segment = schedule(run.steps, run.start_target)[progress.step_index]
+        low, high = sorted((segment.begin, segment.end))
+        return min(max(round(progress.target, TARGET_DECIMALS), low), high)
 
     def planned(self, action: str, now: float, in_force: float, steps: Sequence[Step] | None = None,
                 at_step: int | None = None, elapsed: float | None = None) -> ProfileRun | None:
@@ -105,7 +120,8 @@ class ChamberProfile:
         if action != "start" and (at_step is not None or elapsed is not None):
             raise ConfigError("at_step and elapsed are for start only")
         if action == "start":
-            return ProfileRun.start(steps, now, in_force, at_step, elapsed)
+            self._placing = ProfileRun.start(steps, now, in_force, at_step, elapsed)
+            return self._placing
         run = self.run
         if run is None:
             raise ConfigError(f"cannot {action}: no profile is running")
@@ -116,11 +132,14 @@ class ChamberProfile:
         if action == "resume":
             return run.resume(now)
         if action == "skip":
-            return run.skip(now)
+            self._placing = run.skip(now)
+            return self._placing
         return None  # stop
 
     def set_run(self, run: ProfileRun | None) -> None:
         """Put a planned run in force (it has just been stored)."""
+        self._carried = run is not None and self._carried and run is not self._placing
+        self._placing = None
         self.run = run
         self._stored_at = None if run is None else run.as_of
 
@@ -128,7 +147,7 @@ class ChamberProfile:
         """The wall clock stepped: move the run with it, and store it at the next checkpoint."""
         if self.run is None:
             return
-        self.run = self.run.after_clock_jump(jump)
+        self.run = self.run.after_clock_jump(jump, self._carried)
         self._stored_at = None
 
     def checkpoint(self, now: float) -> dict[str, Any] | None:

@@ -7,13 +7,15 @@ in the wrong place in the history for ever. A clock before this release was made
 plainly unset: readings and events taken then are kept out of storage, and the log says so.
 
 The kernel's "synchronised" flag is only reported, not obeyed: a Pi that never has
-internet never synchronises, and must still keep its history.
+internet never synchronises, and must still keep its history. Profiles use it to tell the
+clock being set after boot from a jump (``beerpi.clock_jump``).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import threading
 import time
@@ -30,12 +32,17 @@ def iso(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    # Found once: find_library runs ldconfig, and the profile clock asks every sample until synchronised.
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
 def kernel_says_synchronised() -> bool | None:
     """The kernel's view (adjtimex): True, False, or None where it cannot be asked."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         timex = ctypes.create_string_buffer(512)  # struct timex with modes 0: read only
-        state = libc.adjtimex(timex)
+        state = _libc().adjtimex(timex)
     except (OSError, AttributeError):
         return None
     if state < 0:

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .client.numbers import parse_decimal
 from .probe import Reading
 from .wire import is_number
 
@@ -125,7 +126,7 @@ def _number(body: Mapping[str, Any], key: str, bounds: tuple[float, float]) -> f
         return None
     if isinstance(value, str):  # some firmwares send numbers as strings
         try:
-            value = float(value)
+            value = parse_decimal(value)
         except ValueError:
             raise HydrometerError(f"{key} must be a number, not {value[:20]!r}") from None
     if not is_number(value) or not bounds[0] <= value <= bounds[1]:

@@ -219,12 +219,17 @@ class Monitor:
         return now
 
     def _clock_jumped(self, jump: ClockJump) -> None:
-        log.warning("the clock stepped by %+.0f s (from %.0f to %.0f): running profiles keep their place",
-                    jump.seconds, jump.before, jump.after)
+        if jump.first_sync:
+            log.warning("the clock was set by %+.0f s (from %.0f to %.0f), its first synchronisation since "
+                        "BeerPi started: the time it was behind counts for profiles resumed at start "
+                        "(a power cut)", jump.seconds, jump.before, jump.after)
+        else:
+            log.warning("the clock stepped by %+.0f s (from %.0f to %.0f): running profiles keep their place",
+                        jump.seconds, jump.before, jump.after)
         for chamber in self.chambers.values():
             chamber.profile.after_clock_jump(jump)
-        self.store_event(Event(self.wall_clock(), "clock_jump",
-                                {"seconds": jump.seconds, "before": jump.before, "after": jump.after}))
+        self.store_event(Event(self.wall_clock(), "clock_jump", {
+            "seconds": jump.seconds, "before": jump.before, "after": jump.after, "first_sync": jump.first_sync}))
 
     # -- settings ---------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .client.numbers import parse_decimal
+
 SETTING_TOPICS = ("target", "hysteresis", "mode")
 SAFE_SEGMENT = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -90,6 +92,6 @@ def _plain_value(setting: str, text: str) -> Any:
     if setting == "mode":
         return text
     try:
-        return float(text)
+        return parse_decimal(text)
     except ValueError:
         return text  # refused by the parser as not a number

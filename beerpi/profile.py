@@ -13,7 +13,7 @@ Clock jumps (see ``beerpi.clock_jump``), the policy:
 
 * A step of the wall clock while BeerPi runs is not time that passed: the caller feeds the
   jump to ``after_clock_jump`` and the run's anchors move with the clock. A profile never
-  leaps days because NTP synced.
+  leaps days because someone ran ``date`` or NTP stepped a clock it had synchronised.
 * Time while BeerPi was not running does count: on restart progress comes from the stored
   anchors and the (set) clock.
 * A clock that reads earlier than ``as_of`` is unset (1970 at boot) or stale (restored from
@@ -22,6 +22,11 @@ Clock jumps (see ``beerpi.clock_jump``), the policy:
   saw set (for example its latest stored reading), and whenever it stores the run.
 * A jump from a clock that was unset, or that read earlier than ``as_of``, is not
   compensated: the clock has only now become right, so power-cut time counts.
+* Nor is the first synchronisation after a start on a clock not synchronised
+  (``ClockJump.first_sync``): a clock restored at boot from a file saved after the run's
+  last checkpoint reads later than ``as_of`` yet hours behind, and that step is the power
+  cut. Only for a run that was running before the start: one paused through the cut, or
+  whose place was set on the clock being corrected (started or skipped since), keeps its place.
 * A run started on an unset clock runs on it (it still ticks in real seconds). When the
   clock is set, the run is rebased so that its latest point maps onto the set clock: by
   ``after_clock_jump`` while BeerPi runs, or by ``checkpoint`` with the set clock after a
@@ -211,14 +216,17 @@ class ProfileRun:
         return replace(self, started_at=self.started_at + by, as_of=self.as_of + by,
                        paused_at=None if self.paused_at is None else self.paused_at + by)
 
-    def after_clock_jump(self, jump: ClockJump) -> ProfileRun:
+    def after_clock_jump(self, jump: ClockJump, carried: bool = True) -> ProfileRun:
         """The run after the wall clock stepped while BeerPi ran (the policy in the module docstring).
 
-        Give it the jump before anything else sees the stepped clock.
+        ``carried``: the run was running before this start (through the power cut) and its place
+        was not set since (only paused, resumed or edited). Give it the jump before anything
+        else sees the stepped clock.
         """
         if self.clock_was_set:
-            trusted = not jump.from_unset and not jump.to_unset and jump.before >= self.as_of
-            return self.shifted(jump.seconds) if trusted else self
+            counts = (jump.from_unset or jump.to_unset or jump.before < self.as_of
+                      or (jump.first_sync and carried))  # the clock has only now become right
+            return self if counts else self.shifted(jump.seconds)
         if not jump.from_unset:
             return self  # the run was never moved onto the set clock: nothing sensible to do
         # Rebase: the latest point the run reached maps onto the clock as it reads now.

@@ -26,19 +26,27 @@ SIMULATION_CLOCK = "simulation_clock"  # settings key of the simulated clock's e
 
 
 class ProfileClock:
-    """Profile time now (``now``), with any jump of it since the last call."""
+    """Profile time now (``now``), with any jump of it since the last call.
+
+    ``synchronised`` is the kernel's view of the wall clock (``beerpi.clock.kernel_says_synchronised``
+    on real hardware; None where it cannot be asked, as for simulated time): it tells the clock
+    being set after boot from a jump (``beerpi.clock_jump``).
+    """
 
     def __init__(self, wall: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic, speed: float = 1.0) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, speed: float = 1.0,
+                 synchronised: Callable[[], bool | None] = lambda: None) -> None:
         self.wall = wall
         self.speed = speed  # profile seconds per real second (simulation runs faster)
         self.monotonic = monotonic
+        self.synchronised = synchronised
         self.detector = ClockJumpDetector()
 
     def now(self) -> tuple[float, ClockJump | None]:
         """(profile time, the jump since the last call or None); feeds the jump detector."""
         wall = self.wall()
-        return wall, self.detector.observe(wall, self.monotonic())
+        synchronised = self.synchronised() if self.detector.awaiting_sync else None
+        return wall, self.detector.observe(wall, self.monotonic(), synchronised)
 
 
 def simulated_clock(speed: float, stored: Any, real_wall: Callable[[], float] = time.time,

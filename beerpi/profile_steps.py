@@ -116,7 +116,7 @@ def parse_step(raw: Any, index: int = 0) -> Step:
     until = None if raw.get("until") is None else parse_condition(raw["until"], where)
     end = raw.get("end")
     _check_step(where, kind, target, duration, rate, until, end)
-    return Step(kind, float(target), None if duration is None else float(duration), None if rate is None else float(rate),
+    return Step(kind, float(target) + 0.0, None if duration is None else float(duration), None if rate is None else float(rate),
                 until, end)
 
 

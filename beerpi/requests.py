@@ -207,7 +207,8 @@ def _parse_set(message: dict[str, Any], request_id: RequestId | None, probes: Se
         ControlSettings().changed(**changes)  # validates every field against the rules
     except ConfigError as exc:
         raise ProtocolError("invalid_value", str(exc)) from None
-    return SetCommand({key: float(value) if key != "mode" else value for key, value in changes.items()},
+    # + 0.0: minus zero (JSON may say -0.0) is set as 0.0
+    return SetCommand({key: float(value) + 0.0 if key != "mode" else value for key, value in changes.items()},
                       chamber, request_id)
 
 

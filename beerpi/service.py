@@ -81,7 +81,7 @@ def build_chambers(rig: Rig, stored: Mapping[str, Any], wall: float, profile_now
 def profile_clock_for(rig: Rig, speed: float, stored: Mapping[str, Any], store: Repository) -> ProfileClock:
     """Wall-clock time on real hardware; under simulation, simulated time from its stored epoch."""
     if not rig.simulated:
-        return ProfileClock()
+        return ProfileClock(synchronised=kernel_says_synchronised)
     offset = rig.soak.clock_offset if rig.soak is not None else None
     clock, record = simulated_clock(speed, stored.get(SIMULATION_CLOCK), offset=offset)
     if record is not None:

@@ -98,7 +98,7 @@ async def test_readings_take_durations_and_default_to_the_last_day(start_service
     ("probe=sim-wort&since=yesterday-ish", "invalid_value", "since: 'yesterday-ish' is not a time"),
     ("probe=sim-wort&colour=red", "unknown_field", "history has no field 'colour'"),
     ("probe=sim-wort&type=set&target=30", "unknown_field", "'type' is not a query argument"),
-    ("probe=sim-wort&since=nan", "invalid_value", "since must be a Unix time"),
+    ("probe=sim-wort&since=nan", "invalid_value", "since: 'nan' is not a time"),
 ])
 async def test_invalid_readings_requests_are_400_with_the_parsers_message(start_service, query, code, words):
     service = start_service()

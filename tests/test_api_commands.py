@@ -15,7 +15,8 @@ NOW = 1_700_000_000.0
 
 
 @pytest.mark.parametrize("text, value", [("300", 300), ("1.5", 1.5), ("1e3", 1000.0), ("-2", -2),
-                                         ("many", "many"), ("", "")])
+                                         ("many", "many"), ("", ""), ("1_0", "1_0"), ("nan", "nan"),
+                                         ("\u0661\u0660", "\u0661\u0660"), ("0x10", "0x10"), ("1e999", "1e999")])
 def test_numbers_become_json_numbers_and_the_rest_stays_text(text, value):
     assert number(text) == value and type(number(text)) is type(value)
 

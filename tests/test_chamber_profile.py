@@ -187,3 +187,57 @@ def test_the_view_of_a_step_that_ends_on_gravity_says_where_it_stands_in_words_a
     assert view["gravity"] == "gravity 1.0183, ends at 1.0120"
     assert view["gravity_progress"] == {"latest": 1.0183, "latest_at": T0 + HOUR, "met": False}
     assert "gravity_progress" not in started().view(T0 + HOUR)  # a step without a condition has none
+
+
+# -- the clock being set after boot ------------------------------------------------------------------
+
+SET = ClockJump(seconds=6 * HOUR, before=T0 + DAY + 60, after=T0 + DAY + 60 + 6 * HOUR, first_sync=True)
+
+
+@pytest.mark.parametrize("actions, elapsed", [
+    pytest.param((), DAY + 6 * HOUR + 60, id="carried-over-the-outage-counts"),
+    pytest.param(("pause", "resume"), DAY + 6 * HOUR + 60, id="paused-and-resumed-the-outage-counts"),
+    pytest.param(("skip",), 7 * DAY, id="skipped-on-the-clock-being-set-keeps-its-place"),
+])
+def test_the_first_synchronisation_counts_for_a_run_carried_over_from_before_the_start(actions, elapsed):
+    # Given a run stored a day in, taken up at start on a clock restored a minute later
+    profile = ChamberProfile(LIMITS, started().run.checkpoint(T0 + DAY))
+    for action in actions:
+        profile.set_run(profile.planned(action, SET.before, 20.0))
+    # When NTP first sets the clock
+    profile.after_clock_jump(SET)
+    # Then a run carried over counts the 6 h; one whose place was set since keeps it
+    assert profile.run.progress(SET.after).elapsed == pytest.approx(elapsed)
+
+
+# -- targets near the cutoffs ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("steps", [
+    pytest.param((Step(HOLD, 29.999, DAY),), id="hold"),
+    pytest.param((Step(RAMP, 29.999, DAY),), id="ramp-to-it"),
+    pytest.param((Step(HOLD, 29.999, HOUR), Step(RAMP, 1.001, DAY)), id="ramp-from-it"),
+    pytest.param((Step(HOLD, 1.001, HOUR),), id="hold-near-the-under-cutoff"),
+])
+def test_rounding_never_takes_a_target_past_the_ones_the_user_gave(steps):
+    profile = ChamberProfile(LIMITS)
+    profile.set_run(profile.planned("start", T0, 20.0, steps))
+    given = [20.0] + [step.target for step in steps]
+    for minute in range(0, 26 * 60, 7):
+        target = profile.target(T0 + minute * 60.0)
+        assert min(given) <= target <= max(given) and LIMITS.min_beer < target < LIMITS.max_beer
+
+
+def test_a_hold_target_is_in_force_as_given():
+    profile = ChamberProfile(LIMITS)
+    profile.set_run(profile.planned("start", T0, 20.0, (Step(HOLD, 29.999, DAY),)))
+    assert profile.target(T0) == 29.999
+
+
+def test_a_run_paused_through_the_power_cut_does_not_count_it():
+    # Given a run paused a day in, and a start on a clock restored from a file
+    profile = ChamberProfile(LIMITS, started().run.pause(T0 + DAY))
+    # When it is resumed a minute later, and NTP then first sets the clock
+    profile.set_run(profile.planned("resume", SET.before - 60, 20.0))
+    profile.after_clock_jump(SET)
+    # Then it counts the minute since it was resumed, not the 6 h the clock was behind
+    assert profile.run.progress(SET.after).elapsed == pytest.approx(DAY + 60)

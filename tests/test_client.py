@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import math
 import os
 import queue
 import re
@@ -22,6 +23,7 @@ import pytest
 from tornado.websocket import websocket_connect
 
 from beerpi.client.address import normalise
+from beerpi.client.numbers import parse_decimal
 from beerpi.client.steps import StepsFileError, load_steps
 from beerpi.client.timespec import parse_duration, parse_time
 from tests.process import ROOT, TEST_TOKEN, WAIT, Server
@@ -396,6 +398,17 @@ def test_set_without_a_setting_is_a_usage_error():
     assert result.returncode == 2 and "at least one of --target" in result.stderr
 
 
+@pytest.mark.parametrize("target", ["1_9", "nan", "\u0661\u0669"])
+def test_a_target_that_is_not_a_plain_decimal_is_a_usage_error(target):
+    result = client("set", "ws://127.0.0.1:9/ws", "--target", target, "--token", TEST_TOKEN)
+    assert result.returncode == 2 and f"{target!r} is not a number" in result.stderr
+
+
+def test_a_count_that_is_not_plain_digits_is_a_usage_error():
+    result = client("history", "ws://127.0.0.1:9/ws", "--probe", "wort", "--points", "1_0")
+    assert result.returncode == 2 and "'1_0' is not a whole number" in result.stderr
+
+
 def test_an_unreadable_profile_file_is_one_clear_line(tmp_path):
     file = tmp_path / "broken.toml"
     file.write_text("[[steps]\nkind = 'hold'\n")
@@ -444,3 +457,15 @@ def test_a_steps_file_needs_steps(tmp_path):
     file.write_text("name = 'ale'\n")
     with pytest.raises(StepsFileError, match="has no steps"):
         load_steps(file)
+
+
+@pytest.mark.parametrize("text, value", [("19", 19.0), (" 19.5\n", 19.5), ("+1e1", 10.0), (".5", 0.5), ("-0", 0.0)])
+def test_numbers_are_plain_decimals(text, value):
+    number = parse_decimal(text)
+    assert number == value and math.copysign(1.0, number) == 1.0  # -0 is 0.0, not -0.0
+
+
+@pytest.mark.parametrize("text", ["1_9", "nan", "inf", "1e999", "0x13", "\u0661\u0669", "19 5", "", "+"])
+def test_anything_else_is_not_a_number(text):
+    with pytest.raises(ValueError, match="is not a number: write a plain decimal"):
+        parse_decimal(text)

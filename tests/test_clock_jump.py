@@ -34,3 +34,29 @@ def test_a_jump_from_an_unset_clock_says_so():
     jump = detector.observe(T0, 310.0)
     assert jump == ClockJump(seconds=T0 - UNSET - 10, before=UNSET + 10, after=T0)
     assert jump.from_unset and not jump.to_unset
+
+
+@pytest.mark.parametrize("synchronised, first_sync", [
+    pytest.param([False, False, True, True], [True, False], id="forward-while-unsynchronised-is-the-clock-being-set"),
+    pytest.param([False, False, False, False], [True, False], id="only-the-first-step-is"),
+    pytest.param([True, True, True, True], [False, False], id="a-start-on-a-synchronised-clock"),
+    pytest.param([None, None, None, None], [False, False], id="a-kernel-that-cannot-be-asked"),
+    pytest.param([False, True, True, True], [False, False], id="synchronised-by-slewing-before-the-step"),
+])
+def test_a_forward_step_before_the_first_synchronisation_is_the_clock_being_set(synchronised, first_sync):
+    detector = ClockJumpDetector()
+    detector.observe(T0, 0.0, synchronised[0])
+    assert detector.observe(T0 + 5, 5.0, synchronised[1]) is None
+    # When the clock steps six hours forward, then a day forward
+    jumps = [detector.observe(T0 + 6 * HOUR + 10, 10.0, synchronised[2]),
+             detector.observe(T0 + 6 * HOUR + DAY + 20, 20.0, synchronised[3])]
+    assert [jump.first_sync for jump in jumps] == first_sync
+
+
+def test_a_backward_step_of_an_unsynchronised_clock_is_a_jump_and_the_window_stays_open():
+    detector = ClockJumpDetector()
+    detector.observe(T0, 0.0, False)
+    back = detector.observe(T0 - HOUR, 10.0, False)
+    ahead = detector.observe(T0 + 5 * HOUR, 20.0, True)
+    assert (back.first_sync, ahead.first_sync) == (False, True)
+    assert not detector.awaiting_sync

@@ -62,6 +62,7 @@ def test_numbers_sent_as_strings_are_read():
     (json.dumps({**BODY, "temperature": 300, "temp_units": "C"}), "check temp_units"),
     (json.dumps({**BODY, "temp_units": "X"}), "temp_units must be C, F or K"),
     (json.dumps({**BODY, "battery": "full"}), "battery must be a number"),
+    (json.dumps({**BODY, "angle": "4_5"}), "angle must be a number"),
     (json.dumps({"name": "x", "temperature": 20}), "neither gravity nor angle"),
     (json.dumps({**BODY, "RSSI": float("nan")}).replace("NaN", "NaN"), "RSSI must be a number"),
 ])

@@ -28,16 +28,17 @@ LAGER = (Step(HOLD, 12.0, 7 * DAY), Step(RAMP, 18.0, 2 * DAY), Step(HOLD, 18.0, 
 class Clocks:
     """The wall clock and the monotonic clock, moved by hand."""
 
-    def __init__(self, wall: float) -> None:
+    def __init__(self, wall: float, synchronised: bool | None = None) -> None:
         self.wall = wall
         self.monotonic = 1000.0
+        self.synchronised = synchronised  # what the kernel says of the wall clock (None: cannot ask)
 
     def advance(self, seconds: float) -> None:
         self.wall += seconds
         self.monotonic += seconds
 
     def profile_clock(self) -> ProfileClock:
-        return ProfileClock(lambda: self.wall, lambda: self.monotonic)
+        return ProfileClock(lambda: self.wall, lambda: self.monotonic, synchronised=lambda: self.synchronised)
 
 
 def build(sim, store, clocks: Clocks) -> tuple[Monitor, Recorder]:
@@ -150,6 +151,110 @@ def test_a_clock_jump_is_logged_stored_and_does_not_leap_the_profile(sim, store,
     # And the stored run moved with the clock, so a restart does not leap either
     run = stored_run(store.load_settings(), MAIN, HEATER_ONLY)
     assert run.progress(clocks.wall).elapsed == pytest.approx(7 * DAY - HOUR + 5.0)
+
+
+WARM_THEN_COLD = (Step(HOLD, 25.0, HOUR), Step(HOLD, 10.0, 7 * DAY))
+
+
+def test_a_power_cut_counts_when_ntp_first_sets_a_clock_restored_from_a_file(sim, store, caplog):
+    # Given a profile holding 25 °C for an hour, then 10 °C, checkpointed ten minutes in
+    clocks = Clocks(T0, synchronised=True)
+    monitor, _ = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=WARM_THEN_COLD).result(timeout=5)
+    clocks.advance(CHECKPOINT_EVERY)
+    monitor.step()
+    checkpoint = T0 + CHECKPOINT_EVERY
+    assert store.load_settings()["profile"]["as_of"] == checkpoint
+    monitor.stop()
+    # When the power is cut, and the Pi boots with its clock restored from a file saved a
+    # minute after that checkpoint (fake-hwclock), not synchronised (a new boot: a new monotonic clock)
+    clocks.wall, clocks.monotonic, clocks.synchronised = checkpoint + 60.0, 12.0, False
+    restarted, recorder = build(sim, store, clocks)
+    restarted.step()
+    assert recorder.state.profile["step"] == 0 and recorder.state.target == 25.0
+    # And NTP then steps it to the real time, 6 h after the checkpoint, and synchronises it
+    clocks.advance(30.0)
+    clocks.wall, clocks.synchronised = checkpoint + 6 * HOUR, True
+    restarted.step()
+    # Then the outage counted: the profile holds 10 °C, and the thermostat follows it
+    assert recorder.state.profile["step"] == 1 and recorder.state.target == 10.0
+    assert restarted.chamber(None).in_force().target == 10.0
+    assert restarted.chamber(None).profile.run.progress(clocks.wall).elapsed == pytest.approx(
+        CHECKPOINT_EVERY + 6 * HOUR)
+    # And the step is on record as the clock being set, not as a jump the profile ignored
+    jumps = [e for e in store.events_between(0, clocks.wall + 1) if e.kind == "clock_jump"]
+    assert len(jumps) == 1 and jumps[0].detail["first_sync"] is True
+    assert "the time it was behind counts" in caplog.text
+    # And a restart keeps that place
+    restarted.stop()
+    again, recorder = build(sim, store, clocks)
+    again.step()
+    assert recorder.state.profile["step"] == 1 and recorder.state.target == 10.0
+
+
+@pytest.mark.parametrize("synchronised", [True, None], ids=["synchronised", "cannot-ask"])
+def test_a_step_of_a_synchronised_clock_still_does_not_move_the_profile(sim, store, synchronised):
+    # Given a clock known good at start (or a kernel that cannot be asked)
+    clocks = Clocks(T0, synchronised=synchronised)
+    monitor, recorder = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=WARM_THEN_COLD).result(timeout=5)
+    monitor.step()
+    # When it steps 6 h forward while BeerPi runs
+    clocks.advance(5.0)
+    clocks.wall += 6 * HOUR
+    monitor.step()
+    # Then the profile keeps its place, and the jump is on record
+    assert recorder.state.profile["step"] == 0 and recorder.state.target == 25.0
+    jumps = [e for e in store.events_between(0, clocks.wall + 1) if e.kind == "clock_jump"]
+    assert len(jumps) == 1 and jumps[0].detail["first_sync"] is False
+
+
+def test_only_the_first_step_of_an_unsynchronised_clock_counts(sim, store):
+    # Given a stored run, and a start on a clock that is not synchronised
+    clocks = Clocks(T0, synchronised=False)
+    monitor, recorder = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=WARM_THEN_COLD).result(timeout=5)
+    monitor.stop()
+    restarted, recorder = build(sim, store, clocks)
+    restarted.step()
+    clocks.advance(5.0)
+    clocks.wall += 10 * 60.0  # set 10 min forward, by hand or by NTP: the first step counts
+    restarted.step()
+    assert restarted.chamber(None).profile.run.progress(clocks.wall).elapsed == pytest.approx(5.0 + 10 * 60.0)
+    # When the clock steps again, still not synchronised
+    clocks.advance(5.0)
+    clocks.wall += 6 * HOUR
+    restarted.step()
+    # Then that step is a jump: the profile keeps its place
+    assert recorder.state.profile["step"] == 0 and recorder.state.target == 25.0
+
+
+def test_a_profile_started_before_the_clock_is_synchronised_keeps_its_place(sim, store):
+    # Given a Pi booted with a clock 6 h behind, not synchronised, and a profile started then
+    clocks = Clocks(T0, synchronised=False)
+    monitor, recorder = build(sim, store, clocks)
+    monitor.step()
+    monitor.submit_profile("start", steps=WARM_THEN_COLD).result(timeout=5)
+    # When NTP sets the clock ten minutes later
+    clocks.advance(10 * 60.0)
+    clocks.wall += 6 * HOUR
+    clocks.synchronised = True
+    monitor.step()
+    # Then the profile is ten minutes in: its place was given on the clock that was corrected
+    assert recorder.state.profile["step"] == 0 and recorder.state.target == 25.0
+    assert monitor.chamber(None).profile.run.progress(clocks.wall).elapsed == pytest.approx(10 * 60.0)
+
+
+def test_a_target_just_below_the_cutoff_stays_below_it(sim, store):
+    # Given a profile holding 29.999 °C, just below the 30 °C over-temperature cutoff
+    monitor, recorder = build(sim, store, Clocks(T0))
+    state = monitor.submit_profile("start", steps=(Step(HOLD, 29.999, DAY),)).result(timeout=5)
+    # Then that is the target in force, not 30.0 (which the cutoff refuses)
+    assert state.target == 29.999
+    # And when it stops, the chamber holds it, and the settings can still be changed
+    monitor.submit_profile("stop").result(timeout=5)
+    state = monitor.submit_settings({"hysteresis": 0.5}).result(timeout=5)
+    assert (state.target, state.hysteresis) == (29.999, 0.5)
 
 
 class Unsaveable(SqliteRepository):

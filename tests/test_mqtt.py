@@ -4,6 +4,7 @@ that goes away. The server runs as a subprocess, as a user runs it."""
 from __future__ import annotations
 
 import json
+import math
 import signal
 import time
 import urllib.request
@@ -83,6 +84,15 @@ def test_with_control_a_published_target_reaches_every_client(tmp_path, broker, 
     watcher.publish("beerpi/chamber/main/set/target", "99")
     error = json.loads(watcher.wait_for(json_on("beerpi/reply", type="error"))[1])
     assert error["code"] == "invalid_value" and "target" in error["message"]
+    # A number Python reads but a person does not write is refused, and changes nothing
+    watcher.publish("beerpi/chamber/main/set/target", "1_9")
+    error = json.loads(watcher.wait_for(lambda t, p, r: t == "beerpi/reply" and "1_9" in p)[1])
+    assert error["code"] == "invalid_value" and "target must be a number, not '1_9'" in error["message"]
+    # And minus zero is zero
+    watcher.publish("beerpi/chamber/main/set/target", "-0")
+    _, payload, _ = watcher.wait_for(json_on("beerpi/chamber/main/state", target=0.0))
+    assert math.copysign(1.0, json.loads(payload)["target"]) == 1.0
+    assert all(json.loads(p)["target"] != 19.0 for t, p, r in watcher.seen if t == "beerpi/chamber/main/state")
     # And every change is also published as an event of the chamber
     watcher.wait_for(json_on("beerpi/chamber/main/event", type="event", kind="settings"))
 

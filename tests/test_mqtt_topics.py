@@ -24,6 +24,12 @@ CHAMBERS = {"main": "main", "lager_2": "lager 2"}
     ("brewery/beerpi/chamber/main/profile", b'{"action": "pause"}',
      {"type": "profile", "chamber": "main", "action": "pause"}),
     ("brewery/beerpi/chamber/main/set/target", b"warm", {"type": "set", "chamber": "main", "target": "warm"}),
+    # Only a plain decimal is a number: what Python's float() also reads is left for the parser to refuse
+    ("brewery/beerpi/chamber/main/set/target", b"1_9", {"type": "set", "chamber": "main", "target": "1_9"}),
+    ("brewery/beerpi/chamber/main/set/target", "\u0661\u0669".encode(), {"type": "set", "chamber": "main",
+                                                                        "target": "\u0661\u0669"}),
+    ("brewery/beerpi/chamber/main/set/target", b"infinity", {"type": "set", "chamber": "main",
+                                                              "target": "infinity"}),
 ])
 def test_a_command_message_becomes_the_websocket_frame(topic, payload, frame):
     assert json.loads(TOPICS.command_frame(topic, payload, CHAMBERS)) == frame

@@ -275,9 +275,10 @@ def test_a_paused_run_stays_paused_across_a_restart():
 
 # --- clock jumps ----------------------------------------------------------------------------
 
-def feed(detector: ClockJumpDetector, run: ProfileRun, wall: float, monotonic: float) -> ProfileRun:
+def feed(detector: ClockJumpDetector, run: ProfileRun, wall: float, monotonic: float,
+         synchronised: bool | None = None) -> ProfileRun:
     """What the monitor does on each tick: look for a jump and apply the policy, then checkpoint."""
-    jump = detector.observe(wall, monotonic)
+    jump = detector.observe(wall, monotonic, synchronised)
     if jump is not None:
         run = run.after_clock_jump(jump)
     return run.checkpoint(wall)
@@ -364,6 +365,31 @@ def test_a_stale_clock_restored_at_boot_freezes_and_the_outage_counts_once_it_is
     run = feed(detector, run, now, 70.0)
     # Then the jump is not compensated: the power cut counts
     assert run.progress(now).elapsed == pytest.approx(DAY + 6 * HOUR)
+
+
+def test_the_first_synchronisation_after_a_clock_restored_at_boot_counts_the_power_cut():
+    # Given a run known to have reached a day in
+    run = stored(lager().checkpoint(T0 + DAY))
+    # When the Pi boots 6 h later with the clock restored from a file saved a minute after that,
+    # not synchronised: the profile carries on from there
+    detector = ClockJumpDetector()
+    restored = T0 + DAY + 60
+    run = feed(detector, run, restored, 10.0, synchronised=False)
+    assert run.progress(restored).elapsed == pytest.approx(DAY + 60) and not run.progress(restored).frozen
+    # When NTP first synchronises it a minute later
+    now = T0 + DAY + 6 * HOUR
+    run = feed(detector, run, now, 70.0, synchronised=True)
+    # Then the step is not compensated: the power cut counts
+    assert run.progress(now).elapsed == pytest.approx(DAY + 6 * HOUR)
+
+
+def test_a_run_placed_on_the_clock_being_set_keeps_its_place_at_the_first_synchronisation():
+    detector = ClockJumpDetector()
+    run = lager()
+    run = feed(detector, run, T0, 10.0, synchronised=False)
+    jump = detector.observe(T0 + 6 * HOUR + 60, 70.0, True)
+    assert jump.first_sync
+    assert run.after_clock_jump(jump, carried=False).progress(T0 + 6 * HOUR + 60).elapsed == pytest.approx(60)
 
 
 # --- validation -----------------------------------------------------------------------------

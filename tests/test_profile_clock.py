@@ -60,3 +60,25 @@ def test_another_speed_rebases_at_the_simulated_time_reached():
 def test_a_damaged_epoch_is_logged_and_started_again(stored, caplog):
     clock, record = simulated_clock(60.0, stored, lambda: T0, lambda: 0.0)
     assert record["simulated"] == T0 and "ignoring the stored simulation clock" in caplog.text
+
+
+def test_the_real_profile_clock_asks_the_kernel_only_until_the_clock_is_set():
+    real, asked = Real(), []
+    answers = iter([False, False])
+
+    def synchronised() -> bool:
+        asked.append(real.wall)
+        return next(answers)
+
+    clock = ProfileClock(lambda: real.wall, lambda: real.monotonic, synchronised=synchronised)
+    clock.now()
+    real.advance(5.0)
+    real.wall += 6 * 3600.0  # NTP sets the clock
+    _, jump = clock.now()
+    assert jump.first_sync
+    real.advance(5.0)
+    clock.now()  # set now: the kernel is not asked again
+    real.advance(5.0)
+    real.wall += 3600.0
+    _, jump = clock.now()
+    assert not jump.first_sync and len(asked) == 2

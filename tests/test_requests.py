@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -129,3 +130,8 @@ def test_ok_and_events_frames_have_the_documented_shape():
                                  "detail": {"code": "disconnected"}}]}
     assert json.loads(protocol.pong_frame("p")) == {"type": "pong", "id": "p"}
     assert protocol.pong_frame() == protocol.PONG_FRAME
+
+
+def test_minus_zero_is_set_as_zero():
+    command = parse({"type": "set", "target": -0.0, "hysteresis": 0.3})
+    assert command.changes["target"] == 0.0 and math.copysign(1.0, command.changes["target"]) == 1.0

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .address import TOKEN_VARIABLE, URL_VARIABLE, AddressError, choose_token, default_url, normalise
+from .numbers import parse_decimal, parse_whole
 from .steps import StepsFileError, load_steps
 from .timespec import parse_duration, parse_time
 
@@ -47,10 +48,24 @@ exit codes:
   130  interrupted (Ctrl-C) while waiting for a reply"""
 
 
+def _decimal(text: str) -> float:
+    try:
+        return parse_decimal(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _whole(text: str) -> int:
+    try:
+        return parse_whole(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _duration(text: str) -> float:
     """Seconds: a plain number, or 90s, 30m, 36h, 7d."""
     try:
-        return float(text)
+        return parse_decimal(text)
     except ValueError:
         pass
     try:
@@ -63,7 +78,7 @@ def _connection_options(parser: argparse.ArgumentParser, token_help: str) -> Non
     parser.add_argument("url", nargs="?", default=None, metavar="URL",
                         help=f"the server's WebSocket (default: ${URL_VARIABLE} or ws://localhost:8888/ws)")
     parser.add_argument("--token", help=f"{token_help} (default: the URL's ?token= or ${TOKEN_VARIABLE})")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+    parser.add_argument("--timeout", type=_decimal, default=10.0, metavar="SECONDS",
                         help="how long to wait to connect and for a reply (default: 10)")
 
 
@@ -94,8 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         f"  {PROG} set --chamber main --target 19.5 --token ...\n  {PROG} set --mode off  # the only chamber")
     _connection_options(set_, "the control token")
     set_.add_argument("--chamber", help="the chamber's id (may be left out when there is only one)")
-    set_.add_argument("--target", type=float, help="set point, °C (0 to 40, within the chamber's limits)")
-    set_.add_argument("--hysteresis", type=float, help="half-width of the control band, °C (0.05 to 5)")
+    set_.add_argument("--target", type=_decimal, help="set point, °C (0 to 40, within the chamber's limits)")
+    set_.add_argument("--hysteresis", type=_decimal, help="half-width of the control band, °C (0.05 to 5)")
     set_.add_argument("--mode", choices=MODES, help="auto: thermostat; heat or cool: that output by hand; "
                                                     "off: everything off")
     set_.add_argument("--json", action="store_true", help="print the new state as JSON")
@@ -117,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", metavar="FILE", help="the steps: TOML, or JSON when named *.json")
     _connection_options(load, "the control token")
     start = load.add_mutually_exclusive_group()
-    start.add_argument("--at-step", type=int, metavar="N", help="begin at the start of step N (0 is the first)")
+    start.add_argument("--at-step", type=_whole, metavar="N", help="begin at the start of step N (0 is the first)")
     start.add_argument("--elapsed", type=_duration, metavar="TIME",
                        help="begin this far into the profile: seconds, or 90s, 30m, 36h, 7d")
     start.add_argument("--replace", action="store_true",
@@ -140,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--probe", required=True, help="the probe's id or name, as in the dashboard")
     history.add_argument("--since", default="24h", help="start of the range (default: 24h ago)")
     history.add_argument("--until", default="now", help="end of the range (default: now)")
-    history.add_argument("--points", type=int, default=100, help="at most this many buckets, 1 to 5000 "
+    history.add_argument("--points", type=_whole, default=100, help="at most this many buckets, 1 to 5000 "
                                                                  "(default: 100)")
     output = history.add_mutually_exclusive_group()
     output.add_argument("--csv", action="store_true", help="CSV with a header: time,ts,min,mean,max,count")

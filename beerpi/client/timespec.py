@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from .numbers import parse_decimal
+
 UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
-DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([smhdw])")
 
 
 def parse_duration(text: str) -> float:
@@ -29,12 +31,12 @@ def parse_time(text: str, now: float) -> float:
     except ValueError:
         pass
     try:
-        return float(text)
+        return parse_decimal(text)
     except ValueError:
         pass
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a time: write a duration ago (30m, 24h, 7d), an ISO time "
-                         "(2025-11-21T18:00) or now") from None
+                         "(2025-11-21T18:00), Unix seconds or now") from None
     return moment.timestamp()  # a naive time is taken as local time, as the user reads a clock

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
 from collections.abc import Callable
 from typing import Any
 
 from ..auth import TOKEN_PATTERN, TOKEN_RULE
+from ..client.numbers import parse_decimal, parse_whole
 from ..errors import ConfigError
 from ..repository import check_url
 
@@ -20,11 +20,9 @@ def _number(kind: Callable[[str], float], low: float | None = None, high: float 
             above: float | None = None) -> Callable[[str], Any]:
     def convert(text: str) -> Any:
         try:
-            value = kind(text)
+            value = parse_whole(text) if kind is int else parse_decimal(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
         if low is not None and value < low or high is not None and value > high:
             raise argparse.ArgumentTypeError(f"{text} is outside {low:g}…{high:g}")
         if above is not None and value <= above:
