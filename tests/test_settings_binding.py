@@ -188,8 +188,9 @@ def test_a_spool_holding_items_for_another_database_is_kept_untouched_and_contro
     assert storage["ok"] is False
     assert str(spool_path) in storage["error"] and "another database" in storage["error"]
     assert "SPOOL FOR ANOTHER DATABASE" in server.log()
-    # And the other database's spool is exactly as it was left
+    # And the other database's spool is exactly as it was left, with nothing new beside it
     assert digest(spool_path) == before
+    assert sorted(path.name for path in tmp_path.glob("shared-spool*")) == ["shared-spool.sqlite3"]
 
 
 # -- opening storage: the spool beside each database -------------------------------------

@@ -31,8 +31,8 @@ from ..errors import Closed, ConfigError, StorageCorrupt, StorageError
 from ..probe import Reading
 from .base import Event, Identity
 from .files import check_intact, create_private, is_corruption, unavailable
-from .spool_binding import (ForeignSpool, Owner, database_name, foreign_reason, read_owner, redact, same_database,
-                            spool_path_for)
+from .spool_binding import (ForeignSpool, Owner, database_name, foreign_reason, read_owner, redact,
+                            remove_read_leftovers, same_database, spool_path_for)
 from .sqlite_tx import immediate_transaction
 
 __all__ = ["Spool", "SettingsChange", "Item", "ForeignSpool", "redact", "spool_path_for"]
@@ -111,9 +111,11 @@ class Spool:
             if self.path != ":memory:":
                 # Read-only first: a damaged spool is named as such and never written to,
                 # and one holding items for another database is not written to either.
+                absent = [side for side in (Path(f"{self.path}-wal"), Path(f"{self.path}-shm")) if not side.exists()]
                 check_intact(Path(self.path), "the spool file", RESCUE.format(path=self.path))
                 owner = read_owner(Path(self.path))
                 if owner is not None and (reason := foreign_reason(self.path, owner, self.name, identity)):
+                    remove_read_leftovers(absent)
                     raise ForeignSpool(reason)
                 create_private(Path(self.path))
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,

@@ -125,6 +125,14 @@ def read_owner(path: Path) -> Owner | None:
     return Owner(meta.get("target"), meta.get("identity"), items)
 
 
+def remove_read_leftovers(created: list[Path]) -> None:
+    """Remove the WAL index and the empty WAL a read-only look at a spool created beside it
+    (only a writer removes them on close), so a spool left alone has nothing new beside it."""
+    for side in created:
+        if side.exists() and (side.name.endswith("-shm") or side.stat().st_size == 0):
+            side.unlink(missing_ok=True)
+
+
 def adopt_legacy(legacy: Path, path: Path, name: str) -> None:
     """Move the old shared spool to ``path`` if it belongs to the database ``name`` and ``path``
     does not exist yet, so the readings waiting in it are not lost. Anything else is left as it is."""
