@@ -59,7 +59,7 @@ def test_a_truncated_database_is_named_with_what_to_do_and_never_touched(tmp_pat
     # And the file is exactly as it was; the new reading waits in the spool beside it
     assert hashlib.sha256(db.read_bytes()).digest() == digest
     assert not db.with_name(db.name + "-wal").exists() or db.with_name(db.name + "-wal").stat().st_size == 0
-    assert (db.parent / "spool.sqlite3").exists()
+    assert (db.parent / "spool-beerpi.sqlite3").exists()
 
 
 def test_export_from_a_truncated_database_is_a_clear_error_not_a_traceback(tmp_path):

@@ -344,3 +344,30 @@ def test_a_store_without_a_boundary_takes_no_minute_rollups(store):
     with pytest.raises(ValueError, match="set that first with prune_raw"):
         store.add_minute_rollups([MinuteRollup("wort", T0 - T0 % 60, 20.0, 20.0, 20.0, 1)])
     assert list(store.iter_minute_rollups(math.inf)) == []
+
+
+# -- identity ---------------------------------------------------------------------------
+
+def test_a_database_keeps_one_identity_written_once_inside_it(store, request, tmp_path):
+    from pymongo import MongoClient
+
+    from beerpi.repository import open_repository
+    from tests.conftest_storage import with_database
+
+    # A new database gets an identity, written once and the same on every call
+    first = store.identity()
+    assert first.value and first.created is True and store.identity() == first
+    mongo = type(store).__name__ == "MongoRepository"
+    url = request.getfixturevalue("mongo_url" if mongo else "sqlite_url")
+    # The same database opened again has the same identity, not written again
+    with open_repository(url) as again:
+        assert again.identity() == (first.value, False)
+    # And another database has another one
+    other = with_database(url, "beerpi_test_other_" + first.value[-8:]) if mongo else f"sqlite:///{tmp_path}/other.sqlite3"
+    try:
+        with open_repository(other) as elsewhere:
+            assert elsewhere.identity().value != first.value
+    finally:
+        if mongo:
+            with MongoClient(request.getfixturevalue("mongo_server_uri")) as client:
+                client.drop_database("beerpi_test_other_" + first.value[-8:])

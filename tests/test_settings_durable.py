@@ -88,7 +88,7 @@ def is_type(kind: str):
 @pytest.mark.gen_test(timeout=30)
 async def test_a_change_that_cannot_be_saved_takes_effect_and_the_client_is_told(start_service, connect, db_path):
     # Given a spool file that is corrupt, so nothing can be kept durably before the database has it
-    (db_path.parent / "spool.sqlite3").write_bytes(b"\x00garbage" * 512)
+    (db_path.parent / "spool-beerpi.sqlite3").write_bytes(b"\x00garbage" * 512)
     service = start_service()
     client = await connect(service.port)
     await client.wait_for(is_type("hello"))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from beerpi.errors import ConfigError, StorageError
+from beerpi.errors import StorageError
 from beerpi.probe import Reading
-from beerpi.repository import Event
-from beerpi.repository.spool import SettingsChange, Spool, redact, spool_path_for
+from beerpi.repository import Event, Identity
+from beerpi.repository.spool import ForeignSpool, SettingsChange, Spool, redact, spool_path_for
 from beerpi.repository.sqlite import SqliteRepository
 from beerpi.repository.writer import WriteBehind
 
@@ -85,19 +85,51 @@ def test_a_large_spool_drops_in_chunks_so_the_log_is_not_flooded(spool_path, cap
     spool.close()
 
 
-def test_a_spool_with_items_for_another_database_is_refused(spool_path):
+def test_a_spool_with_items_for_another_database_is_refused_and_left_untouched(spool_path):
     spool = Spool(spool_path, target="mongodb://user:secret@db.local/beerpi")
     spool.append(readings(1))
     spool.close()
-    with pytest.raises(ConfigError, match=r"holds 1 items for mongodb://user:\*\*\*@db.local/beerpi"):
+    before = spool_path.read_bytes()
+    with pytest.raises(ForeignSpool, match=r"holds 1 items for another database, mongodb://db.local/beerpi,"):
         Spool(spool_path, target="sqlite:///data/beerpi.sqlite3")
-    # an empty spool may change hands
-    emptied = Spool(spool_path, target="mongodb://user:secret@db.local/beerpi")
-    emptied.remove_through(emptied.head(1)[0][0])
-    emptied.close()
-    Spool(spool_path, target="sqlite:///data/beerpi.sqlite3").close()
+    assert spool_path.read_bytes() == before
+    # another user name or other options name the same database
+    same = Spool(spool_path, target="mongodb://db.local/beerpi?serverSelectionTimeoutMS=500")
+    # an empty spool may change hands, and the settings it mirrors for the other database go
+    same.remove_through(same.head(1)[0][0])
+    same.replace_mirror({"mode": "heat", "target": 28.0})
+    assert same.trusted_mirror() == {"mode": "heat", "target": 28.0}
+    same.close()
+    taken = Spool(spool_path, target="sqlite:///data/beerpi.sqlite3")
+    assert taken.trusted_mirror() is None and taken.mirror() == {}
+    taken.close()
 
 
+def test_a_spool_bound_to_another_database_of_the_same_name_is_refused(spool_path):
+    # Given a spool holding items for the database with identity A
+    spool = Spool(spool_path, target="sqlite:///data/beerpi.sqlite3", identity=Identity("beerpi-a"))
+    spool.append([SettingsChange({"mode": "heat"})])
+    spool.close()
+    # Then another existing database at the same path does not get them
+    with pytest.raises(ForeignSpool, match=r"another database also named .* \(identity beerpi-a"):
+        Spool(spool_path, target="sqlite:///data/beerpi.sqlite3", identity=Identity("beerpi-b"))
+    # But a new database made there (the old one moved aside) does, without the old one's mirror
+    new = Spool(spool_path, target="sqlite:///data/beerpi.sqlite3", identity=Identity("beerpi-c", created=True))
+    assert new.waiting_settings() == [{"mode": "heat"}] and new.identity == "beerpi-c"
+    assert new.trusted_mirror() is None
+    new.close()
+
+
+def test_only_a_mirror_read_from_the_spools_own_database_is_trusted(spool_path):
+    # A mirror kept by an older BeerPi, which did not say whose it was, is not trusted
+    spool = Spool(spool_path, target="sqlite:///data/beerpi.sqlite3")
+    spool.update_mirror({"target": 28.0})
+    assert spool.trusted_mirror() is None
+    # One read from the database is, with the changes made since on top
+    spool.replace_mirror({"target": 18.0, "mode": "auto"})
+    spool.append([SettingsChange({"mode": "off"})])
+    assert spool.trusted_mirror() == {"target": 18.0, "mode": "off"}
+    spool.close()
 def test_two_processes_cannot_share_a_spool(spool_path):
     first = Spool(spool_path)
     with pytest.raises(StorageError, match="in use by another BeerPi"):
@@ -105,10 +137,13 @@ def test_two_processes_cannot_share_a_spool(spool_path):
     first.close()
 
 
-def test_the_default_spool_lives_beside_an_sqlite_database_else_under_data():
-    assert spool_path_for("sqlite:////var/lib/beerpi/beer.sqlite3?synchronous=full") == "/var/lib/beerpi/spool.sqlite3"
+def test_the_default_spool_is_one_per_database_beside_an_sqlite_one_else_under_data():
+    assert spool_path_for("sqlite:////var/lib/beerpi/beer.sqlite3?synchronous=full") == \
+        "/var/lib/beerpi/spool-beer.sqlite3"
+    assert spool_path_for("sqlite:///data/simulation.sqlite3") == "data/spool-simulation.sqlite3"
     assert spool_path_for("sqlite:///:memory:") == ":memory:"
-    assert spool_path_for("mongodb://db.local/beerpi") == "data/spool.sqlite3"
+    assert spool_path_for("mongodb://brewer:hops@db.local:27017/beerpi?tls=true") == \
+        "data/spool-db.local_27017-beerpi.sqlite3"
     assert redact("mongodb://brewer:hops@db.local:27017/beerpi") == "mongodb://brewer:***@db.local:27017/beerpi"
 
 

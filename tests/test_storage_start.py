@@ -63,7 +63,7 @@ async def test_a_corrupt_database_is_reported_and_left_untouched_while_control_r
 async def test_a_corrupt_spool_is_reported_left_untouched_and_readings_wait_in_memory(
         start_service, connect, db_path, caplog):
     # Given a healthy database and a spool file of garbage beside it
-    spool = db_path.parent / "spool.sqlite3"
+    spool = db_path.parent / "spool-beerpi.sqlite3"
     spool.write_bytes(GARBAGE)
     with caplog.at_level(logging.ERROR):
         service = start_service()

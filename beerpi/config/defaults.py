@@ -58,7 +58,7 @@ class Config:
     @property
     def heater_kind(self) -> str | None:
         return self.heater or {"pi": "gpio", "sim": "sim"}.get(self.hardware)
-    spool: str = ""  # "": beside the SQLite file, else data/spool.sqlite3 (see repository.spool)
+    spool: str = ""  # "": one per database, beside the SQLite file, else under data/ (repository.spool_binding)
     spool_max: int = 1_000_000
     keep_raw: float | None = None  # days of raw readings kept; None: all (roll-ups are always kept)
     max_clients: int | None = None  # None: derived from the open-file limit (see connections.py)

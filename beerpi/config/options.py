@@ -186,7 +186,8 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
     add = storage.add_argument
     add("--spool", default=argparse.SUPPRESS, metavar="PATH",
         help="file that keeps readings until the database has them, so an outage or a restart "
-             "loses none (default: spool.sqlite3 beside the SQLite database, else data/spool.sqlite3)")
+             "loses none; one per database (default: spool-NAME.sqlite3 beside the SQLite database "
+             "NAME.sqlite3, else data/spool-HOST-DATABASE.sqlite3)")
     add("--spool-max", type=_number(int, above=0), default=default.spool_max, metavar="READINGS",
         help="most readings the spool keeps during an outage; beyond it the oldest are dropped "
              "with an error in the log and a readings_dropped event")

@@ -11,9 +11,9 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import ConfigError
-from .base import Bucket, Event, MinuteRollup, Repository
+from .base import Bucket, Event, Identity, MinuteRollup, Repository
 
-__all__ = ["Bucket", "Event", "MinuteRollup", "Repository", "open_repository", "check_url"]
+__all__ = ["Bucket", "Event", "Identity", "MinuteRollup", "Repository", "open_repository", "check_url"]
 
 SQLITE_PREFIX = "sqlite:///"
 SQLITE_OPTIONS = {"synchronous": ("normal", "full")}

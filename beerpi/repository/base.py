@@ -10,6 +10,9 @@ against every backend. Points that hold for all of them:
   whose ``id`` is, is skipped, so replaying a batch after an outage never duplicates.
 * Every failure of the database surfaces as ``StorageError`` saying what to check; after
   ``close()`` every call raises ``Closed``.
+* Every database keeps an identity inside itself (``identity()``): a random id written
+  once, so what is kept beside a database (the spool, its settings mirror) is bound to
+  that database and not merely to its name.
 * Methods block: never call them on the IOLoop.
 """
 
@@ -21,7 +24,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..probe import Reading
 
@@ -36,6 +39,19 @@ def new_event_id() -> str:
     switch it caused come back in the order they happened.
     """
     return f"{time.time_ns():016x}{next(_event_sequence) & 0xFFFF:04x}{secrets.token_hex(6)}"
+
+
+class Identity(NamedTuple):
+    """A database's identity: ``value`` is written into it once, at random; ``created`` says
+    this process wrote it (the database is new, or older than identities)."""
+
+    value: str
+    created: bool = False
+
+
+def new_identity() -> str:
+    """A fresh database identity (never all digits, so SQLite keeps it as text)."""
+    return f"beerpi-{secrets.token_hex(16)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +98,11 @@ class Repository(ABC):
     @abstractmethod
     def ping(self) -> None:
         """Raise StorageError, saying what to check, if the database cannot be used now."""
+
+    @abstractmethod
+    def identity(self) -> Identity:
+        """The identity kept in the database's metadata, written at random the first time;
+        the same for every later call and every later opening of the same database."""
 
     @abstractmethod
     def add_readings(self, readings: Sequence[Reading]) -> None:

@@ -3,7 +3,8 @@
 Collections: ``readings`` (``_id`` is ``probe/ms``, so a replayed reading is a harmless
 duplicate-key error), ``rollup_1m`` … ``rollup_1d`` (min, max, sum, count per probe and
 bucket), ``latest`` (one document per probe), ``events`` (``_id`` is the event id) and
-``settings`` (``_id`` is the key).
+``settings`` (``_id`` is the key), and ``meta`` (the pruning boundary and the database's
+identity, one small document each).
 
 MongoDB has no multi-document transactions on a single server, so roll-ups are not
 incremented but *recomputed* for every bucket a batch touches, finest level first, by
@@ -36,7 +37,7 @@ from pymongo.errors import (BulkWriteError, ConfigurationError, ConnectionFailur
 from ..errors import Closed, ConfigError, StorageError
 from ..probe import Reading
 from . import minutes, rollup
-from .base import Bucket, Event, MinuteRollup, Repository, check_limit
+from .base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class MongoRepository(Repository):
         self._ready = False
         self._closed = False
         self._raw_from: int | None = None  # read with the indexes, kept up to date by prune_raw
+        self._identity: Identity | None = None
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -169,6 +171,22 @@ class MongoRepository(Repository):
     def ping(self) -> None:
         with self._op("checking the connection"):
             self._client.admin.command("ping")
+
+    def identity(self) -> Identity:
+        if self._identity is None:
+            with self._op("reading the database's identity"):
+                meta = self._db["meta"]
+                doc = meta.find_one({"_id": "identity"})
+                if doc is not None:
+                    self._identity = Identity(str(doc["value"]))
+                else:
+                    value = new_identity()
+                    try:
+                        meta.insert_one({"_id": "identity", "value": value})
+                        self._identity = Identity(value, created=True)
+                    except DuplicateKeyError:  # another process wrote it first: theirs stands
+                        self._identity = Identity(str(meta.find_one({"_id": "identity"})["value"]))
+        return self._identity
 
     def add_readings(self, readings: Sequence[Reading]) -> None:
         docs = list({doc["_id"]: doc for doc in map(_reading_doc, reversed(readings))}.values())

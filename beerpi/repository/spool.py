@@ -1,10 +1,12 @@
 """The local spool: readings, events and settings not yet confirmed by the database.
 
-An append-only SQLite file (``spool.sqlite3``) owned by the writer thread of
+An append-only SQLite file (``spool-<database>.sqlite3``) owned by the writer thread of
 ``WriteBehind``. Rows are delivered oldest first and deleted once the database has
 confirmed them, so a restart during an outage loses nothing: whatever is left is delivered
-before anything new. The file also keeps a mirror of the last known settings, so the
-controller starts with the user's target even when the database is unreachable.
+before anything new. The file also keeps a mirror of the last settings read from the
+database, so the controller starts with the user's target even when the database is
+unreachable; it is used only for the database it was read from (spool_binding.py says how
+a spool is bound to its database), else the configured settings are.
 
 The spool is bounded by a number of readings. When it is full the oldest readings are
 dropped, in chunks of 1 % of the bound so the log is not flooded, with an error in the
@@ -24,14 +26,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import Closed, ConfigError, StorageCorrupt, StorageError
 from ..probe import Reading
-from . import check_url, sqlite_path
-from .base import Event
+from .base import Event, Identity
 from .files import check_intact, create_private, is_corruption, unavailable
+from .spool_binding import (ForeignSpool, Owner, database_name, foreign_reason, read_owner, redact,
+                            remove_read_leftovers, same_database, spool_path_for)
 from .sqlite_tx import immediate_transaction
+
+__all__ = ["Spool", "SettingsChange", "Item", "ForeignSpool", "redact", "spool_path_for"]
 
 log = logging.getLogger(__name__)
 
@@ -63,25 +67,6 @@ class SettingsChange:
 Item = Reading | Event | SettingsChange
 
 
-def spool_path_for(db_url: str) -> str:
-    """The default spool: beside an SQLite database, in memory for ``:memory:``, else under data/."""
-    if check_url(db_url) == "sqlite":
-        path = sqlite_path(db_url)
-        if path == ":memory:":
-            return ":memory:"
-        return str(Path(path).parent / "spool.sqlite3")
-    return str(Path("data") / "spool.sqlite3")
-
-
-def redact(url: str) -> str:
-    """``url`` without a password, to be stored and logged."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
-
-
 def _encode(item: Item) -> tuple[str, float, str]:
     if isinstance(item, Reading):
         kind, ts = "reading", item.ts
@@ -107,21 +92,31 @@ def _decode(kind: str, payload: str) -> Item:
 class Spool:
     """Items waiting for the database, oldest first, in one SQLite file.
 
-    ``target`` names the database the items are meant for: a spool that still holds items
-    for another database is refused rather than delivered to the wrong one.
+    ``target`` is the URL of the database the items are meant for, and ``identity`` the
+    identity read from it (None: it could not be read). A spool that still holds items for
+    another database raises ForeignSpool, before anything is written to it, rather than
+    deliver them to the wrong one; an empty one changes hands, its settings mirror dropped.
     """
 
     def __init__(self, path: str | os.PathLike[str], max_readings: int = DEFAULT_MAX_READINGS,
-                 target: str = "") -> None:
+                 target: str = "", identity: Identity | None = None) -> None:
         if max_readings < 1:
             raise ConfigError(f"the spool bound must be at least 1 reading, not {max_readings}")
         self.path = str(path)
         self.max_readings = max_readings
+        self.name = database_name(target)
+        self.identity: str | None = None  # the identity of the database the spool is bound to
         self._db = None
         try:
             if self.path != ":memory:":
-                # Read-only first: a damaged spool is named as such and never written to.
+                # Read-only first: a damaged spool is named as such and never written to,
+                # and one holding items for another database is not written to either.
+                absent = [side for side in (Path(f"{self.path}-wal"), Path(f"{self.path}-shm")) if not side.exists()]
                 check_intact(Path(self.path), "the spool file", RESCUE.format(path=self.path))
+                owner = read_owner(Path(self.path))
+                if owner is not None and (reason := foreign_reason(self.path, owner, self.name, identity)):
+                    remove_read_leftovers(absent)
+                    raise ForeignSpool(reason)
                 create_private(Path(self.path))
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                        timeout=0.5)
@@ -133,7 +128,7 @@ class Spool:
             self._readings = self._db.execute(
                 "SELECT count(*) FROM pending WHERE kind = 'reading'").fetchone()[0]
             self._rows = self._db.execute("SELECT count(*) FROM pending").fetchone()[0]
-            self._claim(redact(target))
+            self._claim(identity)
         except BaseException as exc:
             if self._db is not None:
                 self._db.close()
@@ -151,14 +146,36 @@ class Spool:
         self._closed = False
         self.dropped = 0  # readings dropped because the spool was full, since it was opened
 
-    def _claim(self, target: str) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
-        if row is not None and row[0] != target and self._rows:
-            raise ConfigError(f"the spool {self.path} holds {self._rows} items for {row[0]}, not for "
-                              f"{target}: run once with --db {row[0]} to deliver them, or use "
-                              "another --spool")
-        self._db.execute("INSERT INTO meta (key, value) VALUES ('target', ?) "
-                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (target,))
+    def _claim(self, identity: Identity | None) -> None:
+        """Bind the spool to this database; drop a settings mirror kept for another one."""
+        meta = dict(self._db.execute("SELECT key, value FROM meta"))
+        owner = Owner(meta.get("target"), meta.get("identity"), self._rows)
+        if reason := foreign_reason(self.path, owner, self.name, identity):  # the check before opening raced a writer
+            raise ForeignSpool(reason)
+        other_name = owner.name is not None and not same_database(owner.name, self.name)
+        replaced = identity is not None and owner.identity not in (None, identity.value)
+        if replaced and self._rows:
+            log.warning("the database %s is a new one (identity %s, the spool was bound to %s): the %d "
+                        "items waiting in %s are delivered to it", self.name, identity.value, owner.identity,
+                        self._rows, self.path)
+        with immediate_transaction(self._db) as cursor:
+            if other_name or replaced:
+                cursor.execute("DELETE FROM settings")  # another database's settings, never ours
+                cursor.execute("DELETE FROM meta WHERE key IN ('mirror_of', 'identity')")
+            cursor.execute("INSERT INTO meta (key, value) VALUES ('target', ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (self.name,))
+            if identity is not None:
+                cursor.execute("INSERT INTO meta (key, value) VALUES ('identity', ?) "
+                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (identity.value,))
+        self.identity = identity.value if identity is not None else (
+            None if other_name or replaced else owner.identity)
+
+    def bind(self, identity: Identity) -> None:
+        """Record the identity of the database, read once it could be (the spool had none)."""
+        with self._transaction() as cursor:
+            cursor.execute("INSERT INTO meta (key, value) VALUES ('identity', ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (identity.value,))
+        self.identity = identity.value
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
@@ -260,11 +277,32 @@ class Spool:
     # -- the settings mirror --------------------------------------------------------------
 
     def mirror(self) -> dict[str, Any]:
-        """The last settings known to be stored or on their way."""
+        """The settings mirror as it is, whichever database it was read from."""
         with self._lock:
             return {key: json.loads(value) for key, value in self._db.execute("SELECT key, value FROM settings")}
 
+    def mirror_is_trusted(self) -> bool:
+        """Whether the mirror was read from this spool's database (not kept by an older BeerPi,
+        nor for another database)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'mirror_of'").fetchone()
+        return row is not None and row[0] == self.name
+
+    def trusted_mirror(self) -> dict[str, Any] | None:
+        """The last settings read from this spool's database, with the changes made since;
+        None if the mirror is not known to be that database's."""
+        return self.mirror() if self.mirror_is_trusted() else None
+
+    def replace_mirror(self, settings: Mapping[str, Any]) -> None:
+        """Make ``settings``, just read from the database, the whole mirror."""
+        with self._transaction() as cursor:
+            cursor.execute("DELETE FROM settings")
+            self._write_mirror(cursor, settings)
+            cursor.execute("INSERT INTO meta (key, value) VALUES ('mirror_of', ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (self.name,))
+
     def update_mirror(self, settings: Mapping[str, Any]) -> None:
+        """Put ``settings``, now stored in the database, into the mirror."""
         with self._transaction() as cursor:
             self._write_mirror(cursor, settings)
 

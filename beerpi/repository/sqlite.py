@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import Closed, StorageCorrupt, StorageError
 from ..probe import Reading
 from . import minutes, rollup
-from .base import Bucket, Event, MinuteRollup, Repository, check_limit
+from .base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
 from .files import check_intact, create_private, is_corruption, unavailable
 from .sqlite_schema import RECOMPUTE, SCHEMA_VERSION, create_schema, migrate
 from .sqlite_tx import immediate_transaction
@@ -79,6 +79,7 @@ class SqliteRepository(Repository):
             create_schema(db)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._raw_from = _raw_from(db)
+            self._identity = _identity(db)
             db.execute("COMMIT")
         except BaseException as exc:
             if db is not None:
@@ -158,6 +159,11 @@ class SqliteRepository(Repository):
     def ping(self) -> None:
         with self._reading() as cursor:
             cursor.execute("SELECT 1").fetchone()
+
+    def identity(self) -> Identity:
+        if self._closed:
+            raise Closed("the repository is closed")
+        return self._identity
 
     def add_readings(self, readings: Sequence[Reading]) -> None:
         rows = [(r.probe, rollup.to_ms(r.ts), r.name, r.temperature,
@@ -304,6 +310,16 @@ def _range_query(lo: int, hi: int, probe: str | None) -> tuple[str, list[Any]]:
         query += " AND probe = ?"
         params.append(probe)
     return query, params
+
+
+def _identity(db: sqlite3.Connection) -> Identity:
+    """The identity in ``meta``, written now if the database has none yet."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
+    if row is not None:
+        return Identity(str(row[0]))
+    value = new_identity()
+    db.execute("INSERT INTO meta (key, value) VALUES ('identity', ?)", (value,))
+    return Identity(value, created=True)
 
 
 def _raw_from(cursor: sqlite3.Cursor | sqlite3.Connection) -> int | None:

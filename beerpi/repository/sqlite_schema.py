@@ -40,7 +40,8 @@ TABLES = [
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL  -- JSON
     )""",
-    # raw_kept_from: Unix ms before which --keep-raw deleted the raw readings (roll-ups kept)
+    # raw_kept_from: Unix ms before which --keep-raw deleted the raw readings (roll-ups kept);
+    # identity: the database's random id (text), see Repository.identity
     """CREATE TABLE IF NOT EXISTS meta (
         key TEXT PRIMARY KEY,
         value INTEGER NOT NULL

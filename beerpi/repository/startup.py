@@ -4,18 +4,21 @@ A database that cannot be opened is replaced by an ``Unavailable`` stand-in; the
 retries opening it with backoff unless the file is corrupt (a corrupt file is never tried
 again, so it is never written to). A spool file that cannot be opened is replaced by a
 spool in memory, bounded by ``MEMORY_SPOOL_READINGS``: readings still wait for the
-database, but a restart loses them. Both are logged loudly and reported in the status.
+database, but a restart loses them; so is a spool holding items for another database,
+which is left untouched. All are logged loudly and reported in the status.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from ..errors import StorageCorrupt, StorageError
 from . import check_url, open_repository
-from .base import Repository
+from .base import Identity, Repository
 from .batching import BATCH_DELAY
-from .spool import DEFAULT_MAX_READINGS, Spool, spool_path_for
+from .spool import DEFAULT_MAX_READINGS, ForeignSpool, Spool
+from .spool_binding import adopt_legacy, database_name, legacy_path_for, spool_path_for
 from .unavailable import Unavailable
 from .writer import WriteBehind
 
@@ -45,18 +48,37 @@ def open_storage(db_url: str, spool_path: str = "", max_readings: int = DEFAULT_
                 def reopen() -> Repository:
                     return open_repository(db_url)
             backend = Unavailable(str(exc))
-    spool, spool_error = open_spool(spool_path or spool_path_for(db_url), max_readings, db_url)
+    identity = None
+    if not isinstance(backend, Unavailable):
+        try:
+            identity = backend.identity()
+        except StorageError as exc:
+            log.warning("cannot read the identity of the database (%s): the spool is bound to it by "
+                        "its name only until it can be read", exc)
+    if not spool_path:
+        spool_path = spool_path_for(db_url)
+        legacy = legacy_path_for(db_url)
+        if legacy is not None:
+            adopt_legacy(Path(legacy), Path(spool_path), database_name(db_url))
+    spool, spool_error = open_spool(spool_path, max_readings, db_url, identity)
     return WriteBehind(backend, spool, spool_first=check_url(db_url) != "sqlite", reopen=reopen,
                        spool_error=spool_error, batch_delay=batch_delay)
 
 
-def open_spool(path: str, max_readings: int, db_url: str) -> tuple[Spool, str | None]:
+def open_spool(path: str, max_readings: int, db_url: str,
+               identity: Identity | None = None) -> tuple[Spool, str | None]:
     """The spool file, or a bounded spool in memory and the reason the file could not be used."""
     try:
-        return Spool(path, max_readings, target=db_url), None
+        return Spool(path, max_readings, target=db_url, identity=identity), None
     except StorageError as exc:
         bound = min(max_readings, MEMORY_SPOOL_READINGS)
         reason = (f"{exc}; readings waiting for the database are kept in memory only (at most "
                   f"{bound}) and are lost at a restart")
-        log.error("SPOOL UNAVAILABLE: %s", reason)
-        return Spool(":memory:", bound, target=db_url), reason
+        if isinstance(exc, ForeignSpool):
+            reason = (f"{exc}. It is left untouched; give this database another --spool. Until then "
+                      f"readings waiting for the database are kept in memory only (at most {bound}) "
+                      "and are lost at a restart")
+            log.error("SPOOL FOR ANOTHER DATABASE: %s", reason)
+        else:
+            log.error("SPOOL UNAVAILABLE: %s", reason)
+        return Spool(":memory:", bound, target=db_url, identity=identity), reason

@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 from ..errors import StorageError
 from ..probe import Reading
-from .base import Bucket, Event, MinuteRollup, Repository
+from .base import Bucket, Event, Identity, MinuteRollup, Repository
 
 
 class Unavailable(Repository):
@@ -21,6 +21,9 @@ class Unavailable(Repository):
         raise StorageError(self.reason)
 
     def ping(self) -> None:
+        self._refuse()
+
+    def identity(self) -> Identity:
         self._refuse()
 
     def add_readings(self, readings: Sequence[Reading]) -> None:

@@ -33,7 +33,7 @@
   its mirror) with ``synchronous=FULL`` in the caller's thread, then queued like the rest, so
   it is written in order. If it cannot be kept it is still queued and ``NotSaved`` is raised.
   ``load_settings`` returns the backend's settings with the waiting changes on top or, when
-  the backend is unreachable, the mirror kept in the spool.
+  the backend is unreachable, the mirror kept in the spool, if it is this database's.
 
 This module is the side the callers use; writer_thread.py is the writer thread's loop, and
 writer_handover.py the queue and counts the two share.
@@ -50,7 +50,7 @@ from typing import Any
 
 from ..errors import Closed, NotSaved, StorageError
 from ..probe import Reading
-from .base import Bucket, Event, MinuteRollup, Repository
+from .base import Bucket, Event, Identity, MinuteRollup, Repository
 from .batching import BATCH_DELAY, BATCH_READINGS, StorageStatus
 from .spool import SettingsChange, Spool
 from .writer_handover import FLUSH, QUEUE_ITEMS, STOP, Handover
@@ -206,6 +206,9 @@ class WriteBehind(Repository):
     def ping(self) -> None:
         self.backend.ping()
 
+    def identity(self) -> Identity:
+        return self.backend.identity()
+
     def _catch_up(self) -> None:
         """Before a read, hand the database what waits in memory (a long batch), briefly."""
         handover = self._handover
@@ -251,16 +254,32 @@ class WriteBehind(Repository):
         return self.backend.events_between(since, until)
 
     def load_settings(self) -> dict[str, Any]:
-        """The backend's settings with the changes still waiting applied; the mirror if unreachable."""
+        """The backend's settings with the changes still waiting applied; if it is unreachable,
+        the spool's mirror of them, or only the waiting changes if the mirror is not this
+        database's (the caller's configured settings then apply)."""
         try:
             settings = self.backend.load_settings()
-            self.spool.update_mirror(settings)
+        except StorageError as exc:
+            mirror = self.spool.trusted_mirror()
+            if mirror is not None:
+                settings = mirror
+                log.warning("cannot read the settings from the database (%s): using the last known "
+                            "settings %s", exc, settings or "(none)")
+            else:
+                settings = {}
+                for values in self.spool.waiting_settings():
+                    settings.update(values)
+                log.warning("cannot read the settings from the database (%s), and no settings kept in "
+                            "the spool %s are known to be this database's: using the configured settings%s",
+                            exc, self.spool.path, f" with the changes waiting for it {settings}" if settings else "")
+        else:
             for values in self.spool.waiting_settings():
                 settings.update(values)
-        except StorageError as exc:
-            settings = self.spool.mirror()
-            log.warning("cannot read the settings from the database (%s): using the last known "
-                        "settings %s", exc, settings or "(none)")
+            try:
+                self.spool.replace_mirror(settings)
+            except (StorageError, Closed) as exc:
+                log.warning("cannot keep the settings in the spool (%s): a start while the database "
+                            "is unreachable uses the configured ones", exc)
         with self._handover.lock:
             for _, values in self._handover.waiting_settings:
                 settings.update(values)

@@ -221,7 +221,17 @@ class WriterThread:
         log.warning("the database could be opened at last: delivering %d waiting readings",
                     self.spool.readings)
         self.backend, self.reopen, self.open_error = backend, None, None
+        self._bind_spool()
         self.next_attempt = 0.0
+
+    def _bind_spool(self) -> None:
+        """Record in the spool the identity of the database opened at last, if it has none."""
+        if self.spool.identity is not None:
+            return
+        try:
+            self.spool.bind(self.backend.identity())
+        except (StorageError, Closed) as exc:
+            log.warning("cannot bind the spool %s to the database's identity: %s", self.spool.path, exc)
 
     def _deliver_spool(self) -> None:
         """Deliver the spool oldest first for up to DELIVERY_BUDGET seconds."""
@@ -246,7 +256,13 @@ class WriterThread:
             self.backend.add_event(payload)
         else:
             self.backend.save_settings(payload.values)
-            self.spool.update_mirror(payload.values)
+            if self.spool.mirror_is_trusted():
+                self.spool.update_mirror(payload.values)
+            else:  # the mirror is not this database's yet: all of it, read from the database
+                settings = self.backend.load_settings()
+                for values in self.spool.waiting_settings():
+                    settings.update(values)
+                self.spool.replace_mirror(settings)
         self._succeeded()
 
     def _confirm_spooled(self, seq: int) -> None:
