@@ -32,6 +32,8 @@ QUERIES_PER_CLIENT = 2  # history, events and get_temp requests one client may h
 PING_INTERVAL = 20.0  # s between WebSocket pings; a client silent for PING_TIMEOUT after one is dropped
 PING_TIMEOUT = 20.0
 
+NUL_IN_PATH = "Bad Request: a path may not hold a NUL byte"
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "templates"
 STATIC_PATH = PROJECT_ROOT / "static"
@@ -76,6 +78,11 @@ class StaticHandler(tornado.web.StaticFileHandler):
     def prepare(self) -> None:
         if self.hosts is not None:
             refuse_foreign_host(self, self.hosts)
+
+    def parse_url_path(self, url_path: str) -> str:
+        if "\x00" in url_path:  # no file name holds one; the OS would refuse it with a ValueError (a 500)
+            raise tornado.web.HTTPError(400, reason=NUL_IN_PATH)
+        return super().parse_url_path(url_path)
 
 
 class MainHandler(tornado.web.RequestHandler):
