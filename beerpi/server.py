@@ -19,6 +19,7 @@ import tornado.websocket
 
 from . import api, api_hydrometer, protocol
 from .auth import UNAUTHORIZED, Access, log_request, take_token
+from .headers import SecurityHeaders
 from .hosts import HostCheck
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .dispatch import INTERNAL_ERROR, QUERIES, carry_out
@@ -222,6 +223,7 @@ def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) ->
             *api.routes(hub, access, hosts),  # the HTTP API and server-sent events: docs/http.md
         ],
         log_function=log_request,
+        transforms=[SecurityHeaders],  # on every answer, errors and upgrades included: headers.py
         static_handler_class=StaticHandler,
         static_handler_args={"hosts": hosts},
         template_path=str(TEMPLATE_PATH),
