@@ -18,6 +18,7 @@ import tornado.web
 import tornado.websocket
 
 from . import api, api_hydrometer, protocol
+from .admission import KnownAddresses, remember_token_holder
 from .auth import UNAUTHORIZED, Access, log_request, take_token
 from .headers import SecurityHeaders
 from .hosts import HostCheck
@@ -114,6 +115,8 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             return
         outcome = self.access.check(self.request.remote_ip or "", presented) if presented else "unauthorized"
         self.authorised = outcome == "ok"
+        if self.authorised:
+            remember_token_holder(self)
         if not self.authorised and presented is not None:
             self.refusal = outcome
         if not self.authorised and self.access.read_token_required:
@@ -193,6 +196,7 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
         outcome = self.access.check(self.request.remote_ip or "", command.token)
         if outcome == "ok":
             self.authorised = True
+            remember_token_holder(self)
             self._send(protocol.auth_ok_frame(command.id))
         else:
             self._refuse(outcome, command.id)
@@ -223,7 +227,8 @@ def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) ->
             *api.routes(hub, access, hosts),  # the HTTP API and server-sent events: docs/http.md
         ],
         log_function=log_request,
-        transforms=[SecurityHeaders],  # on every answer, errors and upgrades included: headers.py
+        transforms=[SecurityHeaders],
+        known_addresses=KnownAddresses(),  # the token holder's, for the connections kept for them (admission.py)  # on every answer, errors and upgrades included: headers.py
         static_handler_class=StaticHandler,
         static_handler_args={"hosts": hosts},
         template_path=str(TEMPLATE_PATH),
