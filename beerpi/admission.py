@@ -3,10 +3,11 @@
 When a connection is accepted the server knows only the address it comes from, so the rules
 are about addresses (``connections.py`` applies them before it reads a byte):
 
-- No address holds more than ``MAX_CONNECTIONS_PER_ADDRESS`` connections at a time (an IPv6
-  address each on its own: on a home network every device shares one /64). A browser keeps up to six
-  connections to a server, plus a WebSocket or event stream per tab: a household with a few
-  browsers is well inside it; one stranger cannot hold more, however slowly he sends.
+- No address holds more than ``MAX_CONNECTIONS_PER_ADDRESS`` connections at a time (each
+  IPv6 address on its own: on a home network every device shares one /64). A browser keeps
+  up to six connections to a server, plus a WebSocket or event stream per tab: a browser
+  with many tabs, or a few behind one router, is well inside it; one stranger cannot hold
+  more, however slowly he sends.
 - The last places of ``--max-clients`` are kept. The last ``max_clients // RESERVE_DIVISOR``
   go only to an address that presented the right token within ``KNOWN_FOR`` (the brewer's
   browser or phone, a script with the token): strangers on any number of addresses cannot
@@ -16,7 +17,10 @@ are about addresses (``connections.py`` applies them before it reads a byte):
   addresses hold the rest. Everything else is first come, first served.
 - What a connection may hold a place for is bounded in time by ``connections.py``: the
   headers of a request, and the wait for the next one, by ``IDLE_CONNECTION_TIMEOUT``, a
-  body by ``BODY_TIMEOUT``. WebSockets and event streams are long-lived by design: pings
+  body by ``BODY_TIMEOUT``; and a connection that has sent no whole request for
+  ``STALLED_AFTER`` gives its place to a newcomer these rules would otherwise refuse (to one
+  from its own address always, so a stranger on the brewer's own machine or behind his router
+  cannot shut him out). WebSockets and event streams are long-lived by design: pings
   (server.py) and a bound on unsent events (sse.py) drop the dead ones.
 
 Behind a reverse proxy on the same machine every client has the proxy's address: raise

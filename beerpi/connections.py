@@ -8,8 +8,9 @@ connections (WebSockets, page loads and idle TCP connections alike), at most
 token holder (the rules: admission.py). A connection beyond that is answered with a short
 HTTP 503 and closed at once, before it costs anything more. A connection holds its place
 only while it keeps up: the headers of a request (and the wait for the next one) within
-``IDLE_CONNECTION_TIMEOUT``, its body within ``BODY_TIMEOUT``; WebSockets and event streams,
-past both, are long-lived by design.
+``IDLE_CONNECTION_TIMEOUT``, its body within ``BODY_TIMEOUT``, and one that has sent no whole
+request for ``STALLED_AFTER`` is closed when a newcomer needs its place. WebSockets and event
+streams, past all three, are long-lived by design.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from __future__ import annotations
 import logging
 import resource
 import socket
-from typing import Any
+import time
+from typing import Any, cast
 
+from tornado.http1connection import HTTP1ServerConnection
 from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPConnection, HTTPHeaders, HTTPMessageDelegate, RequestStartLine, ResponseStartLine
 from tornado.iostream import IOStream
 from tornado.web import Application
 
@@ -33,6 +37,7 @@ DEFAULT_MAX_CLIENTS = 500  # plenty for a home brewery; the fd limit may lower i
 MIN_CLIENTS = 8  # below this the open-file limit is too low to be useful
 IDLE_CONNECTION_TIMEOUT = 60.0  # s for the headers of a request, the wait for it included (not WebSockets, streams)
 BODY_TIMEOUT = 10.0  # s for a request body once its headers arrived: 64 KiB at 7 KB/s; dripping bodies held places
+STALLED_AFTER = 5.0  # s without a whole request after which a connection gives its place to a newcomer
 DRAIN_BYTES = 64 * 1024  # read from a refused connection before closing, so it ends with FIN, not RST
 MAX_BODY_BYTES = 64 * 1024  # an HTTP request body; the API answers a longer one with 413 (api.py)
 
@@ -68,6 +73,29 @@ def client_limit(requested: int | None, open_files: int) -> int:
     return requested
 
 
+class _Arrival(HTTPMessageDelegate):
+    """Passes a request on to ``delegate``, calling ``arrived`` once the whole of it has come."""
+
+    def __init__(self, delegate: HTTPMessageDelegate, arrived: Any) -> None:
+        self.delegate = delegate
+        self.arrived = arrived
+
+    def headers_received(self, start_line: RequestStartLine | ResponseStartLine,
+                         headers: HTTPHeaders) -> Any:
+        return self.delegate.headers_received(start_line, headers)
+
+    def data_received(self, chunk: bytes) -> Any:
+        return self.delegate.data_received(chunk)
+
+    def finish(self) -> None:
+        self.arrived()
+        self.delegate.finish()
+
+    def on_connection_close(self) -> None:
+        self.arrived()
+        self.delegate.on_connection_close()
+
+
 def refusal_answer(text: str) -> bytes:
     """A whole HTTP 503 answer saying ``text``."""
     body = (text + "\n").encode()
@@ -86,6 +114,9 @@ class CappedHTTPServer(HTTPServer):
         # Every stream handed out, HTTP or WebSocket (a WebSocket keeps its HTTP stream), with
         # the address it counts against; a closed stream has given its descriptor back.
         self._streams: dict[IOStream, str] = {}
+        # Those waiting for a request's headers or body (an idle keep-alive too), since when:
+        # a connection that stalls there gives its place to a newcomer that would be refused.
+        self._waiting: dict[IOStream, float] = {}
         why = {
             "full": f"BeerPi is serving the most connections it allows ({admission.max_clients}): try again later",
             "address": f"BeerPi is serving the most connections it allows from your address "
@@ -98,6 +129,7 @@ class CappedHTTPServer(HTTPServer):
 
     def open_connections(self) -> int:
         self._streams = {stream: key for stream, key in self._streams.items() if not stream.closed()}
+        self._waiting = {stream: since for stream, since in self._waiting.items() if not stream.closed()}
         return len(self._streams)
 
     def handle_stream(self, stream: IOStream, address: Any) -> None:
@@ -106,11 +138,36 @@ class CappedHTTPServer(HTTPServer):
         open_now = self.open_connections()
         held = sum(1 for held_by in self._streams.values() if held_by == key)
         reason = self.admission.refusal(host, held, open_now)
-        if reason is not None:
+        if reason is not None and not self._make_room(host, key, reason, held, open_now):
             self._refuse(stream, host, reason)
             return
         self._streams[stream] = key
         super().handle_stream(stream, address)
+
+    def start_request(self, server_conn: object, request_conn: HTTPConnection) -> HTTPMessageDelegate:
+        stream = cast(HTTP1ServerConnection, server_conn).stream
+        self._waiting[stream] = time.monotonic()
+        return _Arrival(super().start_request(server_conn, request_conn), lambda: self._waiting.pop(stream, None))
+
+    def _make_room(self, host: str, key: str, reason: str, held: int, open_now: int) -> bool:
+        """Close the connection stalled longest (``key``'s own if it holds its share) for ``host`` to take its place."""
+        stalled_since = time.monotonic() - STALLED_AFTER
+        stalled = [(since, stream) for stream, since in self._waiting.items() if since <= stalled_since
+                   and (reason != "address" or self._streams.get(stream) == key)]
+        if not stalled:
+            return False
+        since, victim = min(stalled, key=lambda pair: pair[0])
+        victim_key = self._streams.get(victim)
+        # In the place of one of its own, an address holds no more than before; in another's,
+        # the newcomer must be one the server would serve with that place free.
+        if victim_key != key and self.admission.refusal(host, held, open_now - 1) is not None:
+            return False
+        log.warning("closed a connection from %s that sent no whole request for %.0f s, to serve one from %s",
+                    victim_key, time.monotonic() - since, host)
+        victim.close()
+        self._streams.pop(victim, None)
+        self._waiting.pop(victim, None)
+        return True
 
     def _refuse(self, stream: IOStream, host: str, reason: str) -> None:
         # Synchronously, without the IOLoop: the descriptor is free again before the next

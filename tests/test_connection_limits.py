@@ -24,12 +24,14 @@ PER_ADDRESS = 6
 BODY_TIMEOUT = 1.5  # s
 IDLE_TIMEOUT = 0.5  # s
 DRIP_EVERY = 0.2  # s between the bytes of a dripping body
+STALLED_AFTER = 0.5  # s, where a test lets stalled connections give their place
 
 
 @pytest.fixture
 def limits(monkeypatch):
-    monkeypatch.setattr(connections, "MAX_CONNECTIONS_PER_ADDRESS", PER_ADDRESS, raising=False)
-    monkeypatch.setattr(connections, "BODY_TIMEOUT", BODY_TIMEOUT, raising=False)
+    monkeypatch.setattr(connections, "MAX_CONNECTIONS_PER_ADDRESS", PER_ADDRESS)
+    monkeypatch.setattr(connections, "BODY_TIMEOUT", BODY_TIMEOUT)
+    monkeypatch.setattr(connections, "STALLED_AFTER", 60.0, raising=False)  # none gives its place but where said
 
 
 def post_head(port: int) -> bytes:
@@ -163,7 +165,7 @@ async def test_strangers_on_many_addresses_leave_room_for_the_token_holder(start
         # Then they hold no more than the 20 less the token holders' reserve, the rest refused with 503
         held = seen.count(None)
         reserve = MAX_CLIENTS // 10
-        assert 0 < held <= MAX_CLIENTS - reserve
+        assert held == MAX_CLIENTS - reserve
         assert all(answer.startswith(b"HTTP/1.1 503 ") for answer in seen if answer is not None)
         # And the brewer's dashboard and its WebSocket with the token still get in
         await dashboard_from(service.port, "127.0.0.9")
@@ -211,5 +213,41 @@ async def test_a_refused_websocket_hears_503(start_service, limits):
         with pytest.raises(HTTPClientError) as refused:
             await websocket_from(service.port, "127.0.0.2")
         assert refused.value.code == 503
+    finally:
+        close_all(socks)
+
+
+async def served_within(deadline: float, load) -> None:
+    """``load()`` once it is no longer refused (polled until ``deadline``, as a browser retries)."""
+    while True:
+        try:
+            return await load()
+        except HTTPClientError as exc:
+            assert exc.code == 503 and time.monotonic() < deadline, exc
+        await asyncio.sleep(0.1)  # polling with a deadline
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_stalled_connections_give_their_place_to_the_brewer_on_the_same_address(start_service, limits,
+                                                                                      monkeypatch):
+    monkeypatch.setattr(connections, "STALLED_AFTER", STALLED_AFTER)
+    monkeypatch.setattr(connections, "BODY_TIMEOUT", 60.0)  # here only giving places frees any
+    service = start_service(max_clients=MAX_CLIENTS)
+    # Given strangers holding the share of the brewer's own address (his machine, or his home's
+    # router) and all the other places but the reserve, every one with a body that never ends
+    socks, seen = await flood(service.port, ["127.0.0.2"] + [f"127.0.1.{i}" for i in range(1, 5)], PER_ADDRESS)
+    try:
+        assert seen.count(None) == MAX_CLIENTS - MAX_CLIENTS // 10  # all but the token holders' places
+        # When the brewer loads the dashboard from that address, and a newcomer from another
+        deadline = time.monotonic() + WAIT
+        await served_within(deadline, lambda: dashboard_from(service.port, "127.0.0.2"))
+        brewer = await served_within(deadline, lambda: websocket_from(service.port, "127.0.0.2", TEST_TOKEN))
+        await served_within(deadline, lambda: dashboard_from(service.port, "127.0.0.7"))
+        # Then both are served once the stalled connections have stalled long enough, in their places
+        assert (await brewer.next())["type"] == "hello"
+        assert service.http_server.open_connections() <= MAX_CLIENTS
+        closed = [answer for answer in answers(socks) if answer == b""]
+        assert closed, "no stalled connection gave its place"
+        brewer.close()
     finally:
         close_all(socks)
