@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import tornado.web
 
+from .admission import remember_token_holder
 from .auth import Access, take_token
 from .hosts import HostCheck
 from .wire import encode
@@ -63,6 +64,8 @@ class ApiHandler(tornado.web.RequestHandler):
             return
         outcome = self.access.check(address, presented) if presented is not None else "unauthorized"
         self.authorised = outcome == "ok"
+        if self.authorised:
+            remember_token_holder(self)
         if outcome == "rate_limited":
             self.fail(429, "rate_limited", RATE_LIMITED)
         elif presented is not None and not self.authorised:

@@ -18,7 +18,9 @@ import tornado.web
 import tornado.websocket
 
 from . import api, api_hydrometer, protocol
+from .admission import KnownAddresses, remember_token_holder
 from .auth import UNAUTHORIZED, Access, log_request, take_token
+from .headers import SecurityHeaders
 from .hosts import HostCheck
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .dispatch import INTERNAL_ERROR, QUERIES, carry_out
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 QUERIES_PER_CLIENT = 2  # history, events and get_temp requests one client may have running at a time
 PING_INTERVAL = 20.0  # s between WebSocket pings; a client silent for PING_TIMEOUT after one is dropped
 PING_TIMEOUT = 20.0
+
+NUL_IN_PATH = "Bad Request: a path may not hold a NUL byte"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "templates"
@@ -77,6 +81,11 @@ class StaticHandler(tornado.web.StaticFileHandler):
         if self.hosts is not None:
             refuse_foreign_host(self, self.hosts)
 
+    def parse_url_path(self, url_path: str) -> str:
+        if "\x00" in url_path:  # no file name holds one; the OS would refuse it with a ValueError (a 500)
+            raise tornado.web.HTTPError(400, reason=NUL_IN_PATH)
+        return super().parse_url_path(url_path)
+
 
 class MainHandler(tornado.web.RequestHandler):
     def initialize(self, hosts: HostCheck) -> None:
@@ -106,6 +115,8 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             return
         outcome = self.access.check(self.request.remote_ip or "", presented) if presented else "unauthorized"
         self.authorised = outcome == "ok"
+        if self.authorised:
+            remember_token_holder(self)
         if not self.authorised and presented is not None:
             self.refusal = outcome
         if not self.authorised and self.access.read_token_required:
@@ -185,6 +196,7 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
         outcome = self.access.check(self.request.remote_ip or "", command.token)
         if outcome == "ok":
             self.authorised = True
+            remember_token_holder(self)
             self._send(protocol.auth_ok_frame(command.id))
         else:
             self._refuse(outcome, command.id)
@@ -215,6 +227,8 @@ def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) ->
             *api.routes(hub, access, hosts),  # the HTTP API and server-sent events: docs/http.md
         ],
         log_function=log_request,
+        transforms=[SecurityHeaders],
+        known_addresses=KnownAddresses(),  # the token holder's, for the connections kept for them (admission.py)  # on every answer, errors and upgrades included: headers.py
         static_handler_class=StaticHandler,
         static_handler_args={"hosts": hosts},
         template_path=str(TEMPLATE_PATH),

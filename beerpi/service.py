@@ -186,7 +186,8 @@ class Service:
                 hub.hydrometers, [(hw.id, sim) for hw, sim in zip(self.rig.chambers, self.rig.sim_chambers)],
                 self.config.speed)
         hosts = HostCheck.for_server(self.config.host, self.config.allow_host, self.config.allow_origin)
-        self.http_server = open_http_server(make_app(hub, access, hosts), self.config.max_clients)
+        self.http_server = open_http_server(make_app(hub, access, hosts), self.config.max_clients,
+                                            self.config.max_clients_per_address)
         sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host, backlog=ACCEPT_BACKLOG)
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]

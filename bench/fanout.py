@@ -93,7 +93,8 @@ class BenchServer(ServerProcess):
             command = [str(ROOT / "run_server.py"), "--hardware", "sim", "--interval", str(interval),
                        "--host", "127.0.0.1", "--port", "0", "--token", TOKEN,
                        "--db", f"sqlite:///{tmp / f'fanout-{os.getpid()}-{time.monotonic_ns()}.sqlite3'}",
-                       "--max-clients", str(clients + 100)]
+                       "--max-clients", str(clients + 100),
+                       "--max-clients-per-address", str(clients + 100)]  # every client is 127.0.0.1 here
         else:
             command = [str(ROOT / "bench" / "fanout_baseline.py"), kind, "--interval", str(interval)]
         super().__init__(command, cwd=ROOT, preexec_fn=lambda: fanout_load.pin(cpu))

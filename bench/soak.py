@@ -260,7 +260,9 @@ class Soak:
         server = ServerProcess(["--host", "127.0.0.1", "--port", str(port), "--hardware", "sim",
                                 "--speed", f"{self.speed:g}", "--interval", str(INTERVAL), "--config", str(config),
                                 "--db", db, "--spool", str(self.directory / "spool.sqlite3"),
-                                "--token", clients.TOKEN, "--soak-dir", str(soak_dir), "--log-level", "warning"],
+                                "--token", clients.TOKEN, "--soak-dir", str(soak_dir), "--log-level", "warning",
+                                # its clients stand for many browsers, all from 127.0.0.1
+                                "--max-clients-per-address", "1000"],
                                self.directory / "server.log", port)
         try:
             return await self._drive(server, mongo, rng, spec, soak_dir, db)

@@ -10,7 +10,7 @@ from beerpi.config import CHAMBER_OPTIONS, Config, parse_config
 from beerpi.thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 
 OPTIONS = ["--host", "--port", "--db", "--hardware", "--interval", "--target", "--hysteresis",
-           "--speed", "--log-level", "--max-clients", "--config", "--air-probe", "--cooler-pin",
+           "--speed", "--log-level", "--max-clients", "--max-clients-per-address", "--config", "--air-probe", "--cooler-pin",
            "--cooler-active-low", "--cooler-min-on", "--cooler-min-off", "--dead-time", "--token",
            "--token-file", "--read-token-required", "--allow-origin", "--allow-host"]
 
@@ -50,6 +50,8 @@ def test_the_real_environment_is_not_needed_when_one_is_given(monkeypatch):
     pytest.param("BEERPI_SPEED", "120", "speed", 120.0, id="speed"),
     pytest.param("BEERPI_LOG_LEVEL", "debug", "log_level", "debug", id="log-level"),
     pytest.param("BEERPI_MAX_CLIENTS", "50", "max_clients", 50, id="max-clients"),
+    pytest.param("BEERPI_MAX_CLIENTS_PER_ADDRESS", "200", "max_clients_per_address", 200,
+                 id="max-clients-per-address"),
     pytest.param("BEERPI_CONFIG", "beerpi.toml", "config", "beerpi.toml", id="config"),
     pytest.param("BEERPI_AIR_PROBE", "chamber", "air_probe", "chamber", id="air-probe"),
     pytest.param("BEERPI_COOLER_PIN", "27", "cooler_pin", 27, id="cooler-pin"),
@@ -99,6 +101,7 @@ def test_unrelated_environment_variables_are_ignored():
     pytest.param("BEERPI_HARDWARE", "arduino", id="hardware-unknown"),
     pytest.param("BEERPI_LOG_LEVEL", "loud", id="log-level-unknown"),
     pytest.param("BEERPI_MAX_CLIENTS", "0", id="max-clients-zero"),
+    pytest.param("BEERPI_MAX_CLIENTS_PER_ADDRESS", "0", id="max-clients-per-address-zero"),
     pytest.param("BEERPI_COOLER_PIN", "28", id="cooler-pin-out-of-range"),
     pytest.param("BEERPI_COOLER_ACTIVE_LOW", "maybe", id="cooler-active-low-not-a-flag"),
     pytest.param("BEERPI_DEAD_TIME", "-1", id="dead-time-negative"),

@@ -18,11 +18,15 @@ from pathlib import Path
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from beerpi.admission import RESERVE_DIVISOR
+from beerpi.connections import RESERVED_FDS
 from tests.process import WAIT, Server
 from tests.w1tree import W1Tree
 
 OPEN_FILES = 256  # the server's hard and soft limit
 FLOOD = OPEN_FILES + 64  # idle connections opened: more than the server has descriptors
+CAP = OPEN_FILES - RESERVED_FDS  # the connections the server serves
+STRANGERS = CAP - 2 * (CAP // RESERVE_DIVISOR)  # of those, first come first served (the rest: admission.py)
 WEBSOCKET_FLOOD = 8  # WebSockets tried on top of them
 LOG_BOUND = 30_000  # characters: the reported flood wrote 13.6 MB in 8 s
 WORT = "28-000000000001"
@@ -101,7 +105,7 @@ async def flood(port: int) -> dict:
     try:
         extra = [await try_websocket(port) for _ in range(WEBSOCKET_FLOOD)]
         await watcher.readings(10)  # ten more samples, 2 s, while the flood holds
-        answers = refusals(idle, FLOOD - (OPEN_FILES - 1))  # at least the excess is refused
+        answers = refusals(idle, FLOOD - (STRANGERS - 1))  # all but the places the watcher left
     finally:
         for sock in idle:
             sock.close()
@@ -119,8 +123,10 @@ def test_a_flood_of_idle_connections_is_refused_and_the_probe_keeps_reading(tmp_
     # Given a server with 256 open files, a real probe tree and a client that connected first
     tree = W1Tree(tmp_path / "w1")
     tree.set(WORT, 18.0)
+    # (one address may hold them all here: the share of one address is test_connection_limits.py's)
     server = Server("--port", "0", "--probes", "w1", "--w1-dir", str(tree.root), "--heater", "sim",
                     "--interval", "0.2", "--db", f"sqlite:///{tmp_path}/b.sqlite3",
+                    "--max-clients-per-address", str(FLOOD),
                     preexec_fn=low_open_file_limit)
     try:
         port = server.wait_listening()
@@ -136,10 +142,10 @@ def test_a_flood_of_idle_connections_is_refused_and_the_probe_keeps_reading(tmp_
     assert watcher.faults() == [], watcher.faults()
     assert "too_many_open_files" not in log and "probe_missing" not in log
     # And the connections beyond the cap were refused with a short 503, the WebSockets too
-    cap = int(re.search(r"serving at most (\d+) connections", log).group(1))
-    assert cap < OPEN_FILES
+    assert int(re.search(r"serving at most (\d+) connections", log).group(1)) == CAP
     refused = result["answers"]
-    assert sorted(refused) == list(range(cap - 1, FLOOD)), "the first cap - 1 are served, the rest refused"
+    assert sorted(refused) == list(range(STRANGERS - 1, FLOOD)), \
+        "the first places but the watcher's are served, the rest refused (the last kept for the token holder)"
     assert all(answer.startswith(b"HTTP/1.1 503 ") for answer in refused.values())
     assert result["extra"] == [503] * WEBSOCKET_FLOOD
     # And the log stays small: no tracebacks, the refusals rate-limited

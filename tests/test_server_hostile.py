@@ -6,9 +6,11 @@ import asyncio
 import logging
 
 import pytest
+from tornado.httpclient import AsyncHTTPClient
 
 from beerpi import protocol
 from tests.conftest import WAIT
+from tests.process import TEST_TOKEN
 
 HISTORY = '{"type": "history", "id": %s, "probe": "sim-wort", "since": 1, "until": 2, "points": 10}'
 
@@ -122,3 +124,29 @@ async def test_a_failing_history_task_logs_and_answers(start_service, connect, c
     reply = await client.wait_for(is_type("error", "history"))
     assert (reply["type"], reply["code"], reply["id"]) == ("error", "internal", "h2")
     assert any("h2" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+NUL_PATHS = ["/static/%00", "/static/js/%00.js", "/static/vendor/d3.min.js%00", "/%00", "/ws%00",
+             "/api/%00", "/api/readings%00", "/history/%00", "/healthz%00",
+             "/events%00", "/ispindel%00"]
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_nul_byte_in_a_path_is_a_client_error_with_a_reason(start_service, caplog):
+    # Given a running server
+    service = start_service()
+    http = AsyncHTTPClient()
+    # When each route is asked for with an escaped NUL byte in its path
+    answers = {}
+    for path in NUL_PATHS:
+        response = await http.fetch(f"http://127.0.0.1:{service.port}{path}", raise_error=False)
+        answers[path] = (response.code, response.body.decode(errors="replace"))
+    response = await http.fetch(f"http://127.0.0.1:{service.port}/api/chambers/%00/settings", method="POST",
+                                body='{"target": 19}', headers={"Authorization": f"Bearer {TEST_TOKEN}"},
+                                raise_error=False)
+    answers["POST /api/chambers/%00/settings"] = (response.code, response.body.decode(errors="replace"))
+    # Then every answer is a 400 or a 404 that says why, never a 500, and nothing is logged as a traceback
+    assert {path: code for path, (code, _) in answers.items() if code not in (400, 404)} == {}
+    assert all(len(body.strip()) > 10 for _, body in answers.values()), answers
+    assert "NUL" in answers["/static/%00"][1]
+    assert not tracebacks(caplog)

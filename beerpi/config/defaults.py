@@ -62,6 +62,7 @@ class Config:
     spool_max: int = 1_000_000
     keep_raw: float | None = None  # days of raw readings kept; None: all (roll-ups are always kept)
     max_clients: int | None = None  # None: derived from the open-file limit (see connections.py)
+    max_clients_per_address: int | None = None  # None: admission.MAX_CONNECTIONS_PER_ADDRESS
     token: str | None = field(default=None, repr=False)  # None: the token file's (see auth.py)
     token_file: str | None = None  # None: beside the SQLite database, else data/token
     read_token_required: bool = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
+from ..admission import MAX_CONNECTIONS_PER_ADDRESS
 from ..connections import DEFAULT_MAX_CLIENTS, RESERVED_FDS
 from ..control import HYSTERESIS_RANGE, TARGET_RANGE
 from .converters import _mqtt_url, _number, _probe_name, _storage_url, _time_of_day, _token
@@ -71,6 +72,10 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
              "together); more are refused with HTTP 503 so the probes and storage always have file "
              f"descriptors (default: {DEFAULT_MAX_CLIENTS}, or fewer when the open-file limit minus "
              f"{RESERVED_FDS} kept in reserve is smaller; never more than that)")
+    add("--max-clients-per-address", type=_number(int, above=0), default=default.max_clients_per_address,
+        metavar="N", help="most connections served at a time to one address; more are refused with HTTP 503, "
+                          f"so one stranger cannot hold them all (default: {MAX_CONNECTIONS_PER_ADDRESS}; "
+                          "raise it behind a reverse proxy, whose address every client then has)")
 
     hardware = parser.add_argument_group(
         "hardware", "--hardware chooses both probes and heater; --probes and --heater override it, "
