@@ -3,9 +3,11 @@
 paho-mqtt runs its own network thread: it connects, reconnects with backoff (1 s doubling to
 60 s) and never blocks the monitor or the IOLoop. Publishing is called on the IOLoop and only
 queues the message (bounded: beyond ``MAX_QUEUED`` unsent messages new ones are dropped and
-counted). A command arriving on paho's thread is handed to the IOLoop with ``add_callback``
-and goes through the WebSocket's parser and ``dispatch.carry_out``: one validation, one path.
-The broker going away changes nothing for control.
+counted). A message arriving on paho's thread is measured there: one over its cap
+(``mqtt_topics.MAX_COMMAND_BYTES``) is dropped unread; the others are handed to the IOLoop with
+``add_callback``, and a command goes through the WebSocket's parser and ``dispatch.carry_out``:
+one validation, one path. Without control the command topics are not subscribed at all. The
+broker going away changes nothing for control.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -25,7 +28,7 @@ from .dispatch import carry_out
 from .errors import ConfigError
 from .ha_discovery import HydrometerDevice, HydrometerDevices, discovery_messages, hydrometer_messages
 from .hydrometer import HydrometerError, HydrometerReading
-from .mqtt_topics import Topics, segment
+from .mqtt_topics import MAX_COMMAND_BYTES, Topics, segment
 from .probe import Reading
 from .ratelimit import CommandBudget
 from .repository import Event
@@ -41,9 +44,9 @@ KEEPALIVE = 30  # seconds: the broker publishes the last will this long after th
 ISPINDEL_FILTER = "ispindel/+/+"  # the iSpindel's own MQTT topics: ispindel/<name>/<key>, a value each
 ISPINDEL_KEYS = {"tilt": "angle", "angle": "angle", "temperature": "temperature", "temp_units": "temp_units",
                  "battery": "battery", "gravity": "gravity", "interval": "interval", "RSSI": "RSSI"}
+ANNOUNCE_EVERY = 5.0  # s: Home Assistant saying online more often gets one re-announcement
+DROPPED_LOG_EVERY = 60.0  # s: at most one warning this often about oversized messages dropped
 ISPINDEL_GATHER = 2.0  # s: an iSpindel publishes its values one topic each, within a moment
-CONTROL_OFF = ("MQTT control is off: start BeerPi with --mqtt-control to accept commands from the "
-               "broker (its ACLs then decide who may send them)")
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class MqttBridge:
         self.io_loop = IOLoop.current()
         self.budget = CommandBudget()
         self.dropped = 0
+        self.oversized = 0  # messages over their cap, dropped unread (counted on paho's thread)
+        self._oversized_logged = -DROPPED_LOG_EVERY
         self.connected = False
         self._ispindel: dict[str, dict[str, Any]] = {}  # values gathered per device until sent on
         self.hydrometer_devices = HydrometerDevices()  # what Home Assistant has been told of each
@@ -111,6 +116,8 @@ class MqttBridge:
             self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         self.client.will_set(self.topics.availability, "offline", qos=1, retain=True)
         self.client.reconnect_delay_set(1, 60)
+        self.client.max_queued_messages_set(MAX_QUEUED)  # QoS 1 messages waiting for the broker's ack
+        self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -123,6 +130,9 @@ class MqttBridge:
         self.client.loop_start()
         log.info("MQTT: connecting to %s:%d%s, topics under %s/, control %s", self.url.host, self.url.port,
                  " (TLS)" if self.url.tls else "", self.url.prefix, "on" if self.controls else "off")
+        if not self.controls:
+            log.info("MQTT: control is off: the command topics %s/chamber/+/set… are not subscribed "
+                     "(--mqtt-control enables them)", self.url.prefix)
 
     def stop(self) -> None:
         """Say offline (retained), disconnect and stop the network thread."""
@@ -151,12 +161,11 @@ class MqttBridge:
     def _send(self, topic: str, payload: str, retain: bool, qos: int = 0) -> None:
         if not self.connected:
             return  # retained state is published again on reconnection
-        if len(getattr(self.client, "_out_packet", ())) >= MAX_QUEUED:
+        if len(getattr(self.client, "_out_packet", ())) >= MAX_QUEUED \
+                or self.client.publish(topic, payload, qos=qos, retain=retain).rc == self._queue_full:
             self.dropped += 1
             if self.dropped in (1, 100) or self.dropped % 10_000 == 0:
                 log.warning("MQTT: the broker does not keep up: %d message(s) dropped so far", self.dropped)
-            return
-        self.client.publish(topic, payload, qos=qos, retain=retain)
 
     def _announce(self) -> None:
         """Availability, Home Assistant discovery and the current state of everything (IOLoop)."""
@@ -191,8 +200,9 @@ class MqttBridge:
         if reason.is_failure:
             log.error("MQTT: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)
             return
-        subscriptions = [(topic, 1) for topic in self.topics.command_filters]
-        if self.controls:  # gravity may end a profile step: only when the broker's ACLs are trusted
+        subscriptions = []
+        if self.controls:  # commands, and gravity that may end a profile step: only when the broker's ACLs are trusted
+            subscriptions += [(topic, 1) for topic in self.topics.command_filters]
             subscriptions.append((ISPINDEL_FILTER, 0))
         if self.discovery_prefix:
             subscriptions.append((f"{self.discovery_prefix}/status", 1))
@@ -213,7 +223,26 @@ class MqttBridge:
         self.connected = False
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
-        self.io_loop.add_callback(self._handle, message.topic, bytes(message.payload))
+        topic, size, cap = message.topic, len(message.payload), self.topics.payload_cap(message.topic)
+        if size > cap:  # before any copy, decoding or parsing, and before the IOLoop sees it
+            self._count_oversized(topic, size, cap)
+            if self.topics.is_command(topic):
+                self.io_loop.add_callback(self._refuse_oversized, topic, size)
+            return
+        self.io_loop.add_callback(self._handle, topic, bytes(message.payload))
+
+    def _count_oversized(self, topic: str, size: int, cap: int) -> None:
+        self.oversized += 1
+        now = time.monotonic()
+        if now - self._oversized_logged >= DROPPED_LOG_EVERY:
+            self._oversized_logged = now
+            log.warning("MQTT: dropped a message of %d bytes on %s unread (at most %d are taken); %d dropped so far",
+                        size, topic, cap, self.oversized)
+
+    def _refuse_oversized(self, topic: str, size: int) -> None:
+        if self.budget.take():  # a flood of them gets as many replies as commands would, no more
+            self._reply(protocol.error_frame("too_large", f"the message on {topic} has {size} bytes: a command may "
+                                             f"have at most {MAX_COMMAND_BYTES}; it was dropped unread"))
 
     async def _handle(self, topic: str, payload: bytes) -> None:
         if self.discovery_prefix and topic == f"{self.discovery_prefix}/status":
@@ -221,6 +250,8 @@ class MqttBridge:
                 log.info("MQTT: Home Assistant is online: announcing the chambers again")
                 self._announce()
             return
+        if not self.controls:
+            return  # neither commands nor iSpindels are subscribed without control: nothing else is parsed
         if topic.startswith("ispindel/"):
             self._gather_ispindel(topic, payload)
             return
@@ -235,10 +266,6 @@ class MqttBridge:
             command = protocol.parse(frame, self.hub.sources())
         except protocol.ProtocolError as exc:
             self._reply(protocol.error_frame(exc.code, exc.message, exc.request_id))
-            return
-        if not self.controls and not isinstance(command, protocol.READ_ONLY):
-            log.warning("MQTT: refused a command on %s: %s", topic, CONTROL_OFF)
-            self._reply(protocol.error_frame("unauthorized", CONTROL_OFF, getattr(command, "id", None)))
             return
         log.info("MQTT: command on %s", topic)
         await carry_out(self.hub, command, self._reply, authorised=True)

@@ -16,6 +16,9 @@ from typing import Any
 
 SETTING_TOPICS = ("target", "hysteresis", "mode")
 SAFE_SEGMENT = re.compile(r"[^A-Za-z0-9_-]")
+# Payload caps, checked on paho's thread before anything is decoded or parsed: a larger message is dropped.
+MAX_COMMAND_BYTES = 64 * 1024  # a command: a profile of 50 steps is a few KiB, even pretty-printed
+MAX_VALUE_BYTES = 256  # one value: Home Assistant's "online", an iSpindel's number
 
 
 def segment(text: str) -> str:
@@ -53,6 +56,14 @@ class Topics:
         """Where the answers to commands (``ok`` and ``error`` frames) are published."""
         return f"{self.prefix}/reply"
 
+    def is_command(self, topic: str) -> bool:
+        """Whether ``topic`` is under this prefix's chambers, where commands arrive."""
+        return topic.startswith(f"{self.prefix}/chamber/")
+
+    def payload_cap(self, topic: str) -> int:
+        """The largest payload taken on ``topic``, in bytes: a command's, or a single value's."""
+        return MAX_COMMAND_BYTES if self.is_command(topic) else MAX_VALUE_BYTES
+
     @property
     def command_filters(self) -> tuple[str, ...]:
         return (f"{self.prefix}/chamber/+/set", f"{self.prefix}/chamber/+/set/+", f"{self.prefix}/chamber/+/profile")
@@ -75,8 +86,8 @@ class Topics:
         if kind in (["set"], ["profile"]):
             try:
                 body = json.loads(text)
-            except ValueError:
-                return text  # not JSON: the parser says so
+            except (ValueError, RecursionError):
+                return text  # not JSON, or nested too deeply: the parser says so
             if not isinstance(body, dict):
                 return json.dumps(body)  # the parser refuses a frame that is not an object
             return json.dumps({**body, "type": kind[0], "chamber": chamber})
