@@ -106,6 +106,8 @@ class MqttBridge:
         self.dropped = 0
         self.oversized = 0  # messages over their cap, dropped unread (counted on paho's thread)
         self._oversized_logged = -DROPPED_LOG_EVERY
+        self._announced_at = -ANNOUNCE_EVERY  # IOLoop time of the last re-announcement
+        self._announce_due = False  # a re-announcement is scheduled: more "online"s are answered by it
         self.connected = False
         self._ispindel: dict[str, dict[str, Any]] = {}  # values gathered per device until sent on
         self.hydrometer_devices = HydrometerDevices()  # what Home Assistant has been told of each
@@ -166,6 +168,24 @@ class MqttBridge:
             self.dropped += 1
             if self.dropped in (1, 100) or self.dropped % 10_000 == 0:
                 log.warning("MQTT: the broker does not keep up: %d message(s) dropped so far", self.dropped)
+
+    def _home_assistant_online(self) -> None:
+        """Announce again now, or once ``ANNOUNCE_EVERY`` after the last time: never more often, never not."""
+        if self._announce_due:
+            return
+        wait = self._announced_at + ANNOUNCE_EVERY - self.io_loop.time()
+        if wait <= 0:
+            self._announce_again()
+        else:
+            self._announce_due = True
+            self.io_loop.call_later(wait, self._announce_again)
+
+    def _announce_again(self) -> None:
+        self._announce_due = False
+        self._announced_at = self.io_loop.time()
+        if self.connected:
+            log.info("MQTT: Home Assistant is online: announcing the chambers again")
+            self._announce()
 
     def _announce(self) -> None:
         """Availability, Home Assistant discovery and the current state of everything (IOLoop)."""
@@ -229,6 +249,8 @@ class MqttBridge:
             if self.topics.is_command(topic):
                 self.io_loop.add_callback(self._refuse_oversized, topic, size)
             return
+        if self._announce_due and topic == f"{self.discovery_prefix}/status":
+            return  # the re-announcement already scheduled answers this one too: nothing to queue on the IOLoop
         self.io_loop.add_callback(self._handle, topic, bytes(message.payload))
 
     def _count_oversized(self, topic: str, size: int, cap: int) -> None:
@@ -247,8 +269,7 @@ class MqttBridge:
     async def _handle(self, topic: str, payload: bytes) -> None:
         if self.discovery_prefix and topic == f"{self.discovery_prefix}/status":
             if payload.strip() == b"online":
-                log.info("MQTT: Home Assistant is online: announcing the chambers again")
-                self._announce()
+                self._home_assistant_online()
             return
         if not self.controls:
             return  # neither commands nor iSpindels are subscribed without control: nothing else is parsed

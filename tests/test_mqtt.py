@@ -54,9 +54,11 @@ def test_readings_states_and_home_assistant_discovery_are_published(tmp_path, br
     watcher.wait_for(json_on("beerpi/reading/sim-wort", type="reading", probe="sim-wort"))
     watcher.wait_for(json_on("beerpi/chamber/main/state", type="state", chamber="main"))
     # Each chamber is a Home Assistant climate device, retained, without command topics (no control)
-    _, payload, retained = watcher.wait_for(lambda t, p, r: t == f"homeassistant/climate/{NODE}/main/config")
+    _, payload, _ = watcher.wait_for(lambda t, p, r: t == f"homeassistant/climate/{NODE}/main/config")
     climate = json.loads(payload)
-    assert retained and climate["current_temperature_topic"] == "beerpi/reading/sim-wort"
+    assert climate["current_temperature_topic"] == "beerpi/reading/sim-wort"
+    later = subscribe(broker.port, f"homeassistant/climate/{NODE}/main/config")  # retained: a later one gets it
+    assert later.wait_for(lambda t, p, r: True)[2]
     assert "temperature_command_topic" not in climate and set(climate["modes"]) == {"off", "auto", "heat", "cool"}
     for probe in ("sim-wort", "sim-chamber"):
         _, payload, _ = watcher.wait_for(lambda t, p, r, probe=probe: t == f"homeassistant/sensor/{NODE}/{probe}/config")

@@ -157,3 +157,27 @@ def test_json_nested_too_deeply_gets_an_error_reply_and_the_bridge_carries_on(tm
     watcher.publish("beerpi/chamber/main/set", json.dumps({"id": "after", "target": 19.0}))
     assert json.loads(watcher.wait_for(json_on("beerpi/reply", id="after"))[1])["type"] == "ok"
     assert "Traceback" not in server.log()
+
+
+def test_a_flood_of_home_assistant_online_gets_a_handful_of_announcements(tmp_path, broker, stopping):
+    stopping(server := start(tmp_path, broker.url))
+    climate = "homeassistant/climate/testpi/main/config"
+    watcher = Timed(broker.port, "beerpi/#", "homeassistant/#")
+    try:
+        watcher.first(lambda t, p, r: t == climate)
+        # When any client on the broker says Home Assistant is online 2 000 times
+        began = time.monotonic()
+        flood(broker.port, "homeassistant/status", "online", 2_000)
+        ended = time.monotonic()
+        # Then the last of them is answered, and only a handful are
+        last, _, _ = watcher.first(lambda t, p, r: t == climate, after=ended, timeout=WAIT + ANNOUNCE_EVERY)
+        watcher.first(lambda t, p, r: t == "beerpi/reading/sim-wort", after=last + 1.0)
+        announcements = [at for at, topic, _ in watcher.messages if topic == climate and at >= began]
+        assert len(announcements) <= 3, len(announcements)
+        # And BeerPi's own readings kept coming, none dropped
+        gap = longest_gap([(when, topic) for when, topic, _ in watcher.messages], "beerpi/reading/sim-wort",
+                          began, time.monotonic())
+        assert gap < READING_GAP
+        assert "dropped" not in server.log()
+    finally:
+        watcher.close()
