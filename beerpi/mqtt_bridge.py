@@ -28,7 +28,7 @@ from .dispatch import carry_out
 from .errors import ConfigError
 from .ha_discovery import HydrometerDevice, HydrometerDevices, discovery_messages, hydrometer_messages
 from .hydrometer import HydrometerError, HydrometerReading
-from .mqtt_topics import MAX_COMMAND_BYTES, Topics, segment
+from .mqtt_topics import MAX_COMMAND_BYTES, Topics, node_level, segment
 from .probe import Reading
 from .ratelimit import CommandBudget
 from .repository import Event
@@ -98,7 +98,7 @@ class MqttBridge:
         self.url = url
         self.hub = hub
         self.controls = controls
-        self.node = segment(node or socket.gethostname())
+        self.node = node_level(node or socket.gethostname())
         self.discovery_prefix = discovery_prefix
         self.topics = Topics(url.prefix)
         self.io_loop = IOLoop.current()

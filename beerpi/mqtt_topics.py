@@ -15,15 +15,34 @@ from dataclasses import dataclass
 from typing import Any
 
 SETTING_TOPICS = ("target", "hysteresis", "mode")
-SAFE_SEGMENT = re.compile(r"[^A-Za-z0-9_-]")
+UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+KEPT = re.compile(r"(?!.*__)[A-Za-z0-9_-]+")  # every-day ids and names, used as they are
 # Payload caps, checked on paho's thread before anything is decoded or parsed: a larger message is dropped.
 MAX_COMMAND_BYTES = 64 * 1024  # a command: a profile of 50 steps is a few KiB, even pretty-printed
 MAX_VALUE_BYTES = 256  # one value: Home Assistant's "online", an iSpindel's number
 
 
 def segment(text: str) -> str:
-    """``text`` as one topic level: no ``/``, ``+``, ``#`` or spaces (a probe id such as 28-… is kept)."""
-    return SAFE_SEGMENT.sub("_", text) or "_"
+    """``text`` as one topic level and Home Assistant id; two different texts never share one.
+
+    Letters, digits, ``-`` and single ``_`` are kept as they are (``red``, ``lager_2``, ``28-…``).
+    Any other text is escaped: ``__``, then each of its characters, a letter, digit or ``-`` as it
+    is and any other as ``_`` and the hex of each of its UTF-8 bytes (``red.1`` is ``__red_2e1``,
+    ``red 1`` is ``__red_201``). A kept text has no ``__``, an escaped one starts with it, and an
+    escape reads back one way: so no two texts meet, as folding to ``_`` made ``red.1``, ``red 1``
+    and ``red_1`` one hydrometer.
+    """
+    if KEPT.fullmatch(text):
+        return text
+    return "__" + "".join(char if char.isascii() and (char.isalnum() or char == "-")
+                          else "".join(f"_{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
+                          for char in text)
+
+
+def node_level(text: str) -> str:
+    """The controller's node name as one level: one name, so folding characters to ``_`` merges nothing
+    and keeps the Home Assistant ids it always had."""
+    return UNSAFE.sub("_", text) or "_"
 
 
 @dataclass(frozen=True)
