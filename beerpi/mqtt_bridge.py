@@ -16,9 +16,7 @@ import logging
 import socket
 import ssl
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 from tornado.ioloop import IOLoop
 
@@ -29,6 +27,7 @@ from .errors import ConfigError
 from .ha_discovery import HydrometerDevice, HydrometerDevices, discovery_messages, hydrometer_messages
 from .hydrometer import HydrometerError, HydrometerReading
 from .mqtt_topics import MAX_COMMAND_BYTES, Topics, node_level, segment
+from .mqtt_url import MqttUrl
 from .probe import Reading
 from .ratelimit import CommandBudget
 from .repository import Event
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PREFIX = "beerpi"
 MAX_QUEUED = 10_000  # messages waiting for the broker before new ones are dropped
 KEEPALIVE = 30  # seconds: the broker publishes the last will this long after the Pi vanished
 ISPINDEL_FILTER = "ispindel/+/+"  # the iSpindel's own MQTT topics: ispindel/<name>/<key>, a value each
@@ -47,42 +45,6 @@ ISPINDEL_KEYS = {"tilt": "angle", "angle": "angle", "temperature": "temperature"
 ANNOUNCE_EVERY = 5.0  # s: Home Assistant saying online more often gets one re-announcement
 DROPPED_LOG_EVERY = 60.0  # s: at most one warning this often about oversized messages dropped
 ISPINDEL_GATHER = 2.0  # s: an iSpindel publishes its values one topic each, within a moment
-
-
-@dataclass(frozen=True)
-class MqttUrl:
-    """``mqtt://user:password@host:port/prefix`` (``mqtts://`` for TLS)."""
-
-    host: str
-    port: int
-    tls: bool
-    username: str | None
-    password: str | None
-    prefix: str
-
-    @classmethod
-    def parse(cls, url: str) -> MqttUrl:
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ConfigError(f"--mqtt {redact(url)!r} is not a broker URL: use "
-                              "mqtt://[user:password@]host[:port][/prefix] (mqtts:// for TLS)")
-        try:
-            port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
-        except ValueError:
-            raise ConfigError(f"--mqtt {redact(url)!r}: the port is not a number") from None
-        prefix = parts.path.strip("/") or DEFAULT_PREFIX
-        if any(char in prefix for char in "+#") or "//" in prefix or "#" in url:
-            raise ConfigError(f"--mqtt: the topic prefix {prefix!r} may not hold +, # or an empty level")
-        return cls(parts.hostname, port, parts.scheme == "mqtts", unquote(parts.username) if parts.username else None,
-                   unquote(parts.password) if parts.password else None, prefix)
-
-
-def redact(url: str) -> str:
-    """``url`` without its password, for logs and errors."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
 class MqttBridge:

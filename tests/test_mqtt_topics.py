@@ -9,7 +9,7 @@ import re
 import pytest
 
 from beerpi.errors import ConfigError
-from beerpi.mqtt_bridge import MqttUrl, redact
+from beerpi.mqtt_url import MqttUrl, redact
 from beerpi.mqtt_topics import Topics, segment
 
 TOPICS = Topics("brewery/beerpi")
