@@ -3,7 +3,9 @@
 paho-mqtt runs its own network thread: it connects, reconnects with backoff (1 s doubling to
 60 s) and never blocks the monitor or the IOLoop. Publishing is called on the IOLoop and only
 queues the message (bounded: beyond ``MAX_QUEUED`` unsent messages new ones are dropped and
-counted). A message arriving on paho's thread is measured there: one over its cap
+counted). BeerPi speaks MQTT 5 and asks the broker for no packet over ``MAX_PACKET_BYTES``
+(falling back to 3.1.1 for a broker without MQTT 5). A message arriving on paho's thread is
+measured there: one over its cap
 (``mqtt_topics.MAX_COMMAND_BYTES``) is dropped unread; the others are handed to the IOLoop with
 ``add_callback``, and a command goes through the WebSocket's parser and ``dispatch.carry_out``:
 one validation, one path. Without control the command topics are not subscribed at all. The
@@ -38,6 +40,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_QUEUED = 10_000  # messages waiting for the broker before new ones are dropped
+# The largest packet the broker may send us (MQTT 5's Maximum Packet Size): it drops larger ones
+# unsent, since paho reads whatever comes into memory before we can look at its size.
+MAX_PACKET_BYTES = 1024 * 1024
+UNSUPPORTED_VERSION = 0x84  # MQTT 5's reason code (paho's too) when the broker speaks 3.1.1 only
 KEEPALIVE = 30  # seconds: the broker publishes the last will this long after the Pi vanished
 ISPINDEL_FILTER = "ispindel/+/+"  # the iSpindel's own MQTT topics: ispindel/<name>/<key>, a value each
 ISPINDEL_KEYS = {"tilt": "angle", "angle": "angle", "temperature": "temperature", "temp_units": "temp_units",
@@ -73,7 +79,9 @@ class MqttBridge:
         self.connected = False
         self._ispindel: dict[str, dict[str, Any]] = {}  # values gathered per device until sent on
         self.hydrometer_devices = HydrometerDevices()  # what Home Assistant has been told of each
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"beerpi-{self.node}")
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"beerpi-{self.node}",
+                                  protocol=mqtt.MQTTv5)
+        self._mqtt311 = mqtt.MQTTv311
         if url.username:
             self.client.username_pw_set(url.username, url.password)
         if url.tls:
@@ -90,7 +98,11 @@ class MqttBridge:
 
     def start(self) -> None:
         """Connect in the background; a broker that is not there yet is retried for ever."""
-        self.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE)
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+        properties = Properties(PacketTypes.CONNECT)
+        properties.MaximumPacketSize = MAX_PACKET_BYTES
+        self.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE, properties=properties)
         self.client.loop_start()
         log.info("MQTT: connecting to %s:%d%s, topics under %s/, control %s", self.url.host, self.url.port,
                  " (TLS)" if self.url.tls else "", self.url.prefix, "on" if self.controls else "off")
@@ -179,6 +191,14 @@ class MqttBridge:
     # -- in (paho's thread: hand everything to the IOLoop) ------------------------------
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
+        if reason.is_failure and reason.value == UNSUPPORTED_VERSION and client.protocol != self._mqtt311:
+            log.warning("MQTT: the broker at %s:%d speaks MQTT 3.1.1 only: connecting with it; it sends messages "
+                        "of any size, which BeerPi then drops itself (set max_packet_size in the broker)",
+                        self.url.host, self.url.port)
+            # Private, as paho itself steps down from 3.1.1 to 3.1 (what its __init__ sets for 3.1.1); its
+            # loop then reconnects. Tested against a 3.1.1-only broker: a paho that changes this fails there.
+            client._protocol, client._clean_session = self._mqtt311, True
+            return
         if reason.is_failure:
             log.error("MQTT: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)
             return

@@ -17,7 +17,8 @@ from tests.process import Server
 from tests.test_mqtt import json_on, start
 
 FLOOD_MESSAGE = 8 * 1024 * 1024  # bytes: enough to cost seconds and tens of MB if parsed, quick to send
-MEMORY_BOUND = 64 * 1024 * 1024  # bytes the peak may grow by while paho reads a flood we drop (parsed: 150 MB)
+OVER_THE_CAP = 200 * 1024  # bytes: over a command's cap, under what the broker may send BeerPi
+MEMORY_BOUND = 16 * 1024 * 1024  # bytes the peak may grow by during a flood (parsed: 150 MB; read and dropped: 32 MB)
 READING_GAP = 1.0  # s: the longest silence between two readings on MQTT a user would accept (--interval 0.05)
 
 
@@ -35,10 +36,10 @@ def memory(pid: int) -> dict[str, int]:
     return {key: int(fields[key].split()[0]) * 1024 for key in ("VmRSS", "VmHWM")}
 
 
-def huge_profile() -> str:
-    """A profile command of about FLOOD_MESSAGE bytes: valid JSON, a great many steps."""
+def huge_profile(size: int = FLOOD_MESSAGE) -> str:
+    """A profile command of about ``size`` bytes: valid JSON, a great many steps."""
     step = '{"kind": "hold", "target": 20.0, "duration": 3600},'
-    return '{"action": "start", "id": "huge", "steps": [' + step * (FLOOD_MESSAGE // len(step)) + step[:-1] + "]}"
+    return '{"action": "start", "id": "huge", "steps": [' + step * (size // len(step)) + step[:-1] + "]}"
 
 
 def flood(port: int, topic: str, payload: str, count: int) -> None:
@@ -99,10 +100,11 @@ def test_an_oversized_command_is_refused_unparsed_and_control_carries_on(tmp_pat
     try:
         watcher.first(lambda t, p, r: t == "beerpi/reading/sim-wort")
         before = memory(server.process.pid)
-        # When a client publishes three 8 MB profiles, one after the other
+        # When a client publishes three 8 MB profiles, one after the other, and one of 200 KiB
         began = time.monotonic()
         flood(broker.port, "beerpi/chamber/main/profile", huge_profile(), 3)
-        # Then each is refused with the cap, without being parsed
+        flood(broker.port, "beerpi/chamber/main/profile", huge_profile(OVER_THE_CAP), 1)
+        # Then the 8 MB ones never reach BeerPi, and the one that does is refused with the cap, unparsed
         at, _, payload = watcher.first(json_on("beerpi/reply", type="error"), after=began)
         error = json.loads(payload)
         assert error["code"] == "too_large" and str(MAX_COMMAND_BYTES) in error["message"], error
@@ -125,8 +127,9 @@ def test_without_control_command_topics_are_not_even_heard(tmp_path, broker, sto
         watcher.first(lambda t, p, r: t == "homeassistant/climate/testpi/main/config")
         before = memory(server.process.pid)
         began = time.monotonic()
-        # When a client publishes 8 MB profiles, and then Home Assistant says it is online
+        # When a client publishes 8 MB profiles, and 8 MB on Home Assistant's status, and then its online
         flood(broker.port, "beerpi/chamber/main/profile", huge_profile(), 3)
+        flood(broker.port, "homeassistant/status", "online" + " " * FLOOD_MESSAGE, 3)
         flood(broker.port, "homeassistant/status", "online", 1)
         # Then BeerPi announces itself again (it got past the flood) and never answered the profile
         watcher.first(lambda t, p, r: t == "homeassistant/climate/testpi/main/config", after=began,
@@ -181,3 +184,20 @@ def test_a_flood_of_home_assistant_online_gets_a_handful_of_announcements(tmp_pa
         assert "dropped" not in server.log()
     finally:
         watcher.close()
+
+
+def test_a_broker_that_speaks_mqtt_3_only_still_serves_and_the_cap_still_holds(tmp_path, broker, broker_v3_only,
+                                                                               subscribe, stopping):
+    stopping(server := start(tmp_path, broker_v3_only.url, "--mqtt-control"))
+    watcher = subscribe(broker.port, "beerpi/#")
+    # BeerPi asks for MQTT 5 first, is refused, and connects with 3.1.1
+    watcher.wait_for(lambda t, p, r: t == "beerpi/status" and p == "online", timeout=2 * WAIT)
+    watcher.wait_for(json_on("beerpi/reading/sim-wort", type="reading"))
+    assert broker_v3_only.refused_v5 >= 1 and "3.1.1" in server.log()
+    # A message over the cap reaches it, and is still dropped unread with a clear error
+    watcher.publish("beerpi/chamber/main/profile", huge_profile(OVER_THE_CAP))
+    error = json.loads(watcher.wait_for(json_on("beerpi/reply", type="error"))[1])
+    assert error["code"] == "too_large" and str(MAX_COMMAND_BYTES) in error["message"], error
+    # And commands are carried out
+    watcher.publish("beerpi/chamber/main/set", json.dumps({"id": "v3", "target": 19.0}))
+    assert json.loads(watcher.wait_for(json_on("beerpi/reply", id="v3"))[1])["type"] == "ok"
