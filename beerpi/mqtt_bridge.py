@@ -31,7 +31,7 @@ from .hydrometer import HydrometerError, HydrometerReading
 from .mqtt_topics import MAX_COMMAND_BYTES, Topics, node_level, segment
 from .mqtt_url import MqttUrl
 from .probe import Reading
-from .ratelimit import CommandBudget
+from .ratelimit import BURST, COMMANDS_PER_SECOND, CommandBudget
 from .repository import Event
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ ISPINDEL_FILTER = "ispindel/+/+"  # the iSpindel's own MQTT topics: ispindel/<na
 ISPINDEL_KEYS = {"tilt": "angle", "angle": "angle", "temperature": "temperature", "temp_units": "temp_units",
                  "battery": "battery", "gravity": "gravity", "interval": "interval", "RSSI": "RSSI"}
 ANNOUNCE_EVERY = 5.0  # s: Home Assistant saying online more often gets one re-announcement
+TOO_FAST_REPLY_EVERY = 1.0  # s: commands over the rate get one too_fast reply this often, not one each
 DROPPED_LOG_EVERY = 60.0  # s: at most one warning this often about oversized messages dropped
 ISPINDEL_GATHER = 2.0  # s: an iSpindel publishes its values one topic each, within a moment
 
@@ -76,6 +77,7 @@ class MqttBridge:
         self._oversized_logged = -DROPPED_LOG_EVERY
         self._announced_at = -ANNOUNCE_EVERY  # IOLoop time of the last re-announcement
         self._announce_due = False  # a re-announcement is scheduled: more "online"s are answered by it
+        self._too_fast_replied = -TOO_FAST_REPLY_EVERY  # IOLoop time
         self.connected = False
         self._ispindel: dict[str, dict[str, Any]] = {}  # values gathered per device until sent on
         self.hydrometer_devices = HydrometerDevices()  # what Home Assistant has been told of each
@@ -258,12 +260,15 @@ class MqttBridge:
         if topic.startswith("ispindel/"):
             self._gather_ispindel(topic, payload)
             return
+        if not self.budget.take():  # before parsing: a flood costs a counter each
+            if self.io_loop.time() - self._too_fast_replied >= TOO_FAST_REPLY_EVERY:
+                self._too_fast_replied = self.io_loop.time()
+                self._reply(protocol.error_frame("too_fast", f"too many MQTT commands (at most {BURST} at once, "
+                                                 f"{COMMANDS_PER_SECOND:g} a second): the others are ignored"))
+            return
         chambers = {segment(chamber_id): chamber_id for chamber_id in self.hub.monitor.chambers}
         frame = self.topics.command_frame(topic, payload, chambers)
         if frame is None:
-            return
-        if not self.budget.take():
-            self._reply(protocol.error_frame("too_fast", "too many MQTT commands: this one was ignored"))
             return
         try:
             command = protocol.parse(frame, self.hub.sources())

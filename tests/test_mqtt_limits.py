@@ -201,3 +201,24 @@ def test_a_broker_that_speaks_mqtt_3_only_still_serves_and_the_cap_still_holds(t
     # And commands are carried out
     watcher.publish("beerpi/chamber/main/set", json.dumps({"id": "v3", "target": 19.0}))
     assert json.loads(watcher.wait_for(json_on("beerpi/reply", id="v3"))[1])["type"] == "ok"
+
+
+def test_a_flood_of_commands_gets_a_handful_of_refusals_and_readings_keep_coming(tmp_path, broker, stopping):
+    stopping(server := start(tmp_path, broker.url, "--mqtt-control"))
+    watcher = Timed(broker.port, "beerpi/#")
+    try:
+        watcher.first(lambda t, p, r: t == "beerpi/reading/sim-wort")
+        # When a client publishes 2 000 targets as fast as it can
+        began = time.monotonic()
+        flood(broker.port, "beerpi/chamber/main/set/target", "19", 2_000)
+        # Then the first ones are taken, the rest refused with a few too_fast replies, not one each
+        watcher.first(json_on("beerpi/reply", code="too_fast"), after=began)
+        watcher.first(lambda t, p, r: t == "beerpi/reading/sim-wort", after=time.monotonic() + 1.0)
+        replies = [json.loads(p) for at, t, p in watcher.messages if t == "beerpi/reply" and at >= began]
+        assert len([reply for reply in replies if reply.get("code") == "too_fast"]) <= 10, len(replies)
+        gap = longest_gap([(when, topic) for when, topic, _ in watcher.messages], "beerpi/reading/sim-wort",
+                          began, time.monotonic())
+        assert gap < READING_GAP
+        assert "dropped" not in server.log()
+    finally:
+        watcher.close()
