@@ -1,5 +1,6 @@
 """What a hostile or careless client on the broker can make BeerPi do: huge or deeply nested
-messages, and floods of Home Assistant's ``online``. Real Mosquitto, the server as a subprocess."""
+messages, floods of commands and of Home Assistant's ``online``; and a broker without MQTT 5.
+Real Mosquitto, the server as a subprocess."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from beerpi.mqtt_topics import MAX_COMMAND_BYTES
 from tests.mqtt_broker import WAIT
 from tests.process import Server
 from tests.test_mqtt import json_on, start
+from tests.waiting import poll
 
 FLOOD_MESSAGE = 8 * 1024 * 1024  # bytes: enough to cost seconds and tens of MB if parsed, quick to send
 OVER_THE_CAP = 200 * 1024  # bytes: over a command's cap, under what the broker may send BeerPi
@@ -75,19 +77,13 @@ class Timed:
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
         self.client.subscribe([(topic, 0) for topic in topics])
-        self.wait(lambda: subscribed)
-
-    def wait(self, condition, timeout: float = WAIT):
-        deadline = time.monotonic() + timeout
-        while not (found := condition()):
-            assert time.monotonic() < deadline, "no such MQTT message in time"
-            time.sleep(0.02)  # polling with a deadline
-        return found
+        poll(lambda: subscribed, timeout=WAIT)
 
     def first(self, predicate, after: float = 0.0, timeout: float = WAIT) -> tuple[float, str, str]:
-        """The first message that arrived after ``after`` and satisfies ``predicate(topic, payload)``."""
-        return self.wait(lambda: next(((at, t, p) for at, t, p in list(self.messages)
-                                       if at >= after and predicate(t, p, False)), None), timeout)
+        """The first message that arrived after ``after`` and satisfies ``predicate(topic, payload, retained)``
+        (retained not noted: False)."""
+        return poll(lambda: next(((at, t, p) for at, t, p in list(self.messages)
+                                  if at >= after and predicate(t, p, False)), None), timeout)
 
     def close(self) -> None:
         self.client.disconnect()
