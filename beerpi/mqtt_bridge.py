@@ -27,7 +27,8 @@ from .control import ControlState
 from .dispatch import carry_out
 from .errors import ConfigError
 from .ha_discovery import HydrometerDevice, HydrometerDevices, discovery_messages, hydrometer_messages
-from .hydrometer import HydrometerError, HydrometerReading
+from .hydrometer import HydrometerReading
+from .mqtt_ispindel import ISPINDEL_FILTER, IspindelGatherer
 from .mqtt_topics import MAX_COMMAND_BYTES, Topics, node_level, segment
 from .mqtt_url import MqttUrl
 from .probe import Reading
@@ -45,13 +46,9 @@ MAX_QUEUED = 10_000  # messages waiting for the broker before new ones are dropp
 MAX_PACKET_BYTES = 1024 * 1024
 UNSUPPORTED_VERSION = 0x84  # MQTT 5's reason code (paho's too) when the broker speaks 3.1.1 only
 KEEPALIVE = 30  # seconds: the broker publishes the last will this long after the Pi vanished
-ISPINDEL_FILTER = "ispindel/+/+"  # the iSpindel's own MQTT topics: ispindel/<name>/<key>, a value each
-ISPINDEL_KEYS = {"tilt": "angle", "angle": "angle", "temperature": "temperature", "temp_units": "temp_units",
-                 "battery": "battery", "gravity": "gravity", "interval": "interval", "RSSI": "RSSI"}
 ANNOUNCE_EVERY = 5.0  # s: Home Assistant saying online more often gets one re-announcement
 TOO_FAST_REPLY_EVERY = 1.0  # s: commands over the rate get one too_fast reply this often, not one each
 DROPPED_LOG_EVERY = 60.0  # s: at most one warning this often about oversized messages dropped
-ISPINDEL_GATHER = 2.0  # s: an iSpindel publishes its values one topic each, within a moment
 
 
 class MqttBridge:
@@ -79,7 +76,7 @@ class MqttBridge:
         self._announce_due = False  # a re-announcement is scheduled: more "online"s are answered by it
         self._too_fast_replied = -TOO_FAST_REPLY_EVERY  # IOLoop time
         self.connected = False
-        self._ispindel: dict[str, dict[str, Any]] = {}  # values gathered per device until sent on
+        self.ispindels = IspindelGatherer(self.io_loop, lambda: self.hub.hydrometers)
         self.hydrometer_devices = HydrometerDevices()  # what Home Assistant has been told of each
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"beerpi-{self.node}",
                                   protocol=mqtt.MQTTv5)
@@ -258,7 +255,7 @@ class MqttBridge:
         if not self.controls:
             return  # neither commands nor iSpindels are subscribed without control: nothing else is parsed
         if topic.startswith("ispindel/"):
-            self._gather_ispindel(topic, payload)
+            self.ispindels.gather(topic, payload)
             return
         if not self.budget.take():  # before parsing: a flood costs a counter each
             if self.io_loop.time() - self._too_fast_replied >= TOO_FAST_REPLY_EVERY:
@@ -291,25 +288,6 @@ class MqttBridge:
             if device is not None:
                 self._announce_hydrometers([device])
         self._send(self.topics.hydrometer(reading.name), frame, retain=True)
-
-    def _gather_ispindel(self, topic: str, payload: bytes) -> None:
-        _, name, key = topic.split("/", 2)
-        if key not in ISPINDEL_KEYS or len(self._ispindel) > 32 and name not in self._ispindel:
-            return
-        values = self._ispindel.get(name)
-        if values is None:
-            values = self._ispindel[name] = {"name": name}
-            self.io_loop.call_later(ISPINDEL_GATHER, self._send_on_ispindel, name)
-        values[ISPINDEL_KEYS[key]] = payload.decode("utf-8", "replace").strip()[:32]
-
-    def _send_on_ispindel(self, name: str) -> None:
-        values = self._ispindel.pop(name, None)
-        if values is None or self.hub.hydrometers is None:
-            return
-        try:
-            self.hub.hydrometers.accept(values, "mqtt", authorised=True)
-        except HydrometerError as exc:
-            log.warning("MQTT: refused a reading of hydrometer %s: %s", name, exc)
 
 
 def start_bridge(url: str, hub: Hub, controls: bool, node: str | None,
