@@ -177,7 +177,7 @@ def test_a_flood_of_home_assistant_online_gets_a_handful_of_announcements(tmp_pa
         gap = longest_gap([(when, topic) for when, topic, _ in watcher.messages], "beerpi/reading/sim-wort",
                           began, time.monotonic())
         assert gap < READING_GAP
-        assert "dropped" not in server.log()
+        assert "does not keep up" not in server.log()  # none of its own messages dropped
     finally:
         watcher.close()
 
@@ -215,6 +215,6 @@ def test_a_flood_of_commands_gets_a_handful_of_refusals_and_readings_keep_coming
         gap = longest_gap([(when, topic) for when, topic, _ in watcher.messages], "beerpi/reading/sim-wort",
                           began, time.monotonic())
         assert gap < READING_GAP
-        assert "dropped" not in server.log()
+        assert "does not keep up" not in server.log()  # none of its own messages dropped
     finally:
         watcher.close()
