@@ -10,7 +10,7 @@ import pytest
 
 from beerpi.errors import ConfigError
 from beerpi.mqtt_url import MqttUrl, redact
-from beerpi.mqtt_topics import Topics, segment
+from beerpi.mqtt_topics import MAX_COMMAND_BYTES, MAX_VALUE_BYTES, Topics, segment
 
 TOPICS = Topics("brewery/beerpi")
 CHAMBERS = {"main": "main", "lager-2": "lager-2"}
@@ -39,6 +39,21 @@ def test_a_command_message_becomes_the_websocket_frame(topic, payload, frame):
 ])
 def test_other_topics_are_not_commands(topic):
     assert TOPICS.command_frame(topic, b"1", CHAMBERS) is None
+
+
+@pytest.mark.parametrize("topic, cap", [
+    ("brewery/beerpi/chamber/main/profile", MAX_COMMAND_BYTES),
+    ("brewery/beerpi/chamber/main/set/target", MAX_COMMAND_BYTES),
+    ("homeassistant/status", MAX_VALUE_BYTES),
+    ("ispindel/red/tilt", MAX_VALUE_BYTES),
+])
+def test_each_topic_has_a_payload_cap(topic, cap):
+    assert TOPICS.payload_cap(topic) == cap
+
+
+def test_json_nested_too_deeply_is_left_for_the_parser_to_refuse():
+    deep = b'{"steps": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert TOPICS.command_frame("brewery/beerpi/chamber/main/profile", deep, CHAMBERS) == deep.decode()
 
 
 def test_a_payload_that_is_not_an_object_is_left_for_the_parser_to_refuse():
