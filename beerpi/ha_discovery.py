@@ -20,7 +20,7 @@ from . import __version__
 from .chamber import ChamberInfo
 from .control import HYSTERESIS_RANGE, TARGET_RANGE
 from .hydrometer import HydrometerReading
-from .mqtt_topics import Topics, segment
+from .mqtt_topics import Topics, node_level, segment
 from .probe import Probe
 
 # Our modes are Home Assistant's, except "on", the first name of "heat".
@@ -94,7 +94,7 @@ def sensor_config(node: str, topics: Topics, probe: Probe, chamber: ChamberInfo 
 def discovery_messages(discovery_prefix: str, node: str, topics: Topics, chambers: Sequence[ChamberInfo],
                        probes: Iterable[Probe], controls: bool) -> list[tuple[str, str]]:
     """(topic, JSON payload) for every entity; without ``controls`` nothing offers to change anything."""
-    node = segment(node)
+    node = node_level(node)
     messages = []
     for chamber in chambers:
         key = segment(chamber.id)
@@ -162,7 +162,7 @@ def hydrometer_configs(node: str, topics: Topics, device: HydrometerDevice) -> l
 def hydrometer_messages(discovery_prefix: str, node: str, topics: Topics,
                         devices: Iterable[HydrometerDevice]) -> list[tuple[str, str]]:
     """(topic, JSON payload) for every sensor of every hydrometer in ``devices``."""
-    node = segment(node)
+    node = node_level(node)
     return [(f"{discovery_prefix}/sensor/{node}/{object_id}/config", json.dumps(config, ensure_ascii=False))
             for device in devices for object_id, config in hydrometer_configs(node, topics, device)]
 

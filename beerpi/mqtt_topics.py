@@ -17,12 +17,34 @@ from typing import Any
 from .client.numbers import parse_decimal
 
 SETTING_TOPICS = ("target", "hysteresis", "mode")
-SAFE_SEGMENT = re.compile(r"[^A-Za-z0-9_-]")
+UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+KEPT = re.compile(r"(?!.*__)[A-Za-z0-9_-]+")  # every-day ids and names, used as they are
+# Payload caps, checked on paho's thread before anything is decoded or parsed: a larger message is dropped.
+MAX_COMMAND_BYTES = 64 * 1024  # a command: a profile of 50 steps is a few KiB, even pretty-printed
+MAX_VALUE_BYTES = 256  # one value: Home Assistant's "online", an iSpindel's number
 
 
 def segment(text: str) -> str:
-    """``text`` as one topic level: no ``/``, ``+``, ``#`` or spaces (a probe id such as 28-… is kept)."""
-    return SAFE_SEGMENT.sub("_", text) or "_"
+    """``text`` as one topic level and Home Assistant id; two different texts never share one.
+
+    Letters, digits, ``-`` and single ``_`` are kept as they are (``red``, ``lager_2``, ``28-…``).
+    Any other text is escaped: ``__``, then each of its characters, a letter, digit or ``-`` as it
+    is and any other as ``_`` and the hex of each of its UTF-8 bytes (``red.1`` is ``__red_2e1``,
+    ``red 1`` is ``__red_201``). A kept text has no ``__``, an escaped one starts with it, and an
+    escape reads back one way: so no two texts meet, as folding to ``_`` made ``red.1``, ``red 1``
+    and ``red_1`` one hydrometer.
+    """
+    if KEPT.fullmatch(text):
+        return text
+    return "__" + "".join(char if char.isascii() and (char.isalnum() or char == "-")
+                          else "".join(f"_{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
+                          for char in text)
+
+
+def node_level(text: str) -> str:
+    """The controller's node name as one level: one name, so folding characters to ``_`` merges nothing
+    and keeps the Home Assistant ids it always had."""
+    return UNSAFE.sub("_", text) or "_"
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,14 @@ class Topics:
         """Where the answers to commands (``ok`` and ``error`` frames) are published."""
         return f"{self.prefix}/reply"
 
+    def is_command(self, topic: str) -> bool:
+        """Whether ``topic`` is under this prefix's chambers, where commands arrive."""
+        return topic.startswith(f"{self.prefix}/chamber/")
+
+    def payload_cap(self, topic: str) -> int:
+        """The largest payload taken on ``topic``, in bytes: a command's, or a single value's."""
+        return MAX_COMMAND_BYTES if self.is_command(topic) else MAX_VALUE_BYTES
+
     @property
     def command_filters(self) -> tuple[str, ...]:
         return (f"{self.prefix}/chamber/+/set", f"{self.prefix}/chamber/+/set/+", f"{self.prefix}/chamber/+/profile")
@@ -77,8 +107,8 @@ class Topics:
         if kind in (["set"], ["profile"]):
             try:
                 body = json.loads(text)
-            except ValueError:
-                return text  # not JSON: the parser says so
+            except (ValueError, RecursionError):
+                return text  # not JSON, or nested too deeply: the parser says so
             if not isinstance(body, dict):
                 return json.dumps(body)  # the parser refuses a frame that is not an object
             return json.dumps({**body, "type": kind[0], "chamber": chamber})

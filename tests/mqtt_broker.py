@@ -6,6 +6,7 @@ import queue
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +55,102 @@ class Broker:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(WAIT)
+
+
+class MqttV3Only:
+    """A broker that speaks MQTT 3.1.1 only, as Mosquitto before 1.6 does: refuses a version 5 CONNECT
+    as such a broker does, and passes every other connection through to the real ``broker``."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.refused_v5 = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        with client:
+            connect = _read_packet(client)
+            if connect is None:
+                return
+            name_length = int.from_bytes(connect.body[:2], "big")
+            if connect.body[2 + name_length] == 5:  # the protocol level: MQTT 5
+                self.refused_v5 += 1
+                client.sendall(b"\x20\x02\x00\x01")  # CONNACK: unacceptable protocol version
+                return
+            with socket.create_connection(("127.0.0.1", self.broker.port), timeout=WAIT) as upstream:
+                upstream.settimeout(None)
+                upstream.sendall(connect.raw)
+                threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
+                _pipe(client, upstream)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+class _Packet:
+    def __init__(self, raw: bytes, body: bytes) -> None:
+        self.raw, self.body = raw, body
+
+
+def _read_exactly(sock: socket.socket, count: int) -> bytes | None:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def _read_packet(sock: socket.socket) -> _Packet | None:
+    """One MQTT packet: its fixed header's first byte, its remaining length (1 to 4 bytes), its body."""
+    header = _read_exactly(sock, 1)
+    length, multiplier, raw = 0, 1, header
+    while header is not None:
+        byte = _read_exactly(sock, 1)
+        if byte is None:
+            return None
+        raw += byte
+        length += (byte[0] & 127) * multiplier
+        multiplier *= 128
+        if not byte[0] & 128:
+            body = _read_exactly(sock, length)
+            return None if body is None else _Packet(raw + body, body)
+    return None
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, target):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+@pytest.fixture
+def broker_v3_only(broker):
+    proxy = MqttV3Only(broker)
+    yield proxy
+    proxy.close()
 
 
 @pytest.fixture

@@ -191,3 +191,15 @@ def test_a_hydrometer_is_announced_again_only_when_it_sends_something_new():
                                                                   "rssi"}
     assert devices.heard("red", ispindel) is None
     assert devices.heard("red", restored) is None  # neither the model nor a sensor is taken away
+
+
+def test_hydrometers_whose_names_differ_only_in_punctuation_are_different_devices():
+    devices = HydrometerDevices()
+    names = ["red.1", "red 1", "red_1"]
+    found = hydrometer_messages("homeassistant", "pi", Topics("beerpi"), [devices.heard(name, None) for name in names])
+    configs = [json.loads(payload) for _, payload in found]
+    assert len({topic for topic, _ in found}) == len(found) == 2 * len(names)
+    assert len({config["unique_id"] for config in configs}) == len(configs)
+    assert len({config["state_topic"] for config in configs}) == len(names)
+    assert len({config["device"]["identifiers"][0] for config in configs}) == len(names)
+    assert {config["device"]["name"] for config in configs} == set(names)
