@@ -77,4 +77,5 @@ class Config:
     alert_after: float = 60.0  # minutes
     alert_repeat: float = 6.0  # hours
     daily_summary: str | None = None  # "HH:MM" local time
+    run_dir: str | None = None  # lock files of GPIO pins and MongoDB databases; None: see instance_lock.py
     soak_dir: str | None = None  # testing only (bench/soak.py): see beerpi/soak_hooks.py

@@ -194,6 +194,11 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
         help="delete raw readings older than DAYS (fractions allowed), a few thousand at a time every "
              "5 minutes; the 1-minute to 1-day roll-ups are kept, so charts of any range still work, "
              "in buckets of at least a minute before that (default: keep every reading)")
+    add("--run-dir", default=default.run_dir, metavar="DIR",
+        help="where the lock files of the GPIO pins and of a MongoDB database are kept, so that a second "
+             "BeerPi never drives the same relay or writes the same database (default: systemd's "
+             "$RUNTIME_DIRECTORY, else /run/beerpi when writable, else $XDG_RUNTIME_DIR/beerpi or a "
+             "directory of this user's under /tmp)")
 
     testing = parser.add_argument_group("testing (not for brewing)")
     testing.add_argument(
