@@ -75,6 +75,13 @@ class Rig:
         """Switch off and release every output; raise the first failure after trying them all."""
         close_outputs([output for chamber in self.chambers for output in chamber.outputs.values()])
 
+    def refuse_on(self) -> None:
+        """No output switches on from now on (a stop signal came); safe from a signal handler."""
+        for chamber in self.chambers:
+            for output in chamber.outputs.values():
+                output.refuse_on()
+
+
 def close_outputs(outputs: list[Heater]) -> None:
     failure: BeerPiError | None = None
     for output in outputs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -43,6 +44,7 @@ from .hydrometers import Hydrometers
 from .rig_plan import plan_rig
 from .server import make_app
 from .soak_hooks import traced
+from .stop_signals import StartAborted
 from .tilt import TILT_NAMES
 from .tilt_scanner import TiltScanner
 from .validation import SampleValidator
@@ -107,8 +109,9 @@ class Prepared(NamedTuple):
 class Service:
     """Storage, hardware, monitor and web server, started and stopped together."""
 
-    def __init__(self, config: Config, rig: Rig | None = None, store: Repository | None = None) -> None:
-        """Lock, listen, drive every output OFF, open storage."""
+    def __init__(self, config: Config, rig: Rig | None = None, store: Repository | None = None,
+                 stopping: threading.Event | None = None) -> None:
+        """Lock, listen, drive every output OFF, open storage. ``stopping`` set: stop before storage."""
         self.locks: InstanceLocks | None = None
         self._sockets: list[socket.socket] = []
         if rig is None:
@@ -126,6 +129,8 @@ class Service:
         self.rig = rig
         self.config = config = with_default_db(config, rig.simulated)
         try:
+            if stopping is not None and stopping.is_set():
+                raise StartAborted("stopped while starting, before storage was opened")
             self.store = open_storage(config.db, config.spool, config.spool_max, backend=store,
                                       batch_delay=batch_delay_for(config.interval))
         except BaseException:
@@ -295,6 +300,15 @@ class Service:
             self.store.close()
             self._release()
         log.info("BeerPi stopped; every output off")
+
+    def abort(self) -> None:
+        """Stop before start(): every output off; storage, which may hang, is left to the process's end."""
+        try:
+            self.rig.close()
+        except BeerPiError as exc:
+            log.error("%s", exc)
+        self._release()
+        log.info("BeerPi stopped while starting; every output off")
 
     def _release(self) -> None:
         for sock in self._sockets:
