@@ -1,6 +1,6 @@
 """What a start will build, decided before anything is touched: which probes, which outputs,
 which GPIO pins. The locks (instance_lock.py) are taken on these pins before the outputs are
-built.
+built, and a relay on the 1-wire bus's pin is refused here, before its pin is set up.
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from .boot_pins import w1_bus_pin, w1_pin_clash
 from .chamber_config import OutputSpec, RigSpec, flag_outputs, load_rig_spec, require_pins
 from .config import Config
+from .errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,29 @@ def plan_rig(config: Config) -> RigPlan:
     simulation = probe_kind == "sim" and output_kind == "sim"  # a simulated chamber has a cooler too
     wanted = [spec.outputs for spec in file.chambers] if file else \
         [tuple(o for o in flag_outputs(config, cooler=simulation) if o is not None)]
-    return RigPlan(file, probe_kind, output_kind, wanted)
+    plan = RigPlan(file, probe_kind, output_kind, wanted)
+    if plan.pins:
+        refuse_w1_pin(config, plan)
+    return plan
+
+
+def refuse_w1_pin(config: Config, plan: RigPlan) -> None:
+    """A relay on the 1-wire bus's pin is a ConfigError unless allowed (--allow-1wire-pin, allow_1wire_pin)."""
+    if config.allow_1wire_pin:
+        return
+    bus_pin = config.w1_pin if config.w1_pin is not None else w1_bus_pin()
+    chamber_ids = [chamber.id for chamber in plan.file.chambers] if plan.file is not None else [None]
+    for chamber_id, outputs in zip(chamber_ids, plan.outputs):
+        for spec in outputs:
+            if spec.pin is None or spec.allow_1wire_pin:
+                continue
+            if plan.file is None:
+                where, allow = f"--{spec.kind}-pin {spec.pin}", "--allow-1wire-pin"
+            else:
+                where = f'{plan.file.source}: chamber "{chamber_id}"'
+                allow = f"allow_1wire_pin = true in [chamber.{chamber_id}.{spec.kind}]"
+            if clash := w1_pin_clash(spec.kind, spec.pin, bus_pin, where, allow):
+                raise ConfigError(clash)
 
 
 def raspberry_pi_signs(w1_dir: Path, model_file: Path = DEVICE_TREE_MODEL,

@@ -44,6 +44,8 @@ class Config:
     cooler_active_low: bool = False
     cooler_min_on: float = COMPRESSOR_TIMINGS.min_on
     cooler_min_off: float = COMPRESSOR_TIMINGS.min_off
+    w1_pin: int | None = None  # the 1-wire bus's GPIO pin; None: from config.txt, else 4 (boot_pins.py)
+    allow_1wire_pin: bool = False  # a relay on the 1-wire bus's pin is refused unless this is set
     dead_time: float = ChamberLimits().dead_time
     # The options set by a flag or a BEERPI_* variable rather than left at their default.
     given: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
