@@ -8,7 +8,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any, NamedTuple
 
 import tornado.httpserver
@@ -18,7 +17,7 @@ from tornado.ioloop import IOLoop
 from .alerting import Alerting, start_alerting
 from .auth import Access, open_links, resolve_token
 from .clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
-from .config import Config, default_db
+from .config import Config, with_default_db
 from .connections import open_http_server
 from .chamber import Chamber, stored_run, stored_settings
 from .chamber_config import start_warnings
@@ -316,11 +315,6 @@ class Service:
         self._sockets = []
         if self.locks is not None:
             self.locks.release()
-
-
-def with_default_db(config: Config, simulated: bool) -> Config:
-    """Simulated readings never go into the real history by default."""
-    return config if config.db else replace(config, db=default_db(simulated=simulated))
 
 
 def check_wall_clock() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 
@@ -81,3 +81,8 @@ class Config:
     daily_summary: str | None = None  # "HH:MM" local time
     run_dir: str | None = None  # lock files of GPIO pins and MongoDB databases; None: see instance_lock.py
     soak_dir: str | None = None  # testing only (bench/soak.py): see beerpi/soak_hooks.py
+
+
+def with_default_db(config: Config, simulated: bool) -> Config:
+    """``config`` with --db resolved: simulated readings never go into the real history by default."""
+    return config if config.db else replace(config, db=default_db(simulated=simulated))
