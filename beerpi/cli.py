@@ -51,6 +51,7 @@ async def serve(config: Config, service: Service | None = None, stops: StopSigna
         stop.set()
 
     unlisten = stops.listen(stop_signal)
+    unwake = stops.wake(loop)
     if stops.requested:  # before serve() began: while Python was still starting
         stop.set()
     try:
@@ -71,6 +72,7 @@ async def serve(config: Config, service: Service | None = None, stops: StopSigna
         await _serve(service, stop, die)
     finally:
         unlisten()
+        unwake()
         if own:
             stops.restore()
     if fatal:

@@ -8,7 +8,9 @@ SIGHUP is what a closed SSH session or terminal sends. SIGKILL cannot be caught 
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +55,31 @@ class StopSignals:
         """Call ``listener`` at each stop signal; returns what removes it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def wake(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """Let a signal wake ``loop`` (run by the main thread), so the handler runs at once; returns
+        what undoes it. Python runs handlers in the main thread only, and the kernel may deliver the
+        signal to another thread while the main thread waits in the loop's select."""
+        reader, writer = socket.socketpair()
+        reader.setblocking(False)
+        writer.setblocking(False)
+        previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+        def drain() -> None:
+            try:
+                while reader.recv(4096):
+                    pass
+            except OSError:  # nothing more to read
+                pass
+
+        loop.add_reader(reader.fileno(), drain)
+
+        def undo() -> None:
+            signal.set_wakeup_fd(previous)
+            loop.remove_reader(reader.fileno())
+            reader.close()
+            writer.close()
+        return undo
 
     def _handle(self, signum: int, frame: object) -> None:
         self.event.set()

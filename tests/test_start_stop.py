@@ -96,3 +96,58 @@ def test_a_stop_signal_from_the_first_instant_leaves_the_relay_off(tmp_path, gpi
     calls = gpio_calls(gpio_log)
     assert f"output {PIN} 1" not in calls and level_after(calls, PIN) == 0, calls
     assert not (tmp_path / "b.sqlite3").exists()
+
+
+EPOLL_WAITS = {"232", "281", "22", "441"}  # epoll_wait, epoll_pwait (x86-64; 22 on arm64), epoll_pwait2
+
+
+def main_thread_waits_in_the_loop(thread_id: int) -> bool:
+    """The main thread is blocked in the event loop's epoll (its system call, from /proc)."""
+    return Path(f"/proc/self/task/{thread_id}/syscall").read_text().split()[0] in EPOLL_WAITS
+
+
+def test_a_stop_signal_that_lands_on_another_thread_still_ends_the_start_at_once(tmp_path, fake_gpio):
+    """The kernel may hand a process's signal to any of its threads, while the main thread, which
+    alone runs Python's handlers, waits in the event loop for storage that hangs."""
+    import asyncio
+    import threading
+
+    from beerpi.chamber import MAIN
+    from beerpi.cli import serve
+    from beerpi.config import Config
+    from beerpi.gpio import GpioHeater
+    from beerpi.hardware import ChamberHardware, Rig
+    from beerpi.repository.sqlite import SqliteRepository
+    from beerpi.service import Service
+    from beerpi.simulation import simulated_hardware
+    from beerpi.thermostat import HEATER, ChamberLimits, OutputTimings
+
+    reading, release = threading.Event(), threading.Event()
+
+    class Hanging(SqliteRepository):
+        def latest(self):
+            reading.set()
+            release.wait(WAIT)
+            return super().latest()
+
+    probes, _, fermenter = simulated_hardware(speed=60.0, seed=1)
+    config = Config(host="127.0.0.1", port=0, db=f"sqlite:///{tmp_path}/b.sqlite3", interval=0.02, min_off=0)
+    chamber = ChamberHardware(MAIN, "fermenter", probes[0].id, None, {HEATER: GpioHeater(PIN)},
+                              ChamberLimits(heater=OutputTimings(0, 0)), 20.0, 0.3)
+    service = Service(config, rig=Rig([probes[0]], [chamber], fermenter.clock, simulated=True),
+                      store=Hanging(str(tmp_path / "b.sqlite3")))
+
+    def stop_from_another_thread() -> None:
+        reading.wait(WAIT)
+        poll(lambda: main_thread_waits_in_the_loop(threading.main_thread().native_id))
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    threading.Thread(target=stop_from_another_thread, daemon=True).start()
+    stopped_at = time.monotonic()
+    try:
+        asyncio.run(asyncio.wait_for(serve(config, service), WAIT))
+        took = time.monotonic() - stopped_at
+    finally:
+        release.set()
+    assert took < STOP_BOUND
+    assert ("output", PIN, 1) not in fake_gpio.calls and fake_gpio.calls[-1] == ("output", PIN, 0)
