@@ -38,7 +38,7 @@ DEFAULT_TIMINGS = {HEATER: HEATER_TIMINGS, COOLER: COMPRESSOR_TIMINGS}
 TOP_KEYS = ("chamber", "probes", "hydrometer")
 CHAMBER_KEYS = ("name", "beer_probe", "air_probe", "target", "hysteresis", "max_beer", "min_beer",
                 "max_air", "min_air", "dead_time", "runaway_watch", "runaway_progress", HEATER, COOLER)
-OUTPUT_KEYS = ("pin", "active_low", "min_on", "min_off")
+OUTPUT_KEYS = ("pin", "active_low", "min_on", "min_off", "allow_1wire_pin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,7 @@ class OutputSpec:
     pin: int | None = None
     active_low: bool = False
     timings: OutputTimings = None  # type: ignore[assignment]  # None: the default of its kind
+    allow_1wire_pin: bool = False  # its pin may be the 1-wire bus's (the probes are on another)
 
     def __post_init__(self) -> None:
         if self.kind not in DEFAULT_TIMINGS:
@@ -236,7 +237,8 @@ def _output(chamber: dict[str, Any], kind: str, where: str) -> OutputSpec | None
         min_on=number(table, "min_on", default.min_on, SECONDS_RANGE, "s", where, f"{kind}."),
         min_off=number(table, "min_off", default.min_off, SECONDS_RANGE, "s", where, f"{kind}."))
     active_low = get(table, "active_low", bool, "true or false", where, f"{kind}.")
-    return OutputSpec(kind, pin, bool(active_low), timings)
+    allow_1wire_pin = get(table, "allow_1wire_pin", bool, "true or false", where, f"{kind}.")
+    return OutputSpec(kind, pin, bool(active_low), timings, bool(allow_1wire_pin))
 
 
 def _probe_names(table: dict[str, Any], where: str) -> dict[str, str]:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TypeVar
 
 from . import systemd
 from .config import Config, parse_config
 from .errors import BeerPiError, MonitorDied
 from .logsafety import install as install_log_flood_guard
 from .service import Service
+from .stop_signals import StartAborted, StopSignals, catch_stop_signals
+
+T = TypeVar("T")
 
 log = logging.getLogger("beerpi")
 
@@ -23,27 +28,59 @@ def configure_logging(level: str) -> None:
     install_log_flood_guard()
 
 
-# Signals that end the process by default: each stops BeerPi cleanly, heater off. SIGHUP is
-# what a closed SSH session or terminal sends. SIGKILL cannot be caught (see the README).
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1)
+async def serve(config: Config, service: Service | None = None, stops: StopSignals | None = None) -> None:
+    """Run until a stop signal; raise MonitorDied, after stopping cleanly, if control died.
 
-
-async def serve(config: Config, service: Service | None = None) -> None:
-    """Run until a stop signal; raise MonitorDied, after stopping cleanly, if control died."""
+    A stop signal while starting ends the start at once: nothing is switched on, every output
+    ends OFF, and storage that is slow to answer (a database that hangs) is not waited for.
+    """
+    own = stops is None  # called from a test: handle the stop signals while serving only
+    stops = StopSignals().install() if stops is None else stops
     stop = asyncio.Event()
     fatal: list[MonitorDied] = []
     loop = asyncio.get_running_loop()
-    for signum in STOP_SIGNALS:
-        loop.add_signal_handler(signum, stop.set)
+    built: list[Service] = []
+
+    def stop_signal() -> None:  # in the main thread, between two Python steps: nothing blocking
+        loop.call_soon_threadsafe(stop.set)
+        for each in built:
+            each.rig.refuse_on()  # from now on no output switches on, whatever thread asks
 
     def die(error: MonitorDied) -> None:
         fatal.append(error)
         stop.set()
 
-    # Building the service (hardware, storage) and its first reads block: off the loop.
-    service = service or await loop.run_in_executor(None, Service, config)
+    unlisten = stops.listen(stop_signal)
+    unwake = stops.wake(loop)
+    if stops.requested:  # before serve() began: while Python was still starting
+        stop.set()
     try:
-        await loop.run_in_executor(None, service.prepare)
+        if service is None:
+            # Locks, the port and the outputs (driven OFF) first; then storage. Off the loop: it blocks.
+            try:
+                service = await loop.run_in_executor(None, partial(Service, config, stopping=stops.event))
+            except StartAborted:
+                log.info("stopped while starting; every output off")
+                return
+        built.append(service)
+        if stops.requested:
+            service.rig.refuse_on()
+        prepared = await unless_stopped(stop, service.prepare)  # reads storage, which may hang
+        if prepared is None or stop.is_set():
+            service.abort()
+            return
+        await _serve(service, stop, die)
+    finally:
+        unlisten()
+        unwake()
+        if own:
+            stops.restore()
+    if fatal:
+        raise fatal[0]
+
+
+async def _serve(service: Service, stop: asyncio.Event, die: Callable[[MonitorDied], None]) -> None:
+    try:
         service.start(on_fatal=die)
         feeder = systemd.start_watchdog(service.healthy)
         systemd.notify(f"READY=1\nSTATUS=serving on port {service.port}")
@@ -54,20 +91,46 @@ async def serve(config: Config, service: Service | None = None) -> None:
             feeder.stop()
     finally:
         service.stop()
-        for signum in STOP_SIGNALS:
-            loop.remove_signal_handler(signum)
-    if fatal:
-        raise fatal[0]
+
+
+async def unless_stopped(stop: asyncio.Event, work: Callable[[], T]) -> T | None:
+    """``work()`` on a daemon thread; None if ``stop`` is set first (the thread is left to end with
+    the process: a daemon thread is not waited for at exit, unlike the loop's executor)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if not done.done():
+            done.set_exception(error) if error is not None else done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = work(), None
+        except BaseException as exc:  # handed to the waiting coroutine
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop has closed: nobody waits any more
+            pass
+
+    if stop.is_set():
+        return None
+    threading.Thread(target=run, name="beerpi-start", daemon=True).start()
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({done, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    return done.result() if done.done() else None
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "run_server.py") -> int:
+    stops = catch_stop_signals()  # run_server.py did it already, before its imports
     config = parse_config(argv, prog=prog)
     configure_logging(config.log_level)
     for name in config.unknown_variables:
         log.warning("the environment variable %s matches no option: it is ignored (see --help for "
                     "the BEERPI_* variables)", name)
     try:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, stops=stops))
     except BeerPiError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1

@@ -41,6 +41,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "beerpi") -> int:
 
 def _runner(command: str) -> Callable[[Sequence[str], str], int] | None:
     if command == "serve":
+        from .stop_signals import catch_stop_signals
+        catch_stop_signals()  # before the server's imports: a stop while starting is handled
         from .cli import main as serve
         return lambda args, prog: serve(args, prog=prog)
     if command in ("export", "copy"):

@@ -42,6 +42,7 @@ class GpioHeater(Heater):
         self._lock = threading.Lock()  # the watchdog may switch off from its own thread
         self._on = False
         self._closed = False
+        self._refusing = False  # a stop signal came: never on again
         try:
             gpio.setwarnings(False)
             gpio.setmode(gpio.BCM)
@@ -58,6 +59,8 @@ class GpioHeater(Heater):
                 if on:
                     raise HeaterError("the heater output has been released")
                 return
+            if on and self._refusing:
+                raise HeaterError(f"BeerPi is stopping: GPIO pin {self.pin} is not switched on")
             try:
                 self.gpio.output(self.pin, self.on_level if on else self.off_level)
             except Exception as exc:
@@ -69,6 +72,9 @@ class GpioHeater(Heater):
 
     def off(self) -> None:
         self._write(False)
+
+    def refuse_on(self) -> None:
+        self._refusing = True  # a plain store: safe from a signal handler, which must not take the lock
 
     @property
     def is_on(self) -> bool:

@@ -16,12 +16,13 @@ from pathlib import Path
 from .boot_pins import boot_hazard
 from .chamber import MAIN
 from .chamber_config import (DS18B20_ID, ChamberSpec, OutputSpec, RigSpec, flag_limits, flag_outputs,
-                             load_rig_spec, require_pins, rig_spec_from_flags)
+                             rig_spec_from_flags)
 from .config import Config
 from .errors import BeerPiError
 from .heater import Heater
 from .hydrometer_config import HydrometerSpec
 from .probe import Probe
+from .rig_plan import RigPlan, plan_rig
 from .sim_chamber import SimulatedChamber, simulated_chamber
 from .sim_physics import FermentationHeat
 from .simulation import SimClock
@@ -29,9 +30,6 @@ from .soak_hooks import SoakHooks
 from .thermostat import COOLER, ChamberLimits
 
 log = logging.getLogger(__name__)
-
-DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
-DEVICES = Path("/dev")
 
 FindProbes = Callable[[], tuple[list[Probe], Probe | None]]
 SIM_BEER, SIM_AIR = "sim-wort", "sim-chamber"  # the probes of the simulated chamber of the flags
@@ -77,6 +75,12 @@ class Rig:
         """Switch off and release every output; raise the first failure after trying them all."""
         close_outputs([output for chamber in self.chambers for output in chamber.outputs.values()])
 
+    def refuse_on(self) -> None:
+        """No output switches on from now on (a stop signal came); safe from a signal handler."""
+        for chamber in self.chambers:
+            for output in chamber.outputs.values():
+                output.refuse_on()
+
 
 def close_outputs(outputs: list[Heater]) -> None:
     failure: BeerPiError | None = None
@@ -87,51 +91,6 @@ def close_outputs(outputs: list[Heater]) -> None:
             failure = failure or exc
     if failure is not None:
         raise failure
-
-
-def raspberry_pi_signs(w1_dir: Path, model_file: Path = DEVICE_TREE_MODEL,
-                       devices: Path = DEVICES) -> str | None:
-    """What makes this machine look like a Raspberry Pi (for the log), or None if nothing does."""
-    try:
-        model = model_file.read_bytes().rstrip(b"\0").decode(errors="replace")
-    except OSError:
-        model = ""
-    if "Raspberry Pi" in model:
-        return model
-    try:
-        chips = sorted(path.name for path in devices.glob("gpiochip*"))
-        masters = sorted(path.name for path in w1_dir.glob("w1_bus_master*"))
-    except OSError:
-        chips, masters = [], []
-    if chips:
-        return f"a GPIO chip ({devices / chips[0]})"
-    if masters:
-        return f"a 1-wire bus master ({w1_dir / masters[0]})"
-    return None
-
-
-def choose_probes(config: Config) -> str:
-    """``w1`` or ``sim``. For auto: w1 when a DS18B20 is on the bus or the machine is a Pi;
-    the simulator only on a machine that has neither a GPIO chip nor a 1-wire bus."""
-    from .w1 import discover
-    kind = config.probe_kind
-    if kind is not None:
-        return kind
-    w1_dir = Path(config.w1_dir)
-    found = discover(w1_dir)
-    if found:
-        log.info("found %d 1-wire probe(s) under %s: using real hardware", len(found), w1_dir)
-        return "w1"
-    signs = raspberry_pi_signs(w1_dir)
-    if signs is not None:
-        log.error("no 1-wire probes under %s, but this machine has %s: using real hardware with "
-                  "every output OFF until a probe appears (check the wiring and that "
-                  "dtoverlay=w1-gpio is in config.txt; --hardware sim simulates on purpose)",
-                  w1_dir, signs)
-        return "w1"
-    log.info("no 1-wire probes and no GPIO chip: this is not a Raspberry Pi, so the simulated "
-             "fermenter runs (--hardware pi insists on real hardware)")
-    return "sim"
 
 
 def build_output(spec: OutputSpec, output_kind: str, simulated: SimulatedChamber) -> Heater:
@@ -159,18 +118,12 @@ def w1_probe_finder(config: Config) -> FindProbes:
     return find
 
 
-def build_rig(config: Config) -> Rig:
+def build_rig(config: Config, plan: RigPlan | None = None) -> Rig:
     """The probes and every chamber's outputs. Outputs first: each is driven OFF before
     anything that can fail; a start that fails after that releases them OFF again."""
-    file = load_rig_spec(config.config) if config.config else None  # a bad file switches nothing
-    probe_kind = choose_probes(config)
-    output_kind = config.heater_kind or ("gpio" if probe_kind == "w1" else "sim")
-    if file is not None and output_kind == "gpio":
-        require_pins(file)
+    plan = plan or plan_rig(config)
+    file, probe_kind, output_kind, wanted = plan.file, plan.probe_kind, plan.output_kind, plan.outputs
     clock = SimClock(config.speed)
-    simulation = probe_kind == "sim" and output_kind == "sim"  # a simulated chamber has a cooler too
-    wanted = [spec.outputs for spec in file.chambers] if file else \
-        [tuple(o for o in flag_outputs(config, cooler=simulation) if o is not None)]
     sims = [simulated_chamber(seed=index, clock=clock, fermentation=FermentationHeat.for_volume(
         SIM_VOLUME_L, pitched_s=-SIM_PITCHED_BEFORE_S)) for index, _ in enumerate(wanted)]
     outputs: list[dict[str, Heater]] = []

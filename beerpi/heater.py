@@ -25,6 +25,10 @@ class Heater(ABC):
         """Switch off and release the output."""
         self.off()
 
+    def refuse_on(self) -> None:
+        """From now on refuse to switch on (the process is stopping); called from a signal handler,
+        so it must neither block nor take a lock. A relay's output implements it."""
+
     def set(self, on: bool) -> None:
         if on:
             self.on()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any, NamedTuple
 
 import tornado.httpserver
@@ -16,7 +17,7 @@ from tornado.ioloop import IOLoop
 from .alerting import Alerting, start_alerting
 from .auth import Access, open_links, resolve_token
 from .clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
-from .config import Config, default_db
+from .config import Config, with_default_db
 from .connections import open_http_server
 from .chamber import Chamber, stored_run, stored_settings
 from .chamber_config import start_warnings
@@ -24,6 +25,7 @@ from .chamber_profile import ChamberProfile
 from .control import ControlSettings, ControlState
 from .errors import BeerPiError, MonitorDied, StorageError
 from .hardware import Rig, build_rig
+from .instance_lock import InstanceLocks, claim
 from .hosts import HostCheck
 from .monitor import Monitor
 from .mqtt_bridge import MqttBridge, start_bridge
@@ -33,12 +35,15 @@ from .profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
 from .repository import Event, Repository
 from .repository.batching import batch_delay_for
 from .repository.retention import Retention
+from .repository.spool import spool_path_for
 from .repository.startup import open_storage
 from .hub import Hub
 from .gravity_feed import SimulatedHydrometers, feed_profiles, preload as preload_gravity
 from .hydrometers import DEVICE_SPACING, Hydrometers
+from .rig_plan import plan_rig
 from .server import make_app
 from .soak_hooks import traced
+from .stop_signals import StartAborted
 from .tilt import TILT_NAMES
 from .tilt_scanner import TiltScanner
 from .validation import SampleValidator
@@ -103,16 +108,35 @@ class Prepared(NamedTuple):
 class Service:
     """Storage, hardware, monitor and web server, started and stopped together."""
 
-    def __init__(self, config: Config, rig: Rig | None = None, store: Repository | None = None) -> None:
-        self.rig = rig or build_rig(config)  # first: every output is driven OFF
-        if not config.db:  # simulated readings never go into the real history by default
-            config = replace(config, db=default_db(simulated=self.rig.simulated))
-        self.config = config
+    def __init__(self, config: Config, rig: Rig | None = None, store: Repository | None = None,
+                 stopping: threading.Event | None = None) -> None:
+        """Lock, listen, drive every output OFF, open storage. ``stopping`` set: stop before storage."""
+        self.locks: InstanceLocks | None = None
+        self._sockets: list[socket.socket] = []
+        if rig is None:
+            plan = plan_rig(config)
+            config = with_default_db(config, plan.simulated)
+            # Before any output is touched: another BeerPi's relays and database are left alone,
+            # and a port in use is found before a pin is set up.
+            self.locks = claim(config.db, config.spool or spool_path_for(config.db), plan.pins, config.run_dir)
+            try:
+                self._sockets = tornado.netutil.bind_sockets(config.port, config.host, backlog=ACCEPT_BACKLOG)
+                rig = build_rig(config, plan)  # every output is driven OFF
+            except BaseException:
+                self._release()
+                raise
+        self.rig = rig
+        self.config = config = with_default_db(config, rig.simulated)
         try:
+            if stopping is not None and stopping.is_set():
+                raise StartAborted("stopped while starting, before storage was opened")
             self.store = open_storage(config.db, config.spool, config.spool_max, backend=store,
                                       batch_delay=batch_delay_for(config.interval))
         except BaseException:
-            self.rig.close()
+            try:
+                self.rig.close()
+            finally:
+                self._release()
             raise
         self.retention = None if config.keep_raw is None else Retention(self.store, config.keep_raw)
         self.monitor: Monitor | None = None
@@ -188,7 +212,9 @@ class Service:
         hosts = HostCheck.for_server(self.config.host, self.config.allow_host, self.config.allow_origin)
         self.http_server = open_http_server(make_app(hub, access, hosts), self.config.max_clients,
                                             self.config.max_clients_per_address)
-        sockets = tornado.netutil.bind_sockets(self.config.port, self.config.host, backlog=ACCEPT_BACKLOG)
+        sockets = self._sockets or tornado.netutil.bind_sockets(self.config.port, self.config.host,
+                                                                backlog=ACCEPT_BACKLOG)
+        self._sockets = []
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         if self.config.notify:
@@ -273,7 +299,24 @@ class Service:
             log.error("%s", exc)
         finally:
             self.store.close()
+            self._release()
         log.info("BeerPi stopped; every output off")
+
+    def abort(self) -> None:
+        """Stop before start(): every output off; storage, which may hang, is left to the process's end."""
+        try:
+            self.rig.close()
+        except BeerPiError as exc:
+            log.error("%s", exc)
+        self._release()
+        log.info("BeerPi stopped while starting; every output off")
+
+    def _release(self) -> None:
+        for sock in self._sockets:
+            sock.close()
+        self._sockets = []
+        if self.locks is not None:
+            self.locks.release()
 
 
 def check_wall_clock() -> None:

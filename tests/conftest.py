@@ -141,3 +141,13 @@ def w1_tree(tmp_path: Path):
     """An empty 1-wire devices directory; add probes with ``.set(id, °C)``."""
     from tests.w1tree import W1Tree
     return W1Tree(tmp_path / "w1" / "devices")
+
+
+@pytest.fixture(autouse=True)
+def private_runtime_directory(tmp_path_factory, monkeypatch) -> Path:
+    """Every test's lock files (GPIO pins, MongoDB databases) in a directory of its own, never
+    the machine's /run/beerpi: test runs side by side on one machine must not see each other.
+    Servers started as subprocesses inherit it (systemd sets the same variable)."""
+    directory = tmp_path_factory.mktemp("run")
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(directory))
+    return directory

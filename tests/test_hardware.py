@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from beerpi.hardware import raspberry_pi_signs
+from beerpi.rig_plan import raspberry_pi_signs
 
 
 def machine(tmp_path: Path, model: bytes | None = None, chip: bool = False, bus_master: bool = False):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tornado.websocket import websocket_connect
 
-from beerpi.hardware import raspberry_pi_signs
+from beerpi.rig_plan import raspberry_pi_signs
 from tests.process import ROOT, WAIT, Server, run
 from tests.w1tree import W1Tree
 from tests.waiting import poll

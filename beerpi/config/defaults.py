@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 
@@ -44,6 +44,8 @@ class Config:
     cooler_active_low: bool = False
     cooler_min_on: float = COMPRESSOR_TIMINGS.min_on
     cooler_min_off: float = COMPRESSOR_TIMINGS.min_off
+    w1_pin: int | None = None  # the 1-wire bus's GPIO pin; None: from config.txt, else 4 (boot_pins.py)
+    allow_1wire_pin: bool = False  # a relay on the 1-wire bus's pin is refused unless this is set
     dead_time: float = ChamberLimits().dead_time
     # The options set by a flag or a BEERPI_* variable rather than left at their default.
     given: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
@@ -78,4 +80,10 @@ class Config:
     alert_after: float = 60.0  # minutes
     alert_repeat: float = 6.0  # hours
     daily_summary: str | None = None  # "HH:MM" local time
+    run_dir: str | None = None  # lock files of GPIO pins and MongoDB databases; None: see instance_lock.py
     soak_dir: str | None = None  # testing only (bench/soak.py): see beerpi/soak_hooks.py
+
+
+def with_default_db(config: Config, simulated: bool) -> Config:
+    """``config`` with --db resolved: simulated readings never go into the real history by default."""
+    return config if config.db else replace(config, db=default_db(simulated=simulated))

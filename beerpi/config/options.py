@@ -103,6 +103,12 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
              "adds a cooler to the chamber (default: no cooler)")
     add("--cooler-active-low", action="store_true", default=default.cooler_active_low,
         help="the cooler relay switches on when its input is LOW")
+    add("--w1-pin", type=_number(int, 0, 27), default=default.w1_pin, metavar="PIN",
+        help="BCM number of the GPIO pin of the 1-wire bus, which no relay may use (default: the "
+             "gpiopin of dtoverlay=w1-gpio in the Pi's config.txt, else 4)")
+    add("--allow-1wire-pin", action="store_true", default=default.allow_1wire_pin,
+        help="accept a relay on the 1-wire bus's pin (only if the probes are wired to another pin "
+             "than --w1-pin says); in a --config file: allow_1wire_pin = true in the output's table")
 
     safety = parser.add_argument_group("safety", "limits that switch the heater or the cooler off")
     add = safety.add_argument
@@ -200,6 +206,11 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
         help="delete raw readings older than DAYS (fractions allowed), a few thousand at a time every "
              "5 minutes; the 1-minute to 1-day roll-ups are kept, so charts of any range still work, "
              "in buckets of at least a minute before that (default: keep every reading)")
+    add("--run-dir", default=default.run_dir, metavar="DIR",
+        help="where the lock files of the GPIO pins and of a MongoDB database are kept, so that a second "
+             "BeerPi never drives the same relay or writes the same database (default: systemd's "
+             "$RUNTIME_DIRECTORY, else /run/beerpi when writable, else $XDG_RUNTIME_DIR/beerpi or a "
+             "directory of this user's under /tmp)")
 
     testing = parser.add_argument_group("testing (not for brewing)")
     testing.add_argument(
