@@ -56,11 +56,18 @@ async def serve(config: Config, service: Service | None = None, stops: StopSigna
         stop.set()
     try:
         if service is None:
-            # Locks, the port and the outputs (driven OFF) first; then storage. Off the loop: it blocks.
+            # Locks, the port and the outputs (driven OFF) first. Off the loop: it blocks.
+            service = await loop.run_in_executor(None, partial(Service, config, stopping=stops.event,
+                                                               storage_later=True))
+            # Then storage, which may hang (a MongoDB that does not answer): on a thread a stop
+            # does not wait for.
             try:
-                service = await loop.run_in_executor(None, partial(Service, config, stopping=stops.event))
+                opened = await unless_stopped(stop, lambda: service.open_storage() or True)
             except StartAborted:
                 log.info("stopped while starting; every output off")
+                return
+            if opened is None:
+                service.abort()
                 return
         built.append(service)
         if stops.requested:

@@ -18,6 +18,7 @@ import tornado.web
 import tornado.websocket
 
 from . import api, api_hydrometer, protocol
+from .api_base import RATE_LIMITED
 from .admission import KnownAddresses, remember_token_holder
 from .auth import UNAUTHORIZED, Access, log_request, take_token
 from .headers import SecurityHeaders
@@ -203,9 +204,7 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
 
     def _refuse(self, outcome: str, request_id: protocol.RequestId | None = None) -> None:
         if outcome == "rate_limited":
-            self._send(protocol.error_frame("rate_limited", "too many wrong tokens from this address: "
-                                                            "wait a few minutes, then use the right token",
-                                            request_id))
+            self._send(protocol.error_frame("rate_limited", RATE_LIMITED, request_id))
         else:
             self._send(protocol.error_frame("unauthorized", UNAUTHORIZED, request_id))
 

@@ -109,8 +109,11 @@ class Service:
     """Storage, hardware, monitor and web server, started and stopped together."""
 
     def __init__(self, config: Config, rig: Rig | None = None, store: Repository | None = None,
-                 stopping: threading.Event | None = None) -> None:
-        """Lock, listen, drive every output OFF, open storage. ``stopping`` set: stop before storage."""
+                 stopping: threading.Event | None = None, storage_later: bool = False) -> None:
+        """Lock, listen, drive every output OFF, open storage. ``stopping`` set: stop before storage.
+
+        ``storage_later``: leave opening storage, which may hang, to ``open_storage()``.
+        """
         self.locks: InstanceLocks | None = None
         self._sockets: list[socket.socket] = []
         if rig is None:
@@ -127,18 +130,11 @@ class Service:
                 raise
         self.rig = rig
         self.config = config = with_default_db(config, rig.simulated)
-        try:
-            if stopping is not None and stopping.is_set():
-                raise StartAborted("stopped while starting, before storage was opened")
-            self.store = open_storage(config.db, config.spool, config.spool_max, backend=store,
-                                      batch_delay=batch_delay_for(config.interval))
-        except BaseException:
-            try:
-                self.rig.close()
-            finally:
-                self._release()
-            raise
-        self.retention = None if config.keep_raw is None else Retention(self.store, config.keep_raw)
+        self._stopping = stopping
+        self._backend = store
+        self.retention: Retention | None = None
+        if not storage_later:
+            self.open_storage()
         self.monitor: Monitor | None = None
         self.watchdog: Watchdog | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
@@ -149,6 +145,22 @@ class Service:
         self.notifier: Notifier | None = None
         self.port: int | None = None
         self._prepared: Prepared | None = None
+
+    def open_storage(self) -> None:
+        """Open the database and its spool (a remote database may not answer for a while)."""
+        config = self.config
+        try:
+            if self._stopping is not None and self._stopping.is_set():
+                raise StartAborted("stopped while starting, before storage was opened")
+            self.store = open_storage(config.db, config.spool, config.spool_max, backend=self._backend,
+                                      batch_delay=batch_delay_for(config.interval))
+        except BaseException:
+            try:
+                self.rig.close()
+            finally:
+                self._release()
+            raise
+        self.retention = None if config.keep_raw is None else Retention(self.store, config.keep_raw)
 
     def start(self, on_fatal: Callable[[MonitorDied], None] | None = None) -> None:
         """Listen and start sampling. Call on the IOLoop that will serve the clients.

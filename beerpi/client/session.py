@@ -33,7 +33,8 @@ HANDSHAKE_STATUS = {  # what a refused upgrade means, and the exit code it earns
           "pass --token or set BEERPI_TOKEN", EXIT_UNAUTHORIZED),
     403: ("the server refused this connection (403): it does not answer to this host name; "
           "use its address, or start it with --allow-host", EXIT_FAILED),
-    429: ("too many wrong tokens from this address: wait a few minutes, then use the right token",
+    429: ("too many wrong tokens recently: this one is wrong too; check the token (the right one is always "
+          "accepted)",
           EXIT_UNAUTHORIZED),
     503: ("the server is serving as many clients as it may (503): try again later", EXIT_FAILED),
 }
