@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from beerpi.probe import Reading  # noqa: E402
+from beerpi.hardware.probe import Reading  # noqa: E402
 from beerpi.repository.sqlite import SqliteRepository  # noqa: E402
 from serving import ServerProcess  # noqa: E402
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TypeVar
 
-from .base import Bucket
+from beerpi.repository.base import Bucket
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import BeerPiError, StorageError
-from . import check_url, sqlite_path
-from .base import Identity
-from .files import check_intact, create_private
+from beerpi.base.errors import BeerPiError, StorageError
+from beerpi.repository import check_url, sqlite_path
+from beerpi.repository.base import Identity
+from beerpi.repository.files import check_intact, create_private
 
 log = logging.getLogger(__name__)
 

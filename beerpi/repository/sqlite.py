@@ -24,13 +24,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import Closed, StorageCorrupt, StorageError
-from ..probe import Reading
-from . import minutes, rollup
-from .base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
-from .files import check_intact, create_private, is_corruption, unavailable
-from .sqlite_schema import RECOMPUTE, SCHEMA_VERSION, create_schema, migrate
-from .sqlite_tx import immediate_transaction
+from beerpi.base.errors import Closed, StorageCorrupt, StorageError
+from beerpi.hardware.probe import Reading
+from beerpi.repository import minutes, rollup
+from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
+from beerpi.repository.files import check_intact, create_private, is_corruption, unavailable
+from beerpi.repository.sqlite_schema import RECOMPUTE, SCHEMA_VERSION, create_schema, migrate
+from beerpi.repository.sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
 
