@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from beerpi.control.chamber_profile import ChamberProfile
+from beerpi.control.chamber_profile import ChamberProfile, Position
 from beerpi.control.settings import NO_PROBES, ControlSettings, ControlState
 from beerpi.base.errors import BeerPiError, ConfigError
 from beerpi.hardware.heater import Heater
@@ -58,6 +58,7 @@ class Chamber:
         self.thermostat = Thermostat(limits, now, air_probe=air_probe is not None)
         self._activity_since = wall
         self._profile_now = wall if profile_now is None else profile_now  # the profile clock when last asked
+        self._position: Position | None = None  # the profile's, at _profile_now (profile_position)
         self.state = self._snapshot(wall, "idle", None, ())
 
     @property
@@ -133,8 +134,16 @@ class Chamber:
 
     def in_force(self) -> ControlSettings:
         """The settings the thermostat follows: the user's, with a running profile's target."""
-        target = self.profile.target(self._profile_now)
+        target = self.profile.target_at(self.profile_position())
         return self.settings if target is None else replace(self.settings, target=target)
+
+    def profile_position(self) -> Position | None:
+        """Where the profile stands at this tick's profile time: worked out once a tick (again only
+        when the run changed), then handed to the target, the view and the gravity check."""
+        position = self._position
+        if position is None or position.run is not self.profile.run or position.now != self._profile_now:
+            self._position = position = self.profile.position(self._profile_now)
+        return position
 
     # -- the profile ----------------------------------------------------------------------------
 
@@ -181,7 +190,7 @@ class Chamber:
             ts=wall, heater=heater is not None and heater.is_on, fault=self.fault,
             chamber=self.id, cooler=None if cooler is None else cooler.is_on, activity=activity,
             waiting_for=waiting_for, since=self._activity_since, cutoffs=cutoffs,
-            profile=self.profile.view(self._profile_now), **self.in_force().as_dict())
+            profile=self.profile.view_at(self.profile_position()), **self.in_force().as_dict())
 
     def snapshot(self, wall: float) -> ControlState:
         """The state now, without deciding (after a switch-off from outside the tick)."""

@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from beerpi.control.clock_jump import ClockJump
 from beerpi.base.errors import ConfigError
 from beerpi.control.gravity_conditions import Verdict, step_may_end
-from beerpi.control.profile import HOLD, ProfileRun, Step
+from beerpi.control.profile import HOLD, ProfileRun, Progress, Step
 from beerpi.control.profile_steps import schedule
 from beerpi.control.thermostat import ChamberLimits
 
@@ -42,6 +43,16 @@ def check_limits(steps: Sequence[Step], limits: ChamberLimits) -> None:
         if step.target <= limits.min_beer:
             raise ConfigError(f"steps[{index}]: target {step.target:g} °C must be above the under-temperature "
                               f"cutoff ({limits.min_beer:g} °C)")
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a run stands at one profile time: worked out once a tick and handed to the target,
+    the view and the gravity check, which each read it."""
+
+    run: ProfileRun
+    now: float
+    progress: Progress
 
 
 class ChamberProfile:
@@ -69,16 +80,24 @@ class ChamberProfile:
         while self.gravity and self.gravity[0][0] < now - GRAVITY_KEPT:
             self.gravity.popleft()
 
-    def gravity_check(self, now: float) -> Verdict | None:
-        """Whether the current step ends on its gravity condition now (None: no condition, or paused)."""
+    def position(self, now: float) -> Position | None:
+        """Where the run stands at profile time ``now``; None when no run exists."""
         run = self.run
-        if run is None or run.paused:
+        return None if run is None else Position(run, now, run.progress(now))
+
+    def gravity_check(self, now: float) -> Verdict | None:
+        """Whether the current step ends on its gravity condition at ``now`` (None: no condition, or paused)."""
+        return self.gravity_at(self.position(now))
+
+    def gravity_at(self, position: Position | None) -> Verdict | None:
+        """``gravity_check`` at a position already worked out."""
+        if position is None or position.run.paused:
             return None
-        progress = run.progress(now)
+        run, progress = position.run, position.progress
         step = run.steps[progress.step_index]
         if progress.finished or step.until is None:
             return None
-        return step_may_end(step.until, step.end or "first", step.duration, progress.step_started_at, now,
+        return step_may_end(step.until, step.end or "first", step.duration, progress.step_started_at, position.now,
                             self.gravity, run.started_at)
 
     @property
@@ -87,16 +106,19 @@ class ChamberProfile:
         return self.run is not None and not self.run.paused
 
     def target(self, now: float) -> float | None:
-        """The target the profile asks for at ``now`` (a finished run holds its last one), or None.
+        """The target the profile asks for at ``now`` (a finished run holds its last one), or None."""
+        return self.target_at(self.position(now))
+
+    def target_at(self, position: Position | None) -> float | None:
+        """``target`` at a position already worked out.
 
         A hold's target is in force as the user gave it; a ramp's is rounded to hundredths but
         never past either end (each a target checked against the cutoffs): rounding 29.999 up
         to 30.0 would put it on a 30 °C cutoff.
         """
-        if not self.active:
+        if position is None or position.run.paused:
             return None
-        run = self.run
-        progress = run.progress(now)
+        run, progress = position.run, position.progress
         if progress.finished or progress.step_kind == HOLD:
             return progress.target
         segment = schedule(run.steps, run.start_target)[progress.step_index]
@@ -162,10 +184,13 @@ class ChamberProfile:
 
     def view(self, now: float) -> dict[str, Any] | None:
         """What clients see of the run: it changes at a step, a pause or an edit, not every tick."""
-        run = self.run
-        if run is None:
+        return self.view_at(self.position(now))
+
+    def view_at(self, position: Position | None) -> dict[str, Any] | None:
+        """``view`` at a position already worked out."""
+        if position is None:
             return None
-        progress = run.progress(now)
+        run, progress = position.run, position.progress
         plan = schedule(run.steps, run.start_target)
         step_ends = progress.step_started_at + plan[progress.step_index].duration
         open_now = run.steps[progress.step_index].open and not progress.finished
@@ -178,7 +203,7 @@ class ChamberProfile:
             "ends_at": None if run.paused or open_ahead else round(run.started_at + progress.total, 3),
             "paused": run.paused, "finished": progress.finished, "frozen": progress.frozen,
         }
-        verdict = self.gravity_check(now)
+        verdict = self.gravity_at(position)
         if verdict is not None:
             view["gravity"] = verdict.text  # where the step's gravity condition stands, in words
             view["gravity_progress"] = verdict.figures  # and in figures

@@ -142,7 +142,7 @@ class ChamberCommands:
         """Skip every chamber's step whose gravity condition holds (after this tick's decisions)."""
         for chamber in self.monitor.chambers.values():
             with self.monitor.lock:
-                verdict = chamber.profile.gravity_check(self.monitor.profile_now())
+                verdict = chamber.profile.gravity_at(chamber.profile_position())  # this tick's
             if verdict is None or not verdict.met:
                 continue
             log.info("chamber %s: the profile step ends on gravity (%s)", chamber.name, verdict.text)

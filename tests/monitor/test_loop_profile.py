@@ -274,3 +274,24 @@ def test_an_action_that_cannot_be_saved_takes_effect_and_says_so(sim, tmp_path):
         monitor.step()  # a checkpoint that cannot be saved is only logged
     finally:
         store.close()
+
+
+def test_a_tick_works_out_where_the_profile_stands_once(sim, store, monkeypatch):
+    """The target, the view clients see and the gravity check read one position a tick."""
+    from beerpi.control.profile import ProfileRun
+    from beerpi.control.profile_steps import parse_steps
+
+    clocks = Clocks(T0)
+    monitor, _ = build(sim, store, clocks)
+    steps = parse_steps([{"kind": "hold", "target": 12, "duration": 7 * DAY, "until": {"gravity": 1.012}},
+                         {"kind": "hold", "target": 2, "duration": DAY}])
+    monitor.submit_profile("start", steps=steps).result(timeout=5)
+    monitor.step()
+    asked: list[float] = []
+    real_progress = ProfileRun.progress
+    monkeypatch.setattr(ProfileRun, "progress", lambda run, now: asked.append(now) or real_progress(run, now))
+    # When a tick runs, an hour on
+    clocks.advance(HOUR)
+    monitor.step()
+    # Then the run was asked where it stands once, at the tick's profile time
+    assert asked == [T0 + HOUR]
