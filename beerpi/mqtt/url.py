@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from beerpi.base.errors import ConfigError
+from beerpi.base.redaction import redact
 
 DEFAULT_PREFIX = "beerpi"
 
@@ -36,11 +37,3 @@ class MqttUrl:
             raise ConfigError(f"--mqtt: the topic prefix {prefix!r} may not hold +, # or an empty level")
         return cls(parts.hostname, port, parts.scheme == "mqtts", unquote(parts.username) if parts.username else None,
                    unquote(parts.password) if parts.password else None, prefix)
-
-
-def redact(url: str) -> str:
-    """``url`` without its password, for logs and errors."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()

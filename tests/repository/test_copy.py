@@ -67,7 +67,7 @@ def test_export_filters_by_probe_name_and_time_range(filled):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--since", "last tuesday"], "'last tuesday' is not a time: use an ISO 8601 date"),
+    (["--since", "last tuesday"], "'last tuesday' is not a time: write a duration ago (30m"),
     (["--since", "2h", "--until", "3h"], "--since must be before --until"),
     (["--probe", "cellar"], "known probes are sim-chamber (chamber), sim-wort (wort)"),
 ])
