@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import socket
@@ -145,6 +146,7 @@ class Service:
         self.notifier: Notifier | None = None
         self.port: int | None = None
         self._prepared: Prepared | None = None
+        self._running = contextlib.ExitStack()  # how to stop what start() started, last started first
 
     def open_storage(self) -> None:
         """Open the database and its spool (a remote database may not answer for a while)."""
@@ -228,6 +230,7 @@ class Service:
                                                                 backlog=ACCEPT_BACKLOG)
         self._sockets = []
         self.http_server.add_sockets(sockets)
+        self._running.callback(self.http_server.stop)
         self.port = sockets[0].getsockname()[1]
         if self.config.notify:
             self.alerting, self.notifier = start_alerting(
@@ -235,20 +238,23 @@ class Service:
                 self.config.alert_after, self.config.alert_repeat, lambda: self.store.status.as_dict(),
                 max((reading.ts for reading in latest), default=None),
                 dt.time.fromisoformat(self.config.daily_summary) if self.config.daily_summary else None)
+            self._running.callback(self.notifier.close)
+            self._running.callback(self.alerting.stop)
             for state in self.monitor.states:
                 self.alerting.publish(state)
         if self.config.mqtt:
             self.mqtt = start_bridge(self.config.mqtt, hub, self.config.mqtt_control, self.config.mqtt_node,
                                      self.config.ha_discovery_prefix or None)
+            self._running.callback(self.mqtt.stop)
         self.monitor.start()
-        if self.sim_hydrometers is not None:
-            self.sim_hydrometers.start()
-        if self.tilt is not None:
-            self.tilt.start()
-        if self.retention is not None:
-            self.retention.start()
+        self._running.callback(self.monitor.stop)  # every output off
+        for part in (self.sim_hydrometers, self.tilt, self.retention):
+            if part is not None:
+                part.start()
+                self._running.callback(part.stop)
         self.watchdog = Watchdog(self.monitor, limit_for(self.monitor.interval, self.monitor.read_timeout))
         self.watchdog.start()
+        self._running.callback(self.watchdog.stop)
         log.info("BeerPi listening on http://%s:%d/ (%s)%s", self.config.host, self.port,
                  "; ".join(f"chamber {c.name}: {'+'.join(c.outputs)}, target {c.settings.target:.2f} °C, "
                            f"mode {c.settings.mode}" for c in chambers),
@@ -287,24 +293,14 @@ class Service:
         return self.config.max_jump * max(speed, 1.0)
 
     def stop(self) -> None:
-        """Stop sampling (heater off), close connections and storage."""
-        if self.http_server is not None:
-            self.http_server.stop()
-        if self.watchdog is not None:
-            self.watchdog.stop()
-        if self.sim_hydrometers is not None:
-            self.sim_hydrometers.stop()
-        if self.tilt is not None:
-            self.tilt.stop()
-        if self.monitor is not None:
-            self.monitor.stop()
-        if self.mqtt is not None:
-            self.mqtt.stop()
-        if self.alerting is not None:
-            self.alerting.stop()
-            self.notifier.close()
-        if self.retention is not None:
-            self.retention.stop()
+        """Stop what start() started, last started first (sampling stops with every output off);
+        then the outputs, storage and the locks, whatever failed before."""
+        try:
+            self._running.close()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
         try:
             self.rig.close()
         except BeerPiError as exc:
