@@ -334,11 +334,6 @@ def _resolve(flag: str, wanted: str, names: Mapping[str, str]) -> str:
     raise ConfigError(f"{flag} {wanted!r} matches no probe; known probes: {known}")
 
 
-def rig_spec(config: Config, found: Mapping[str, str]) -> RigSpec:
-    """The file given by --config if any (``found`` is then unused), else the flags' one chamber."""
-    return load_rig_spec(config.config) if config.config else rig_spec_from_flags(config, found)
-
-
 def require_pins(rig: RigSpec) -> None:
     """For real relays: every output needs a pin (a file may leave them out for simulation)."""
     for chamber in rig.chambers:

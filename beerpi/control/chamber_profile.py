@@ -85,12 +85,8 @@ class ChamberProfile:
         run = self.run
         return None if run is None else Position(run, now, run.progress(now))
 
-    def gravity_check(self, now: float) -> Verdict | None:
-        """Whether the current step ends on its gravity condition at ``now`` (None: no condition, or paused)."""
-        return self.gravity_at(self.position(now))
-
     def gravity_at(self, position: Position | None) -> Verdict | None:
-        """``gravity_check`` at a position already worked out."""
+        """Whether the current step ends on its gravity condition at ``position`` (None: no condition, or paused)."""
         if position is None or position.run.paused:
             return None
         run, progress = position.run, position.progress

@@ -38,8 +38,3 @@ class SampleValidator:
             return None
         self._unconfirmed[probe_id] = value
         return JUMP
-
-    def forget(self, probe_id: str) -> None:
-        """Drop the history of a probe, e.g. after it was missing from the bus."""
-        self._accepted.pop(probe_id, None)
-        self._unconfirmed.pop(probe_id, None)

@@ -8,7 +8,7 @@ import pytest
 
 from beerpi.config.chambers import (
     CHAMBER_KEYS, FLAGS_CHAMBER_ID, OUTPUT_KEYS, ChamberSpec, OutputSpec, RigSpec, load_rig_spec,
-    require_pins, rig_spec, rig_spec_from_flags, start_warnings,
+    require_pins, rig_spec_from_flags, start_warnings,
 )
 from beerpi.config import parse_config
 from beerpi.base.errors import ConfigError
@@ -305,12 +305,6 @@ def test_an_air_probe_that_is_the_control_probe_by_another_name_is_an_error():
     config = parse_config(["--air-probe", "wort"], {})
     with pytest.raises(ConfigError, match="--air-probe 'wort' is the control probe too"):
         rig_spec_from_flags(config, FOUND)
-
-
-def test_rig_spec_reads_the_file_when_one_is_given(tmp_path):
-    path = write(tmp_path, ALE)
-    assert rig_spec(parse_config(["--config", str(path)], {}), {}).chambers[0].id == "ale"
-    assert rig_spec(parse_config([], {}), FOUND).chambers[0].id == FLAGS_CHAMBER_ID
 
 
 def test_real_relays_need_every_pin(tmp_path):

@@ -78,20 +78,5 @@ def test_probes_are_checked_independently():
     assert validator.check("chamber", 29.0) is None
 
 
-def test_forget_drops_the_history_of_one_probe_only():
-    validator = SampleValidator()
-    validator.check("wort", 20.0)
-    validator.check("chamber", 20.0)
-    validator.forget("wort")
-    assert validator.check("wort", 30.0) is None  # no previous value: no jump
-    assert validator.check("chamber", 30.0) == JUMP
-
-
-def test_forget_an_unknown_probe_is_harmless():
-    validator = SampleValidator()
-    validator.forget("never-seen")
-    assert validator.check("never-seen", 20.0) is None
-
-
 def test_max_jump_zero_disables_the_jump_check():
     assert checks(SampleValidator(max_jump=0), [20.0, 80.0, -10.0]) == [None, None, None]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from beerpi.repository import Bucket
 from beerpi.repository.rollup import (DAY, HOUR, LEVELS_MS, MINUTE, RAW, SECOND, Part, Partial,
                                       bucket_width, count_buckets, floor_to, label, merge, plan,
-                                      source_level, to_ms, touched)
+                                      source_level, to_ms)
 
 T0 = 1_700_000_000_000
 stamps = st.integers(min_value=-10**13, max_value=10**13)
@@ -91,10 +91,6 @@ def test_partials_of_one_bucket_merge_exactly():
     assert merge([Partial(60_000, 3.0, 5.0, 8.0, 2), Partial(0, 1.0, 1.0, 1.0, 1),
                   Partial(60_000, 1.0, 4.0, 5.0, 2), Partial(120_000, 0.0, 0.0, 0.0, 0)]) == [
         Bucket(0.0, 1.0, 1.0, 1.0, 1), Bucket(60.0, 1.0, 13.0 / 4, 5.0, 4)]
-
-
-def test_touched_buckets_merge_into_runs():
-    assert touched([5, 61_000, 65_000, 200_000], MINUTE) == [(0, 120_000), (180_000, 240_000)]
 
 
 def test_timestamps_round_to_the_millisecond_and_must_be_finite():
