@@ -39,8 +39,19 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import soak_clients as clients  # noqa: E402
-from soak_check import (ChamberInfo, ClientRecord, ModeLog, Row, client_row, profile_rows,  # noqa: E402
-                        resource_rows, safety_rows, samples_of, storage_row, table)
+from soak_check import (  # noqa: E402
+    ChamberInfo,
+    ClientRecord,
+    ModeLog,
+    Row,
+    client_row,
+    profile_rows,
+    resource_rows,
+    safety_rows,
+    samples_of,
+    storage_row,
+    table,
+)
 
 from beerpi.config.chambers import load_rig_spec  # noqa: E402
 from beerpi.hydrometers.ispindel import SERIES_PREFIX  # noqa: E402

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from beerpi.control.invariants import SafetyCheck
+from beerpi.control.plausibility import PLAUSIBLE_RANGE
+from beerpi.control.thermostat import COOLER, HEATER, ChamberLimits
 from beerpi.hydrometers.ispindel import SERIES_PREFIX
 from beerpi.repository.batching import BATCH_SAMPLES, MAX_BATCH_DELAY
-from beerpi.control.invariants import SafetyCheck
-from beerpi.control.thermostat import COOLER, HEATER, ChamberLimits
-from beerpi.control.plausibility import PLAUSIBLE_RANGE
 
 Record = dict[str, Any]
 WRITE_SLACK_S = 1.0  # beyond the writer's batch: the write under way when the server was killed

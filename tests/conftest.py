@@ -12,9 +12,9 @@ import pytest
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from beerpi.app.service import Service
 from beerpi.config import Config
 from beerpi.repository.sqlite import SqliteRepository
-from beerpi.app.service import Service
 from beerpi.sim.fermenter import simulated_hardware
 from tests.support.process import TEST_TOKEN
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from beerpi.control.chamber import ChamberInfo
-from beerpi.control.settings import NO_READING, ControlState
 from beerpi.control.faults import describe
+from beerpi.control.settings import NO_READING, ControlState
 from beerpi.hardware.probe import Reading
 
 DEFAULT_MARGIN = 1.0  # °C beyond target ± hysteresis

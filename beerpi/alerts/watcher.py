@@ -10,11 +10,11 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
+from beerpi.alerts.daily_summary import DailySummary
+from beerpi.alerts.notifier import Notifier
 from beerpi.alerts.rules import Alert, AlertRules
 from beerpi.control.chamber import ChamberInfo
 from beerpi.control.settings import ControlState
-from beerpi.alerts.daily_summary import DailySummary
-from beerpi.alerts.notifier import Notifier
 from beerpi.hardware.probe import Reading
 
 log = logging.getLogger("beerpi.alerting")  # the log name users filter on (README, Layout)

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 from tornado.ioloop import PeriodicCallback
 
+from beerpi.base.errors import BeerPiError, Closed
 from beerpi.control.chamber import Chamber
 from beerpi.control.chamber_profile import GRAVITY_KEPT
-from beerpi.base.errors import BeerPiError, Closed
-from beerpi.hydrometers.ispindel import HydrometerError, HydrometerReading, series_id
 from beerpi.hydrometers.config import HydrometerSpec
+from beerpi.hydrometers.ispindel import HydrometerError, HydrometerReading, series_id
 from beerpi.hydrometers.registry import Hydrometers
 from beerpi.monitor.loop import Monitor
 from beerpi.repository import Repository

@@ -13,21 +13,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from beerpi.hardware.boot_pins import boot_hazard
-from beerpi.control.chamber import MAIN
-from beerpi.config.chambers import (DS18B20_ID, ChamberSpec, OutputSpec, RigSpec, flag_limits, flag_outputs,
-                             rig_spec_from_flags)
-from beerpi.config import Config
-from beerpi.base.errors import BeerPiError
-from beerpi.hardware.heater import Heater
-from beerpi.hydrometers.config import HydrometerSpec
-from beerpi.hardware.probe import Probe
 from beerpi.app.rig_plan import RigPlan, plan_rig
-from beerpi.sim.chamber import SimulatedChamber, simulated_chamber
-from beerpi.sim.physics import FermentationHeat
-from beerpi.sim.fermenter import SimClock
-from beerpi.sim.soak_hooks import SoakHooks
+from beerpi.base.errors import BeerPiError
+from beerpi.config import Config
+from beerpi.config.chambers import (
+    DS18B20_ID,
+    ChamberSpec,
+    OutputSpec,
+    RigSpec,
+    flag_limits,
+    flag_outputs,
+    rig_spec_from_flags,
+)
+from beerpi.control.chamber import MAIN
 from beerpi.control.thermostat import COOLER, ChamberLimits
+from beerpi.hardware.boot_pins import boot_hazard
+from beerpi.hardware.heater import Heater
+from beerpi.hardware.probe import Probe
+from beerpi.hydrometers.config import HydrometerSpec
+from beerpi.sim.chamber import SimulatedChamber, simulated_chamber
+from beerpi.sim.fermenter import SimClock
+from beerpi.sim.physics import FermentationHeat
+from beerpi.sim.soak_hooks import SoakHooks
 
 log = logging.getLogger("beerpi.hardware")  # the log name users filter on (README, Layout)
 

@@ -9,10 +9,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from beerpi.hardware.boot_pins import w1_bus_pin, w1_pin_clash
-from beerpi.config.chambers import OutputSpec, RigSpec, flag_outputs, load_rig_spec, require_pins
-from beerpi.config import Config
 from beerpi.base.errors import ConfigError
+from beerpi.config import Config
+from beerpi.config.chambers import OutputSpec, RigSpec, flag_outputs, load_rig_spec, require_pins
+from beerpi.hardware.boot_pins import w1_bus_pin, w1_pin_clash
 
 log = logging.getLogger("beerpi.rig_plan")  # the log name users filter on (README, Layout)
 

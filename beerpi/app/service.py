@@ -15,40 +15,41 @@ import tornado.httpserver
 import tornado.netutil
 from tornado.ioloop import IOLoop
 
+from beerpi.alerts.notifier import Notifier
 from beerpi.alerts.watcher import Alerting, start_alerting
-from beerpi.protocol.access import Access, open_links, resolve_token
+from beerpi.app.gravity_feed import SimulatedHydrometers, feed_profiles
+from beerpi.app.gravity_feed import preload as preload_gravity
+from beerpi.app.instance_lock import InstanceLocks, claim
+from beerpi.app.rig import Rig, build_rig
+from beerpi.app.rig_plan import plan_rig
+from beerpi.base.errors import BeerPiError, MonitorDied, StorageError
+from beerpi.base.stop_signals import StartAborted
 from beerpi.base.wall_clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
 from beerpi.config import Config, with_default_db
-from beerpi.web.connections import open_http_server
-from beerpi.control.chamber import Chamber, stored_run, stored_settings
 from beerpi.config.chambers import start_warnings
+from beerpi.control.chamber import Chamber, stored_run, stored_settings
 from beerpi.control.chamber_profile import ChamberProfile
-from beerpi.control.settings import ControlSettings, ControlState
-from beerpi.base.errors import BeerPiError, MonitorDied, StorageError
-from beerpi.app.rig import Rig, build_rig
-from beerpi.app.instance_lock import InstanceLocks, claim
-from beerpi.web.hosts import HostCheck
-from beerpi.monitor.loop import Monitor
-from beerpi.mqtt.bridge import MqttBridge, start_bridge
-from beerpi.alerts.notifier import Notifier
-from beerpi.hardware.probe import Reading
+from beerpi.control.plausibility import SampleValidator
 from beerpi.control.profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
+from beerpi.control.settings import ControlSettings, ControlState
+from beerpi.hardware.probe import Reading
+from beerpi.hydrometers.registry import DEVICE_SPACING, Hydrometers
+from beerpi.hydrometers.tilt import TILT_NAMES
+from beerpi.hydrometers.tilt_scanner import TiltScanner
+from beerpi.monitor.loop import Monitor
+from beerpi.monitor.watchdog import Watchdog, limit_for
+from beerpi.mqtt.bridge import MqttBridge, start_bridge
+from beerpi.protocol.access import Access, open_links, resolve_token
 from beerpi.repository import Event, Repository
 from beerpi.repository.batching import batch_delay_for
 from beerpi.repository.retention import Retention
 from beerpi.repository.spool import spool_path_for
 from beerpi.repository.startup import open_storage
-from beerpi.web.hub import Hub
-from beerpi.app.gravity_feed import SimulatedHydrometers, feed_profiles, preload as preload_gravity
-from beerpi.hydrometers.registry import DEVICE_SPACING, Hydrometers
-from beerpi.app.rig_plan import plan_rig
-from beerpi.web.server import make_app
 from beerpi.sim.soak_hooks import traced
-from beerpi.base.stop_signals import StartAborted
-from beerpi.hydrometers.tilt import TILT_NAMES
-from beerpi.hydrometers.tilt_scanner import TiltScanner
-from beerpi.control.plausibility import SampleValidator
-from beerpi.monitor.watchdog import Watchdog, limit_for
+from beerpi.web.connections import open_http_server
+from beerpi.web.hosts import HostCheck
+from beerpi.web.hub import Hub
+from beerpi.web.server import make_app
 
 log = logging.getLogger("beerpi.service")  # the log name users filter on (README, Layout)
 

@@ -14,9 +14,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from beerpi.config.chambers import OutputSpec, flag_outputs, load_rig_spec
-from beerpi.config import Config, parse_config
 from beerpi.base.errors import BeerPiError, HeaterError
+from beerpi.config import Config, parse_config
+from beerpi.config.chambers import OutputSpec, flag_outputs, load_rig_spec
 
 log = logging.getLogger("beerpi.release")  # the log name users filter on (README, Layout)
 

@@ -12,11 +12,11 @@ from functools import partial
 from typing import TypeVar
 
 from beerpi.app import systemd
-from beerpi.config import Config, parse_config
+from beerpi.app.service import Service
 from beerpi.base.errors import BeerPiError, MonitorDied
 from beerpi.base.log_flood import install as install_log_flood_guard
-from beerpi.app.service import Service
 from beerpi.base.stop_signals import StartAborted, StopSignals, catch_stop_signals
+from beerpi.config import Config, parse_config
 
 T = TypeVar("T")
 

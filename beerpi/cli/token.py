@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from beerpi.protocol.access import read_token, check_token, open_links, token_path_for
-from beerpi.config import parse_config
 from beerpi.base.errors import BeerPiError
+from beerpi.config import parse_config
+from beerpi.protocol.access import check_token, open_links, read_token, token_path_for
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "beerpi token") -> int:

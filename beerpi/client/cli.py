@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from beerpi.client.address import TOKEN_VARIABLE, URL_VARIABLE, AddressError, choose_token, default_url, normalise
 from beerpi.base.numbers import parse_decimal, parse_whole
-from beerpi.client.steps import StepsFileError, load_steps
 from beerpi.base.time_parsing import parse_duration, parse_time
+from beerpi.client.address import TOKEN_VARIABLE, URL_VARIABLE, AddressError, choose_token, default_url, normalise
+from beerpi.client.steps import StepsFileError, load_steps
 
 PROG = "python -m beerpi.client"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from beerpi.base.errors import ConfigError
+from beerpi.base.toml_fields import check_keys, fail, get, number, show, subtable
 from beerpi.config import Config
 from beerpi.control.settings import HYSTERESIS_RANGE, TARGET_RANGE, ControlSettings
-from beerpi.base.errors import ConfigError
-from beerpi.hydrometers.config import HydrometerSpec, load_hydrometers
-from beerpi.base.toml_fields import check_keys, fail, get, number, show, subtable
 from beerpi.control.thermostat import COMPRESSOR_TIMINGS, COOLER, HEATER, HEATER_TIMINGS, ChamberLimits, OutputTimings
+from beerpi.hydrometers.config import HydrometerSpec, load_hydrometers
 
 FLAGS_CHAMBER_ID = "main"  # the one chamber of the flags
 CHAMBER_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")

@@ -10,9 +10,9 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from beerpi.protocol.access import TOKEN_PATTERN, TOKEN_RULE
-from beerpi.base.numbers import parse_decimal, parse_whole
 from beerpi.base.errors import ConfigError
+from beerpi.base.numbers import parse_decimal, parse_whole
+from beerpi.protocol.access import TOKEN_PATTERN, TOKEN_RULE
 from beerpi.repository import check_url
 
 

@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from beerpi.control.chamber_profile import ChamberProfile, Position
-from beerpi.control.settings import NO_PROBES, ControlSettings, ControlState
 from beerpi.base.errors import BeerPiError, ConfigError
-from beerpi.hardware.heater import Heater
+from beerpi.control.chamber_profile import ChamberProfile, Position
 from beerpi.control.profile import ProfileRun, Step
+from beerpi.control.settings import NO_PROBES, ControlSettings, ControlState
 from beerpi.control.thermostat import COOLER, HEATER, ChamberLimits, Thermostat
+from beerpi.hardware.heater import Heater
 
 log = logging.getLogger("beerpi.chamber")  # the log name users filter on (README, Layout)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from beerpi.control.chamber import Chamber
-from beerpi.control.settings import NO_READING, ControlState
 from beerpi.control.faults import describe
+from beerpi.control.settings import NO_READING, ControlState
 from beerpi.repository import Event
 
 # The monitor's messages keep the one logger name they had before it was split in modules.

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from beerpi.control.clock_jump import ClockJump
 from beerpi.base.errors import ConfigError
+from beerpi.control.clock_jump import ClockJump
 from beerpi.control.gravity_conditions import Verdict, step_may_end
 from beerpi.control.profile import HOLD, ProfileRun, Progress, Step
 from beerpi.control.profile_steps import schedule

@@ -57,11 +57,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from beerpi.base.errors import ConfigError
 from beerpi.base.wall_clock import EARLIEST_PLAUSIBLE
 from beerpi.control.clock_jump import ClockJump
+from beerpi.control.profile_steps import (
+    HOLD,
+    RAMP,
+    Step,
+    check_count,
+    check_number,
+    check_range,
+    parse_step,
+    parse_steps,
+    schedule,
+)
 from beerpi.control.settings import TARGET_RANGE
-from beerpi.base.errors import ConfigError
-from beerpi.control.profile_steps import HOLD, RAMP, Step, check_count, check_number, check_range, parse_step, parse_steps, schedule
 
 __all__ = ["HOLD", "RAMP", "Progress", "ProfileRun", "Step", "parse_step", "parse_steps"]
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from beerpi.control.settings import TARGET_RANGE
 from beerpi.base.errors import ConfigError
 from beerpi.control.gravity_conditions import ENDS, Condition, parse_condition
+from beerpi.control.settings import TARGET_RANGE
 
 HOLD = "hold"
 RAMP = "ramp"

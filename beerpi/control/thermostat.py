@@ -31,8 +31,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from beerpi.control.settings import NO_READING, RECOVERY_SAMPLES, ControlSettings
 from beerpi.control.faults import AIR_PREFIX
+from beerpi.control.settings import NO_READING, RECOVERY_SAMPLES, ControlSettings
 
 HEATER, COOLER = "heater", "cooler"
 RUNAWAY = "runaway"

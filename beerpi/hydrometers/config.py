@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from beerpi.hydrometers.ispindel import NAME
 from beerpi.base.toml_fields import check_keys, fail, get, show, subtable
+from beerpi.hydrometers.ispindel import NAME
 
 KEYS = ("chamber", "calibration", "token")
 

@@ -23,11 +23,18 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from beerpi.protocol import frames as protocol
-from beerpi.protocol.access import Access
-from beerpi.hydrometers.ispindel import SERIES, SERIES_PREFIX, HydrometerError, HydrometerReading, calibrate, parse_ispindel
 from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.config import HydrometerSpec
+from beerpi.hydrometers.ispindel import (
+    SERIES,
+    SERIES_PREFIX,
+    HydrometerError,
+    HydrometerReading,
+    calibrate,
+    parse_ispindel,
+)
+from beerpi.protocol import frames as protocol
+from beerpi.protocol.access import Access
 from beerpi.repository import Repository
 
 log = logging.getLogger("beerpi.hydrometers")  # the log name users filter on (README, Layout)

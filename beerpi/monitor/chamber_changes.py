@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from beerpi.control.chamber import Chamber, profile_key, settings_record
-from beerpi.control.settings import ControlState
 from beerpi.base.errors import BeerPiError, ConfigError, NotSaved
+from beerpi.control.chamber import Chamber, profile_key, settings_record
 from beerpi.control.profile import Step
+from beerpi.control.settings import ControlState
 from beerpi.repository import Event, Repository
 
 # The monitor's messages keep the one logger name they had before it was split in modules.

@@ -21,22 +21,22 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from beerpi.control.chamber import Chamber, Sample, profile_key
-from beerpi.monitor.asked_samples import AskedSamples
-from beerpi.monitor.work_queue import CommandQueue
+from beerpi.base.errors import BeerPiError, Closed
 from beerpi.base.wall_clock import WallClockGuard
+from beerpi.control.chamber import Chamber, Sample, profile_key
 from beerpi.control.chamber_events import state_change_events
 from beerpi.control.clock_jump import ClockJump
-from beerpi.control.settings import ControlState
-from beerpi.base.errors import BeerPiError, Closed
-from beerpi.hardware.probe import Probe, Reading
+from beerpi.control.plausibility import SampleValidator
 from beerpi.control.profile import Step
+from beerpi.control.profile_clock import ProfileClock
+from beerpi.control.settings import ControlState
+from beerpi.hardware.probe import Probe, Reading
+from beerpi.monitor.asked_samples import AskedSamples
 from beerpi.monitor.chamber_changes import ChamberCommands
 from beerpi.monitor.probe_reading import READ_MARGIN, FindProbes, ProbeLookup, checked, read_probes, read_timeout_for
-from beerpi.control.profile_clock import ProfileClock
-from beerpi.repository import Event, Repository
 from beerpi.monitor.sampler import BulkTrigger, Sampler
-from beerpi.control.plausibility import SampleValidator
+from beerpi.monitor.work_queue import CommandQueue
+from beerpi.repository import Event, Repository
 
 __all__ = ["Monitor", "Publish", "FindProbes", "READ_MARGIN"]
 

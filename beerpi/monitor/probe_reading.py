@@ -10,11 +10,12 @@ import logging
 import time
 from collections.abc import Callable
 
-from beerpi.control.chamber import Sample
 from beerpi.base.errors import ConfigError
-from beerpi.hardware.probe import Probe
-from beerpi.monitor.sampler import BulkTrigger, Sample as ProbeSample, Sampler, read_time
+from beerpi.control.chamber import Sample
 from beerpi.control.plausibility import SampleValidator
+from beerpi.hardware.probe import Probe
+from beerpi.monitor.sampler import BulkTrigger, Sampler, read_time
+from beerpi.monitor.sampler import Sample as ProbeSample
 
 # The monitor's messages keep the one logger name they had before it was split in modules.
 log = logging.getLogger("beerpi.monitor")

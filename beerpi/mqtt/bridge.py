@@ -22,18 +22,18 @@ from typing import TYPE_CHECKING, Any
 
 from tornado.ioloop import IOLoop
 
-from beerpi.protocol import frames as protocol
-from beerpi.control.settings import ControlState
-from beerpi.web.dispatch import carry_out
 from beerpi.base.errors import ConfigError
-from beerpi.mqtt.ha_discovery import HydrometerDevice, HydrometerDevices, discovery_messages, hydrometer_messages
+from beerpi.control.settings import ControlState
+from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.ispindel import HydrometerReading
+from beerpi.mqtt.ha_discovery import HydrometerDevice, HydrometerDevices, discovery_messages, hydrometer_messages
 from beerpi.mqtt.ispindel import ISPINDEL_FILTER, IspindelGatherer
 from beerpi.mqtt.topics import MAX_COMMAND_BYTES, Topics, node_level, segment
 from beerpi.mqtt.url import MqttUrl
-from beerpi.hardware.probe import Reading
+from beerpi.protocol import frames as protocol
 from beerpi.protocol.rate_limit import BURST, COMMANDS_PER_SECOND, CommandBudget
 from beerpi.repository import Event
+from beerpi.web.dispatch import carry_out
 
 if TYPE_CHECKING:
     from beerpi.web.hub import Hub

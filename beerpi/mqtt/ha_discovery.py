@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from beerpi import __version__
 from beerpi.control.chamber import ChamberInfo
 from beerpi.control.settings import HYSTERESIS_RANGE, TARGET_RANGE
+from beerpi.hardware.probe import Probe
 from beerpi.hydrometers.ispindel import HydrometerReading
 from beerpi.mqtt.topics import Topics, node_level, segment
-from beerpi.hardware.probe import Probe
 
 # Our modes are Home Assistant's, except "on", the first name of "heat".
 MODE_TEMPLATE = "{{ 'heat' if value_json.mode == 'on' else value_json.mode }}"

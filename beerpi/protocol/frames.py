@@ -12,13 +12,29 @@ from typing import Any
 from beerpi.control.chamber import ChamberInfo
 from beerpi.control.settings import ControlState
 from beerpi.hardware.probe import Probe, Reading
-from beerpi.repository import Event
 from beerpi.protocol.incoming import (  # noqa: F401  (the parsing side of the protocol, re-exported)
-    EVENT_KINDS, MAX_EVENTS, MAX_ID_LENGTH, MAX_POINTS, MAX_TOKEN_LENGTH, MAX_WINDOW, READ_ONLY, SETTABLE,
-    AuthCommand, Command, EventsCommand, GetTempCommand, HistoryCommand, PingCommand, ProfileCommand,
-    ProtocolError, RequestId, SetCommand, parse,
+    EVENT_KINDS,
+    MAX_EVENTS,
+    MAX_ID_LENGTH,
+    MAX_POINTS,
+    MAX_TOKEN_LENGTH,
+    MAX_WINDOW,
+    READ_ONLY,
+    SETTABLE,
+    AuthCommand,
+    Command,
+    EventsCommand,
+    GetTempCommand,
+    HistoryCommand,
+    PingCommand,
+    ProfileCommand,
+    ProtocolError,
+    RequestId,
+    SetCommand,
+    parse,
 )
 from beerpi.protocol.wire import encode
+from beerpi.repository import Event
 
 VERSION = 1
 MAX_FRAME_BYTES = 4 * 1024  # a client frame is a few hundred bytes; larger ones close the connection (1009)

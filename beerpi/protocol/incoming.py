@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from beerpi.control.chamber_profile import ACTIONS
-from beerpi.control.settings import ControlSettings
 from beerpi.base.errors import ConfigError
-from beerpi.hardware.probe import Probe
+from beerpi.control.chamber_profile import ACTIONS
 from beerpi.control.profile import Step, parse_steps
+from beerpi.control.settings import ControlSettings
+from beerpi.hardware.probe import Probe
 from beerpi.protocol.wire import encode, is_number, is_utf8
 
 RequestId = str | int | float

@@ -28,7 +28,6 @@ from typing import Any, NamedTuple
 
 from beerpi.hardware.probe import Reading
 
-
 _event_sequence = itertools.count()
 
 

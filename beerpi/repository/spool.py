@@ -31,8 +31,16 @@ from beerpi.base.errors import Closed, ConfigError, StorageCorrupt, StorageError
 from beerpi.hardware.probe import Reading
 from beerpi.repository.base import Event, Identity
 from beerpi.repository.files import check_intact, create_private, is_corruption, unavailable
-from beerpi.repository.spool_binding import (ForeignSpool, Owner, database_name, foreign_reason, read_owner,
-                            remove_read_leftovers, same_database, spool_path_for)
+from beerpi.repository.spool_binding import (
+    ForeignSpool,
+    Owner,
+    database_name,
+    foreign_reason,
+    read_owner,
+    remove_read_leftovers,
+    same_database,
+    spool_path_for,
+)
 from beerpi.repository.sqlite_tx import immediate_transaction
 
 __all__ = ["Spool", "SettingsChange", "Item", "ForeignSpool", "spool_path_for"]

@@ -18,7 +18,8 @@ from typing import Any
 from beerpi.base.errors import Closed, StorageCorrupt, StorageError
 from beerpi.hardware.probe import Reading
 from beerpi.repository.base import Event, Repository
-from beerpi.repository.batching import DELIVERY_CHUNK, EVENT_DELAY, groups as _groups
+from beerpi.repository.batching import DELIVERY_CHUNK, EVENT_DELAY
+from beerpi.repository.batching import groups as _groups
 from beerpi.repository.spool import Item, SettingsChange, Spool
 from beerpi.repository.unavailable import Unavailable
 from beerpi.repository.writer_handover import FLUSH, STOP, Handover

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from beerpi.base.errors import ProbeError
+from beerpi.control.thermostat import COOLER, HEATER
 from beerpi.hardware.heater import Heater
-from beerpi.sim.physics import ChamberModel, ChamberParams, FermentationHeat, RoomCycle
 from beerpi.sim.fault_plans import HUNG, hang
 from beerpi.sim.fermenter import QuantisedProbe, SimClock
-from beerpi.control.thermostat import COOLER, HEATER
+from beerpi.sim.physics import ChamberModel, ChamberParams, FermentationHeat, RoomCycle
 
 if TYPE_CHECKING:
     from beerpi.sim.soak_hooks import SoakHooks

@@ -28,8 +28,8 @@ from tornado.httputil import HTTPConnection, HTTPHeaders, HTTPMessageDelegate, R
 from tornado.iostream import IOStream
 from tornado.web import Application
 
-from beerpi.web.admission import MAX_CONNECTIONS_PER_ADDRESS, Admission, KnownAddresses, address_key
 from beerpi.base.errors import ConfigError
+from beerpi.web.admission import MAX_CONNECTIONS_PER_ADDRESS, Admission, KnownAddresses, address_key
 
 log = logging.getLogger("beerpi.connections")  # the log name users filter on (README, Layout)
 

@@ -16,14 +16,23 @@ from typing import TYPE_CHECKING
 
 from tornado.ioloop import IOLoop
 
-from beerpi.protocol import frames as protocol
-from beerpi.repository import rollup
-from beerpi.protocol.access import UNAUTHORIZED
 from beerpi.base.errors import BeerPiError, Closed, ConfigError, NotSaved
+from beerpi.protocol import frames as protocol
+from beerpi.protocol.access import UNAUTHORIZED
+from beerpi.protocol.incoming import (
+    READ_ONLY,
+    AuthCommand,
+    Command,
+    EventsCommand,
+    GetTempCommand,
+    HistoryCommand,
+    PingCommand,
+    ProfileCommand,
+    RequestId,
+    SetCommand,
+)
+from beerpi.repository import Event, rollup
 from beerpi.web.read_lanes import Busy
-from beerpi.repository import Event
-from beerpi.protocol.incoming import (READ_ONLY, AuthCommand, Command, EventsCommand, GetTempCommand, HistoryCommand, PingCommand,
-                       ProfileCommand, RequestId, SetCommand)
 
 if TYPE_CHECKING:
     from beerpi.web.hub import Hub

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from beerpi.web.api.base import ApiHandler
-from beerpi.control.settings import ControlState
 from beerpi.control.faults import describe
+from beerpi.control.settings import ControlState
 from beerpi.monitor.loop import Monitor
 from beerpi.monitor.watchdog import limit_for
+from beerpi.web.api.base import ApiHandler
 
 
 def health(monitor: Monitor, states: dict[str, ControlState], now: float | None = None) -> dict[str, Any]:

@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketHandler
 
-from beerpi.web import fanout
-
-from beerpi.protocol import frames as protocol
 from beerpi.control.settings import ControlState
+from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.ispindel import SERIES, SERIES_PREFIX, series_id
 from beerpi.monitor.loop import Monitor
-from beerpi.hardware.probe import Reading
-from beerpi.web.read_lanes import ReadLanes
+from beerpi.protocol import frames as protocol
 from beerpi.repository import Repository
+from beerpi.web import fanout
+from beerpi.web.read_lanes import ReadLanes
 from beerpi.web.recent_frames import RecentFrames
 
 if TYPE_CHECKING:

@@ -17,21 +17,19 @@ from pathlib import Path
 import tornado.web
 import tornado.websocket
 
-
-from beerpi.web.api import hydrometer_posts as api_hydrometer
-
+from beerpi.control.settings import HYSTERESIS_RANGE, TARGET_RANGE
 from beerpi.protocol import frames as protocol
-from beerpi.web.api.base import RATE_LIMITED
-from beerpi.web.admission import KnownAddresses, remember_token_holder
 from beerpi.protocol.access import UNAUTHORIZED, Access, log_request, take_token
+from beerpi.protocol.incoming import request_id_of
+from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND, CommandBudget
+from beerpi.web.admission import KnownAddresses, remember_token_holder
+from beerpi.web.api import hydrometer_posts as api_hydrometer
+from beerpi.web.api.base import RATE_LIMITED
+from beerpi.web.dispatch import INTERNAL_ERROR, QUERIES, carry_out
 from beerpi.web.headers import SecurityHeaders
 from beerpi.web.hosts import HostCheck
-from beerpi.control.settings import HYSTERESIS_RANGE, TARGET_RANGE
-from beerpi.web.dispatch import INTERNAL_ERROR, QUERIES, carry_out
 from beerpi.web.hub import Hub
 from beerpi.web.routes import api_routes
-from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND, CommandBudget
-from beerpi.protocol.incoming import request_id_of
 
 log = logging.getLogger("beerpi.server")  # the log name users filter on (README, Layout)
 

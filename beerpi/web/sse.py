@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from tornado.ioloop import PeriodicCallback
 
 from beerpi.protocol import frames as protocol
-from beerpi.web.api.base import ApiHandler
 from beerpi.protocol.access import Access
+from beerpi.web.api.base import ApiHandler
 from beerpi.web.hosts import HostCheck
 
 if TYPE_CHECKING:

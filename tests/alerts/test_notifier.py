@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from beerpi.alerts.rules import Alert
 from beerpi.alerts.notifier import Notifier
+from beerpi.alerts.rules import Alert
 from tests.support.waiting import poll
-
 
 FAULT = Alert("fault:main", "problem", "wort probe fault", "The wort probe cannot be read: check its cable.")
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from beerpi.hardware.boot_pins import w1_bus_pin
-from beerpi.config import Config
-from beerpi.base.errors import ConfigError
 from beerpi.app.rig_plan import plan_rig
+from beerpi.base.errors import ConfigError
+from beerpi.config import Config
+from beerpi.hardware.boot_pins import w1_bus_pin
 from tests.support.process import ROOT, Server, run
 from tests.support.w1tree import W1Tree
 

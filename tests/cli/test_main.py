@@ -6,8 +6,8 @@ import signal
 import urllib.request
 
 from beerpi.repository.sqlite import SqliteRepository
-from tests.support.process import TEST_TOKEN, Server
 from tests.cli.test_release import beerpi
+from tests.support.process import TEST_TOKEN, Server
 
 
 def test_help_lists_the_commands_and_an_unknown_one_is_refused():

@@ -10,7 +10,7 @@ import socket
 import pytest
 from tornado.websocket import websocket_connect
 
-from tests.support.process import WAIT, Server, ws_url, run
+from tests.support.process import WAIT, Server, run, ws_url
 from tests.support.w1tree import W1Tree
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from tornado.websocket import websocket_connect
 
-from beerpi.client.address import normalise
 from beerpi.base.numbers import parse_decimal
+from beerpi.client.address import normalise
 from beerpi.client.steps import StepsFileError, load_steps
 from tests.support.process import ROOT, TEST_TOKEN, WAIT, Server
 from tests.support.waiting import poll

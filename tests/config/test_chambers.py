@@ -6,12 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from beerpi.config.chambers import (
-    CHAMBER_KEYS, FLAGS_CHAMBER_ID, OUTPUT_KEYS, ChamberSpec, OutputSpec, RigSpec, load_rig_spec,
-    require_pins, rig_spec_from_flags, start_warnings,
-)
-from beerpi.config import parse_config
 from beerpi.base.errors import ConfigError
+from beerpi.config import parse_config
+from beerpi.config.chambers import (
+    CHAMBER_KEYS,
+    FLAGS_CHAMBER_ID,
+    OUTPUT_KEYS,
+    ChamberSpec,
+    OutputSpec,
+    RigSpec,
+    load_rig_spec,
+    require_pins,
+    rig_spec_from_flags,
+    start_warnings,
+)
 from beerpi.control.thermostat import COMPRESSOR_TIMINGS, COOLER, HEATER, HEATER_TIMINGS, ChamberLimits, OutputTimings
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"

@@ -7,14 +7,14 @@ from datetime import datetime, timezone
 
 import pytest
 
+from beerpi.base.errors import ConfigError
 from beerpi.control.chamber import Chamber, stored_run
 from beerpi.control.chamber_profile import CHECKPOINT_EVERY, ChamberProfile
 from beerpi.control.clock_jump import ClockJump
-from beerpi.control.settings import ControlSettings
-from beerpi.base.errors import ConfigError
 from beerpi.control.profile import HOLD, RAMP, ProfileRun, Step
-from beerpi.sim.fermenter import SimulatedFermenter, SimulatedHeater
+from beerpi.control.settings import ControlSettings
 from beerpi.control.thermostat import HEATER, ChamberLimits, OutputTimings
+from beerpi.sim.fermenter import SimulatedFermenter, SimulatedHeater
 
 HOUR = 3600.0
 DAY = 24 * HOUR

@@ -10,11 +10,12 @@ import math
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from beerpi.base.errors import ConfigError
 from beerpi.base.wall_clock import EARLIEST_PLAUSIBLE
 from beerpi.control.clock_jump import ClockJumpDetector
-from beerpi.base.errors import ConfigError
 from beerpi.control.profile import HOLD, RAMP, ProfileRun, Step, parse_steps
 from beerpi.control.profile_steps import MAX_STEPS
 

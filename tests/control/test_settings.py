@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from beerpi.control.settings import ControlSettings, ControlState
 from beerpi.base.errors import ConfigError
+from beerpi.control.settings import ControlSettings, ControlState
 
 # --- ControlSettings ---------------------------------------------------------------------
 

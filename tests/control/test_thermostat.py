@@ -7,9 +7,16 @@ import math
 import pytest
 
 from beerpi.control.settings import NO_READING, RECOVERY_SAMPLES, ControlSettings
+from beerpi.control.thermostat import (
+    COMPRESSOR_TIMINGS,
+    COOLER,
+    HEATER,
+    HEATER_TIMINGS,
+    ChamberLimits,
+    OutputTimings,
+    Thermostat,
+)
 from beerpi.sim.fermenter import ThermalModel
-from beerpi.control.thermostat import (COMPRESSOR_TIMINGS, COOLER, HEATER, HEATER_TIMINGS, ChamberLimits,
-                               OutputTimings, Thermostat)
 
 NO_TIMES = OutputTimings(min_on=0.0, min_off=0.0)
 BOTH = ChamberLimits(heater=NO_TIMES, cooler=NO_TIMES, dead_time=0.0)

@@ -12,13 +12,21 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings, strategies as st
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from beerpi.control.settings import ControlSettings
 from beerpi.control.invariants import SafetyCheck
-from beerpi.control.thermostat import (COMPRESSOR_TIMINGS, COOLER, HEATER, HEATER_TIMINGS, ChamberLimits,
-                               ChamberDecision, Thermostat)
+from beerpi.control.settings import ControlSettings
+from beerpi.control.thermostat import (
+    COMPRESSOR_TIMINGS,
+    COOLER,
+    HEATER,
+    HEATER_TIMINGS,
+    ChamberDecision,
+    ChamberLimits,
+    Thermostat,
+)
 
 LIMITS = ChamberLimits(heater=HEATER_TIMINGS, cooler=COMPRESSOR_TIMINGS, max_beer=30.0, min_beer=-1.0,
                        max_air=35.0, min_air=-5.0, dead_time=600.0, runaway_watch=3300.0,

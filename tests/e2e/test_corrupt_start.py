@@ -16,7 +16,6 @@ import pytest
 from beerpi.hardware.probe import Reading
 from beerpi.repository import open_repository
 from beerpi.repository.startup import open_storage
-
 from tests.support.process import ROOT
 
 T0 = 1_763_712_000.0

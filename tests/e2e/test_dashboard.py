@@ -12,9 +12,21 @@ import pytest
 
 from beerpi.hardware.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
-from tests.support.dashboard_browser import (DESKTOP, PHONE, TWO_CHAMBERS, WAIT_MS, WebSocketTap, chromium, open_page,
-                                     running_server, server_state, skip_without_chromium, wait_for_line,
-                                     wait_live, wait_until)
+from tests.support.dashboard_browser import (
+    DESKTOP,
+    PHONE,
+    TWO_CHAMBERS,
+    WAIT_MS,
+    WebSocketTap,
+    chromium,
+    open_page,
+    running_server,
+    server_state,
+    skip_without_chromium,
+    wait_for_line,
+    wait_live,
+    wait_until,
+)
 from tests.support.process import TEST_TOKEN
 
 skip_without_chromium()

@@ -19,7 +19,6 @@ import pytest
 
 from beerpi.hardware.probe import Reading
 from beerpi.repository.startup import open_storage
-
 from tests.support.waiting import poll
 
 T0 = 1_763_712_000.0

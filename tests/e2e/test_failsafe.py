@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from beerpi.control.settings import ControlSettings
-from beerpi.hardware.probe import Probe
-from beerpi.sim.fermenter import SimulatedFermenter, SimulatedHeater
 from beerpi.control.plausibility import SampleValidator
+from beerpi.control.settings import ControlSettings
 from beerpi.hardware.ds18b20 import W1Probe
+from beerpi.hardware.probe import Probe
 from beerpi.monitor.watchdog import Watchdog
-
+from beerpi.sim.fermenter import SimulatedFermenter, SimulatedHeater
 from tests.support.chambers import one_chamber_monitor
 from tests.support.recorder import Recorder
 

@@ -14,7 +14,6 @@ from tornado.websocket import websocket_connect
 
 from beerpi.repository import open_repository
 from beerpi.repository.sqlite import SqliteRepository
-
 from tests.support.process import WAIT, Server
 
 

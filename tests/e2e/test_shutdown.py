@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from beerpi.app.rig import ChamberHardware, Rig
+from beerpi.app.service import Service
+from beerpi.base.errors import MonitorDied
 from beerpi.cli.serve import serve
 from beerpi.config import Config
-from beerpi.base.errors import MonitorDied
-from beerpi.hardware.gpio_relay import GpioHeater
 from beerpi.control.chamber import MAIN
-from beerpi.app.rig import ChamberHardware, Rig
 from beerpi.control.thermostat import HEATER, ChamberLimits, OutputTimings
-from beerpi.app.service import Service
+from beerpi.hardware.gpio_relay import GpioHeater
 from beerpi.sim.fermenter import simulated_hardware
 from tests.support.process import ROOT, WAIT, Server, run
 from tests.support.waiting import poll

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bench.soak_check import (ChamberInfo, ClientRecord, ModeLog, Row, client_row, safety_rows,
-                              storage_row)
 from beerpi.control.thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
+from bench.soak_check import ChamberInfo, ClientRecord, ModeLog, Row, client_row, safety_rows, storage_row
 
 BEER, AIR = "28-000000000001", "28-000000000002"
 CHAMBER = ChamberInfo("ale", BEER, AIR, ChamberLimits(heater=HEATER_TIMINGS, cooler=COMPRESSOR_TIMINGS))

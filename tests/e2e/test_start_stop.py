@@ -112,15 +112,15 @@ def test_a_stop_signal_that_lands_on_another_thread_still_ends_the_start_at_once
     import asyncio
     import threading
 
-    from beerpi.control.chamber import MAIN
+    from beerpi.app.rig import ChamberHardware, Rig
+    from beerpi.app.service import Service
     from beerpi.cli.serve import serve
     from beerpi.config import Config
-    from beerpi.hardware.gpio_relay import GpioHeater
-    from beerpi.app.rig import ChamberHardware, Rig
-    from beerpi.repository.sqlite import SqliteRepository
-    from beerpi.app.service import Service
-    from beerpi.sim.fermenter import simulated_hardware
+    from beerpi.control.chamber import MAIN
     from beerpi.control.thermostat import HEATER, ChamberLimits, OutputTimings
+    from beerpi.hardware.gpio_relay import GpioHeater
+    from beerpi.repository.sqlite import SqliteRepository
+    from beerpi.sim.fermenter import simulated_hardware
 
     reading, release = threading.Event(), threading.Event()
 

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.test_hardware_cli import fake_gpio_module
 from tests.support.mqtt_broker import free_port
 from tests.support.process import ROOT
 from tests.support.systemd_namespace import SOURCE, SystemdNamespace, unavailable
-from tests.e2e.test_hardware_cli import fake_gpio_module
 from tests.support.waiting import poll
 
 pytestmark = pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))

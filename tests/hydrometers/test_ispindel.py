@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from beerpi.hydrometers.ispindel import HydrometerError, HydrometerReading, apply_polynomial, calibrate, parse_ispindel, plato_to_sg
+from beerpi.hydrometers.ispindel import (
+    HydrometerError,
+    HydrometerReading,
+    apply_polynomial,
+    calibrate,
+    parse_ispindel,
+    plato_to_sg,
+)
 
 BODY = {"name": "iSpindel000", "ID": 4974097, "angle": 83.49442, "temperature": 21.4375, "temp_units": "C",
         "battery": 4.035453, "gravity": 1.0473, "interval": 900, "RSSI": -76, "token": "secret"}

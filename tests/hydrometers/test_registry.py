@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from beerpi.protocol.access import Access
-from beerpi.hydrometers.ispindel import SERIES_PREFIX, HydrometerError
-from beerpi.hydrometers.config import HydrometerSpec
-from beerpi.hydrometers.registry import DEVICE_SPACING, FORGET_UNCONFIGURED_AFTER, MAX_UNCONFIGURED, Hydrometers, TooFast
 from beerpi.hardware.probe import Reading
+from beerpi.hydrometers.config import HydrometerSpec
+from beerpi.hydrometers.ispindel import SERIES_PREFIX, HydrometerError
+from beerpi.hydrometers.registry import (
+    DEVICE_SPACING,
+    FORGET_UNCONFIGURED_AFTER,
+    MAX_UNCONFIGURED,
+    Hydrometers,
+    TooFast,
+)
+from beerpi.protocol.access import Access
 from tests.support.fake_time import FakeTime
 
 TOKEN = "right-token-123"

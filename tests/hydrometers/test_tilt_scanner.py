@@ -16,13 +16,13 @@ import pytest
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from beerpi.hydrometers import tilt_scanner
 from beerpi.base.errors import ConfigError
+from beerpi.hydrometers import tilt_scanner
 from beerpi.hydrometers.ispindel import HydrometerError
 from beerpi.hydrometers.tilt import APPLE
 from beerpi.hydrometers.tilt_scanner import TiltScanner
-from tests.support.api_client import fetch, hub_of
 from tests.conftest import WAIT
+from tests.support.api_client import fetch, hub_of
 from tests.web.api.test_hydrometer_posts import history as gravity_history
 
 RED_68F_1016 = "0215a495bb10c5b14b44b5121370f02d74de004403f8c5"  # recorded from a red Tilt: 68 °F, SG 1.016

@@ -7,16 +7,15 @@ import time
 
 import pytest
 
+from beerpi.base.errors import Closed, ConfigError, ProbeError
 from beerpi.base.wall_clock import EARLIEST_PLAUSIBLE
 from beerpi.control.settings import ControlSettings, ControlState
-from beerpi.base.errors import Closed, ConfigError, ProbeError
-from beerpi.monitor.loop import Monitor
 from beerpi.hardware.probe import Probe, Reading
-from beerpi.sim.fermenter import SimulatedHeater
+from beerpi.monitor.loop import Monitor
 from beerpi.monitor.watchdog import Watchdog, limit_for
-
-from tests.support.chambers import HEATER_ONLY, one_chamber_monitor
+from beerpi.sim.fermenter import SimulatedHeater
 from tests.conftest import WAIT
+from tests.support.chambers import HEATER_ONLY, one_chamber_monitor
 from tests.support.recorder import Recorder
 
 

@@ -7,15 +7,14 @@ from datetime import datetime, timezone
 
 import pytest
 
+from beerpi.base.errors import ConfigError, NotSaved, StorageError
 from beerpi.control.chamber import MAIN, Chamber, stored_run
 from beerpi.control.chamber_profile import CHECKPOINT_EVERY, ChamberProfile
-from beerpi.control.settings import ControlSettings
-from beerpi.base.errors import ConfigError, NotSaved, StorageError
-from beerpi.monitor.loop import Monitor
 from beerpi.control.profile import HOLD, RAMP, Step
 from beerpi.control.profile_clock import ProfileClock
+from beerpi.control.settings import ControlSettings
+from beerpi.monitor.loop import Monitor
 from beerpi.repository.sqlite import SqliteRepository
-
 from tests.support.chambers import HEATER_ONLY
 from tests.support.recorder import Recorder
 

@@ -19,13 +19,21 @@ import pytest
 
 from beerpi.base.errors import Closed, ProbeError
 from beerpi.control.faults import FAULT_HINTS
-from beerpi.hardware.probe import Probe
-from beerpi.monitor.sampler import (CONVERSION_TIME, PROBE_BUG, PROBE_HUNG, TICK_MARGIN, Sample, Sampler, read_time,
-                            worst_tick)
 from beerpi.hardware.ds18b20 import W1Probe, bulk_trigger
+from beerpi.hardware.probe import Probe
+from beerpi.monitor.sampler import (
+    CONVERSION_TIME,
+    PROBE_BUG,
+    PROBE_HUNG,
+    TICK_MARGIN,
+    Sample,
+    Sampler,
+    read_time,
+    worst_tick,
+)
 from beerpi.monitor.watchdog import STALE_AFTER_INTERVALS, limit_for
-from tests.support.waiting import poll
 from tests.support.w1tree import W1Tree, scratchpad
+from tests.support.waiting import poll
 
 GOOD = "28-000000000001"
 HUNG = "28-000000000002"

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from beerpi.monitor.work_queue import CommandQueue
 from beerpi.base.errors import Closed
+from beerpi.monitor.work_queue import CommandQueue
 
 WAIT = 10.0
 

@@ -9,18 +9,18 @@ import json
 import jinja2
 import pytest
 
-from beerpi.protocol import frames as protocol
-from beerpi.protocol.access import Access
 from beerpi.control.chamber import ChamberInfo
 from beerpi.control.settings import ControlState
-from beerpi.mqtt.ha_discovery import HydrometerDevices, discovery_messages, hydrometer_messages
-from beerpi.hydrometers.ispindel import HydrometerReading, parse_ispindel
-from beerpi.hydrometers.config import HydrometerSpec
-from beerpi.hydrometers.registry import Hydrometers
-from beerpi.mqtt.topics import Topics
 from beerpi.hardware.probe import Reading
-from beerpi.sim.fermenter import simulated_hardware
+from beerpi.hydrometers.config import HydrometerSpec
+from beerpi.hydrometers.ispindel import HydrometerReading, parse_ispindel
+from beerpi.hydrometers.registry import Hydrometers
 from beerpi.hydrometers.tilt import APPLE, TiltWindow, decode
+from beerpi.mqtt.ha_discovery import HydrometerDevices, discovery_messages, hydrometer_messages
+from beerpi.mqtt.topics import Topics
+from beerpi.protocol import frames as protocol
+from beerpi.protocol.access import Access
+from beerpi.sim.fermenter import simulated_hardware
 
 # The configuration variables Home Assistant documents for MQTT climate, sensor and number
 # entities (the ones a discovery payload may carry; abbreviations aside), and their types.

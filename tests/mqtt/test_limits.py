@@ -13,9 +13,9 @@ import pytest
 
 from beerpi.mqtt.bridge import ANNOUNCE_EVERY
 from beerpi.mqtt.topics import MAX_COMMAND_BYTES
+from tests.mqtt.test_bridge import json_on, start
 from tests.support.mqtt_broker import WAIT
 from tests.support.process import Server
-from tests.mqtt.test_bridge import json_on, start
 from tests.support.waiting import poll
 
 FLOOD_MESSAGE = 8 * 1024 * 1024  # bytes: enough to cost seconds and tens of MB if parsed, quick to send

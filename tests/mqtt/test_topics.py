@@ -9,8 +9,8 @@ import re
 import pytest
 
 from beerpi.base.errors import ConfigError
-from beerpi.mqtt.url import MqttUrl
 from beerpi.mqtt.topics import MAX_COMMAND_BYTES, MAX_VALUE_BYTES, Topics, segment
+from beerpi.mqtt.url import MqttUrl
 
 TOPICS = Topics("brewery/beerpi")
 CHAMBERS = {"main": "main", "lager-2": "lager-2"}

@@ -7,9 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from beerpi.protocol.access import (Access, FailureLimiter, lan_addresses, load_or_create_token, open_links, redact_uri,
-                         resolve_token, token_matches, token_path_for)
 from beerpi.base.errors import ConfigError
+from beerpi.protocol.access import (
+    Access,
+    FailureLimiter,
+    lan_addresses,
+    load_or_create_token,
+    open_links,
+    redact_uri,
+    resolve_token,
+    token_matches,
+    token_path_for,
+)
 from tests.support.fake_time import FakeTime
 
 

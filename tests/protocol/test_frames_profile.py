@@ -7,8 +7,8 @@ import json
 import pytest
 
 from beerpi.control.chamber import ChamberInfo
-from beerpi.control.settings import ControlState
 from beerpi.control.profile import HOLD, RAMP, Step
+from beerpi.control.settings import ControlState
 from beerpi.protocol.frames import ProfileCommand, ProtocolError, event_frame, hello_frame, parse
 
 STEPS = [{"kind": "hold", "target": 12, "duration": 604800}, {"kind": "ramp", "target": 18, "rate": 3}]

@@ -8,10 +8,10 @@ import math
 import pytest
 
 from beerpi.protocol import frames as protocol
-from beerpi.web.dispatch import matching_events
-from beerpi.repository import Event
 from beerpi.protocol.incoming import EVENT_KINDS, MAX_EVENTS, request_id_of
+from beerpi.repository import Event
 from beerpi.sim.fermenter import simulated_hardware
+from beerpi.web.dispatch import matching_events
 
 PROBES = simulated_hardware(seed=1)[0]
 

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from beerpi.protocol import frames as protocol
-from beerpi.web.dispatch import carry_out
-from beerpi.web.hub import Hub
 from beerpi.repository.sqlite import SqliteRepository
 from beerpi.sim.fermenter import simulated_hardware
+from beerpi.web.dispatch import carry_out
+from beerpi.web.hub import Hub
 from tests.support.chambers import one_chamber_monitor
 
 TYPES = ["set", "profile", "history", "events", "get_temp", "auth", "ping", "nonsense", "", None, 3]

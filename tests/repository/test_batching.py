@@ -15,7 +15,6 @@ from beerpi.repository.batching import BATCH_SAMPLES, EVENT_DELAY, MAX_BATCH_DEL
 from beerpi.repository.spool import SettingsChange, Spool
 from beerpi.repository.sqlite import SqliteRepository
 from beerpi.repository.writer import WriteBehind
-
 from tests.support.waiting import poll
 
 T0 = 1_763_712_000.0

@@ -8,11 +8,9 @@ import random
 import pytest
 
 from beerpi.base.errors import Closed
-from beerpi.hardware.probe import Reading
 from beerpi.control.profile import ProfileRun, Step
-from beerpi.repository import Bucket, Event, MinuteRollup, Repository
-from beerpi.repository import rollup
-
+from beerpi.hardware.probe import Reading
+from beerpi.repository import Bucket, Event, MinuteRollup, Repository, rollup
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 DAY = 86_400.0

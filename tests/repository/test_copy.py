@@ -16,8 +16,8 @@ import pytest
 
 from beerpi.hardware.probe import Reading
 from beerpi.repository import Bucket, Event, Repository, open_repository, rollup
-from beerpi.repository.sqlite import SqliteRepository
 from beerpi.repository.copy import Progress, copy, csv_row
+from beerpi.repository.sqlite import SqliteRepository
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 T0 = 1_763_712_000.0  # 2025-11-21T08:00:00Z

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import time
-from urllib.parse import urlsplit, urlunsplit
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from pymongo import MongoClient
@@ -15,7 +15,6 @@ from beerpi.base.errors import ConfigError, StorageError
 from beerpi.hardware.probe import Reading
 from beerpi.repository import Event, open_repository
 from beerpi.repository.mongo import MongoRepository
-
 
 T0 = 1_700_000_000.0
 

@@ -16,11 +16,10 @@ import pytest
 
 from beerpi.hardware.probe import Reading
 from beerpi.repository import Bucket, Repository, open_repository, rollup
+from beerpi.repository.batching import StorageStatus
 from beerpi.repository.retention import Retention
 from beerpi.repository.spool import Spool
-from beerpi.repository.batching import StorageStatus
 from beerpi.repository.writer import WriteBehind
-
 from tests.support.process import ROOT
 from tests.support.waiting import poll
 

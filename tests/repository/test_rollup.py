@@ -7,9 +7,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from beerpi.repository import Bucket
-from beerpi.repository.rollup import (DAY, HOUR, LEVELS_MS, MINUTE, RAW, SECOND, Part, Partial,
-                                      bucket_width, count_buckets, floor_to, label, merge, plan,
-                                      source_level, to_ms)
+from beerpi.repository.rollup import (
+    DAY,
+    HOUR,
+    LEVELS_MS,
+    MINUTE,
+    RAW,
+    SECOND,
+    Part,
+    Partial,
+    bucket_width,
+    count_buckets,
+    floor_to,
+    label,
+    merge,
+    plan,
+    source_level,
+    to_ms,
+)
 
 T0 = 1_700_000_000_000
 stamps = st.integers(min_value=-10**13, max_value=10**13)

@@ -12,7 +12,6 @@ import pytest
 
 from beerpi.hardware.probe import Reading
 from beerpi.repository.startup import open_storage
-
 from tests.support.waiting import poll
 
 GARBAGE = bytes(range(256)) * 64

@@ -18,12 +18,11 @@ import pytest
 
 from beerpi.base.errors import StorageError
 from beerpi.hardware.probe import Reading
-from beerpi.repository import Bucket, Event, MinuteRollup, open_repository
+from beerpi.repository import Bucket, Event, MinuteRollup, open_repository, writer, writer_thread
 from beerpi.repository import sqlite as sqlite_backend
 from beerpi.repository.spool import Spool
 from beerpi.repository.sqlite import SqliteRepository
 from beerpi.repository.unavailable import Unavailable
-from beerpi.repository import writer, writer_thread
 from beerpi.repository.writer import WriteBehind
 
 T0 = 1_763_712_000.0

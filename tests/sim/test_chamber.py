@@ -15,6 +15,7 @@ import pytest
 from beerpi.base.errors import ProbeError
 from beerpi.hardware.heater import Heater
 from beerpi.sim.chamber import SimulatedChamber, SwitchEvent, simulated_chamber
+from beerpi.sim.fermenter import DS18B20_STEP, SimClock, quantise
 from beerpi.sim.physics import (
     DAY_S,
     HOUR_S,
@@ -23,11 +24,7 @@ from beerpi.sim.physics import (
     FermentationHeat,
     RoomCycle,
 )
-from beerpi.sim.fermenter import DS18B20_STEP, SimClock, quantise
 from tests.support.fake_time import FakeTime
-
-
-
 
 STILL_ROOM = RoomCycle(mean_c=18.0, swing_c=0.0)
 

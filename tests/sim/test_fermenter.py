@@ -18,8 +18,6 @@ from beerpi.sim.fermenter import (
 from tests.support.fake_time import FakeTime
 
 
-
-
 @pytest.fixture
 def clock() -> FakeTime:
     return FakeTime()

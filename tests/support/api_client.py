@@ -10,8 +10,8 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.httputil import HTTPHeaders
 from tornado.web import Application
 
-from beerpi.web.hub import Hub
 from beerpi.app.service import Service
+from beerpi.web.hub import Hub
 from tests.support.process import TEST_TOKEN
 
 WAIT = 10.0

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from beerpi.control.chamber import MAIN, Chamber
 from beerpi.control.settings import ControlSettings
-from beerpi.hardware.heater import Heater
-from beerpi.monitor.loop import Monitor
-from beerpi.hardware.probe import Probe
 from beerpi.control.thermostat import COOLER, HEATER, ChamberLimits, OutputTimings
+from beerpi.hardware.heater import Heater
+from beerpi.hardware.probe import Probe
+from beerpi.monitor.loop import Monitor
 
 NO_TIMES = OutputTimings(min_on=0.0, min_off=0.0)
 HEATER_ONLY = ChamberLimits(heater=NO_TIMES, cooler=None, max_beer=30.0)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import time
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from tests.support.waiting import poll

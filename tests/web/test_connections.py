@@ -8,8 +8,8 @@ import resource
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from beerpi.web.connections import DEFAULT_MAX_CLIENTS, RESERVED_FDS, client_limit, raise_open_file_limit
 from beerpi.base.errors import ConfigError
+from beerpi.web.connections import DEFAULT_MAX_CLIENTS, RESERVED_FDS, client_limit, raise_open_file_limit
 from tests.conftest import Client
 
 

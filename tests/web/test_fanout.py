@@ -22,9 +22,9 @@ from websockets.frames import Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from beerpi.app.service import Service
 from beerpi.web import fanout
 from beerpi.web.hub import Hub
-from beerpi.app.service import Service
 from tests.conftest import WAIT
 
 SIZES = (0, 1, 124, 125, 126, 127, 65535, 65536, 70000)  # payload bytes around each length encoding

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.support.api_client import Answer, fetch
 from tests.conftest import WAIT
+from tests.support.api_client import Answer, fetch
 
 STALL = 30.0  # s a stalled tick waits at most: the test always releases it sooner
 

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from beerpi.config import Config
+from beerpi.app.service import Service
 from beerpi.base.errors import StorageError
+from beerpi.config import Config
 from beerpi.repository.sqlite import SqliteRepository
 from beerpi.web.hub import Hub
-from beerpi.app.service import Service
 from tests.support.chambers import one_chamber_monitor
 from tests.support.process import TEST_TOKEN
 

@@ -14,11 +14,11 @@ import tracemalloc
 
 import pytest
 
+from beerpi.hardware.probe import Reading
 from beerpi.web.api import csv_download as api_csv
 from beerpi.web.read_lanes import BULK_PER_ADDRESS, LIVE_POINTS
-from beerpi.hardware.probe import Reading
-from tests.support.api_client import hub_of
 from tests.conftest import WAIT
+from tests.support.api_client import hub_of
 
 OLD = 1_600_000_000.0  # a range in 2020, before the simulation's readings
 DAY = 86400.0

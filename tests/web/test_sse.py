@@ -7,14 +7,13 @@ import time
 
 import pytest
 
+from beerpi.protocol.wire import encode
 from beerpi.web import sse
 from beerpi.web.sse import event_text
-from beerpi.protocol.wire import encode
-from tests.support.api_client import hub_of, post
 from tests.conftest import WAIT
+from tests.support.api_client import hub_of, post
 from tests.support.process import TEST_TOKEN
 from tests.support.sse_client import EventStream
-
 
 # -- one event, without I/O --------------------------------------------------------------
 

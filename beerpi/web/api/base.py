@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import tornado.web
 
-from beerpi.web.admission import remember_token_holder
 from beerpi.protocol.access import Access, take_token
-from beerpi.web.hosts import HostCheck
 from beerpi.protocol.wire import encode
+from beerpi.web.admission import remember_token_holder
+from beerpi.web.hosts import HostCheck
 
 if TYPE_CHECKING:
     from beerpi.web.hub import Hub

@@ -18,19 +18,19 @@ import re
 import socket
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone, timedelta
+from datetime import datetime, timedelta, timezone
 
 from tornado import gen
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
-from beerpi.web.api.base import ApiHandler
-from beerpi.web.api.translate import ApiError, time_range
 from beerpi.base.errors import BeerPiError
 from beerpi.hardware.probe import Probe, Reading
-from beerpi.web.read_lanes import Busy
-from beerpi.repository import Repository
 from beerpi.protocol.incoming import MAX_WINDOW
+from beerpi.repository import Repository
+from beerpi.web.api.base import ApiHandler
+from beerpi.web.api.translate import ApiError, time_range
+from beerpi.web.read_lanes import Busy
 
 log = logging.getLogger("beerpi.api_csv")  # the log name users filter on (README, Layout)
 

@@ -14,18 +14,25 @@ from typing import Any
 import tornado.web
 
 from beerpi import __version__
-
 from beerpi.protocol import frames as protocol
-from beerpi.web.api.base import ApiHandler
-from beerpi.web.api.translate import (DEFAULT_POINTS, ApiError, body_message, command_text, not_saved, query_message,
-                           reply_body, status_for)
 from beerpi.protocol.access import Access
+from beerpi.protocol.incoming import Command, ProtocolError
+from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND, AddressBudgets
+from beerpi.web.api.base import ApiHandler
+from beerpi.web.api.translate import (
+    DEFAULT_POINTS,
+    ApiError,
+    body_message,
+    command_text,
+    not_saved,
+    query_message,
+    reply_body,
+    status_for,
+)
 from beerpi.web.connections import MAX_BODY_BYTES
 from beerpi.web.dispatch import carry_out
 from beerpi.web.hosts import HostCheck
 from beerpi.web.hub import Hub
-from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND, AddressBudgets
-from beerpi.protocol.incoming import Command, ProtocolError
 
 log = logging.getLogger("beerpi.api")  # the log name users filter on (README, Layout)
 

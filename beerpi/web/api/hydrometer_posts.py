@@ -7,10 +7,10 @@ from typing import Any
 
 import tornado.web
 
-from beerpi.web.api.base import ApiHandler
-from beerpi.web.connections import MAX_BODY_BYTES
 from beerpi.hydrometers.ispindel import HydrometerError
 from beerpi.hydrometers.registry import Hydrometers, Refused, TooFast
+from beerpi.web.api.base import ApiHandler
+from beerpi.web.connections import MAX_BODY_BYTES
 
 PATHS = (r"/ispindel", r"/api/hydrometer/v1/data")
 

@@ -10,11 +10,11 @@ import time
 import pytest
 
 from beerpi import __version__
-from beerpi.web.connections import MAX_BODY_BYTES
 from beerpi.hardware.probe import Reading
 from beerpi.repository import Event
-from tests.support.api_client import fetch, post
+from beerpi.web.connections import MAX_BODY_BYTES
 from tests.conftest import WAIT
+from tests.support.api_client import fetch, post
 from tests.support.process import TEST_TOKEN
 
 WRONG = "wrong-token-1234"

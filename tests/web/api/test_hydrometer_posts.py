@@ -10,8 +10,8 @@ import pytest
 
 from beerpi.hardware.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
-from tests.support.api_client import fetch, post
 from tests.conftest import WAIT
+from tests.support.api_client import fetch, post
 from tests.support.process import TEST_TOKEN
 
 BODY = {"name": "red", "ID": 4974097, "angle": 52.1, "temperature": 20.25, "temp_units": "C", "battery": 3.9,

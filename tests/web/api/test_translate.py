@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from beerpi.web.api.translate import ApiError, body_message, number, query_message, reply_body, status_for
 from beerpi.protocol.frames import error_frame, ok_frame
 from beerpi.protocol.incoming import HistoryCommand, ProtocolError, SetCommand, parse
+from beerpi.web.api.translate import ApiError, body_message, number, query_message, reply_body, status_for
 
 NOW = 1_700_000_000.0
 
