@@ -23,10 +23,11 @@ run: $(VENV)/.installed-run frontend
 
 test: $(VENV)/.installed-dev frontend
 	$(VENV)/bin/ruff check beerpi tests bench run_server.py
+	$(VENV)/bin/lint-imports --no-cache --no-logo  # the import order of the packages (setup.cfg)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 frontend: $(VENV)/.python-ok
-	@$(PY) -m beerpi.vendor
+	@$(PY) -m beerpi.cli.vendor
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

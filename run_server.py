@@ -3,9 +3,9 @@
 
 import sys
 
-from beerpi.stop_signals import catch_stop_signals
+from beerpi.base.stop_signals import catch_stop_signals
 
 if __name__ == "__main__":
     catch_stop_signals()  # first: a stop signal while starting must not leave a relay as it was
-    from beerpi.cli import main
+    from beerpi.cli.serve import main
     sys.exit(main())

@@ -1,7 +1,7 @@
-"""``python -m beerpi``: the ``beerpi`` command (serve by default; see beerpi/console.py)."""
+"""``python -m beerpi``: the ``beerpi`` command (serve by default; see beerpi/cli/main.py)."""
 
 import sys
 
-from .console import main
+from beerpi.cli.main import main
 
 sys.exit(main(prog="python -m beerpi"))

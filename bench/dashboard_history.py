@@ -36,9 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from beerpi.probe import Reading  # noqa: E402
-from beerpi.repository.sqlite import SqliteRepository  # noqa: E402
 from serving import ServerProcess  # noqa: E402
+
+from beerpi.hardware.probe import Reading  # noqa: E402
+from beerpi.repository.sqlite import SqliteRepository  # noqa: E402
 
 CONFIG = ROOT / "examples" / "two-chambers.toml"
 PROBES = {"28-0316a2795cff": ("ale", 19.0), "28-0416b3c4d2ee": ("ale fridge air", 17.0),

@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from beerpi.probe import Reading  # noqa: E402
-from beerpi.protocol import reading_message  # noqa: E402
+from beerpi.hardware.probe import Reading  # noqa: E402
+from beerpi.protocol.frames import reading_message  # noqa: E402
 
 log = logging.getLogger("fanout_baseline")
 

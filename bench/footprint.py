@@ -50,7 +50,7 @@ from beerpi.repository import batching, sqlite
 if {baseline}:
     batching.BATCH_SAMPLES = 1  # one transaction per sample, as with the 0.5 s batches at 5 s
     sqlite.PAGE_SIZE = 4096  # SQLite's default
-from beerpi.cli import main
+from beerpi.cli.serve import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from beerpi.probe import Reading  # noqa: E402
+from beerpi.hardware.probe import Reading  # noqa: E402
 from beerpi.repository import Bucket, Repository, open_repository, rollup  # noqa: E402
 
 END = 1_767_225_600.0  # 2026-01-01 00:00 UTC: "now" for the benchmark

@@ -36,9 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from beerpi.probe import Probe  # noqa: E402
-from beerpi.sampler import CONVERSION_TIME, SCRATCHPAD_READ_TIME, Sampler, read_time  # noqa: E402
-from beerpi.w1 import W1Probe  # noqa: E402
+from beerpi.hardware.ds18b20 import W1Probe  # noqa: E402
+from beerpi.hardware.probe import Probe  # noqa: E402
+from beerpi.monitor.sampler import CONVERSION_TIME, SCRATCHPAD_READ_TIME, Sampler, read_time  # noqa: E402
 
 PROBES = 8
 INTERVAL = 5.0  # s: the monitor's default sample interval

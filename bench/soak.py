@@ -7,7 +7,7 @@
 ``run_server.py`` runs as a subprocess with two simulated chambers (heater and cooler each;
 the ale follows a multi-week profile) at a high ``--speed`` and ``--soak-dir``, which makes
 its simulated probes follow a seeded fault plan and writes the simulated hardware's own
-switch log (``beerpi/soak_hooks.py``). Meanwhile a seeded schedule (``--seed``) throws:
+switch log (``beerpi/sim/soak_hooks.py``). Meanwhile a seeded schedule (``--seed``) throws:
 probe faults of every kind (some timed to hit while heating or cooling, some reading past a
 cutoff), MongoDB stopped and restarted (once for longer than a simulated day), WebSocket
 and SSE clients coming and going plus slow ones that never read, malformed, oversized and
@@ -39,14 +39,25 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import soak_clients as clients  # noqa: E402
-from soak_check import (ChamberInfo, ClientRecord, ModeLog, Row, client_row, profile_rows,  # noqa: E402
-                        resource_rows, safety_rows, samples_of, storage_row, table)
+from soak_check import (  # noqa: E402
+    ChamberInfo,
+    ClientRecord,
+    ModeLog,
+    Row,
+    client_row,
+    profile_rows,
+    resource_rows,
+    safety_rows,
+    samples_of,
+    storage_row,
+    table,
+)
 
-from beerpi.chamber_config import load_rig_spec  # noqa: E402
-from beerpi.hydrometer import SERIES_PREFIX  # noqa: E402
+from beerpi.config.chambers import load_rig_spec  # noqa: E402
+from beerpi.hydrometers.ispindel import SERIES_PREFIX  # noqa: E402
 from beerpi.repository import open_repository  # noqa: E402
-from beerpi.sim_faults import CUTOFF_VALUES, ERRORS, HUNG, VALUES, PlannedFault  # noqa: E402
-from beerpi.soak_hooks import CLOCK_OFFSET, FAULT_PLAN  # noqa: E402
+from beerpi.sim.fault_plans import CUTOFF_VALUES, ERRORS, HUNG, VALUES, PlannedFault  # noqa: E402
+from beerpi.sim.soak_hooks import CLOCK_OFFSET, FAULT_PLAN  # noqa: E402
 
 DAY_S = 86400.0
 WAIT = 30.0  # seconds any start, stop or poll may take

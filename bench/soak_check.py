@@ -1,9 +1,9 @@
 """The soak's invariants, checked over what the simulated hardware and the monitor recorded.
 
-Pure: fed the trace records of each server process (``beerpi.soak_hooks``), the chambers'
+Pure: fed the trace records of each server process (``beerpi.sim.soak_hooks``), the chambers'
 limits and what the soak did (modes set, when it killed the server), it returns rows of an
 invariant table. The safety rules are not restated here: the switch log is replayed through
-``beerpi.safety.SafetyCheck``, the same checker the thermostat's property tests use.
+``beerpi.control.invariants.SafetyCheck``, the same checker the thermostat's property tests use.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from beerpi.hydrometer import SERIES_PREFIX
+from beerpi.control.invariants import SafetyCheck
+from beerpi.control.plausibility import PLAUSIBLE_RANGE
+from beerpi.control.thermostat import COOLER, HEATER, ChamberLimits
+from beerpi.hydrometers.ispindel import SERIES_PREFIX
 from beerpi.repository.batching import BATCH_SAMPLES, MAX_BATCH_DELAY
-from beerpi.safety import SafetyCheck
-from beerpi.thermostat import COOLER, HEATER, ChamberLimits
-from beerpi.validation import PLAUSIBLE_RANGE
 
 Record = dict[str, Any]
 WRITE_SLACK_S = 1.0  # beyond the writer's batch: the write under way when the server was killed

@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import websockets
-
 from soak_check import ClientRecord
 
 WAIT = 10.0  # seconds any single network step may take

@@ -65,7 +65,7 @@ if [ -e "$PREFIX/venv/bin/python" ] && hidden_from_service "$(readlink -f "$PREF
 fi
 [ -x "$PREFIX/venv/bin/python" ] || "$PYTHON" -m venv "$PREFIX/venv"
 "$PREFIX/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$PREFIX/src[$EXTRAS]"
-"$PREFIX/venv/bin/python" -m beerpi.vendor   # D3 for the dashboard (kept if already fetched)
+"$PREFIX/venv/bin/python" -m beerpi.cli.vendor   # D3 for the dashboard (kept if already fetched)
 
 # Data: only the service's user may read it (the token is there).
 install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$STATE"

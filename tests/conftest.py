@@ -12,13 +12,13 @@ import pytest
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from beerpi.app.service import Service
 from beerpi.config import Config
 from beerpi.repository.sqlite import SqliteRepository
-from beerpi.service import Service
-from beerpi.simulation import simulated_hardware
-from tests.process import TEST_TOKEN
+from beerpi.sim.fermenter import simulated_hardware
+from tests.support.process import TEST_TOKEN
 
-pytest_plugins = ["tests.conftest_storage", "tests.mqtt_broker", "tests.http_inbox"]  # MongoDB wire server, Mosquitto broker, alert inboxes
+pytest_plugins = ["tests.support.conftest_storage", "tests.support.mqtt_broker", "tests.support.http_inbox"]  # MongoDB wire server, Mosquitto broker, alert inboxes
 
 WAIT = 10.0  # seconds: the upper bound of every wait in the tests
 
@@ -115,7 +115,7 @@ def connect():
         client.close()
 
 
-FAKES = Path(__file__).resolve().parent / "fakes"
+FAKES = Path(__file__).resolve().parent / "support" / "fakes"
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def fake_gpio(monkeypatch):
 @pytest.fixture
 def w1_tree(tmp_path: Path):
     """An empty 1-wire devices directory; add probes with ``.set(id, °C)``."""
-    from tests.w1tree import W1Tree
+    from tests.support.w1tree import W1Tree
     return W1Tree(tmp_path / "w1" / "devices")
 
 

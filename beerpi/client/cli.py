@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .address import TOKEN_VARIABLE, URL_VARIABLE, AddressError, choose_token, default_url, normalise
-from .numbers import parse_decimal, parse_whole
-from .steps import StepsFileError, load_steps
-from .timespec import parse_duration, parse_time
+from beerpi.base.numbers import parse_decimal, parse_whole
+from beerpi.base.time_parsing import parse_duration, parse_time
+from beerpi.client.address import TOKEN_VARIABLE, URL_VARIABLE, AddressError, choose_token, default_url, normalise
+from beerpi.client.steps import StepsFileError, load_steps
 
 PROG = "python -m beerpi.client"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 async def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Connect and do the command; ClientError says what went wrong."""
     # websockets is imported only from here on, so --help and bad usage work without it.
-    from .session import ClientError
+    from beerpi.client.session import ClientError
 
     try:
         url, url_token = normalise(args.url or default_url())
@@ -184,9 +184,9 @@ async def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str, token: str | None) -> int:
-    from . import commands
-    from .session import open_session
-    from .watch import watch
+    from beerpi.client import requests as commands
+    from beerpi.client.session import open_session
+    from beerpi.client.watch import watch
 
     if args.command == "watch":
         return await watch(url, token, args.chamber, args.json, args.timeout)
@@ -225,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        from .session import ClientError
+        from beerpi.client.session import ClientError
     except ImportError:
         print(f"{PROG}: error: the client needs the websockets library: pip install 'beerpi[client]'",
               file=sys.stderr)

@@ -20,7 +20,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from .address import host_of
+from beerpi.client.address import host_of
 
 Frame = dict[str, Any]
 Matcher = Callable[[Frame], Frame | None]  # the frame if it answers the request, else None

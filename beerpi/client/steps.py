@@ -23,7 +23,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .timespec import parse_duration
+from beerpi.base.time_parsing import parse_duration
 
 
 class StepsFileError(ValueError):

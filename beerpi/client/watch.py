@@ -10,8 +10,8 @@ from typing import TextIO
 
 from websockets.exceptions import ConnectionClosed
 
-from .lines import reading_line, state_line, status_line
-from .session import ClientError, Frame, Session, open_session
+from beerpi.client.lines import reading_line, state_line, status_line
+from beerpi.client.session import ClientError, Frame, Session, open_session
 
 # Seconds between attempts to reconnect: doubling, so a restarting Pi is found within
 # seconds and a Pi that is off for the night is not hammered.

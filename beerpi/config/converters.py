@@ -10,10 +10,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from ..auth import TOKEN_PATTERN, TOKEN_RULE
-from ..client.numbers import parse_decimal, parse_whole
-from ..errors import ConfigError
-from ..repository import check_url
+from beerpi.base.errors import ConfigError
+from beerpi.base.numbers import parse_decimal, parse_whole
+from beerpi.protocol.access import TOKEN_PATTERN, TOKEN_RULE
+from beerpi.repository import check_url
 
 
 def _number(kind: Callable[[str], float], low: float | None = None, high: float | None = None,
@@ -62,7 +62,7 @@ def _time_of_day(text: str) -> str:
 
 
 def _mqtt_url(text: str) -> str:
-    from ..mqtt_bridge import MqttUrl
+    from beerpi.mqtt.bridge import MqttUrl
     try:
         MqttUrl.parse(text)
     except ConfigError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
+from beerpi.control.thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 
 REAL_DB = "sqlite:///data/beerpi.sqlite3"
 SIMULATION_DB = "sqlite:///data/simulation.sqlite3"
@@ -38,13 +38,13 @@ class Config:
     min_on: float = HEATER_TIMINGS.min_on
     min_off: float = HEATER_TIMINGS.min_off
     max_jump: float = 5.0
-    config: str | None = None  # a chamber configuration file (see chamber_config.py)
+    config: str | None = None  # a chamber configuration file (see config/chambers.py)
     air_probe: str | None = None
     cooler_pin: int | None = None  # None: no cooler
     cooler_active_low: bool = False
     cooler_min_on: float = COMPRESSOR_TIMINGS.min_on
     cooler_min_off: float = COMPRESSOR_TIMINGS.min_off
-    w1_pin: int | None = None  # the 1-wire bus's GPIO pin; None: from config.txt, else 4 (boot_pins.py)
+    w1_pin: int | None = None  # the 1-wire bus's GPIO pin; None: from config.txt, else 4 (hardware/boot_pins.py)
     allow_1wire_pin: bool = False  # a relay on the 1-wire bus's pin is refused unless this is set
     dead_time: float = ChamberLimits().dead_time
     # The options set by a flag or a BEERPI_* variable rather than left at their default.
@@ -63,9 +63,9 @@ class Config:
     spool: str = ""  # "": one per database, beside the SQLite file, else under data/ (repository.spool_binding)
     spool_max: int = 1_000_000
     keep_raw: float | None = None  # days of raw readings kept; None: all (roll-ups are always kept)
-    max_clients: int | None = None  # None: derived from the open-file limit (see connections.py)
+    max_clients: int | None = None  # None: derived from the open-file limit (see web/connections.py)
     max_clients_per_address: int | None = None  # None: admission.MAX_CONNECTIONS_PER_ADDRESS
-    token: str | None = field(default=None, repr=False)  # None: the token file's (see auth.py)
+    token: str | None = field(default=None, repr=False)  # None: the token file's (see protocol/access.py)
     token_file: str | None = None  # None: beside the SQLite database, else data/token
     read_token_required: bool = False
     allow_origin: tuple[str, ...] = ()  # pages of other origins that may open the WebSocket
@@ -80,8 +80,8 @@ class Config:
     alert_after: float = 60.0  # minutes
     alert_repeat: float = 6.0  # hours
     daily_summary: str | None = None  # "HH:MM" local time
-    run_dir: str | None = None  # lock files of GPIO pins and MongoDB databases; None: see instance_lock.py
-    soak_dir: str | None = None  # testing only (bench/soak.py): see beerpi/soak_hooks.py
+    run_dir: str | None = None  # lock files of GPIO pins and MongoDB databases; None: see app/instance_lock.py
+    soak_dir: str | None = None  # testing only (bench/soak.py): see beerpi/sim/soak_hooks.py
 
 
 def with_default_db(config: Config, simulated: bool) -> Config:

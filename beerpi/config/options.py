@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from ..admission import MAX_CONNECTIONS_PER_ADDRESS
-from ..connections import DEFAULT_MAX_CLIENTS, RESERVED_FDS
-from ..control import HYSTERESIS_RANGE, TARGET_RANGE
-from .converters import _mqtt_url, _number, _probe_name, _storage_url, _time_of_day, _token
-from .defaults import REAL_DB, SIMULATION_DB, Config
+from beerpi.config.converters import _mqtt_url, _number, _probe_name, _storage_url, _time_of_day, _token
+from beerpi.config.defaults import REAL_DB, SIMULATION_DB, Config
+from beerpi.control.settings import HYSTERESIS_RANGE, TARGET_RANGE
+from beerpi.web.admission import MAX_CONNECTIONS_PER_ADDRESS
+from beerpi.web.connections import DEFAULT_MAX_CLIENTS, RESERVED_FDS
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

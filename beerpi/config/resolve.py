@@ -9,10 +9,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import ConfigError
-from .converters import _flag
-from .defaults import Config
-from .options import SERVE_DESCRIPTION, build_parser
+from beerpi.base.errors import ConfigError
+from beerpi.config.converters import _flag
+from beerpi.config.defaults import Config
+from beerpi.config.options import SERVE_DESCRIPTION, build_parser
 
 ENV_PREFIX = "BEERPI_"
 # BEERPI_* variables read by something other than the server's options: not typos.

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from ..errors import ConfigError
-from .base import Bucket, Event, Identity, MinuteRollup, Repository
+from beerpi.base.errors import ConfigError
+from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository
 
 __all__ = ["Bucket", "Event", "Identity", "MinuteRollup", "Repository", "open_repository", "check_url"]
 
@@ -55,10 +55,10 @@ def open_repository(url: str) -> Repository:
     """Open the backend named by ``url`` (``sqlite:///...`` or ``mongodb://...``)."""
     backend = check_url(url)
     if backend == "sqlite":
-        from .sqlite import SqliteRepository
+        from beerpi.repository.sqlite import SqliteRepository
         return SqliteRepository(sqlite_path(url), **sqlite_options(url))
     try:
-        from .mongo import MongoRepository
+        from beerpi.repository.mongo import MongoRepository
     except ImportError as exc:
         raise ConfigError(f"the MongoDB backend needs pymongo ({exc}): "
                           "install BeerPi with the mongo extra, pip install 'beerpi[mongo]'") from exc

@@ -1,6 +1,6 @@
 """The storage contract every backend fulfils.
 
-The contract is specified by ``tests/test_repository_contract.py``, which runs unchanged
+The contract is specified by ``tests/repository/test_contract.py``, which runs unchanged
 against every backend. Points that hold for all of them:
 
 * Timestamps are float Unix seconds in the API and are kept to the **millisecond**: a
@@ -26,8 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ..probe import Reading
-
+from beerpi.hardware.probe import Reading
 
 _event_sequence = itertools.count()
 

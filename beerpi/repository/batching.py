@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..probe import Reading
-from .base import Event
-from .spool import Item, SettingsChange
+from beerpi.hardware.probe import Reading
+from beerpi.repository.base import Event
+from beerpi.repository.spool import Item, SettingsChange
 
 BATCH_SAMPLES = 60  # samples per transaction: 5 minutes at the default 5 s interval
 MAX_BATCH_DELAY = 300.0  # seconds a reading may wait in memory, whatever the interval

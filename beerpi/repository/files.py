@@ -14,7 +14,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from ..errors import StorageCorrupt, StorageError
+from beerpi.base.errors import StorageCorrupt, StorageError
 
 CORRUPT_CODES = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from .base import MinuteRollup
-from .rollup import DAY, LEVELS_MS, MINUTE, floor_to, from_ms, to_ms
+from beerpi.repository.base import MinuteRollup
+from beerpi.repository.rollup import DAY, LEVELS_MS, MINUTE, floor_to, from_ms, to_ms
 
 Row = tuple[str, int, float, float, float, int]
 """(probe, minute start in ms, min, max, sum, count): a MinuteRollup as the backends store it."""

@@ -31,13 +31,21 @@ from bson.codec_options import CodecOptions, DatetimeConversion
 from bson.datetime_ms import DatetimeMS
 from pymongo import ASCENDING, MongoClient, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.collection import Collection
-from pymongo.errors import (BulkWriteError, ConfigurationError, ConnectionFailure, DuplicateKeyError,
-                            InvalidOperation, NetworkTimeout, OperationFailure, PyMongoError)
+from pymongo.errors import (
+    BulkWriteError,
+    ConfigurationError,
+    ConnectionFailure,
+    DuplicateKeyError,
+    InvalidOperation,
+    NetworkTimeout,
+    OperationFailure,
+    PyMongoError,
+)
 
-from ..errors import Closed, ConfigError, StorageError
-from ..probe import Reading
-from . import minutes, rollup
-from .base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
+from beerpi.base.errors import Closed, ConfigError, StorageError
+from beerpi.hardware.probe import Reading
+from beerpi.repository import minutes, rollup
+from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
 
 log = logging.getLogger(__name__)
 

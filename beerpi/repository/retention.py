@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from ..errors import BeerPiError
-from .writer import WriteBehind
+from beerpi.base.errors import BeerPiError
+from beerpi.repository.writer import WriteBehind
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TypeVar
 
-from .base import Bucket
+from beerpi.repository.base import Bucket
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -209,15 +209,3 @@ def merge(partials: Iterable[Partial]) -> list[Bucket]:
             seen.count += p.count
     return [Bucket(from_ms(p.ts), p.min, p.sum / p.count, p.max, p.count)
             for p in sorted(merged.values(), key=lambda p: p.ts)]
-
-
-def touched(stamps_ms: Iterable[int], granularity: int) -> list[tuple[int, int]]:
-    """The granularity-aligned buckets holding ``stamps_ms``, as merged ``[lo, hi)`` runs."""
-    starts = sorted({floor_to(ms, granularity) for ms in stamps_ms})
-    runs: list[tuple[int, int]] = []
-    for start in starts:
-        if runs and runs[-1][1] == start:
-            runs[-1] = (runs[-1][0], start + granularity)
-        else:
-            runs.append((start, start + granularity))
-    return runs

@@ -27,15 +27,23 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import Closed, ConfigError, StorageCorrupt, StorageError
-from ..probe import Reading
-from .base import Event, Identity
-from .files import check_intact, create_private, is_corruption, unavailable
-from .spool_binding import (ForeignSpool, Owner, database_name, foreign_reason, read_owner, redact,
-                            remove_read_leftovers, same_database, spool_path_for)
-from .sqlite_tx import immediate_transaction
+from beerpi.base.errors import Closed, ConfigError, StorageCorrupt, StorageError
+from beerpi.hardware.probe import Reading
+from beerpi.repository.base import Event, Identity
+from beerpi.repository.files import check_intact, create_private, is_corruption, unavailable
+from beerpi.repository.spool_binding import (
+    ForeignSpool,
+    Owner,
+    database_name,
+    foreign_reason,
+    read_owner,
+    remove_read_leftovers,
+    same_database,
+    spool_path_for,
+)
+from beerpi.repository.sqlite_tx import immediate_transaction
 
-__all__ = ["Spool", "SettingsChange", "Item", "ForeignSpool", "redact", "spool_path_for"]
+__all__ = ["Spool", "SettingsChange", "Item", "ForeignSpool", "spool_path_for"]
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import BeerPiError, StorageError
-from . import check_url, sqlite_path
-from .base import Identity
-from .files import check_intact, create_private
+from beerpi.base.errors import BeerPiError, StorageError
+from beerpi.repository import check_url, sqlite_path
+from beerpi.repository.base import Identity
+from beerpi.repository.files import check_intact, create_private
+from beerpi.repository.sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +54,6 @@ def database_name(url: str) -> str:
     hosts = parts.netloc.rpartition("@")[2] or "localhost"
     database = parts.path.strip("/") or "beerpi"
     return urlunsplit((parts.scheme, hosts, f"/{database}", "", ""))
-
-
-def redact(url: str) -> str:
-    """``url`` without a password, to be stored and logged."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def same_database(stored: str, name: str) -> bool:
@@ -149,8 +141,8 @@ def adopt_legacy(legacy: Path, path: Path, name: str) -> None:
     source = sqlite3.connect(legacy, isolation_level=None, timeout=0.5)
     try:
         source.execute("PRAGMA locking_mode=EXCLUSIVE")
-        source.execute("BEGIN IMMEDIATE")  # held until closed: no other BeerPi is using it
-        source.execute("COMMIT")
+        with immediate_transaction(source):
+            pass  # the exclusive lock is held until closed: no other BeerPi is using the file
         create_private(path)
         target = sqlite3.connect(path)
         try:

@@ -24,13 +24,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import Closed, StorageCorrupt, StorageError
-from ..probe import Reading
-from . import minutes, rollup
-from .base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
-from .files import check_intact, create_private, is_corruption, unavailable
-from .sqlite_schema import RECOMPUTE, SCHEMA_VERSION, create_schema, migrate
-from .sqlite_tx import immediate_transaction
+from beerpi.base.errors import Closed, StorageCorrupt, StorageError
+from beerpi.hardware.probe import Reading
+from beerpi.repository import minutes, rollup
+from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
+from beerpi.repository.files import check_intact, create_private, is_corruption, unavailable
+from beerpi.repository.sqlite_schema import RECOMPUTE, SCHEMA_VERSION, create_schema, migrate
+from beerpi.repository.sqlite_tx import immediate_transaction, read_transaction
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +74,12 @@ class SqliteRepository(Repository):
             db.execute(f"PRAGMA page_size={PAGE_SIZE}")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            db.execute("BEGIN IMMEDIATE")
-            migrate(db)
-            create_schema(db)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            self._raw_from = _raw_from(db)
-            self._identity = _identity(db)
-            db.execute("COMMIT")
+            with immediate_transaction(db):
+                migrate(db)
+                create_schema(db)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._raw_from = _raw_from(db)
+                self._identity = _identity(db)
         except BaseException as exc:
             if db is not None:
                 db.close()
@@ -217,13 +216,10 @@ class SqliteRepository(Repository):
     def history(self, probe: str, since: float, until: float, points: int) -> list[Bucket]:
         with self._reading() as cursor:
             # One read transaction: the pruning boundary and the rows it leaves, seen together
-            cursor.execute("BEGIN")
-            try:
+            with read_transaction(cursor):
                 raw_from = _raw_from(cursor)
                 query, params = _history_query(probe, since, until, points, raw_from)
                 rows = cursor.execute(query, params).fetchall() if query else []
-            finally:
-                cursor.execute("COMMIT")
         return [Bucket(rollup.from_ms(b), low, mean, high, n) for b, low, mean, high, n in rows]
 
     def prune_raw(self, before: float, limit: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .rollup import LEVELS_MS, label
+from beerpi.repository.rollup import LEVELS_MS, label
 
 SCHEMA_VERSION = 2
 

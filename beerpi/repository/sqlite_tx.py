@@ -1,4 +1,5 @@
-"""The one way BeerPi writes to an SQLite file: an immediate transaction, undone on any error."""
+"""The one way BeerPi writes to an SQLite file (an immediate transaction, undone on any error),
+and the one way it reads several things as one snapshot."""
 
 from __future__ import annotations
 
@@ -25,3 +26,13 @@ def immediate_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Cursor]:
         raise
     finally:
         cursor.close()
+
+
+@contextmanager
+def read_transaction(cursor: sqlite3.Cursor) -> Iterator[sqlite3.Cursor]:
+    """BEGIN … COMMIT around reads that must see one snapshot of the file (a writer may commit between them)."""
+    cursor.execute("BEGIN")
+    try:
+        yield cursor
+    finally:
+        cursor.execute("COMMIT")

@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..errors import StorageCorrupt, StorageError
-from . import check_url, open_repository
-from .base import Identity, Repository
-from .batching import BATCH_DELAY
-from .spool import DEFAULT_MAX_READINGS, ForeignSpool, Spool
-from .spool_binding import adopt_legacy, database_name, legacy_path_for, spool_path_for
-from .unavailable import Unavailable
-from .writer import WriteBehind
+from beerpi.base.errors import StorageCorrupt, StorageError
+from beerpi.repository import check_url, open_repository
+from beerpi.repository.base import Identity, Repository
+from beerpi.repository.batching import BATCH_DELAY
+from beerpi.repository.spool import DEFAULT_MAX_READINGS, ForeignSpool, Spool
+from beerpi.repository.spool_binding import adopt_legacy, database_name, legacy_path_for, spool_path_for
+from beerpi.repository.unavailable import Unavailable
+from beerpi.repository.writer import WriteBehind
 
 log = logging.getLogger(__name__)
 

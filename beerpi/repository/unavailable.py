@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
-from ..errors import StorageError
-from ..probe import Reading
-from .base import Bucket, Event, Identity, MinuteRollup, Repository
+from beerpi.base.errors import StorageError
+from beerpi.hardware.probe import Reading
+from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository
 
 
 class Unavailable(Repository):

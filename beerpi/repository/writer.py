@@ -48,13 +48,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..errors import Closed, NotSaved, StorageError
-from ..probe import Reading
-from .base import Bucket, Event, Identity, MinuteRollup, Repository
-from .batching import BATCH_DELAY, BATCH_READINGS, StorageStatus
-from .spool import SettingsChange, Spool
-from .writer_handover import FLUSH, QUEUE_ITEMS, STOP, Handover
-from .writer_thread import CARRY_READINGS, DELIVERY_BUDGET, STILL_FAILING_LOG_EVERY, WriterThread
+from beerpi.base.errors import Closed, NotSaved, StorageError
+from beerpi.hardware.probe import Reading
+from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository
+from beerpi.repository.batching import BATCH_DELAY, BATCH_READINGS, StorageStatus
+from beerpi.repository.spool import SettingsChange, Spool
+from beerpi.repository.writer_handover import FLUSH, QUEUE_ITEMS, STOP, Handover
+from beerpi.repository.writer_thread import CARRY_READINGS, DELIVERY_BUDGET, STILL_FAILING_LOG_EVERY, WriterThread
 
 __all__ = ["WriteBehind", "CARRY_READINGS", "DELIVERY_BUDGET", "QUEUE_ITEMS", "READ_FLUSH_TIMEOUT",
            "RETRY_FIRST", "RETRY_MAX", "STILL_FAILING_LOG_EVERY", "STUCK_AFTER"]

@@ -14,8 +14,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import Closed, StorageError
-from .spool import Item, SettingsChange
+from beerpi.base.errors import Closed, StorageError
+from beerpi.repository.spool import Item, SettingsChange
 
 # The writer's messages keep the one logger name they had before it was split in modules.
 log = logging.getLogger("beerpi.repository.writer")

@@ -15,13 +15,14 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..errors import Closed, StorageCorrupt, StorageError
-from ..probe import Reading
-from .base import Event, Repository
-from .batching import DELIVERY_CHUNK, EVENT_DELAY, groups as _groups
-from .spool import Item, SettingsChange, Spool
-from .unavailable import Unavailable
-from .writer_handover import FLUSH, STOP, Handover
+from beerpi.base.errors import Closed, StorageCorrupt, StorageError
+from beerpi.hardware.probe import Reading
+from beerpi.repository.base import Event, Repository
+from beerpi.repository.batching import DELIVERY_CHUNK, EVENT_DELAY
+from beerpi.repository.batching import groups as _groups
+from beerpi.repository.spool import Item, SettingsChange, Spool
+from beerpi.repository.unavailable import Unavailable
+from beerpi.repository.writer_handover import FLUSH, STOP, Handover
 
 # The writer's messages keep the one logger name they had before it was split in modules.
 log = logging.getLogger("beerpi.repository.writer")

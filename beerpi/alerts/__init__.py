@@ -1,0 +1,1 @@
+"""Alerts: when to tell the brewer (pure rules), wired to what the server sees, sent through Apprise."""

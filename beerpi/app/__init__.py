@@ -1,0 +1,1 @@
+"""Assembling a running BeerPi: the service, the rig of probes and outputs, instance locks, gravity to the profiles, systemd."""

@@ -1,0 +1,1 @@
+"""The ``beerpi`` command and each of its subcommands."""

@@ -1,0 +1,1 @@
+"""Floating hydrometers: iSpindel posts, Tilt advertisements and their scanner, the registry of the hydrometers heard."""

@@ -1,0 +1,1 @@
+"""BeerPi on an MQTT broker: the connection, topics and commands, Home Assistant discovery."""

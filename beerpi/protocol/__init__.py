@@ -1,0 +1,1 @@
+"""The WebSocket protocol without I/O: incoming commands, outgoing frames, JSON on the wire, command rates, access tokens."""

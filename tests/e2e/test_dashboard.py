@@ -1,0 +1,448 @@
+"""The dashboard in a real headless Chromium, against the real server in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from beerpi.hardware.probe import Reading
+from beerpi.repository.sqlite import SqliteRepository
+from tests.support.dashboard_browser import (
+    DESKTOP,
+    PHONE,
+    TWO_CHAMBERS,
+    WAIT_MS,
+    WebSocketTap,
+    chromium,
+    open_page,
+    running_server,
+    server_state,
+    skip_without_chromium,
+    wait_for_line,
+    wait_live,
+    wait_until,
+)
+from tests.support.process import TEST_TOKEN
+
+skip_without_chromium()
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+WORT_LINE = '[data-testid="chart"] path.line[data-probe="sim-wort"]'
+CHAMBER_LINE = '[data-testid="chart"] path.line[data-probe="sim-chamber"]'
+LAGER_LINE = '[data-chamber="lager"] [data-testid="chart"] path.line[data-probe="28-0517c4d5e3ff"]'
+TEMPERATURE = re.compile(r"^\d+\.\d$")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def two(tmp_path):
+    """A server with the two simulated chambers of examples/two-chambers.toml."""
+    with running_server(tmp_path / "b.sqlite3", "--config", str(TWO_CHAMBERS)) as server:
+        yield server
+
+
+@pytest.fixture
+def one(tmp_path):
+    with running_server(tmp_path / "b.sqlite3") as server:
+        yield server
+
+
+def store_two_hours(db_path: Path, now: float, every: float = 30.0) -> int:
+    """Write two hours of readings of both simulated probes, one per ``every`` seconds each."""
+    count = int(7200 / every)
+    readings = []
+    for i in range(count):
+        ts = now - 7200 + i * every
+        wave = math.sin(i / 20)
+        readings.append(Reading(ts, "sim-wort", "wort", 19.5 + 0.4 * wave, wave > 0))
+        readings.append(Reading(ts, "sim-chamber", "chamber", 16.0 + wave, None))
+    with SqliteRepository(db_path) as store:
+        store.add_readings(readings)
+    return count
+
+
+# --- at a glance -------------------------------------------------------------------------------
+
+
+def test_two_chambers_load_with_live_values_a_chart_and_screenshots(browser, two, tmp_path):
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        tap = WebSocketTap()
+        with open_page(browser, two.port, viewport=viewport, route=tap) as watched:
+            page = watched.page
+            wait_live(page)
+            # A card per chamber, with its name, beer temperature, target and what it does
+            expect(page.get_by_test_id("chamber")).to_have_count(2)
+            ale, lager = watched.chamber("ale"), watched.chamber("lager")
+            expect(ale.get_by_test_id("chamber-name")).to_have_text("Ale")
+            expect(lager.get_by_test_id("chamber-name")).to_have_text("Lager")
+            for card in (ale, lager):
+                expect(card.get_by_test_id("temperature")).to_have_text(TEMPERATURE, timeout=WAIT_MS)
+                expect(card.get_by_test_id("activity")).to_have_text(re.compile(r"^(idle|heating|cooling|waiting)"))
+            expect(lager.get_by_test_id("target")).to_have_text("10.0 °C")
+            expect(ale.get_by_test_id("air-temperature")).to_have_text(re.compile(r"^\d+\.\d °C$"))
+            expect(lager.get_by_test_id("heater-badge")).to_be_hidden()  # the lager has a cooler only
+            expect(page.get_by_test_id("simulated")).to_be_visible()
+            expect(page.get_by_test_id("other-probes")).to_contain_text("room")
+            # The chart has a path that moves with the live readings
+            wait_for_line(page, LAGER_LINE, "points >= 2")
+            before = float(page.locator(LAGER_LINE).get_attribute("data-last"))
+            wait_for_line(page, LAGER_LINE, f"last > {before}")
+            # A range button asks the server again, for that range
+            asked = len(tap.history())
+            lager.get_by_test_id("range-3600").click()
+            expect(lager.get_by_test_id("range-3600")).to_have_attribute("aria-pressed", "true")
+            wait_until(page, lambda: any(r["until"] - r["since"] == 3600 for r in tap.history()[asked:]))
+            assert tap.most_in_flight <= 2  # the server's limit on queries at a time
+            assert tap.hellos[0]["profile_clock"]["speed"] == 120  # profiles run at the simulation's speed
+            page.screenshot(path=str(tmp_path / f"dashboard-{name}.png"), full_page=True)
+            if viewport is PHONE:  # nothing wider than the phone
+                assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert (tmp_path / "dashboard-phone.png").stat().st_size > 0
+
+
+def test_fahrenheit_is_remembered_and_a_reload_keeps_it(browser, one):
+    with open_page(browser, one.port) as watched:
+        page = watched.page
+        wait_live(page)
+        card = watched.chamber("main")
+        expect(card.get_by_test_id("target")).to_have_text("20.0 °C")
+        page.get_by_test_id("unit-toggle").click()
+        expect(card.get_by_test_id("target")).to_have_text("68.0 °F")
+        page.reload()
+        wait_live(page)
+        expect(watched.chamber("main").get_by_test_id("target")).to_have_text("68.0 °F")
+
+
+def test_names_from_the_server_render_as_text(browser, tmp_path):
+    evil = "<img src=x onerror=alert(1)>"
+    config = tmp_path / "evil.toml"
+    config.write_text(f"""
+[probes]
+"28-0316a2795cff" = "{evil}"
+"28-0416b3c4d2ee" = "{evil} air"
+[chamber.ale]
+name = "{evil}"
+beer_probe = "28-0316a2795cff"
+air_probe = "28-0416b3c4d2ee"
+[chamber.ale.heater]
+pin = 17
+""")
+    with running_server(tmp_path / "b.sqlite3", "--config", str(config)) as server, \
+            open_page(browser, server.port) as watched:
+        page = watched.page
+        wait_live(page)
+        card = watched.chamber("ale")
+        expect(card.get_by_test_id("chamber-name")).to_have_text(evil)
+        expect(card.get_by_test_id("beer-name")).to_have_text(evil)
+        expect(card.get_by_test_id("temperature")).to_have_text(TEMPERATURE, timeout=WAIT_MS)
+        card.locator('[data-testid="chart"]').hover()
+        expect(card.get_by_test_id("tooltip")).to_contain_text(evil)
+        assert page.locator("main img, #other-probes img").count() == 0
+    assert watched.dialogs == []
+
+
+# --- controls ----------------------------------------------------------------------------------
+
+
+def test_a_target_set_with_the_token_changes_the_server_and_a_refusal_shows_by_the_field(browser, two):
+    with open_page(browser, two.port) as watched, open_page(browser, two.port, token=None) as other:
+        page = watched.page
+        wait_live(page)
+        expect(page.get_by_test_id("token-open")).to_have_text("Unlocked")
+        lager = watched.chamber("lager")
+        lager.locator("summary", has_text="Settings").click()
+        lager.get_by_test_id("target-input").fill("12.5")
+        lager.get_by_test_id("target-apply").click()
+        expect(lager.get_by_test_id("target")).to_have_text("12.5 °C", timeout=WAIT_MS)
+        assert server_state(two.port, "lager")["target"] == 12.5
+        # Another browser sees it within a second
+        expect(other.chamber("lager").get_by_test_id("target")).to_have_text("12.5 °C", timeout=1_000)
+        # The server's own validation: the ale's heater stops at 30 °C, so 35 is refused by it
+        ale = watched.chamber("ale")
+        ale.locator("summary", has_text="Settings").click()
+        ale.get_by_test_id("target-input").fill("35")
+        ale.get_by_test_id("target-apply").click()
+        expect(ale.get_by_test_id("target-message")).to_contain_text("target", timeout=WAIT_MS)
+        expect(ale.get_by_test_id("target-message")).to_have_class(re.compile("is-error"))
+        expect(ale.get_by_test_id("target")).to_have_text("19.0 °C")
+        # Switching a chamber off is confirmed first
+        ale.get_by_test_id("mode-off").click()
+        expect(page.get_by_test_id("confirm")).to_be_visible()
+        page.get_by_test_id("confirm-ok").click()
+        expect(ale.get_by_test_id("mode")).to_have_text("off", timeout=WAIT_MS)
+        assert server_state(two.port, "ale")["mode"] == "off"
+
+
+def test_without_the_token_the_controls_are_locked_and_the_server_refuses(browser, two):
+    with open_page(browser, two.port, token=None) as watched:
+        page = watched.page
+        wait_live(page)
+        lager = watched.chamber("lager")
+        lager.locator("summary", has_text="Settings").click()
+        expect(page.get_by_test_id("token-open")).to_have_text("Locked")
+        expect(lager.get_by_test_id("target-input")).to_be_disabled()
+        # A wrong token is refused by the server, and the page says so
+        page.get_by_test_id("token-open").click()
+        page.get_by_test_id("token-input").fill("not-the-right-token")
+        page.get_by_test_id("token-save").click()
+        expect(page.get_by_test_id("token-message")).to_contain_text("refused", timeout=WAIT_MS)
+        expect(lager.get_by_test_id("target-input")).to_be_disabled()
+        # A set that gets through regardless (the lock removed by hand) is refused and shown
+        page.evaluate("document.querySelectorAll('fieldset').forEach((f) => f.disabled = false)")
+        lager.get_by_test_id("target-input").fill("11")
+        lager.get_by_test_id("target-apply").click()
+        expect(lager.get_by_test_id("target-message")).to_contain_text("Needs the control token", timeout=WAIT_MS)
+        assert server_state(two.port, "lager")["target"] == 10.0
+        # The right token unlocks, and is kept; forgetting it locks again
+        page.get_by_test_id("token-input").fill(TEST_TOKEN)
+        page.get_by_test_id("token-save").click()
+        expect(page.get_by_test_id("token-open")).to_have_text("Unlocked", timeout=WAIT_MS)
+        assert page.evaluate("localStorage.getItem('beerpi.token')") == TEST_TOKEN
+        page.get_by_test_id("token-forget").click()
+        wait_live(page)
+        expect(page.get_by_test_id("token-open")).to_have_text("Locked", timeout=WAIT_MS)
+        assert page.evaluate("localStorage.getItem('beerpi.token')") is None
+
+
+def test_the_token_from_the_link_is_kept_and_leaves_the_address_bar(browser, one):
+    with open_page(browser, one.port) as watched:
+        page = watched.page
+        wait_live(page)
+        assert "token" not in page.url
+        assert page.evaluate("localStorage.getItem('beerpi.token')") == TEST_TOKEN
+        page.reload()
+        wait_live(page)
+        expect(page.get_by_test_id("token-open")).to_have_text("Unlocked", timeout=WAIT_MS)
+
+
+def test_a_profile_built_in_the_editor_starts_and_its_progress_shows(browser, two):
+    with open_page(browser, two.port, viewport=DESKTOP) as watched:
+        page = watched.page
+        wait_live(page)
+        lager = watched.chamber("lager")
+        lager.locator("summary", has_text="Profile").click()
+        lager.get_by_test_id("profile-add-hold").click()
+        lager.get_by_test_id("profile-add-ramp").click()
+        lager.get_by_test_id("profile-add-hold").click()
+        steps = lager.get_by_test_id("profile-step")
+        expect(steps).to_have_count(3)
+        steps.nth(0).get_by_test_id("step-target").fill("11")
+        steps.nth(0).get_by_test_id("step-target").dispatch_event("change")
+        steps.nth(1).get_by_test_id("step-target").fill("14")
+        steps.nth(1).get_by_test_id("step-target").dispatch_event("change")
+        # Reorder and remove: the last hold goes up, then away
+        steps.nth(2).get_by_role("button", name="Move step 3 up").click()
+        steps.nth(1).get_by_role("button", name="Remove step 2").click()
+        expect(steps).to_have_count(2)
+        expect(lager.get_by_test_id("preview-line")).to_have_count(1)
+        lager.get_by_test_id("profile-start").click()
+        status = lager.get_by_test_id("profile-status")
+        expect(status).to_contain_text("Profile step 1 of 2", timeout=WAIT_MS)
+        expect(status).to_contain_text("left in this step")
+        expect(lager.get_by_test_id("target")).to_have_text("11.0 °C", timeout=WAIT_MS)
+        assert server_state(two.port, "lager")["profile"]["steps"][1] == {"kind": "ramp", "target": 14.0,
+                                                                          "duration": 172800}
+        page.wait_for_function(
+            """() => Number(document.querySelector('[data-chamber="lager"] [data-testid="plan-line"]')
+                         ?.dataset.points) >= 2""", timeout=WAIT_MS)
+        # Pause and resume; stop asks first
+        lager.get_by_test_id("profile-pause").click()
+        expect(status).to_contain_text("paused", timeout=WAIT_MS)
+        lager.get_by_test_id("profile-resume").click()
+        expect(status).not_to_contain_text("paused", timeout=WAIT_MS)
+        lager.get_by_test_id("profile-stop").click()
+        page.get_by_test_id("confirm-ok").click()
+        expect(status).to_be_hidden(timeout=WAIT_MS)
+
+
+# --- robustness --------------------------------------------------------------------------------
+
+
+def test_a_restarted_server_shows_reconnecting_then_live_with_the_history_asked_again(browser, tmp_path):
+    db_path = tmp_path / "b.sqlite3"
+    tap = WebSocketTap()
+    with running_server(db_path) as first:
+        port = first.port
+        with open_page(browser, port, route=tap, allowed_errors=("WebSocket", "ERR_CONNECTION_REFUSED")) as watched:
+            page = watched.page
+            wait_live(page)
+            wait_for_line(page, WORT_LINE, "points >= 5")
+            stopped_at = time.time()
+            assert first.stop() == 0
+            expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting", timeout=WAIT_MS)
+            expect(page.get_by_test_id("connection")).to_contain_text("reconnecting")
+            with running_server(db_path, port=port):
+                wait_live(page)
+                hello = wait_until(page, lambda: tap.hellos[1:] and tap.hellos[-1])
+                wait_until(page, lambda: any(r["until"] == hello["ts"] for r in tap.history("sim-wort")))
+                # One line from before the stop to after the restart
+                wait_for_line(page, WORT_LINE, f"first < {stopped_at - 1} && last > {hello['ts']}")
+
+
+def test_a_profile_made_in_the_editor_is_still_running_and_drawn_after_a_server_restart(browser, tmp_path):
+    db_path = tmp_path / "b.sqlite3"
+    with running_server(db_path) as first:
+        port = first.port
+        with open_page(browser, port, viewport=DESKTOP,
+                       allowed_errors=("WebSocket", "ERR_CONNECTION_REFUSED")) as watched:
+            page = watched.page
+            wait_live(page)
+            # Given a hold then a ramp made in the editor and started
+            page.locator("summary", has_text="Profile").click()
+            page.get_by_test_id("profile-add-hold").click()
+            page.get_by_test_id("profile-add-ramp").click()
+            steps = page.get_by_test_id("profile-step")
+            steps.nth(0).get_by_test_id("step-target").fill("17")
+            steps.nth(0).get_by_test_id("step-target").dispatch_event("change")
+            page.get_by_test_id("profile-start").click()
+            status = page.get_by_test_id("profile-status")
+            expect(status).to_contain_text("Profile step 1 of 2", timeout=WAIT_MS)
+            planned = server_state(port, "main")["profile"]
+            # When the server stops and starts again on the same database
+            assert first.stop() == 0
+            expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting", timeout=WAIT_MS)
+            with running_server(db_path, port=port):
+                wait_live(page)
+                # Then the same profile runs on, the card says so, and its plan is drawn again
+                assert server_state(port, "main")["profile"]["steps"] == planned["steps"]
+                expect(status).to_contain_text("Profile step 1 of 2", timeout=WAIT_MS)
+                expect(page.get_by_test_id("target")).to_have_text("17.0 °C", timeout=WAIT_MS)
+                page.wait_for_function(
+                    """() => Number(document.querySelector('[data-testid="plan-line"]')?.dataset.points) >= 2""",
+                    timeout=WAIT_MS)
+
+
+def test_readings_missed_while_the_wifi_was_down_are_filled_from_history(browser, one):
+    tap = WebSocketTap()
+    with open_page(browser, one.port, route=tap, allowed_errors=("WebSocket",)) as watched:
+        page = watched.page
+        wait_live(page)
+        wait_for_line(page, WORT_LINE, "points >= 3")
+        # When the page's link drops for a few seconds while the server carries on
+        tap.blocked = True
+        tap.drop()
+        expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting", timeout=WAIT_MS)
+        dropped_at = time.time()
+        page.wait_for_function(f"() => Date.now() / 1000 > {dropped_at + 3}", timeout=WAIT_MS)
+        tap.blocked = False
+        wait_live(page)
+        # Then the page asks for the history up to its new hello, and it holds the missed readings
+        hello = tap.hellos[-1]
+        request = wait_until(page, lambda: next((r for r in tap.history("sim-wort") if r["until"] == hello["ts"]), None))
+        reply = wait_until(page, lambda: tap.replies.get(request["id"]))
+        width = (request["until"] - request["since"]) / request["points"]  # at least: the server rounds up
+        away = dropped_at + 1.5
+        assert any(b["ts"] <= away < b["ts"] + 2 * width and b["count"] > 0 for b in reply["buckets"]), \
+            "the history covers the time the page was away"
+        wait_for_line(page, WORT_LINE, f"first < {dropped_at - 1} && last > {hello['ts']}")
+
+
+def test_a_database_that_holds_readings_fills_the_chart_right_after_load(browser, tmp_path):
+    db_path = tmp_path / "b.sqlite3"
+    stored = store_two_hours(db_path, time.time())
+    with running_server(db_path) as server, open_page(browser, server.port) as watched:
+        page = watched.page
+        expect(page.get_by_test_id("range-86400")).to_have_attribute("aria-pressed", "true")
+        wait_for_line(page, WORT_LINE, "points >= 20 && last - first > 6600")
+        wait_for_line(page, CHAMBER_LINE, "points >= 20 && last - first > 6600")
+        # A shorter range asks again: the last hour in finer buckets
+        page.get_by_test_id("range-3600").click()
+        wait_for_line(page, WORT_LINE, f"points >= 40 && points < {stored} && last - first < 3800")
+        # Dragging across the chart zooms in, with the detail fetched for that window
+        box = page.locator('[data-testid="chart"]').bounding_box()
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + box["width"] * 0.3, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=4)
+        page.mouse.up()
+        expect(page.get_by_test_id("zoom-reset")).to_be_visible()
+        wait_for_line(page, WORT_LINE, "last - first < 1500 && points >= 20")
+        page.get_by_test_id("zoom-reset").click()
+        expect(page.get_by_test_id("range-3600")).to_have_attribute("aria-pressed", "true")
+
+
+def test_the_storage_notice_shows_a_backlog_and_losses(browser, one):
+    tap = WebSocketTap()
+    with open_page(browser, one.port, route=tap) as watched:
+        page = watched.page
+        notice = page.get_by_test_id("storage")
+        wait_live(page)
+        expect(notice).to_be_hidden()
+        tap.send_status({"ok": False, "backlog": 24, "dropped": 0})
+        expect(notice).to_have_text("Database unreachable — 24 readings waiting, nothing lost.")
+        corrupt = "the database file data/beerpi.sqlite3 is corrupt: file is not a database"
+        tap.send_status({"ok": False, "backlog": 30, "dropped": 0, "error": corrupt})
+        expect(notice).to_have_text(f"Storage problem — 30 readings waiting, nothing lost. {corrupt}")
+        asked = len(tap.history())
+        tap.send_status({"ok": True, "backlog": 0, "dropped": 1500})
+        expect(notice).to_have_text("Database outage: 1,500 readings lost (the spool was full).")
+        # The chart asks for its history again, now that the backlog is stored
+        wait_until(page, lambda: len(tap.history()) >= asked + 2)
+        tap.send_status({"ok": True, "backlog": 0, "dropped": 0})
+        expect(notice).to_be_hidden()
+
+
+def test_a_fault_shows_an_unmistakable_banner_that_says_what_to_check(browser, one):
+    tap = WebSocketTap()
+    with open_page(browser, one.port, route=tap) as watched:
+        page = watched.page
+        wait_live(page)
+        state = dict(tap.hellos[0]["chambers"][0]["state"], fault="probe_crc", ts=time.time() + 1)
+        tap.page_side.send(json.dumps(state))
+        banner = watched.chamber("main").get_by_test_id("fault")
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("failed its check")
+        expect(banner).to_contain_text("pull-up resistor")
+        colour = banner.evaluate("(el) => getComputedStyle(el).backgroundColor")
+        red, green, blue = map(int, re.findall(r"\d+", colour)[:3])
+        assert red > 150 and green < 60 and blue < 80, colour
+
+
+
+def test_a_hydrometers_gravity_shows_on_its_chambers_card(browser, tmp_path):
+    import urllib.request
+    config = tmp_path / "chambers.toml"
+    config.write_text(TWO_CHAMBERS.read_text() + '\n[hydrometer.red]\nchamber = "ale"\n')
+    with running_server(tmp_path / "b.sqlite3", "--config", str(config)) as server:
+        with open_page(browser, server.port) as watched:
+            page = watched.page
+            wait_live(page)
+            ale = watched.chamber("ale")
+            expect(ale.get_by_test_id("gravity")).to_be_hidden()
+            # When the iSpindel in the ale posts a reading
+            body = json.dumps({"name": "red", "angle": 50.2, "temperature": 19.9, "temp_units": "C",
+                               "battery": 3.87, "gravity": 1.0473, "token": TEST_TOKEN}).encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{server.port}/ispindel", data=body,
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                assert answer.status == 200
+            # Then the ale's card shows its gravity live; the lager's shows its simulated iSpindel's
+            expect(ale.get_by_test_id("gravity")).to_have_text("1.0473", timeout=WAIT_MS)
+            expect(ale.locator('[data-role="gravity-detail"]')).to_contain_text("battery 3.87 V")
+            lager = watched.chamber("lager")
+            expect(lager.locator('[data-role="gravity-detail"]')).to_contain_text("sim-ispindel-lager")
+
+
+def test_a_step_that_ends_on_gravity_says_where_its_condition_stands(browser, one):
+    from websockets.sync.client import connect
+    with connect(f"ws://127.0.0.1:{one.port}/ws?token={TEST_TOKEN}", open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "profile", "id": "g", "action": "start", "steps": [
+            {"kind": "hold", "target": 19, "until": {"stable": 2, "hours": 48}}]}))
+        deadline = time.monotonic() + 10
+        while json.loads(ws.recv(timeout=10)).get("id") != "g":
+            assert time.monotonic() < deadline
+    with open_page(browser, one.port) as watched:
+        wait_live(watched.page)
+        condition = watched.chamber("main").get_by_test_id("gravity-condition")
+        expect(condition).to_contain_text("ends when stable: 0.002 over 48 h — ", timeout=WAIT_MS)
