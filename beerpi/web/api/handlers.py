@@ -1,7 +1,7 @@
 """The HTTP API: status, readings, events and chamber changes as JSON (docs/http.md).
 
 IOLoop only. Readings, events and changes are WebSocket commands underneath (see
-``api_commands``): parsed by ``requests.parse`` and carried out by ``dispatch.carry_out``,
+``api/translate.py``): parsed by ``protocol/incoming.parse`` and carried out by ``dispatch.carry_out``,
 which runs changes on the monitor thread and queries on the executor.
 """
 
