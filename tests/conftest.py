@@ -18,7 +18,8 @@ from beerpi.repository.sqlite import SqliteRepository
 from beerpi.sim.fermenter import simulated_hardware
 from tests.support.process import TEST_TOKEN
 
-pytest_plugins = ["tests.support.conftest_storage", "tests.support.mqtt_broker", "tests.support.http_inbox"]  # MongoDB wire server, Mosquitto broker, alert inboxes
+pytest_plugins = ["tests.support.conftest_storage", "tests.support.mqtt_broker", "tests.support.http_inbox",
+                  "tests.support.fake_gpio"]  # MongoDB wire server, Mosquitto broker, alert inboxes, GPIO log
 
 WAIT = 10.0  # seconds: the upper bound of every wait in the tests
 

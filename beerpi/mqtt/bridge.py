@@ -34,6 +34,7 @@ from beerpi.protocol import frames as protocol
 from beerpi.protocol.rate_limit import BURST, COMMANDS_PER_SECOND, CommandBudget
 from beerpi.repository import Event
 from beerpi.web.dispatch import carry_out
+from beerpi.web.intake import Intake
 
 if TYPE_CHECKING:
     from beerpi.web.hub import Hub
@@ -69,6 +70,7 @@ class MqttBridge:
         self.topics = Topics(url.prefix)
         self.io_loop = IOLoop.current()
         self.budget = CommandBudget()
+        self.intake = Intake(self.budget, self.hub.sources, self._reply, self._too_fast)
         self.dropped = 0
         self.oversized = 0  # messages over their cap, dropped unread (counted on paho's thread)
         self._oversized_logged = -DROPPED_LOG_EVERY
@@ -257,26 +259,22 @@ class MqttBridge:
         if topic.startswith("ispindel/"):
             self.ispindels.gather(topic, payload)
             return
-        if not self.budget.take():  # before parsing: a flood costs a counter each
-            if self.io_loop.time() - self._too_fast_replied >= TOO_FAST_REPLY_EVERY:
-                self._too_fast_replied = self.io_loop.time()
-                self._reply(protocol.error_frame("too_fast", f"too many MQTT commands (at most {BURST} at once, "
-                                                 f"{COMMANDS_PER_SECOND:g} a second): the others are ignored"))
-            return
         chambers = {segment(chamber_id): chamber_id for chamber_id in self.hub.monitor.chambers}
-        frame = self.topics.command_frame(topic, payload, chambers)
-        if frame is None:
-            return
-        try:
-            command = protocol.parse(frame, self.hub.sources())
-        except protocol.ProtocolError as exc:
-            self._reply(protocol.error_frame(exc.code, exc.message, exc.request_id))
+        command = self.intake.admit(payload, lambda raw: self.topics.command_frame(topic, raw, chambers))
+        if command is None:
             return
         log.info("MQTT: command on %s", topic)
         await carry_out(self.hub, command, self._reply, authorised=True)
 
     def _reply(self, frame: str) -> None:
         self._send(self.topics.replies, frame, retain=False)
+
+    def _too_fast(self, payload: object) -> None:
+        """One too_fast reply a second for commands over the budget, not one each."""
+        if self.io_loop.time() - self._too_fast_replied >= TOO_FAST_REPLY_EVERY:
+            self._too_fast_replied = self.io_loop.time()
+            self._reply(protocol.error_frame("too_fast", f"too many MQTT commands (at most {BURST} at once, "
+                                             f"{COMMANDS_PER_SECOND:g} a second): the others are ignored"))
 
     # -- hydrometers ----------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""WebSocket protocol v1, without I/O: the frames the server sends (``requests`` parses what it receives).
+"""WebSocket protocol v1, without I/O: the frames the server sends (``incoming`` parses what it receives).
 
 See docs/protocol.md. Everything here is plain data and strings so it can be tested by
 feeding messages in and reading what comes out.

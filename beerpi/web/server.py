@@ -29,6 +29,7 @@ from beerpi.web.dispatch import INTERNAL_ERROR, QUERIES, carry_out
 from beerpi.web.headers import SecurityHeaders
 from beerpi.web.hosts import HostCheck
 from beerpi.web.hub import Hub
+from beerpi.web.intake import Intake
 from beerpi.web.routes import api_routes
 
 log = logging.getLogger("beerpi.server")  # the log name users filter on (README, Layout)
@@ -111,6 +112,7 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
         self.refusal: str | None = None  # why a token presented on the upgrade was refused
         self.queries: set[asyncio.Task] = set()  # history, events and get_temp being answered
         self.budget = CommandBudget()
+        self.intake = Intake(self.budget, self.hub.sources, self._send, self._too_fast)
 
     def prepare(self) -> None:
         presented = take_token(self.request)
@@ -154,13 +156,8 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             self._send(protocol.error_frame("internal", INTERNAL_ERROR))
 
     async def _handle(self, message: str | bytes) -> None:
-        if not self.budget.take():
-            self._too_fast(message)
-            return
-        try:
-            command = protocol.parse(message, self.hub.sources())
-        except protocol.ProtocolError as exc:
-            self._send(protocol.error_frame(exc.code, exc.message, exc.request_id))
+        command = self.intake.admit(message)
+        if command is None:
             return
         if isinstance(command, protocol.AuthCommand):
             self._authorise(command)
@@ -185,7 +182,7 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             log.exception("could not handle %r from %s", command, self.request.remote_ip)
             self._send(protocol.error_frame("internal", INTERNAL_ERROR, getattr(command, "id", None)))
 
-    def _too_fast(self, message: str | bytes) -> None:
+    def _too_fast(self, message: object) -> None:
         if self.budget.abusive:
             log.warning("closing the connection of %s: it kept sending more than %d commands a second",
                         self.request.remote_ip, COMMANDS_PER_SECOND)

@@ -11,10 +11,10 @@ from beerpi.app.rig_plan import plan_rig
 from beerpi.base.errors import ConfigError
 from beerpi.config import Config
 from beerpi.hardware.boot_pins import w1_bus_pin
-from tests.support.process import ROOT, Server, run
+from tests.support.fake_gpio import FAKES
+from tests.support.process import Server, run
 from tests.support.w1tree import W1Tree
 
-FAKES = ROOT / "tests" / "support" / "fakes"
 WORT = "28-0000000000a1"
 
 
@@ -50,7 +50,7 @@ def test_a_relay_on_the_1wire_pin_is_refused_before_anything_is_switched(tmp_pat
 def test_a_relay_on_the_1wire_pin_runs_when_allowed(tmp_path, pi, monkeypatch):
     tree, log = pi
     monkeypatch.setenv("BEERPI_ALLOW_1WIRE_PIN", "1")
-    server = Server(*pi_args(tree, tmp_path, "--heater-pin", "4")[4:], token=None)
+    server = Server("--port", "0", *pi_args(tree, tmp_path, "--heater-pin", "4")[4:], token=None)
     try:
         server.wait_listening()
         assert "setup 4 0 0" in log.read_text().splitlines()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_hardware_cli import FAKES, fake_gpio_module, gpio_calls
+from tests.support.fake_gpio import FAKES, fake_gpio_module, gpio_calls
 from tests.support.process import ROOT, WAIT, Server
 from tests.support.waiting import poll
 

@@ -12,25 +12,12 @@ import pytest
 from tornado.websocket import websocket_connect
 
 from beerpi.app.rig_plan import raspberry_pi_signs
-from tests.support.process import ROOT, WAIT, Server, run
+from tests.support.fake_gpio import FAKES, fake_gpio_module, gpio_calls
+from tests.support.process import WAIT, Server, run
 from tests.support.w1tree import W1Tree
 from tests.support.waiting import poll
 
 WORT = "28-0000000000a1"
-FAKES = ROOT / "tests" / "support" / "fakes"
-
-
-def fake_gpio_module():
-    """The recording fake itself (its knowledge of the pins' default pulls), loaded from its file."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("fake_rpi_gpio", FAKES / "RPi" / "GPIO.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def gpio_calls(log: Path) -> list[str]:
-    return log.read_text().splitlines() if log.exists() else []
 
 
 @pytest.mark.parametrize("active_low, on, off", [(False, "1", "0"), (True, "0", "1")],

@@ -14,32 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fake_gpio import fake_gpio_module, gpio_calls
 from tests.support.process import ROOT, TEST_TOKEN, WAIT, Server
 from tests.support.waiting import poll
 
-FAKES = ROOT / "tests" / "support" / "fakes"
 PIN = 22
 OTHER_PIN = 23
-
-
-def gpio_calls(log: Path) -> list[str]:
-    return log.read_text().splitlines() if log.exists() else []
-
-
-def fake_gpio_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("fake_rpi_gpio", FAKES / "RPi" / "GPIO.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def gpio_log(tmp_path, monkeypatch) -> Path:
-    log = tmp_path / "gpio.log"
-    monkeypatch.setenv("PYTHONPATH", str(FAKES))
-    monkeypatch.setenv("BEERPI_FAKE_GPIO_LOG", str(log))
-    return log
 
 
 def args(db: Path, pin: int = PIN, port: int = 0) -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient
 
 from beerpi.protocol import frames as protocol
+from beerpi.web import intake
 from tests.conftest import WAIT
 from tests.support.process import TEST_TOKEN
 
@@ -89,14 +90,14 @@ async def test_an_unexpected_error_is_an_internal_error_and_a_log_line(start_ser
     service = start_service()
     client = await connect(service.port)
     await client.wait_for(is_type("hello"))
-    real_parse = protocol.parse
+    real_parse = intake.parse
 
     def parse(text, probes=()):  # a defect the protocol does not know of yet
         if "boom" in text:
             raise ZeroDivisionError("a defect")
         return real_parse(text, probes)
 
-    monkeypatch.setattr(protocol, "parse", parse)
+    monkeypatch.setattr(intake, "parse", parse)
     # When a frame hits a defect twice
     await client.send('{"type": "boom"}')
     await client.send('{"type": "boom"}')

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from tornado.websocket import websocket_connect
 
-from tests.support.process import ROOT, WAIT, Server, ws_url
+from tests.support.fake_gpio import FAKES, fake_gpio_module
+from tests.support.process import WAIT, Server, ws_url
 from tests.support.w1tree import W1Tree
 from tests.support.waiting import poll
 
 WORT = "28-0000000000a1"
 HEATER_PIN = 17
-FAKES = ROOT / "tests" / "support" / "fakes"
 GARBAGE = bytes(range(256)) * 64
 
 
@@ -37,14 +37,6 @@ def free_port() -> int:
 
 def digest(path: Path) -> bytes:
     return hashlib.sha256(path.read_bytes()).digest()
-
-
-def fake_gpio_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("fake_rpi_gpio", FAKES / "RPi" / "GPIO.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 async def frames_until(connection, predicate) -> dict:

@@ -25,24 +25,11 @@ from beerpi.control.chamber import MAIN
 from beerpi.control.thermostat import HEATER, ChamberLimits, OutputTimings
 from beerpi.hardware.gpio_relay import GpioHeater
 from beerpi.sim.fermenter import simulated_hardware
+from tests.support.fake_gpio import gpio_calls
 from tests.support.process import ROOT, WAIT, Server, run
 from tests.support.waiting import poll
 
-FAKES = ROOT / "tests" / "support" / "fakes"
 PIN = 22
-
-
-def gpio_calls(log: Path) -> list[str]:
-    return log.read_text().splitlines() if log.exists() else []
-
-
-@pytest.fixture
-def gpio_log(tmp_path, monkeypatch) -> Path:
-    """The recording GPIO fake for every server this test starts; returns its call log."""
-    log = tmp_path / "gpio.log"
-    monkeypatch.setenv("PYTHONPATH", str(FAKES))
-    monkeypatch.setenv("BEERPI_FAKE_GPIO_LOG", str(log))
-    return log
 
 
 def heating_args(tmp_path: Path) -> list[str]:

@@ -11,33 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.process import ROOT, WAIT, Server
+from tests.support.fake_gpio import gpio_calls, level_after
+from tests.support.process import WAIT, Server
 from tests.support.waiting import poll
 
-FAKES = ROOT / "tests" / "support" / "fakes"
 PIN = 22
 STOP_BOUND = 3.0  # seconds from the stop signal to the process's end, however long storage hangs
 HANGS_FOR_MS = 30_000  # what the database's client waits for an answer that never comes
-
-
-def gpio_calls(log: Path) -> list[str]:
-    return log.read_text().splitlines() if log.exists() else []
-
-
-def level_after(calls: list[str], pin: int) -> int:
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("fake_rpi_gpio", FAKES / "RPi" / "GPIO.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.level_after(calls, pin)
-
-
-@pytest.fixture
-def gpio_log(tmp_path, monkeypatch) -> Path:
-    log = tmp_path / "gpio.log"
-    monkeypatch.setenv("PYTHONPATH", str(FAKES))
-    monkeypatch.setenv("BEERPI_FAKE_GPIO_LOG", str(log))
-    return log
 
 
 @pytest.fixture

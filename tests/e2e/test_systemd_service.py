@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.test_hardware_cli import fake_gpio_module
+from tests.support.fake_gpio import fake_gpio_module
 from tests.support.mqtt_broker import free_port
 from tests.support.process import ROOT
 from tests.support.systemd_namespace import SOURCE, SystemdNamespace, unavailable

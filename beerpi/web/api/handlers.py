@@ -1,7 +1,7 @@
 """The HTTP API: status, readings, events and chamber changes as JSON (docs/http.md).
 
 IOLoop only. Readings, events and changes are WebSocket commands underneath (see
-``api_commands``): parsed by ``requests.parse`` and carried out by ``dispatch.carry_out``,
+``api/translate.py``): parsed by ``protocol/incoming.parse`` and carried out by ``dispatch.carry_out``,
 which runs changes on the monitor thread and queries on the executor.
 """
 
@@ -121,16 +121,7 @@ class ChamberHandler(CommandHandler):
         self.body = bytearray()
 
     def prepare(self) -> None:
-        declared = self.request.headers.get("Content-Length", "")
-        too_large = declared.isdigit() and int(declared) > MAX_BODY_BYTES
-        if too_large:
-            # Answered before the body is read (413, or 401/403 first): let Tornado read past its
-            # own limit rather than append a bare 400 to the answer. The connection closes once
-            # the answer is out, so the rest of the body is never read.
-            self.request.connection.set_max_body_size(int(declared))
-        super().prepare()
-        if too_large and not self._finished:
-            self.fail(413, "too_large", f"the body may be at most {MAX_BODY_BYTES // 1024} KiB")
+        self.prepare_for_a_body(MAX_BODY_BYTES)
 
     def data_received(self, chunk: bytes) -> None:
         self.body += chunk

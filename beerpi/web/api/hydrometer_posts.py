@@ -26,15 +26,7 @@ class HydrometerPostHandler(ApiHandler):
         self.body = bytearray()
 
     def prepare(self) -> None:
-        declared = self.request.headers.get("Content-Length", "")
-        too_large = declared.isdigit() and int(declared) > MAX_BODY_BYTES
-        if too_large:
-            # As api.ChamberHandler: answered before the body is read, and not with Tornado's bare 400
-            self.request.connection.set_max_body_size(int(declared))
-        super().prepare()
-        if too_large and not self._finished:
-            self.fail(413, "too_large", f"the body may be at most {MAX_BODY_BYTES // 1024} KiB: an iSpindel's "
-                                        "reading is a few hundred bytes")
+        self.prepare_for_a_body(MAX_BODY_BYTES, ": an iSpindel's reading is a few hundred bytes")
 
     def data_received(self, chunk: bytes) -> None:
         self.body += chunk
