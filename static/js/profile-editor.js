@@ -274,7 +274,7 @@ export class ProfileEditor {
     if (y.domain()[0] === y.domain()[1]) y.domain([y.domain()[0] - 1, y.domain()[1] + 1]);
     svg.selectAll("*").remove();
     svg.append("g").attr("class", "axis").attr("transform", `translate(0,${height - 18})`)
-      .call(d3.axisBottom(x).tickValues(planTicks(end || 1, Math.max(2, Math.floor((width - 42) / 70)))).tickFormat(formatPlanTick));
+      .call(d3.axisBottom(x).tickValues(planTicks(end || 1, Math.max(3, Math.floor((width - 54) / 50)))).tickFormat(formatPlanTick));
     svg.append("g").attr("class", "axis").attr("transform", "translate(40,0)")
       .call(d3.axisLeft(y).ticks(3).tickFormat((v) => `${v} ${unitLabel()}`));
     svg.append("path").attr("class", "plan-preview-line").attr("data-testid", "preview-line")

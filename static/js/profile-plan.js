@@ -71,7 +71,7 @@ const TICK_STEPS = [1, 2, 3, 6, 12].map((h) => h * HOUR).concat([1, 2, 3, 7, 14,
 
 /** Ticks of a plan `end` seconds long, at most `most` of them, at whole hours or whole days from 0. */
 export function planTicks(end, most = 6) {
-  const step = TICK_STEPS.find((s) => end / s <= Math.max(1, most - 1)) ?? TICK_STEPS[TICK_STEPS.length - 1];
+  const step = TICK_STEPS.find((s) => Math.floor(end / s) + 1 <= Math.max(2, most)) ?? TICK_STEPS[TICK_STEPS.length - 1];
   const ticks = [];
   for (let t = 0; t <= end + 1e-6; t += step) ticks.push(t);
   return ticks;

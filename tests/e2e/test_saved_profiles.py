@@ -3,6 +3,8 @@ examples/two-chambers.toml, a profile saved in one chamber's editor and started 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support.dashboard_browser import (
@@ -22,6 +24,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 STARTERS = ["Ale", "Cold crash", "Lager with diacetyl rest"]
+PLAN_TICK = re.compile(r"^(0|\d+ h|\d+ d|\d+ d \d+ h)$")
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +82,14 @@ def test_a_profile_saved_in_one_chamber_starts_on_the_other_and_outlives_a_resta
             assert running[0] == {"kind": "hold", "target": 17.0, "duration": 604800}
             assert running[1]["kind"] == "ramp"
             assert server_state(port, "ale")["profile"] is None
+            # And a loaded profile's preview reads in whole days, its temperatures with their unit
+            saved_row(lager, "Lager with diacetyl rest").get_by_test_id("saved-load").click()
+            expect(lager.get_by_test_id("profile-step")).to_have_count(5)
+            expect(lager.get_by_test_id("profile-name")).to_have_value("Lager with diacetyl rest")
+            ticks = lager.locator('[data-testid="profile-preview"] .axis .tick text').all_text_contents()
+            days = [tick for tick in ticks if "°" not in tick]
+            assert len(days) >= 3 and all(PLAN_TICK.match(tick) for tick in days), ticks
+            assert all(tick.endswith(" °C") for tick in ticks if "°" in tick), ticks
             # When a starter is deleted, which asks first
             saved_row(lager, "Cold crash").get_by_test_id("saved-delete").click()
             expect(page.get_by_test_id("confirm-text")).to_contain_text("Delete the saved profile “Cold crash”")
