@@ -271,9 +271,11 @@ class Service:
             latest = self.store.latest()
         except StorageError as exc:
             log.warning("cannot read the latest readings (%s): clients get new ones as they come", exc)
-            latest = []
+            latest = None
         stored = self.store.load_settings()
-        seed_starters(self.store, time.time())
+        if latest is not None:  # the database answers: no second wait for one that does not
+            seed_starters(self.store, time.time())
+        latest = latest or []
         profile_clock = profile_clock_for(self.rig, self.config.speed, stored, self.store)
         # Stored readings are stamped with real time: only real hardware's profile clock is that.
         last_seen = None if self.rig.simulated or not latest else max(r.ts for r in latest)
