@@ -22,6 +22,7 @@ from beerpi.app.gravity_feed import preload as preload_gravity
 from beerpi.app.instance_lock import InstanceLocks, claim
 from beerpi.app.rig import Rig, build_rig
 from beerpi.app.rig_plan import plan_rig
+from beerpi.app.starter_profiles import seed_starters
 from beerpi.base.errors import BeerPiError, MonitorDied, StorageError
 from beerpi.base.stop_signals import StartAborted
 from beerpi.base.wall_clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
@@ -270,8 +271,11 @@ class Service:
             latest = self.store.latest()
         except StorageError as exc:
             log.warning("cannot read the latest readings (%s): clients get new ones as they come", exc)
-            latest = []
+            latest = None
         stored = self.store.load_settings()
+        if latest is not None:  # the database answers: no second wait for one that does not
+            seed_starters(self.store, time.time())
+        latest = latest or []
         profile_clock = profile_clock_for(self.rig, self.config.speed, stored, self.store)
         # Stored readings are stamped with real time: only real hardware's profile clock is that.
         last_seen = None if self.rig.simulated or not latest else max(r.ts for r in latest)

@@ -114,7 +114,7 @@ def _run_copy(args: argparse.Namespace) -> int:
     with open_existing(args.source) as source, open_repository(args.destination) as destination:
         copy_note(source)
         copied = copy(source, destination, sys.stderr if sys.stderr.isatty() else None)
-    print(f"copied {copied.readings:,} readings, {copied.minutes:,} minute roll-ups and {copied.events:,} "
-          f"events in {time.monotonic() - started:.1f} s (any already in the destination were left as "
+    print(f"copied {copied.readings:,} readings, {copied.minutes:,} minute roll-ups, {copied.events:,} "
+          f"events and {copied.profiles:,} saved profiles in {time.monotonic() - started:.1f} s (any already in the destination were left as "
           "they were)", file=sys.stderr)
     return 0

@@ -28,6 +28,8 @@ from beerpi.protocol.incoming import (  # noqa: F401  (the parsing side of the p
     HistoryCommand,
     PingCommand,
     ProfileCommand,
+    ProfilesChange,
+    ProfilesQuery,
     ProtocolError,
     RequestId,
     SetCommand,
@@ -35,6 +37,7 @@ from beerpi.protocol.incoming import (  # noqa: F401  (the parsing side of the p
 )
 from beerpi.protocol.wire import encode
 from beerpi.repository import Event
+from beerpi.repository.profiles import SavedProfile
 
 VERSION = 1
 MAX_FRAME_BYTES = 4 * 1024  # a client frame is a few hundred bytes; larger ones close the connection (1009)
@@ -155,3 +158,13 @@ def _event_fields(event: Event) -> dict[str, Any]:
     """An event's detail, with its chamber first; fields named like the frame's own are kept under ``detail``."""
     detail = dict(event.detail)
     return {"chamber": detail.pop("chamber", None), "detail": detail}
+
+
+def saved_profile_message(profile: SavedProfile) -> dict[str, Any]:
+    return {"name": profile.name, "steps": [dict(step) for step in profile.steps], "saved": profile.saved}
+
+
+def profiles_frame(profiles: Sequence[SavedProfile], request_id: RequestId | None = None) -> str:
+    """The saved profiles: the reply to ``profiles`` ``list``, and, without an id, sent to every
+    client after a save or a delete."""
+    return _with_id({"type": "profiles", "profiles": [saved_profile_message(p) for p in profiles]}, request_id)

@@ -17,12 +17,15 @@ from beerpi.control.profile import Step, parse_steps
 from beerpi.control.settings import ControlSettings
 from beerpi.hardware.probe import Probe
 from beerpi.protocol.wire import encode, is_number, is_utf8
+from beerpi.repository.profiles import check_name
 
 RequestId = str | int | float
 SETTABLE = ("target", "hysteresis", "mode")
 HISTORY_FIELDS = ("id", "probe", "since", "until", "points")
 PROFILE_FIELDS = ("id", "action", "chamber", "steps", "at_step", "elapsed")
 EVENTS_FIELDS = ("id", "since", "until", "chamber", "kinds", "limit")
+PROFILES_FIELDS = ("id", "action", "name", "steps")
+PROFILES_ACTIONS = ("list", "save", "delete")
 EVENT_KINDS = ("heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared",
                "settings", "profile", "clock_jump", "readings_dropped")
 MAX_ID_LENGTH = 64
@@ -105,11 +108,28 @@ class AuthCommand:
     id: RequestId | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ProfilesQuery:
+    """List the saved profiles (``profiles`` with action ``list``)."""
+
+    id: RequestId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilesChange:
+    """Save (``steps`` given) or delete a named saved profile (``profiles`` with action ``save`` or ``delete``)."""
+
+    action: str
+    name: str
+    steps: tuple[Step, ...] | None = None
+    id: RequestId | None = None
+
+
 Command = (SetCommand | PingCommand | HistoryCommand | EventsCommand | GetTempCommand | ProfileCommand
-           | AuthCommand)
+           | AuthCommand | ProfilesQuery | ProfilesChange)
 # Commands that change nothing: any connection may send them. Every other command, including
 # any added later, needs the token.
-READ_ONLY = (PingCommand, HistoryCommand, EventsCommand, GetTempCommand, AuthCommand)
+READ_ONLY = (PingCommand, HistoryCommand, EventsCommand, GetTempCommand, AuthCommand, ProfilesQuery)
 
 
 def parse(text: str | bytes, probes: Sequence[Probe] = ()) -> Command:
@@ -293,7 +313,36 @@ def _parse_profile(message: dict[str, Any], request_id: RequestId | None,
                           None if elapsed is None else float(elapsed), request_id)
 
 
+def _parse_profiles(message: dict[str, Any], request_id: RequestId | None,
+                    probes: Sequence[Probe]) -> ProfilesQuery | ProfilesChange:
+    _only(message, "profiles", PROFILES_FIELDS)
+    action = message.get("action")
+    if action not in PROFILES_ACTIONS:
+        raise ProtocolError("invalid_value", f"action must be one of {', '.join(PROFILES_ACTIONS)}, not {action!r}")
+    name, steps = message.get("name"), message.get("steps")
+    if action == "list":
+        if name is not None or steps is not None:
+            raise ProtocolError("invalid_value", "list takes no name or steps")
+        return ProfilesQuery(request_id)
+    if name is None:
+        raise ProtocolError("invalid_value", f"{action} needs the profile's name")
+    try:
+        name = check_name(name)
+    except ConfigError as exc:
+        raise ProtocolError("invalid_value", str(exc)) from None
+    if action == "delete":
+        if steps is not None:
+            raise ProtocolError("invalid_value", "steps are for save, not delete")
+        return ProfilesChange(action, name, None, request_id)
+    if steps is None:
+        raise ProtocolError("invalid_value", "save needs steps: a list of hold and ramp steps")
+    try:
+        return ProfilesChange(action, name, parse_steps(steps), request_id)
+    except ConfigError as exc:
+        raise ProtocolError("invalid_value", str(exc)) from None
+
+
 _PARSERS: dict[str, Callable[[dict[str, Any], RequestId | None, Sequence[Probe]], Command]] = {
     "set": _parse_set, "profile": _parse_profile, "history": _parse_history, "events": _parse_events,
-    "get_temp": _parse_get_temp, "auth": _parse_auth, "ping": _parse_ping,
+    "get_temp": _parse_get_temp, "auth": _parse_auth, "ping": _parse_ping, "profiles": _parse_profiles,
 }

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from beerpi.hardware.probe import Reading
+from beerpi.repository.profiles import SavedProfile
 
 _event_sequence = itertools.count()
 
@@ -184,6 +185,25 @@ class Repository(ABC):
     @abstractmethod
     def save_settings(self, settings: Mapping[str, Any]) -> None:
         """Store (replace) the given settings keys."""
+
+    @abstractmethod
+    def list_profiles(self) -> list[SavedProfile]:
+        """Every saved profile, ordered by name without regard to case."""
+
+    @abstractmethod
+    def save_profile(self, profile: SavedProfile) -> None:
+        """Store a profile, replacing the one whose name differs at most in case (its name is
+        then the new one). Raises ConfigError, storing nothing, for a name ``check_name`` refuses."""
+
+    @abstractmethod
+    def delete_profile(self, name: str) -> bool:
+        """Delete the profile of that name (in any case); False if there was none."""
+
+    @abstractmethod
+    def seed_profiles(self, profiles: Sequence[SavedProfile]) -> bool:
+        """Once in a database's life, store ``profiles`` (keeping a saved one of the same name) and
+        return True; every later call stores nothing and returns False, so a starter the brewer
+        deleted stays deleted."""
 
     @abstractmethod
     def close(self) -> None:

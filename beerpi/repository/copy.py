@@ -117,10 +117,12 @@ class Copied:
     readings: int
     minutes: int  # 1-minute roll-ups, all that is left of the raw readings before the boundary
     events: int
+    profiles: int = 0  # saved profiles the destination did not have
 
 
 def copy(source: Repository, destination: Repository, progress: TextIO | None = None) -> Copied:
-    """Copy the history, every reading and every event; settings only if the destination has none.
+    """Copy the history, every reading and every event; settings only if the destination has none;
+    the saved profiles it has no profile of the same name for (its own are kept).
 
     A source pruned by --keep-raw keeps only roll-ups before ``raw_kept_from()``: the
     destination is pruned to the same time, then gets the source's 1-minute roll-ups before
@@ -140,7 +142,18 @@ def copy(source: Repository, destination: Repository, progress: TextIO | None = 
     settings = source.load_settings()
     if settings and not destination.load_settings():
         destination.save_settings(settings)
-    return Copied(readings, minutes, len(events))
+    return Copied(readings, minutes, len(events), _copy_profiles(source, destination))
+
+
+def _copy_profiles(source: Repository, destination: Repository) -> int:
+    """The source's profiles the destination lacks; the destination counts as seeded, so the
+    starters deleted from the source do not come back in the copy."""
+    have = {profile.key for profile in destination.list_profiles()}
+    new = [profile for profile in source.list_profiles() if profile.key not in have]
+    for profile in new:
+        destination.save_profile(profile)
+    destination.seed_profiles([])
+    return len(new)
 
 
 def _copy_minutes(source: Repository, destination: Repository, boundary: float,

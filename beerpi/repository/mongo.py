@@ -3,7 +3,7 @@
 Collections: ``readings`` (``_id`` is ``probe/ms``, so a replayed reading is a harmless
 duplicate-key error), ``rollup_1m`` … ``rollup_1d`` (min, max, sum, count per probe and
 bucket), ``latest`` (one document per probe), ``events`` (``_id`` is the event id) and
-``settings`` (``_id`` is the key), and ``meta`` (the pruning boundary and the database's
+``settings`` (``_id`` is the key), ``profiles`` (``_id`` is the case-folded name), and ``meta`` (the pruning boundary and the database's
 identity, one small document each).
 
 MongoDB has no multi-document transactions on a single server, so roll-ups are not
@@ -46,6 +46,7 @@ from beerpi.base.errors import Closed, ConfigError, StorageError
 from beerpi.hardware.probe import Reading
 from beerpi.repository import minutes, rollup
 from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
+from beerpi.repository.profiles import SavedProfile, check_name, profile_key
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,12 @@ def _insert_new(collection: Collection[dict[str, Any]], docs: list[dict[str, Any
         if exc.details.get("writeConcernErrors") or any(
                 error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
             raise
+
+
+def _profile_doc(profile: SavedProfile) -> dict[str, Any]:
+    name = check_name(profile.name)
+    return {"_id": profile_key(name), "name": name, "steps": [dict(step) for step in profile.steps],
+            "saved": DatetimeMS(rollup.to_ms(profile.saved))}
 
 
 class MongoRepository(Repository):
@@ -392,6 +399,34 @@ class MongoRepository(Repository):
         with self._op("saving the settings"):
             self._db["settings"].bulk_write([ReplaceOne({"_id": key}, {"_id": key, "value": value}, upsert=True)
                                              for key, value in settings.items()])
+
+    def list_profiles(self) -> list[SavedProfile]:
+        with self._op("listing the saved profiles"):
+            docs = list(self._db["profiles"].find().sort("_id", ASCENDING))
+        return [SavedProfile(doc["name"], tuple(doc["steps"]), rollup.from_ms(int(doc["saved"]))) for doc in docs]
+
+    def save_profile(self, profile: SavedProfile) -> None:
+        doc = _profile_doc(profile)
+        with self._op(f"saving the profile {doc['name']!r}"):
+            self._db["profiles"].replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    def delete_profile(self, name: str) -> bool:
+        with self._op(f"deleting the profile {name!r}"):
+            return self._db["profiles"].delete_one({"_id": profile_key(name)}).deleted_count > 0
+
+    def seed_profiles(self, profiles: Sequence[SavedProfile]) -> bool:
+        docs = [_profile_doc(profile) for profile in profiles]
+        with self._op("storing the starter profiles"):
+            if self._db["meta"].find_one({"_id": "profiles_seeded"}) is not None:
+                return False
+            # The profiles before the mark: a seeding cut short is completed by the next start
+            if docs:
+                _insert_new(self._db["profiles"], docs)
+            try:
+                self._db["meta"].insert_one({"_id": "profiles_seeded", "value": 1})
+            except DuplicateKeyError:  # another process seeded it at the same moment
+                return False
+            return True
 
     def close(self) -> None:
         if self._closed:

@@ -29,6 +29,7 @@ from beerpi.hardware.probe import Reading
 from beerpi.repository import minutes, rollup
 from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
 from beerpi.repository.files import check_intact, create_private, is_corruption, unavailable
+from beerpi.repository.profiles import SavedProfile, check_name, profile_key
 from beerpi.repository.sqlite_schema import RECOMPUTE, SCHEMA_VERSION, create_schema, migrate
 from beerpi.repository.sqlite_tx import immediate_transaction, read_transaction
 
@@ -288,6 +289,33 @@ class SqliteRepository(Repository):
             cursor.executemany("INSERT INTO settings (key, value) VALUES (?, ?) "
                                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", rows)
 
+    def list_profiles(self) -> list[SavedProfile]:
+        with self._reading() as cursor:
+            rows = cursor.execute("SELECT name, steps, saved FROM profiles ORDER BY key").fetchall()
+        return [SavedProfile(name, tuple(json.loads(steps)), rollup.from_ms(saved)) for name, steps, saved in rows]
+
+    def save_profile(self, profile: SavedProfile) -> None:
+        row = _profile_row(profile)
+        with self._writing() as cursor:
+            cursor.execute("INSERT INTO profiles (key, name, steps, saved) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (key) DO UPDATE SET name = excluded.name, steps = excluded.steps, "
+                           "saved = excluded.saved", row)
+
+    def delete_profile(self, name: str) -> bool:
+        with self._writing() as cursor:
+            cursor.execute("DELETE FROM profiles WHERE key = ?", (profile_key(name),))
+            return cursor.rowcount > 0
+
+    def seed_profiles(self, profiles: Sequence[SavedProfile]) -> bool:
+        rows = [_profile_row(profile) for profile in profiles]
+        with self._writing() as cursor:
+            if cursor.execute("SELECT 1 FROM meta WHERE key = 'profiles_seeded'").fetchone() is not None:
+                return False
+            cursor.executemany("INSERT INTO profiles (key, name, steps, saved) VALUES (?, ?, ?, ?) "
+                               "ON CONFLICT (key) DO NOTHING", rows)
+            cursor.execute("INSERT INTO meta (key, value) VALUES ('profiles_seeded', 1)")
+            return True
+
     def close(self) -> None:
         with self._lock, self._pool_lock:
             if self._closed:
@@ -306,6 +334,11 @@ def _range_query(lo: int, hi: int, probe: str | None) -> tuple[str, list[Any]]:
         query += " AND probe = ?"
         params.append(probe)
     return query, params
+
+
+def _profile_row(profile: SavedProfile) -> tuple[str, str, str, int]:
+    name = check_name(profile.name)
+    return profile_key(name), name, json.dumps([dict(step) for step in profile.steps]), rollup.to_ms(profile.saved)
 
 
 def _identity(db: sqlite3.Connection) -> Identity:

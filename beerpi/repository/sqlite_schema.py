@@ -3,6 +3,7 @@
 Version 1 (the walking skeleton, ``user_version`` 0) kept float seconds and no keys.
 Version 2 keys readings by (probe, integer milliseconds) so a replay cannot duplicate,
 gives events an id, and keeps one roll-up table per granularity in ``rollup.LEVELS_MS``.
+Version 3 adds ``profiles``, the saved profiles (created, empty, in a version 2 database).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sqlite3
 
 from beerpi.repository.rollup import LEVELS_MS, label
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _bucket(column: str, granularity: int) -> str:
@@ -40,8 +41,15 @@ TABLES = [
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL  -- JSON
     )""",
+    """CREATE TABLE IF NOT EXISTS profiles (
+        key TEXT PRIMARY KEY,  -- the name, case-folded (profiles.profile_key)
+        name TEXT NOT NULL,
+        steps TEXT NOT NULL,  -- JSON
+        saved INTEGER NOT NULL  -- Unix milliseconds
+    ) WITHOUT ROWID""",
     # raw_kept_from: Unix ms before which --keep-raw deleted the raw readings (roll-ups kept);
     # identity: the database's random id (text), see Repository.identity
+    # profiles_seeded: 1 once the starter profiles were stored (Repository.seed_profiles)
     """CREATE TABLE IF NOT EXISTS meta (
         key TEXT PRIMARY KEY,
         value INTEGER NOT NULL

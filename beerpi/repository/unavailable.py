@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 from beerpi.base.errors import StorageError
 from beerpi.hardware.probe import Reading
 from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository
+from beerpi.repository.profiles import SavedProfile
 
 
 class Unavailable(Repository):
@@ -64,6 +65,18 @@ class Unavailable(Repository):
         self._refuse()
 
     def save_settings(self, settings: Mapping[str, Any]) -> None:
+        self._refuse()
+
+    def list_profiles(self) -> list[SavedProfile]:
+        self._refuse()
+
+    def save_profile(self, profile: SavedProfile) -> None:
+        self._refuse()
+
+    def delete_profile(self, name: str) -> bool:
+        self._refuse()
+
+    def seed_profiles(self, profiles: Sequence[SavedProfile]) -> bool:
         self._refuse()
 
     def close(self) -> None:

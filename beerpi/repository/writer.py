@@ -52,6 +52,7 @@ from beerpi.base.errors import Closed, NotSaved, StorageError
 from beerpi.hardware.probe import Reading
 from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository
 from beerpi.repository.batching import BATCH_DELAY, BATCH_READINGS, StorageStatus
+from beerpi.repository.profiles import SavedProfile
 from beerpi.repository.spool import SettingsChange, Spool
 from beerpi.repository.writer_handover import FLUSH, QUEUE_ITEMS, STOP, Handover
 from beerpi.repository.writer_thread import CARRY_READINGS, DELIVERY_BUDGET, STILL_FAILING_LOG_EVERY, WriterThread
@@ -252,6 +253,21 @@ class WriteBehind(Repository):
     def events_between(self, since: float, until: float) -> list[Event]:
         self._catch_up()
         return self.backend.events_between(since, until)
+
+    # Saved profiles go straight to the database from the caller's thread, like ``prune_raw``:
+    # a brewer saving one waits for the answer, and they are no part of the readings' order.
+
+    def list_profiles(self) -> list[SavedProfile]:
+        return self.backend.list_profiles()
+
+    def save_profile(self, profile: SavedProfile) -> None:
+        self.backend.save_profile(profile)
+
+    def delete_profile(self, name: str) -> bool:
+        return self.backend.delete_profile(name)
+
+    def seed_profiles(self, profiles: Sequence[SavedProfile]) -> bool:
+        return self.backend.seed_profiles(profiles)
 
     def load_settings(self) -> dict[str, Any]:
         """The backend's settings with the changes still waiting applied; if it is unreachable,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
@@ -28,10 +29,13 @@ from beerpi.protocol.incoming import (
     HistoryCommand,
     PingCommand,
     ProfileCommand,
+    ProfilesChange,
+    ProfilesQuery,
     RequestId,
     SetCommand,
 )
 from beerpi.repository import Event, rollup
+from beerpi.repository.profiles import SavedProfile
 from beerpi.web.read_lanes import Busy
 
 if TYPE_CHECKING:
@@ -65,6 +69,10 @@ async def carry_out(hub: Hub, command: Command, reply: Reply, authorised: bool, 
         await _events(hub, command, reply)
     elif isinstance(command, GetTempCommand):
         await _get_temp(hub, command, reply)
+    elif isinstance(command, ProfilesQuery):
+        await _list_profiles(hub, command, reply)
+    elif isinstance(command, ProfilesChange):
+        await _change_profiles(hub, command, reply)
     elif isinstance(command, AuthCommand):  # a WebSocket connection's own business (server.py)
         reply(protocol.error_frame("invalid_value", "auth is for a WebSocket connection: present the token "
                                                     "with the request (Authorization: Bearer)", command.id))
@@ -92,12 +100,12 @@ async def _change(submit: Callable[..., Future], what: str, request_id: RequestI
                                     state=protocol.state_message(state)))
 
 
-async def _query(hub: Hub, command: HistoryCommand | EventsCommand, reply: Reply, what: str,
+async def _query(hub: Hub, command: HistoryCommand | EventsCommand | ProfilesQuery, reply: Reply, what: str,
                  query: Callable[[], object], lane: asyncio.Semaphore) -> object | None:
     """Run a database query on the executor (a few at a time, in its lane); None, with the error sent,
     if it failed."""
     if hub.store is None:
-        reply(protocol.error_frame("unavailable", "this server keeps no history", command.id))
+        reply(protocol.error_frame("unavailable", f"this server keeps no {what}", command.id))
         return None
     try:
         async with lane:
@@ -177,3 +185,50 @@ async def _get_temp(hub: Hub, command: GetTempCommand, reply: Reply) -> None:
         read = {reading.probe for reading in readings}
         reply(protocol.ok_frame("get_temp", command.id,
                                 missing=[probe.id for probe in hub.monitor.probes if probe.id not in read]))
+
+
+async def _list_profiles(hub: Hub, command: ProfilesQuery, reply: Reply) -> None:
+    store = hub.store
+    found = await _query(hub, command, reply, "saved profiles", lambda: store.list_profiles(), hub.reads.live)
+    if found is not None:
+        reply(protocol.profiles_frame(found, command.id))
+
+
+async def _change_profiles(hub: Hub, command: ProfilesChange, reply: Reply) -> None:
+    """Save or delete on the executor; every client then gets the new list, the sender an ``ok``."""
+    store = hub.store
+    if store is None:
+        reply(protocol.error_frame("unavailable", "this server has no database to keep profiles in", command.id))
+        return
+    profile = None if command.steps is None else SavedProfile(
+        command.name, tuple(step.as_dict() for step in command.steps), round(time.time(), 3))
+
+    def change() -> tuple[bool, list[SavedProfile]]:
+        if profile is None:
+            done = store.delete_profile(command.name)
+        else:
+            store.save_profile(profile)
+            done = True
+        return done, store.list_profiles()
+
+    try:
+        done, profiles = await IOLoop.current().run_in_executor(None, change)
+    except Closed:
+        reply(protocol.error_frame("unavailable", "the server is shutting down", command.id))
+        return
+    except ConfigError as exc:
+        reply(protocol.error_frame("invalid_value", str(exc), command.id))
+        return
+    except BeerPiError as exc:
+        log.warning("could not %s the profile %r: %s", command.action, command.name, exc)
+        reply(protocol.error_frame("unavailable", f"could not {command.action} the profile {command.name!r} "
+                                                  f"now: {exc}", command.id))
+        return
+    if not done:
+        reply(protocol.error_frame("not_found", f"no saved profile is named {command.name!r}", command.id))
+        return
+    log.info("profile %r %s", command.name, "saved" if profile else "deleted")
+    hub.broadcast(protocol.profiles_frame(profiles))
+    if command.id is not None:
+        detail = {"profile": protocol.saved_profile_message(profile)} if profile else {"deleted": command.name}
+        reply(protocol.ok_frame("profiles", command.id, **detail))

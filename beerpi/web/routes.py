@@ -9,7 +9,7 @@ from beerpi.protocol.access import Access
 from beerpi.protocol.rate_limit import AddressBudgets
 from beerpi.web.api.base import NotFoundHandler
 from beerpi.web.api.csv_download import ReadingsCsvHandler
-from beerpi.web.api.handlers import ChamberHandler, EventsHandler, ReadingsHandler, StatusHandler
+from beerpi.web.api.handlers import ChamberHandler, EventsHandler, ProfilesHandler, ReadingsHandler, StatusHandler
 from beerpi.web.health import HealthHandler
 from beerpi.web.hosts import HostCheck
 from beerpi.web.hub import Hub
@@ -27,6 +27,7 @@ def api_routes(hub: Hub, access: Access, hosts: HostCheck) -> list[tuple[str, ty
         (r"/api/events", EventsHandler, shared),
         (r"/api/chambers/([^/]+)/settings", ChamberHandler, {**shared, "kind": "set", "budgets": budgets}),
         (r"/api/chambers/([^/]+)/profile", ChamberHandler, {**shared, "kind": "profile", "budgets": budgets}),
+        (r"/api/profiles(?:/([^/]+))?", ProfilesHandler, {**shared, "kind": "profiles", "budgets": budgets}),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/healthz", HealthHandler, shared),
         (r"/events", EventStreamHandler, shared),

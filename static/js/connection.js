@@ -14,7 +14,7 @@ const REQUEST_TIMEOUT_MS = 15000;
 const FRAMES_PER_SECOND = 10;
 const QUERY_SLOTS = 2;              // the server answers `busy` beyond two queries at a time
 const QUERY_TYPES = new Set(["history", "events", "get_temp"]);
-const REPLY_TYPES = new Set(["ok", "history", "events", "auth", "error", "pong"]);
+const REPLY_TYPES = new Set(["ok", "history", "events", "auth", "error", "pong", "profiles"]);
 const MAX_FRAME_BYTES = 4096;
 
 /** A refused or failed request: `code` is the server's error code, or `disconnected`, `timeout`, `too_big`. */

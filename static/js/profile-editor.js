@@ -1,13 +1,15 @@
 // A chamber's profile editor: hold and ramp steps added, reordered and removed, a hold's
 // gravity condition (step-condition.js), the planned curve previewed, started now or partway,
-// a running profile edited in place (replace), paused, resumed, skipped or stopped. Dangerous
-// actions ask first; a refusal about one step stands next to its control.
+// a running profile edited in place (replace), paused, resumed, skipped or stopped; a profile
+// named and saved, and the saved ones loaded, started on this chamber or deleted
+// (saved-profiles.js). Dangerous actions ask first; a refusal about one step stands next to its control.
 
 /* global d3 */
 import { roles } from "./card.js";
 import { el, formatNumber, isNumber, parseNumber, setText } from "./format.js";
 import { confirmAction, refusalText } from "./notices.js";
-import { durations, isOpen, plan, scheduleLengths } from "./profile-plan.js";
+import { durations, formatPlanTick, isOpen, plan, planTicks, scheduleLengths } from "./profile-plan.js";
+import { checkedName, sameName, savedProfilesOf } from "./saved-profiles.js";
 import { conditionControls, conditionFromWire, conditionToWire, placeOfRefusal } from "./step-condition.js";
 import { formatTemp, fromDisplay, getUnit, spanFromDisplay, toDisplay, unitLabel } from "./units.js";
 
@@ -30,7 +32,98 @@ export class ProfileEditor {
       button.addEventListener("click", () => this.act(button.dataset.action));
     }
     this.ui.elapsed.setAttribute("aria-label", "Hours into the chosen step");
+    this.saved = savedProfilesOf(connection);
+    this.saved.onChange(() => this.renderSaved());
+    this.ui["profile-save"].addEventListener("click", () => this.save());
     this.renderSteps();
+    this.renderSaved();
+  }
+
+  /** The saved profiles, one per row: load into the editor, start on this chamber, delete. */
+  renderSaved() {
+    const list = this.ui["saved-list"];
+    const { profiles, error } = this.saved;
+    if (!profiles) {
+      list.replaceChildren(el("li", { class: "saved-empty" }, error ? `Cannot list them: ${error}` : "Loading…"));
+      return;
+    }
+    if (!profiles.length) {
+      list.replaceChildren(el("li", { class: "saved-empty" }, "None yet: name the steps below and save them."));
+      return;
+    }
+    list.replaceChildren(...profiles.map((profile) => {
+      const button = (text, label, testId, action, extra = {}) => {
+        const b = el("button", { type: "button", "aria-label": `${label} ${profile.name}`, "data-testid": testId, ...extra }, text);
+        b.addEventListener("click", action);
+        return b;
+      };
+      const length = scheduleLengths(profile.steps, this.chamber.state?.target).reduce((a, b) => a + b, 0);
+      const steps = profile.steps.length === 1 ? "1 step" : `${profile.steps.length} steps`;
+      const summary = profile.steps.some(isOpen) ? `${steps}, ends on gravity` : `${steps}, ${formatPlanTick(length)}`;
+      return el("li", { class: "saved-row", "data-testid": "saved-profile" },
+        el("span", { class: "saved-name", "data-testid": "saved-name" }, profile.name),
+        el("span", { class: "saved-summary" }, summary),
+        el("span", { class: "saved-actions" },
+          button("Load", "Load", "saved-load", () => this.loadSaved(profile), { class: "ghost" }),
+          button("Start", "Start", "saved-start", () => this.startSaved(profile), { class: "apply" }),
+          button("Delete", "Delete", "saved-delete", () => this.deleteSaved(profile), { class: "danger-outline" })));
+    }));
+  }
+
+  /** Save the editor's steps under the name typed; a saved profile of that name is replaced, after asking. */
+  async save() {
+    const { name, error: nameError } = checkedName(this.ui["profile-name"].value);
+    if (nameError) {
+      this.message(nameError, true);
+      this.ui["profile-name"].setAttribute("aria-invalid", "true");
+      return;
+    }
+    this.ui["profile-name"].removeAttribute("aria-invalid");
+    const { steps, error } = this.wireSteps();
+    if (error) {
+      this.refuse(error);
+      return;
+    }
+    const existing = this.saved.find(name);
+    if (existing && !(await confirmAction(`Replace the saved profile “${existing.name}” with these steps?`, "Replace"))) return;
+    try {
+      await this.saved.save(name, steps);
+      this.ui["profile-name"].value = name;
+      this.message(`Saved “${name}”.`, false);
+    } catch (failure) {
+      if (failure.code === "invalid_value" && /name/.test(failure.message) && !/steps\[/.test(failure.message)) {
+        this.ui["profile-name"].setAttribute("aria-invalid", "true");
+      }
+      this.message(`Not saved: ${refusalText(failure)}`, true);
+    }
+  }
+
+  /** A saved profile's steps into the editor, its name into the name field, to change, save or start. */
+  loadSaved(profile) {
+    this.setSteps(profile.steps);
+    this.editing = false;
+    this.ui["profile-name"].value = profile.name;
+    this.ui["profile-name"].removeAttribute("aria-invalid");
+    this.ui["at-step"].value = "0";
+    this.ui.elapsed.value = "0";
+    this.renderSteps();
+    this.message(`Loaded “${profile.name}”: change it and save, or start it.`, false);
+  }
+
+  async startSaved(profile) {
+    this.loadSaved(profile);
+    await this.act("start", `Start “${profile.name}” on ${this.chamber.name}?`);
+  }
+
+  async deleteSaved(profile) {
+    if (!(await confirmAction(`Delete the saved profile “${profile.name}”? It cannot be brought back.`, "Delete"))) return;
+    try {
+      await this.saved.remove(profile.name);
+      if (sameName(this.ui["profile-name"].value.trim(), profile.name)) this.ui["profile-name"].value = "";
+      this.message(`Deleted “${profile.name}”.`, false);
+    } catch (failure) {
+      this.message(`Not deleted: ${refusalText(failure)}`, true);
+    }
   }
 
   add(kind) {
@@ -131,6 +224,7 @@ export class ProfileEditor {
       : null;
     const row = el("li", { class: "step-row", "data-testid": "profile-step" },
       el("div", { class: "step-line" },
+        el("span", { class: "step-number", "aria-hidden": "true" }, String(i + 1)),
         kind,
         el("label", { for: target.id }, step.kind === "ramp" ? "to" : "at"), target, el("span", { class: "unit" }, unitLabel()),
         el("label", { for: amount.id, hidden: endsOnGravityOnly }, step.kind === "ramp" && step.unit === "rate" ? "at" : "for"),
@@ -175,14 +269,14 @@ export class ProfileEditor {
     const start = this.chamber.state?.target;
     const lengths = durations(steps, start).map((length, i) => length ?? steps[i].duration ?? PREVIEW_OPEN_S);
     const { points, end } = plan(steps, start, 0, lengths);
-    const x = d3.scaleLinear().domain([0, end || 1]).range([34, width - 8]);
+    const x = d3.scaleLinear().domain([0, end || 1]).range([40, width - 14]);
     const y = d3.scaleLinear().domain(d3.extent(points, (p) => toDisplay(p.target))).nice().range([height - 18, 6]);
     if (y.domain()[0] === y.domain()[1]) y.domain([y.domain()[0] - 1, y.domain()[1] + 1]);
     svg.selectAll("*").remove();
     svg.append("g").attr("class", "axis").attr("transform", `translate(0,${height - 18})`)
-      .call(d3.axisBottom(x).ticks(Math.min(6, Math.ceil(end / 86400))).tickFormat((s) => `${formatNumber(s / 86400, 0, 1)} d`));
-    svg.append("g").attr("class", "axis").attr("transform", "translate(34,0)")
-      .call(d3.axisLeft(y).ticks(3).tickFormat((v) => `${v}°`));
+      .call(d3.axisBottom(x).tickValues(planTicks(end || 1, Math.max(3, Math.floor((width - 54) / 50)))).tickFormat(formatPlanTick));
+    svg.append("g").attr("class", "axis").attr("transform", "translate(40,0)")
+      .call(d3.axisLeft(y).ticks(3).tickFormat((v) => `${v} ${unitLabel()}`));
     svg.append("path").attr("class", "plan-preview-line").attr("data-testid", "preview-line")
       .attr("d", d3.line().x((p) => x(p.ts)).y((p) => y(toDisplay(p.target)))(points));
     const open = steps.map((step, i) => ({ step, from: points[2 * i], to: points[2 * i + 1] })).filter((d) => isOpen(d.step));
@@ -191,7 +285,7 @@ export class ProfileEditor {
       .attr("y", (d) => Math.max(10, y(toDisplay(d.to.target)) - 4)).text("on gravity");
   }
 
-  async act(action) {
+  async act(action, startQuestion = null) {
     const profile = this.chamber.state?.profile;
     const name = this.chamber.name;
     if (action === "edit") {
@@ -219,7 +313,7 @@ export class ProfileEditor {
         } else {
           frame.at_step = at;
         }
-        if (profile && !(await confirmAction(`Start this profile on ${name}? It replaces the profile it runs now.`, "Start"))) return;
+        if (profile && !(await confirmAction(`${startQuestion ?? `Start this profile on ${name}?`} It replaces the profile it runs now.`, "Start"))) return;
       }
     } else if (action === "stop") {
       if (!(await confirmAction(`Stop the profile of ${name}? The chamber holds the target it has reached.`, "Stop profile"))) return;
@@ -252,7 +346,16 @@ export class ProfileEditor {
 
   /** Take a running profile's steps into the editor, to change and save with replace. */
   load(profile) {
-    this.steps = profile.steps.map((step) => {
+    this.setSteps(profile.steps);
+    this.editing = true;
+    this.refusal = null;
+    this.renderSteps();
+  }
+
+  /** The editor's steps from steps as the protocol has them. */
+  setSteps(steps) {
+    this.refusal = null;
+    this.steps = steps.map((step) => {
       const condition = conditionFromWire(step);
       if (isNumber(step.rate)) {
         return { kind: "ramp", target: step.target, amount: Number((step.rate * (getUnit() === "F" ? 1.8 : 1)).toFixed(3)), unit: "rate", condition };
@@ -261,9 +364,6 @@ export class ProfileEditor {
       const days = step.duration % 86400 === 0;
       return { kind: step.kind, target: step.target, amount: step.duration / (days ? 86400 : 3600), unit: days ? "d" : "h", condition };
     });
-    this.editing = true;
-    this.refusal = null;
-    this.renderSteps();
   }
 
   message(text, isError) {

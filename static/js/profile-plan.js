@@ -64,3 +64,25 @@ export function runningPlan(profile, currentTarget) {
   if (!isNumber(profile.step_started_at)) return null;
   return plan(steps, first, profile.step_started_at - before, lengths);
 }
+
+const HOUR = 3600;
+// Tick spacings of a plan's time axis: whole hours, then whole days.
+const TICK_STEPS = [1, 2, 3, 6, 12].map((h) => h * HOUR).concat([1, 2, 3, 7, 14, 28, 56, 91, 182].map((d) => d * DAY));
+
+/** Ticks of a plan `end` seconds long, at most `most` of them, at whole hours or whole days from 0. */
+export function planTicks(end, most = 6) {
+  const step = TICK_STEPS.find((s) => Math.floor(end / s) + 1 <= Math.max(2, most)) ?? TICK_STEPS[TICK_STEPS.length - 1];
+  const ticks = [];
+  for (let t = 0; t <= end + 1e-6; t += step) ticks.push(t);
+  return ticks;
+}
+
+/** Seconds into a plan in a brewer's words: "0", "6 h", "3 d", "1 d 12 h". */
+export function formatPlanTick(seconds) {
+  const hours = Math.round(seconds / HOUR);
+  if (hours === 0) return "0";
+  const days = Math.floor(hours / 24);
+  const rest = hours % 24;
+  if (!days) return `${rest} h`;
+  return rest ? `${days} d ${rest} h` : `${days} d`;
+}

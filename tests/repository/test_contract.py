@@ -7,10 +7,11 @@ import random
 
 import pytest
 
-from beerpi.base.errors import Closed
+from beerpi.base.errors import Closed, ConfigError
 from beerpi.control.profile import ProfileRun, Step
 from beerpi.hardware.probe import Reading
 from beerpi.repository import Bucket, Event, MinuteRollup, Repository, rollup
+from beerpi.repository.profiles import SavedProfile
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 DAY = 86_400.0
@@ -48,6 +49,7 @@ def test_a_new_store_is_empty(store):
     assert store.history("wort", T0, T0 + DAY, 100) == []
     assert store.events_between(-math.inf, math.inf) == []
     assert store.load_settings() == {}
+    assert store.list_profiles() == []
     store.ping()
 
 
@@ -210,6 +212,64 @@ def test_a_chamber_s_profile_round_trips_and_a_stop_clears_it(store):
     assert store.load_settings()["profile.lager"] is None
 
 
+# -- saved profiles ---------------------------------------------------------------------
+
+ALE = ({"kind": "hold", "target": 19.0, "duration": 5 * DAY}, {"kind": "ramp", "target": 21.0, "rate": 1.0})
+LAGER = ({"kind": "hold", "target": 10.0, "duration": 10 * DAY},)
+
+
+def test_saved_profiles_come_back_by_name_whatever_the_case_and_a_save_replaces(store):
+    # Given two saved profiles
+    store.save_profile(SavedProfile("Lager", LAGER, T0))
+    store.save_profile(SavedProfile("ale", ALE, T0 + 1.2345))
+    assert store.list_profiles() == [SavedProfile("ale", ALE, round(T0 + 1.2345, 3)),
+                                     SavedProfile("Lager", LAGER, T0)]
+    # When one is saved again under its name in another case
+    store.save_profile(SavedProfile("Ale", LAGER, T0 + 5))
+    # Then it is replaced, named as saved last, steps and their types kept
+    assert store.list_profiles() == [SavedProfile("Ale", LAGER, T0 + 5), SavedProfile("Lager", LAGER, T0)]
+    assert isinstance(store.list_profiles()[0].steps[0]["duration"], float)
+
+
+def test_a_deleted_profile_is_gone_and_deleting_it_again_says_so(store):
+    store.save_profile(SavedProfile("Cold crash", LAGER, T0))
+    store.save_profile(SavedProfile("Ale", ALE, T0))
+    assert store.delete_profile("cold CRASH") is True
+    assert [p.name for p in store.list_profiles()] == ["Ale"]
+    assert store.delete_profile("Cold crash") is False
+    assert store.delete_profile("never saved") is False
+
+
+@pytest.mark.parametrize("name", ["", " Ale", "Ale ", "x" * 41, "a/b\\c", "new\nline", "<b>", 7])
+def test_a_profile_with_a_bad_name_is_refused_and_nothing_changes(store, name):
+    store.save_profile(SavedProfile("Ale", ALE, T0))
+    with pytest.raises(ConfigError, match="1 to 40 characters"):
+        store.save_profile(SavedProfile(name, LAGER, T0))
+    with pytest.raises(ConfigError):
+        store.seed_profiles([SavedProfile("Fine", LAGER, T0), SavedProfile(name, LAGER, T0)])
+    assert store.list_profiles() == [SavedProfile("Ale", ALE, T0)]
+
+
+def test_names_may_hold_letters_of_any_language_digits_and_some_punctuation(store):
+    names = ["Kölsch #2 (house)", "x" * 40, "Pils 1/2", "Saison, Dupont-style", "Brewer's & co. +1"]
+    for name in names:
+        store.save_profile(SavedProfile(name, LAGER, T0))
+    assert sorted(p.name for p in store.list_profiles()) == sorted(names)
+
+
+def test_starters_are_seeded_once_and_a_deleted_one_stays_deleted(store):
+    # Given a profile the brewer saved before any seeding
+    store.save_profile(SavedProfile("Ale", LAGER, T0))
+    # When the starters are seeded
+    assert store.seed_profiles([SavedProfile("ale", ALE, T0), SavedProfile("Lager", LAGER, T0)]) is True
+    # Then the brewer's own is kept and the other starter added
+    assert store.list_profiles() == [SavedProfile("Ale", LAGER, T0), SavedProfile("Lager", LAGER, T0)]
+    # And once a starter is deleted, seeding again brings nothing back
+    store.delete_profile("Lager")
+    assert store.seed_profiles([SavedProfile("Lager", LAGER, T0)]) is False
+    assert [p.name for p in store.list_profiles()] == ["Ale"]
+
+
 # -- closing ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call", [
@@ -219,6 +279,8 @@ def test_a_chamber_s_profile_round_trips_and_a_stop_clears_it(store):
     lambda s: s.events_between(0, 1), lambda s: s.load_settings(), lambda s: s.save_settings({"a": 1}),
     lambda s: list(s.iter_minute_rollups(T0)),
     lambda s: s.add_minute_rollups([MinuteRollup("wort", T0 - T0 % 60, 20.0, 20.0, 20.0, 1)]),
+    lambda s: s.list_profiles(), lambda s: s.save_profile(SavedProfile("Ale", ALE, T0)),
+    lambda s: s.delete_profile("Ale"), lambda s: s.seed_profiles([]),
 ])
 def test_a_closed_store_refuses_work(store, call):
     store.close()

@@ -17,6 +17,7 @@ import pytest
 from beerpi.hardware.probe import Reading
 from beerpi.repository import Bucket, Event, Repository, open_repository, rollup
 from beerpi.repository.copy import Progress, copy, csv_row
+from beerpi.repository.profiles import SavedProfile
 from beerpi.repository.sqlite import SqliteRepository
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -42,6 +43,7 @@ def filled(tmp_path) -> Path:
         store.add_readings(sample(2000))
         store.add_event(Event(T0 + 5, "heater_on", {"source": "control", "reason": "below the band"}))
         store.save_settings({"target": 19.5, "mode": "auto"})
+        store.save_profile(SavedProfile("House ale", ({"kind": "hold", "target": 19.0, "duration": 86400.0},), T0))
     return path
 
 
@@ -118,7 +120,7 @@ def test_copy_sqlite_to_mongodb_and_back_is_complete_and_idempotent(filled, tmp_
     for _ in range(2):  # the second run must change nothing
         there = beerpi("copy", "--from", f"sqlite:///{filled}", "--to", mongo_url)
         assert there.returncode == 0, there.stderr
-        assert "copied 2,000 readings, 0 minute roll-ups and 1 events" in there.stderr
+        assert "copied 2,000 readings, 0 minute roll-ups, 1 events and " in there.stderr
         again = beerpi("copy", "--from", mongo_url, "--to", f"sqlite:///{back}")
         assert again.returncode == 0, again.stderr
     with SqliteRepository(filled) as original, SqliteRepository(back) as copied, \
@@ -127,6 +129,8 @@ def test_copy_sqlite_to_mongodb_and_back_is_complete_and_idempotent(filled, tmp_
             assert store.readings_between(0, T0 + 10**6) == original.readings_between(0, T0 + 10**6)
             assert store.events_between(0, T0 + 10**6) == original.events_between(0, T0 + 10**6)
             assert store.load_settings() == {"target": 19.5, "mode": "auto"}
+            assert store.list_profiles() == original.list_profiles()
+            assert store.seed_profiles([SavedProfile("Ale", ())]) is False  # no starters come back
 
 
 def test_copy_refuses_the_same_database_twice(filled):
@@ -234,7 +238,7 @@ def test_a_copy_of_a_pruned_store_to_mongodb_and_back_keeps_every_chart_and_a_se
         for source, destination in ((f"sqlite:///{pruned}", mongo_url), (mongo_url, f"sqlite:///{back}")):
             result = beerpi("copy", "--from", source, "--to", destination)
             assert result.returncode == 0, result.stderr
-            assert f"copied {kept:,} readings, {minutes:,} minute roll-ups and 1 events" in result.stderr
+            assert f"copied {kept:,} readings, {minutes:,} minute roll-ups, 1 events and" in result.stderr
             assert ("raw readings before 2025-11-22T20:17Z were deleted by --keep-raw: the copy keeps the "
                     "history before then as 1-minute roll-ups") in result.stderr
         # Then both copies chart every range as the original does, and start raw readings where it does

@@ -18,13 +18,16 @@ from beerpi.protocol import frames as protocol
 from beerpi.protocol.access import Access
 from beerpi.protocol.incoming import Command, ProtocolError
 from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND, AddressBudgets
+from beerpi.repository.profiles import profile_key
 from beerpi.web.api.base import ApiHandler
 from beerpi.web.api.translate import (
     DEFAULT_POINTS,
+    HTTP_ID,
     ApiError,
     body_message,
     command_text,
     not_saved,
+    profile_body,
     query_message,
     reply_body,
     status_for,
@@ -145,5 +148,48 @@ class ChamberHandler(CommandHandler):
                 state = self.hub.monitor.chambers[chamber].state
                 self.answer({"state": protocol.state_message(state),
                              "warning": {"code": "not_saved", "message": warning}})
+        except ApiError as error:
+            self.refuse(error)
+
+
+class ProfilesHandler(ChamberHandler):
+    """GET /api/profiles[/<name>], PUT and DELETE /api/profiles/<name>: the ``profiles`` command."""
+
+    SUPPORTED_METHODS = ("GET", "PUT", "DELETE")
+
+    async def get(self, name: str | None = None) -> None:
+        try:
+            listed = await self.command({"type": "profiles", "action": "list", "id": HTTP_ID}, "profiles")
+        except ApiError as error:
+            self.refuse(error)
+            return
+        if name is None:
+            self.answer(listed)
+            return
+        wanted = profile_key(name)
+        found = [profile for profile in listed["profiles"] if profile_key(profile["name"]) == wanted]
+        if found:
+            self.answer({"profile": found[0]})
+        else:
+            self.fail(404, "not_found", f"no saved profile is named {name!r}")
+
+    async def put(self, name: str | None = None) -> None:
+        await self._change(name, "save")
+
+    async def delete(self, name: str | None = None) -> None:
+        await self._change(name, "delete")
+
+    async def _change(self, name: str | None, action: str) -> None:
+        if name is None:
+            self.fail(405, "method_not_allowed", f"name the profile: {self.request.method} /api/profiles/<name>")
+            return
+        if not self.budgets.take(self.request.remote_ip or ""):
+            self.fail(429, "too_fast", f"more than {COMMANDS_PER_SECOND:g} commands a second from this "
+                                       "address: this one changed nothing; slow down")
+            return
+        try:
+            fields = {} if action == "delete" else profile_body(bytes(self.body))
+            message = {**fields, "type": "profiles", "action": action, "name": name, "id": HTTP_ID}
+            self.answer(await self.command(message, "ok"))
         except ApiError as error:
             self.refuse(error)

@@ -25,7 +25,7 @@ LIST_ARGUMENTS = ("kinds",)
 RESERVED = ("type", "id")  # set by the API; a request naming them would be another command
 STATUS_FOR_CODE = {
     "bad_json": 400, "invalid_value": 400, "unknown_field": 400, "unknown_type": 400,
-    "unauthorized": 401, "rate_limited": 429, "too_fast": 429, "busy": 429,
+    "not_found": 404, "unauthorized": 401, "rate_limited": 429, "too_fast": 429, "busy": 429,
     "unavailable": 503, "internal": 500,
 }
 
@@ -104,6 +104,23 @@ def body_message(kind: str, chamber: str, body: bytes) -> dict[str, Any]:
         raise ApiError(400, "unknown_field", f"the body has no field {reserved[0]!r}: the chamber is "
                                              "named by the URL")
     return {**fields, "type": kind, "chamber": chamber, "id": HTTP_ID}
+
+
+def profile_body(body: bytes) -> dict[str, Any]:
+    """The fields a PUT /api/profiles/<name> body gives: ``steps``, the name coming from the URL."""
+    try:
+        fields = json.loads(body) if body.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_json", "the body is not valid JSON") from None
+    except RecursionError:
+        raise ApiError(400, "bad_json", "the body's JSON is nested too deeply") from None
+    if not isinstance(fields, dict):
+        raise ApiError(400, "bad_json", "the body must be a JSON object: {\"steps\": [...]}")
+    unknown = sorted(set(fields) - {"steps"})
+    if unknown:
+        raise ApiError(400, "unknown_field", f"the body has no field {unknown[0]!r}: it gives steps, "
+                                             "the name is in the URL")
+    return fields
 
 
 def command_text(message: Mapping[str, Any]) -> str:
