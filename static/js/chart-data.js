@@ -12,7 +12,7 @@ const MAX_SPAN_S = 10 * 365 * 86400 - 1;  // the server's limit on since..until
 const REFINE_MAX = 4;            // "all": at most this many narrower asks (10 years to minutes takes 3)
 export const KEYS = ["heater", "cooler", "fault"];
 const HYDROMETER_EVERY_S = 900;  // an iSpindel's usual interval, when its frames do not say
-const EVENT_KINDS = ["heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared", "settings"];
+const EVENT_KINDS = ["heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared", "settings", "profile"];
 
 export class ChartData {
   constructor(chamber, store, connection) {
@@ -25,7 +25,7 @@ export class ChartData {
     this.history = new Map();      // probe or series -> {since, until, points: [{ts, t, min, max}]}
     this.live = new Map();         // probe or series -> [{ts, t}]
     this.transitions = [];         // {ts, key, on, code} sorted by ts
-    this.targets = [];             // {ts, target, hysteresis} sorted by ts
+    this.targets = [];             // {ts, target, hysteresis} sorted by ts; target null: not known from then
     this.eventsUntil = null;
     this.loading = 0;
     this.failed = null;
@@ -102,7 +102,7 @@ export class ChartData {
     let reply = await this.connection.request({ type: "history", probe, since, until, points });
     for (let i = 0; fromFirst && i < REFINE_MAX; i++) {
       const first = Array.isArray(reply.buckets) ? reply.buckets.find((b) => b && isNumber(b.ts)) : null;
-      if (!first || first.ts <= since || reply.buckets.length >= points / 4) break;
+      if (!first || first.ts - since <= (until - since) / 10) break;
       since = first.ts;
       reply = await this.connection.request({ type: "history", probe, since, until, points });
     }
@@ -142,7 +142,19 @@ export class ChartData {
         const after = event.detail?.new;
         if (!targets.length && before && isNumber(before.target)) targets.push({ ts: -Infinity, target: before.target, hysteresis: before.hysteresis });
         if (after && isNumber(after.target)) targets.push({ ts: event.ts, target: after.target, hysteresis: after.hysteresis });
+      } else if (event.kind === "profile") {
+        // A profile sets the target step by step, and no event says each: the plan line shows it
+        targets.push({ ts: event.ts, target: null, hysteresis: null });
       }
+    }
+    // No change stored in the window: the target now held all along, unless a profile moved it
+    const state = this.chamber.state;
+    const profileRuns = Boolean(state?.profile && !state.profile.finished && !state.profile.paused);
+    if (!targets.length && state) targets.push({ ts: -Infinity, target: profileRuns ? null : state.target, hysteresis: state.hysteresis });
+    // and the state frame the window ends with
+    const last = targets[targets.length - 1];
+    if (state && isNumber(state.target) && (!last || last.target !== state.target || last.hysteresis !== state.hysteresis)) {
+      targets.push({ ts: until, target: state.target, hysteresis: state.hysteresis });
     }
     // Live changes after the stored events stay; the stored ones replace the rest.
     this.transitions = transitions.concat(this.transitions.filter((t) => t.ts > until));
@@ -278,18 +290,32 @@ export class ChartData {
     return steps;
   }
 
-  /** Target steps within [since, until]: [{ts, target, hysteresis}], the first at `since`. */
+  /**
+   * Target steps within [since, until]: [{ts, target, hysteresis} | null], from the first change
+   * known (at `since` if before it), broken (null) where the target is not known.
+   */
   stepsWithin(since, until) {
     const state = this.chamber.state;
     const list = this.targets.length ? this.targets : state ? [{ ts: -Infinity, target: state.target, hysteresis: state.hysteresis }] : [];
     const steps = [];
-    let before = list[0];
+    let before = null;
     for (const t of list) {
       if (t.ts <= since) before = t;
       else if (t.ts <= until) steps.push(t);
     }
     if (before) steps.unshift({ ...before, ts: since });
-    if (steps.length) steps.push({ ...steps[steps.length - 1], ts: until });
-    return steps.filter((s) => isNumber(s.target));
+    steps.push({ ts: until, target: null });
+    const out = [];
+    let held = null;
+    for (const step of steps) {
+      if (isNumber(step.target)) {
+        out.push(step);
+        held = step;
+      } else if (held) {
+        out.push({ ...held, ts: step.ts }, null);
+        held = null;
+      }
+    }
+    return out;
   }
 }

@@ -187,7 +187,7 @@ export class TrendChart {
     this.empty.attr("x", width / 2).attr("y", height / 2).style("display", hasData ? "none" : null)
       .text(this.data.loading ? "Loading…" : "No readings in this window yet");
     drawAxes(this, x, y, innerW, innerH);
-    drawPeriods(this.shade, this.faults, this.data, this.xOf, since, Math.min(until, now), innerH);
+    drawPeriods(this.shade, this.faults, this.data, this.xOf, since, Math.min(until, now), innerH, spans);
     drawTarget(this, steps, plan, this.xOf, y, end);
     this.nowX = this.xOf(now);
     this.drawBands();

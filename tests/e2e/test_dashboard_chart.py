@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from beerpi.hardware.probe import Reading
+from beerpi.repository import Event
 from beerpi.repository.sqlite import SqliteRepository
 from tests.support.dashboard_browser import (
     DESKTOP,
@@ -74,6 +75,21 @@ def store_readings(db_path: Path, since: float, until: float, every: float) -> i
     return count
 
 
+def store_events(db_path: Path, *events: tuple[float, str, dict]) -> None:
+    with SqliteRepository(db_path) as store:
+        for ts, kind, detail in events:
+            store.add_event(Event(ts, kind, {"chamber": "main", "source": "control", **detail}))
+
+
+def x_of(page, ts: float) -> float:
+    """The plot x of server time ``ts``, from the wort line's first and last points."""
+    (start, end), *_ = page.evaluate(SEGMENTS_JS, WORT_LINE)
+    last_start, last_end = page.evaluate(SEGMENTS_JS, WORT_LINE)[-1]
+    first = float(page.locator(WORT_LINE).get_attribute("data-first"))
+    last = float(page.locator(WORT_LINE).get_attribute("data-last"))
+    return start + (ts - first) / (last - first) * (last_end - start)
+
+
 def hover_at(page, selector: str, plot_x: float) -> None:
     client_x = page.evaluate(CLIENT_X_JS, [selector, plot_x])
     box = page.locator('[data-testid="chart"]').bounding_box()
@@ -86,6 +102,8 @@ def test_a_server_stopped_for_hours_leaves_a_gap_and_hover_there_invents_nothing
     now = time.time()
     store_readings(db_path, now - 8 * HOUR, now - 5 * HOUR, 30)
     store_readings(db_path, now - HOUR, now - 10, 30)
+    # and the heater on when it stopped, switched off when it started again
+    store_events(db_path, (now - 6 * HOUR, "heater_on", {}), (now - HOUR + 1, "heater_off", {}))
     with running_server(db_path) as server, open_page(browser, server.port, viewport=DESKTOP) as watched:
         page = watched.page
         wait_live(page)
@@ -114,6 +132,36 @@ def test_a_server_stopped_for_hours_leaves_a_gap_and_hover_there_invents_nothing
         assert target[0][0] >= first_start - 2, (target, first_start)
         assert any(a >= second_start - 2 and b > a for a, b in target[1:]), (target, second_start)
         assert not any(a < first_end + 20 and b > second_start - 20 for a, b in target), (target, first_end, second_start)
+        # and the heater is not shaded across the time the server was stopped
+        heater = page.locator('[data-testid="heater-period"]')
+        expect(heater).not_to_have_count(0)
+        for i in range(heater.count()):
+            x, width = (float(heater.nth(i).get_attribute(name)) for name in ("x", "width"))
+            assert x + width < first_end + 20 or x > second_start - 20, (x, width, first_end, second_start)
+
+
+def test_the_target_is_drawn_from_stored_changes_and_not_across_a_profiles_steps(browser, tmp_path):
+    # Given three hours of readings, a target changed from 18 to 19 half an hour in, then a profile
+    # started an hour and a half ago (the server has since stopped it)
+    db_path = tmp_path / "b.sqlite3"
+    now = time.time()
+    store_readings(db_path, now - 3 * HOUR, now - 10, 30)
+    old, new = {"mode": "auto", "target": 18.0, "hysteresis": 0.3}, {"mode": "auto", "target": 19.0, "hysteresis": 0.3}
+    store_events(db_path, (now - 2.5 * HOUR, "settings", {"old": old, "new": new}),
+                 (now - 1.5 * HOUR, "profile", {"action": "start", "run": None}))
+    with running_server(db_path) as server, open_page(browser, server.port, viewport=DESKTOP) as watched:
+        page = watched.page
+        wait_live(page)
+        page.get_by_test_id("range-21600").click()
+        wait_for_line(page, WORT_LINE, f"points >= 40 && first < {now - 2.9 * HOUR}")
+        page.wait_for_function("() => (document.querySelector('path.target-line')?.getAttribute('d') || '').includes('M')",
+                               timeout=WAIT_MS)
+        target = page.evaluate(SEGMENTS_JS, '[data-testid="chart"] path.target-line')
+        # Then the target line starts at the first reading, not before
+        assert abs(target[0][0] - x_of(page, now - 3 * HOUR)) < 3, (target, x_of(page, now - 3 * HOUR))
+        # stops where the profile took over (its steps are not stored), and starts again at the page's state
+        assert abs(target[0][1] - x_of(page, now - 1.5 * HOUR)) < 3, (target, x_of(page, now - 1.5 * HOUR))
+        assert len(target) == 2 and target[1][0] > x_of(page, now - 60), target
 
 
 def test_all_after_three_days_of_data_draws_them_in_detail_from_the_first_reading(browser, tmp_path):
@@ -126,8 +174,8 @@ def test_all_after_three_days_of_data_draws_them_in_detail_from_the_first_readin
         wait_live(page)
         # When "all" is chosen
         page.get_by_test_id("range-all").click()
-        # Then at least 100 points are drawn, from the first reading on
-        wait_for_line(page, WORT_LINE, f"points >= 100 && first < {now - 3 * DAY + HOUR} && first >= {now - 3 * DAY}")
+        # Then at least 100 points are drawn, from the first reading on (a bucket's middle: within half an hour)
+        wait_for_line(page, WORT_LINE, f"points >= 100 && first < {now - 3 * DAY + HOUR} && first > {now - 3 * DAY - HOUR / 2}")
         segments = page.evaluate(SEGMENTS_JS, WORT_LINE)
         width = page.evaluate("() => Number(document.querySelector('[data-testid=\"chart\"] clipPath rect')"
                               ".getAttribute('width'))")
