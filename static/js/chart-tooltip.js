@@ -11,14 +11,14 @@ import { formatTemp, unitLabel } from "./units.js";
  * Only where a line is drawn (give or take half a bucket, or a pixel: `pixel` s): in a gap, before
  * the first reading or after the last, "no data".
  */
-export function readoutRows(ts, { seriesByProbe, store, gravity, data, chamber, domain, pixel = 0 }) {
+export function readoutRows(ts, { seriesByProbe, store, gravity, data, chamber, pixel = 0 }) {
   const rows = [formatClock(ts)];
   for (const [probe, points] of seriesByProbe) {
     const near = valueAt(points, ts, Math.max(data.widthOf(probe) / 2, pixel));
     const name = store.probes.get(probe)?.name ?? probe;
     if (near) rows.push(`${name}: ${formatTemp(near.t)} ${unitLabel()}`);
   }
-  const value = gravity.y ? gravity.valueAt(ts, Math.max(data.gravityEvery() * 2, (domain[1] - domain[0]) / 100)) : null;
+  const value = gravity.y ? gravity.valueAt(ts, Math.max(data.gravityEvery() / 2, pixel)) : null;
   if (value !== null) rows.push(`gravity: ${formatNumber(value, 4, 4)}`);
   if (rows.length === 1) return rows.concat(["no data"]);
   for (const key of chamber.outputs) {

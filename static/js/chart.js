@@ -254,8 +254,7 @@ export class TrendChart {
     }
     const ts = this.x.invert(px).getTime() / 1000;
     const rows = readoutRows(ts, { seriesByProbe: this.seriesCache, store: this.store, gravity: this.gravity,
-      data: this.data, chamber: this.chamber, domain: this.domain,
-      pixel: (this.domain[1] - this.domain[0]) / this.size.innerW });
+      data: this.data, chamber: this.chamber, pixel: (this.domain[1] - this.domain[0]) / this.size.innerW });
     this.cursor.style("display", null).attr("x1", px).attr("x2", px).attr("y1", 0).attr("y2", this.size.innerH);
     showTooltip(this.tooltip, this.ui["chart-box"], px, rows);
     setText(this.ui.readout, rows.join(" · "));
