@@ -3,14 +3,16 @@
 // and output, fault and target changes from `events` and `state` frames. Everything is
 // bounded, so a page left open for weeks does not grow.
 
+import { spansOf } from "./chart-points.js";
 import { isNumber } from "./format.js";
 
 const LIVE_MAX = 1500;            // live readings kept per probe; beyond, history is fetched again
 const TRANSITIONS_MAX = 4000;
 const MAX_SPAN_S = 10 * 365 * 86400 - 1;  // the server's limit on since..until
+const REFINE_MAX = 4;            // "all": at most this many narrower asks (10 years to minutes takes 3)
 export const KEYS = ["heater", "cooler", "fault"];
 const HYDROMETER_EVERY_S = 900;  // an iSpindel's usual interval, when its frames do not say
-const EVENT_KINDS = ["heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared", "settings"];
+const EVENT_KINDS = ["heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared", "settings", "profile"];
 
 export class ChartData {
   constructor(chamber, store, connection) {
@@ -23,7 +25,7 @@ export class ChartData {
     this.history = new Map();      // probe or series -> {since, until, points: [{ts, t, min, max}]}
     this.live = new Map();         // probe or series -> [{ts, t}]
     this.transitions = [];         // {ts, key, on, code} sorted by ts
-    this.targets = [];             // {ts, target, hysteresis} sorted by ts
+    this.targets = [];             // {ts, target, hysteresis} sorted by ts; target null: not known from then
     this.eventsUntil = null;
     this.loading = 0;
     this.failed = null;
@@ -46,13 +48,20 @@ export class ChartData {
     return isNumber(interval) && interval > 0 ? interval : HYDROMETER_EVERY_S;
   }
 
+  /** Seconds a point of `probe`'s line stands for: its history's bucket width, or the sample interval. */
+  widthOf(probe) {
+    return this.history.get(probe)?.width || this.store.interval || 5;
+  }
+
   /** The time window to show, server time: [since, until]. */
   window(now = this.store.serverNow()) {
     if (this.zoom) return this.zoom;
     if (this.seconds !== null) return [now - this.seconds, now];
-    let first = now - 3600;
+    // All: from the first reading (an hour while there is none yet)
+    let first = Infinity;
     for (const entry of this.history.values()) if (entry.points.length) first = Math.min(first, entry.points[0].ts);
-    return [first, now];
+    for (const live of this.live.values()) if (live.length) first = Math.min(first, live[0].ts);
+    return [first === Infinity ? now - 3600 : Math.min(first, now - 10), now];
   }
 
   /** Fetch history and events for the window (`points` buckets per probe), up to `until`. */
@@ -64,10 +73,10 @@ export class ChartData {
     this.loading += 1;
     this.failed = null;
     const series = [...this.probes(), this.gravitySeries()].filter(Boolean);
-    const jobs = series.map((probe) => this.connection
-      .request({ type: "history", probe, since, until: end, points })
-      .then((reply) => {
-        if (epoch === this.epoch) this.setHistory(probe, reply, since, end);
+    const all = this.seconds === null && !this.zoom;
+    const jobs = series.map((probe) => this.askHistory(probe, since, end, points, all)
+      .then(([reply, from]) => {
+        if (epoch === this.epoch) this.setHistory(probe, reply, from, end);
       }));
     jobs.push(this.connection
       .request({ type: "events", chamber: this.chamber.id, since, until: end, kinds: EVENT_KINDS, limit: 5000 })
@@ -84,11 +93,28 @@ export class ChartData {
     if (epoch === this.epoch) this.onChange("loaded");
   }
 
+  /**
+   * `probe`'s history over [since, until] and the time it starts from. For "all" (`fromFirst`) the
+   * range is narrowed to start at its first bucket and asked again, until the buckets are as fine
+   * as `points` allows over the data there is: the server picks their width from the range asked.
+   */
+  async askHistory(probe, since, until, points, fromFirst) {
+    let reply = await this.connection.request({ type: "history", probe, since, until, points });
+    for (let i = 0; fromFirst && i < REFINE_MAX; i++) {
+      const first = Array.isArray(reply.buckets) ? reply.buckets.find((b) => b && isNumber(b.ts)) : null;
+      if (!first || first.ts - since <= (until - since) / 10) break;
+      since = first.ts;
+      reply = await this.connection.request({ type: "history", probe, since, until, points });
+    }
+    return [reply, since];
+  }
+
   setHistory(probe, reply, since, until) {
     const buckets = Array.isArray(reply.buckets) ? reply.buckets : [];
     const valid = buckets.filter((b) => b && isNumber(b.ts) && isNumber(b.mean));
-    let width = 0;
-    for (let i = 1; i < valid.length; i++) width = width ? Math.min(width, valid[i].ts - valid[i - 1].ts) : valid[i].ts - valid[i - 1].ts;
+    // The server says its buckets' width (older servers do not: the closest two buckets tell)
+    let width = isNumber(reply.width) && reply.width > 0 ? reply.width : 0;
+    for (let i = 1; !(reply.width > 0) && i < valid.length; i++) width = width ? Math.min(width, valid[i].ts - valid[i - 1].ts) : valid[i].ts - valid[i - 1].ts;
     const points = valid.map((b) => ({
       ts: Math.min(b.ts + width / 2, until),
       t: b.mean,
@@ -116,7 +142,19 @@ export class ChartData {
         const after = event.detail?.new;
         if (!targets.length && before && isNumber(before.target)) targets.push({ ts: -Infinity, target: before.target, hysteresis: before.hysteresis });
         if (after && isNumber(after.target)) targets.push({ ts: event.ts, target: after.target, hysteresis: after.hysteresis });
+      } else if (event.kind === "profile") {
+        // A profile sets the target step by step, and no event says each: the plan line shows it
+        targets.push({ ts: event.ts, target: null, hysteresis: null });
       }
+    }
+    // No change stored in the window: the target now held all along, unless a profile moved it
+    const state = this.chamber.state;
+    const profileRuns = Boolean(state?.profile && !state.profile.finished && !state.profile.paused);
+    if (!targets.length && state) targets.push({ ts: -Infinity, target: profileRuns ? null : state.target, hysteresis: state.hysteresis });
+    // and the state frame the window ends with
+    const last = targets[targets.length - 1];
+    if (state && isNumber(state.target) && (!last || last.target !== state.target || last.hysteresis !== state.hysteresis)) {
+      targets.push({ ts: until, target: state.target, hysteresis: state.hysteresis });
     }
     // Live changes after the stored events stay; the stored ones replace the rest.
     this.transitions = transitions.concat(this.transitions.filter((t) => t.ts > until));
@@ -218,18 +256,66 @@ export class ChartData {
     return periods.filter(([a, b]) => b > since && a < until);
   }
 
-  /** Target steps within [since, until]: [{ts, target, hysteresis}], the first at `since`. */
-  targetSteps(since, until) {
+  /**
+   * When the controller ran, as the lines in `seriesByProbe` show it: their drawn spans, merged;
+   * the last runs on to `now` while readings arrive.
+   */
+  ranSpans(seriesByProbe, now) {
+    const spans = [...seriesByProbe.values()].flatMap(spansOf).sort((a, b) => a[0] - b[0]);
+    const merged = [];
+    for (const [a, b] of spans) {
+      const last = merged[merged.length - 1];
+      if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+      else merged.push([a, b]);
+    }
+    const last = merged[merged.length - 1];
+    const recent = Math.max((this.store.interval || 5) * 6, ...[...seriesByProbe.keys()].map((p) => this.widthOf(p) * 3));
+    if (last && now - last[1] < recent) last[1] = Math.max(last[1], now);
+    return merged;
+  }
+
+  /**
+   * The target held within [since, until], only over the `spans` when the controller ran (a null
+   * between two): [{ts, target, hysteresis} | null], each span's first step at its start.
+   */
+  targetSteps(since, until, spans = [[since, until]]) {
+    const steps = [];
+    for (const [a, b] of spans) {
+      const from = Math.max(a, since);
+      const to = Math.min(b, until);
+      if (to <= from) continue;
+      if (steps.length) steps.push(null);
+      steps.push(...this.stepsWithin(from, to));
+    }
+    return steps;
+  }
+
+  /**
+   * Target steps within [since, until]: [{ts, target, hysteresis} | null], from the first change
+   * known (at `since` if before it), broken (null) where the target is not known.
+   */
+  stepsWithin(since, until) {
     const state = this.chamber.state;
     const list = this.targets.length ? this.targets : state ? [{ ts: -Infinity, target: state.target, hysteresis: state.hysteresis }] : [];
     const steps = [];
-    let before = list[0];
+    let before = null;
     for (const t of list) {
       if (t.ts <= since) before = t;
       else if (t.ts <= until) steps.push(t);
     }
     if (before) steps.unshift({ ...before, ts: since });
-    if (steps.length) steps.push({ ...steps[steps.length - 1], ts: until });
-    return steps.filter((s) => isNumber(s.target));
+    steps.push({ ts: until, target: null });
+    const out = [];
+    let held = null;
+    for (const step of steps) {
+      if (isNumber(step.target)) {
+        out.push(step);
+        held = step;
+      } else if (held) {
+        out.push({ ...held, ts: step.ts }, null);
+        held = null;
+      }
+    }
+    return out;
   }
 }

@@ -4,7 +4,7 @@
 
 /* global d3 */
 import { isNumber } from "./format.js";
-import { describeLine, lastOf, nearest } from "./chart-points.js";
+import { describeLine, lastOf, valueAt } from "./chart-points.js";
 
 export const GRAVITY_MARGIN = 46;  // px on the right for the gravity axis
 const MIN_SPAN = 0.004;            // the axis shows at least 4 points of gravity
@@ -28,7 +28,8 @@ export class GravityLayer {
   draw(points, threshold, xOf, innerW, innerH, ticks) {
     this.group.style("display", points ? null : "none");
     this.axis.style("display", points ? null : "none");
-    this.points = points ? points.filter(Boolean) : [];
+    this.drawn = points || [];
+    this.points = this.drawn.filter(Boolean);
     if (!points) {
       this.y = null;
       return;
@@ -66,9 +67,9 @@ export class GravityLayer {
     return [lo, hi];
   }
 
-  /** The gravity nearest `ts` for the tooltip, when a reading lies within `tolerance` s of it. */
-  valueAt(ts, tolerance) {
-    const near = nearest(this.points, ts);
-    return near && Math.abs(near.ts - ts) <= tolerance ? near.t : null;
+  /** The gravity nearest `ts` for the tooltip, where its line is drawn (or within `slack` s of its ends). */
+  valueAt(ts, slack) {
+    const near = valueAt(this.drawn, ts, slack);
+    return near ? near.t : null;
   }
 }

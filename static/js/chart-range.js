@@ -3,8 +3,11 @@
 
 const RANGE_KEY = "beerpi.range";
 
-/** Seconds of history to show (null: all), as last chosen; a day by default. */
-export function storedRange() {
+/**
+ * Seconds of history to show (null: all), as last chosen; by default a day, or "all" in a
+ * simulation that runs faster than time (the `store`'s profile clock), whose day is minutes.
+ */
+export function storedRange(store) {
   try {
     const value = localStorage.getItem(RANGE_KEY);
     if (value === "all") return null;
@@ -12,7 +15,7 @@ export function storedRange() {
   } catch {
     // storage disabled
   }
-  return 86400;
+  return (store?.profileClock?.speed ?? 1) > 1 ? null : 86400;
 }
 
 export function storeRange(seconds) {

@@ -15,14 +15,24 @@ export function planPoints(state, store, since, until) {
   return points.filter((p, i) => (points[i + 1]?.ts ?? Infinity) >= since && (points[i - 1]?.ts ?? -Infinity) <= until);
 }
 
-/** Draws the target `steps` into the `targetBand` and `targetLine` paths, the `plan` into `planLine`. */
-export function drawTarget({ targetBand, targetLine, planLine }, steps, plan, xOfTs, y) {
+/** Server time at which the running profile's plan ends, or null (none, or it ends on gravity). */
+export function planEnd(state, store) {
+  const plan = state ? runningPlan(state.profile, state.target) : null;
+  return plan && !plan.open ? store.serverTimeOf(plan.end) : null;
+}
+
+/**
+ * Draws the target `steps` (null: a break) into the `targetBand` and `targetLine` paths, the `plan`
+ * (ending at server time `end`) into `planLine`.
+ */
+export function drawTarget({ targetBand, targetLine, planLine }, steps, plan, xOfTs, y, end = null) {
   const xOf = (d) => xOfTs(d.ts);
-  const band = d3.area().curve(d3.curveStepAfter).x(xOf)
+  const band = d3.area().defined((d) => d !== null).curve(d3.curveStepAfter).x(xOf)
     .y0((d) => y(toDisplay(d.target - (d.hysteresis || 0)))).y1((d) => y(toDisplay(d.target + (d.hysteresis || 0))));
-  const line = d3.line().curve(d3.curveStepAfter).x(xOf).y((d) => y(toDisplay(d.target)));
+  const line = d3.line().defined((d) => d !== null).curve(d3.curveStepAfter).x(xOf).y((d) => y(toDisplay(d.target)));
   targetBand.attr("d", steps.length ? band(steps) : null);
   targetLine.attr("d", steps.length ? line(steps) : null);
   const planPath = d3.line().x(xOf).y((d) => y(toDisplay(d.target)));
-  planLine.attr("d", plan.length ? planPath(plan) : null).attr("data-points", plan.length);
+  planLine.attr("d", plan.length ? planPath(plan) : null).attr("data-points", plan.length)
+    .attr("data-end", plan.length && end !== null ? end.toFixed(3) : null);
 }

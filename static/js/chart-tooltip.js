@@ -2,20 +2,25 @@
 // where the tooltip showing it sits. Every row goes in as text.
 
 import { MARGIN } from "./chart-axes.js";
-import { nearest } from "./chart-points.js";
+import { valueAt } from "./chart-points.js";
 import { el, formatClock, formatNumber } from "./format.js";
 import { formatTemp, unitLabel } from "./units.js";
 
-/** The rows to read out at server time `ts`: `seriesByProbe` is what the chart draws of each probe. */
-export function readoutRows(ts, { seriesByProbe, store, gravity, data, chamber, domain }) {
+/**
+ * The rows to read out at server time `ts`: `seriesByProbe` is what the chart draws of each probe.
+ * Only where a line is drawn (give or take half a bucket, or a pixel: `pixel` s): in a gap, before
+ * the first reading or after the last, "no data".
+ */
+export function readoutRows(ts, { seriesByProbe, store, gravity, data, chamber, pixel = 0 }) {
   const rows = [formatClock(ts)];
   for (const [probe, points] of seriesByProbe) {
-    const near = nearest(points.filter(Boolean), ts);
+    const near = valueAt(points, ts, Math.max(data.widthOf(probe) / 2, pixel));
     const name = store.probes.get(probe)?.name ?? probe;
     if (near) rows.push(`${name}: ${formatTemp(near.t)} ${unitLabel()}`);
   }
-  const value = gravity.y ? gravity.valueAt(ts, Math.max(data.gravityEvery() * 2, (domain[1] - domain[0]) / 100)) : null;
+  const value = gravity.y ? gravity.valueAt(ts, Math.max(data.gravityEvery() / 2, pixel)) : null;
   if (value !== null) rows.push(`gravity: ${formatNumber(value, 4, 4)}`);
+  if (rows.length === 1) return rows.concat(["no data"]);
   for (const key of chamber.outputs) {
     const on = data.periods(key, ts - 1e-3, ts + 1e-3).length > 0;
     rows.push(`${key} ${on ? "on" : "off"}`);

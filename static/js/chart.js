@@ -14,7 +14,7 @@ import { drawPeriods } from "./chart-periods.js";
 import { bindPointer } from "./chart-pointer.js";
 import { describeLine, lastOf } from "./chart-points.js";
 import { markRange, storeRange, storedRange } from "./chart-range.js";
-import { drawTarget, planPoints } from "./chart-target.js";
+import { drawTarget, planEnd, planPoints } from "./chart-target.js";
 import { readoutRows, showTooltip } from "./chart-tooltip.js";
 import { el, setText } from "./format.js";
 import { gravityThreshold } from "./gravity-progress.js";
@@ -29,7 +29,7 @@ export class TrendChart {
     this.chamber = chamber;
     this.store = store;
     this.data = new ChartData(chamber, store, connection);
-    this.data.seconds = storedRange();
+    this.data.seconds = storedRange(store);
     this.data.onChange = (why) => (why === "trimmed" ? this.reload() : this.redraw());
     this.domain = null;
     this.hover = null;
@@ -168,22 +168,27 @@ export class TrendChart {
     // Following now: leave room on the right, so new readings extend the line without a redraw.
     // A running profile: a quarter of the window shows its planned targets ahead.
     const ahead = this.chamber.state?.profile && !this.chamber.state.profile.finished ? 0.25 : 0.03;
-    if (!this.data.zoom) until += Math.max(30, (until - since) * ahead);
+    // ("all" grows with its data: no fixed room, or a young batch would be a sliver on the left)
+    if (!this.data.zoom) until += Math.max(this.data.seconds === null ? 1 : 30, (until - since) * ahead);
+    // "all" shows the whole of a running profile, to its planned end
+    const end = planEnd(this.chamber.state, this.store);
+    if (this.data.seconds === null && !this.data.zoom && end !== null && end > until) until = end + (end - since) * 0.03;
     this.domain = [since, until];
     const probes = this.data.probes();
     this.seriesCache = new Map(probes.map((p) => [p, this.data.series(p, since, until)]));
-    const steps = this.data.targetSteps(since, Math.min(until, now));
+    const spans = this.data.ranSpans(this.seriesCache, now);
+    const steps = this.data.targetSteps(since, Math.min(until, now), spans);
     const plan = planPoints(this.chamber.state, this.store, since, until);
     const x = (this.x = d3.scaleTime().domain([new Date(since * 1000), new Date(until * 1000)]).range([0, innerW]));
-    const y = (this.y = d3.scaleLinear().domain(valueDomain(this.seriesCache, steps, plan)).range([innerH, 0]).nice());
+    const y = (this.y = d3.scaleLinear().domain(valueDomain(this.seriesCache, steps.filter(Boolean), plan)).range([innerH, 0]).nice());
     this.xOf = (ts) => x(new Date(ts * 1000));
 
     const hasData = [...this.seriesCache.values()].some((s) => s.length);
     this.empty.attr("x", width / 2).attr("y", height / 2).style("display", hasData ? "none" : null)
       .text(this.data.loading ? "Loading…" : "No readings in this window yet");
     drawAxes(this, x, y, innerW, innerH);
-    drawPeriods(this.shade, this.faults, this.data, this.xOf, since, Math.min(until, now), innerH);
-    drawTarget(this, steps, plan, this.xOf, y);
+    drawPeriods(this.shade, this.faults, this.data, this.xOf, since, Math.min(until, now), innerH, spans);
+    drawTarget(this, steps, plan, this.xOf, y, end);
     this.nowX = this.xOf(now);
     this.drawBands();
     this.drawLines();
@@ -249,7 +254,7 @@ export class TrendChart {
     }
     const ts = this.x.invert(px).getTime() / 1000;
     const rows = readoutRows(ts, { seriesByProbe: this.seriesCache, store: this.store, gravity: this.gravity,
-      data: this.data, chamber: this.chamber, domain: this.domain });
+      data: this.data, chamber: this.chamber, pixel: (this.domain[1] - this.domain[0]) / this.size.innerW });
     this.cursor.style("display", null).attr("x1", px).attr("x2", px).attr("y1", 0).attr("y2", this.size.innerH);
     showTooltip(this.tooltip, this.ui["chart-box"], px, rows);
     setText(this.ui.readout, rows.join(" · "));
