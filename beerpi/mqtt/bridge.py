@@ -273,7 +273,7 @@ class MqttBridge:
             self._reply(protocol.error_frame(exc.code, exc.message, exc.request_id))
             return
         log.info("MQTT: command on %s", topic)
-        await carry_out(self.hub, command, self._reply, authorised=True)
+        await carry_out(self.hub, command, self._reply, authorised=True, source="mqtt")
 
     def _reply(self, frame: str) -> None:
         self._send(self.topics.replies, frame, retain=False)

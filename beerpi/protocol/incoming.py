@@ -24,7 +24,7 @@ HISTORY_FIELDS = ("id", "probe", "since", "until", "points")
 PROFILE_FIELDS = ("id", "action", "chamber", "steps", "at_step", "elapsed")
 EVENTS_FIELDS = ("id", "since", "until", "chamber", "kinds", "limit")
 EVENT_KINDS = ("heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared",
-               "settings", "profile", "clock_jump", "readings_dropped")
+               "settings", "profile", "profile_step", "clock_jump", "readings_dropped")
 MAX_ID_LENGTH = 64
 MAX_POINTS = 5000
 MAX_EVENTS = 10_000  # events in one reply; a longer range is asked for again from the last one
