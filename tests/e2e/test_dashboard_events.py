@@ -1,0 +1,90 @@
+"""The ages of the dashboard's values, and its card in a fault, in Chromium against the real server."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from beerpi.hardware.probe import Reading
+from beerpi.repository.sqlite import SqliteRepository
+from tests.support.dashboard_browser import (
+    WAIT_MS,
+    chromium,
+    open_page,
+    running_server,
+    skip_without_chromium,
+    wait_live,
+)
+from tests.support.process import Server
+from tests.support.w1tree import W1Tree
+
+skip_without_chromium()
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+WORT = "28-0000000000a1"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+def test_in_a_fault_the_card_says_it_and_greys_the_value(browser, tmp_path):
+    tree = W1Tree(tmp_path / "w1")
+    tree.set(WORT, 19.0)
+    server = Server("--port", "0", "--probes", "w1", "--w1-dir", str(tree.root), "--heater", "sim",
+                    "--interval", "0.2", "--db", f"sqlite:///{tmp_path}/b.sqlite3")
+    try:
+        server.wait_listening()
+        with open_page(browser, server.port) as watched:
+            page = watched.page
+            wait_live(page)
+            card = watched.chamber("main")
+            expect(card.get_by_test_id("temperature")).to_have_text("19.0", timeout=WAIT_MS)
+            value = card.get_by_test_id("temperature")
+            assert float(value.evaluate("(el) => getComputedStyle(el).opacity")) == 1
+            # When the probe's reads fail their check
+            tree.crc_failure(WORT)
+            # Then the card says the fault where it said what it was doing, and greys the last value
+            expect(card.get_by_test_id("fault")).to_be_visible(timeout=WAIT_MS)
+            activity = card.get_by_test_id("activity")
+            expect(activity).to_contain_text("held off: The probe's data failed its check")
+            expect(activity).not_to_contain_text("idle")
+            page.wait_for_function("(el) => Number(getComputedStyle(el).opacity) < 0.7",
+                                   arg=value.element_handle(), timeout=WAIT_MS)
+            # When it reads well again, the card says so
+            tree.set(WORT, 19.0)
+            expect(card.get_by_test_id("fault")).to_be_hidden(timeout=WAIT_MS)
+            expect(activity).not_to_contain_text("held off")
+        assert server.stop() == 0, server.log()
+    finally:
+        server.kill()
+
+
+def test_a_probe_not_heard_lately_is_greyed_with_last_seen_and_one_unseen_for_a_day_is_gone(browser, tmp_path):
+    # Given a database with a garage probe last heard ten minutes ago and an old one two days ago
+    db = tmp_path / "b.sqlite3"
+    now = time.time()
+    with SqliteRepository(db) as store:
+        store.add_readings([Reading(now - 600, "28-00000000aaaa", "garage", 12.5, None),
+                            Reading(now - 2 * 86400, "28-00000000bbbb", "unplugged", 8.0, None)])
+    with running_server(db) as server, open_page(browser, server.port) as watched:
+        page = watched.page
+        wait_live(page)
+        others = page.get_by_test_id("other-probes")
+        garage = others.locator('[data-probe="28-00000000aaaa"]')
+        # Then the garage probe is listed greyed, with when it was last seen
+        expect(garage.get_by_test_id("probe-age")).to_have_text(re.compile(r"^last seen 1[01] min ago$"))
+        expect(garage).to_have_class(re.compile("is-stale"))
+        opacity = garage.get_by_test_id("probe-temperature").evaluate("(el) => getComputedStyle(el).opacity")
+        assert float(opacity) < 0.7
+        # And the probe unseen for two days has left the live list
+        expect(others.locator('[data-probe="28-00000000bbbb"]')).to_have_count(0)
+        # While the chamber's live value says how old it is, on the same clock as the header
+        card = watched.chamber("main")
+        expect(card.get_by_test_id("updated")).to_have_text(re.compile(r"^(just now|\d s ago)$"), timeout=WAIT_MS)
+        expect(page.get_by_test_id("last-update")).to_have_text(re.compile(r"updated \d"))
