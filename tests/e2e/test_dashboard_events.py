@@ -1,9 +1,11 @@
-"""The ages of the dashboard's values, and its card in a fault, in Chromium against the real server."""
+"""The dashboard's event log and the ages of its values, in Chromium against the real server."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.request
 
 import pytest
 
@@ -17,7 +19,7 @@ from tests.support.dashboard_browser import (
     skip_without_chromium,
     wait_live,
 )
-from tests.support.process import Server
+from tests.support.process import TEST_TOKEN, Server
 from tests.support.w1tree import W1Tree
 
 skip_without_chromium()
@@ -33,7 +35,60 @@ def browser():
         yield browser
 
 
-def test_in_a_fault_the_card_says_it_and_greys_the_value(browser, tmp_path):
+def api_post(port: int, path: str, body: dict) -> dict:
+    """A change through the HTTP API, as a script would make it."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Authorization": f"Bearer {TEST_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def entries(card, kind: str | None = None):
+    selector = '[data-testid="event-entry"]' + (f'[data-kind="{kind}"]' if kind else "")
+    return card.locator(selector)
+
+
+def test_the_log_names_an_api_change_lists_profile_steps_filters_and_a_marker_shows_its_entry(browser, tmp_path):
+    with running_server(tmp_path / "b.sqlite3") as server, open_page(browser, server.port) as watched:
+        page = watched.page
+        wait_live(page)
+        card = watched.chamber("main")
+        expect(card.get_by_test_id("event-empty")).to_be_visible()
+        # When a script sets the target over the HTTP API
+        api_post(server.port, "/api/chambers/main/settings", {"target": 19.5})
+        # Then the log lists it, made by the API, without a reload
+        change = entries(card, "settings").first
+        expect(change).to_contain_text("Target 20.0 °C → 19.5 °C", timeout=WAIT_MS)
+        expect(change.get_by_test_id("event-source")).to_have_text("API")
+        # And its mark on the chart shows the entry when tapped
+        marker = card.locator('[data-testid="event-marker"][data-kind="settings"]')
+        expect(marker).to_have_count(1, timeout=WAIT_MS)
+        marker.click()
+        expect(card.get_by_test_id("event-note")).to_contain_text("Target 20.0 °C → 19.5 °C")
+        expect(card.get_by_test_id("event-note")).to_contain_text("API")
+        # When a profile whose first step lasts a minute (half a second at ×120) is started
+        api_post(server.port, "/api/chambers/main/profile", {"action": "start", "steps": [
+            {"kind": "hold", "target": 19, "duration": 60}, {"kind": "hold", "target": 18, "duration": 86400}]})
+        # Then its start and its own step to the second are listed, the step made by the profile
+        step = card.locator('[data-testid="event-entry"][data-kind="profile"]', has_text="step 2 of 2")
+        expect(step).to_contain_text("hold at 18.0 °C", timeout=WAIT_MS)
+        expect(step.get_by_test_id("event-source")).to_have_text("profile")
+        expect(entries(card, "profile").filter(has_text="Profile started (2 steps)")).to_have_count(1)
+        # Filtering by kind: faults (none), changes, the profile
+        card.get_by_test_id("event-filter-fault").click()
+        expect(entries(card)).to_have_count(0)
+        expect(card.get_by_test_id("event-empty")).to_contain_text("No events of this kind")
+        card.get_by_test_id("event-filter-settings").click()
+        expect(entries(card)).to_have_count(1)
+        expect(entries(card, "settings")).to_have_count(1)
+        card.get_by_test_id("event-filter-profile").click()
+        expect(entries(card, "profile")).to_have_count(2)
+        expect(entries(card, "settings")).to_have_count(0)
+        card.get_by_test_id("event-filter-all").click()
+        expect(entries(card)).to_have_count(3)
+
+
+def test_in_a_fault_the_card_says_it_and_greys_the_value_and_the_log_gives_its_duration(browser, tmp_path):
     tree = W1Tree(tmp_path / "w1")
     tree.set(WORT, 19.0)
     server = Server("--port", "0", "--probes", "w1", "--w1-dir", str(tree.root), "--heater", "sim",
@@ -56,9 +111,14 @@ def test_in_a_fault_the_card_says_it_and_greys_the_value(browser, tmp_path):
             expect(activity).not_to_contain_text("idle")
             page.wait_for_function("(el) => Number(getComputedStyle(el).opacity) < 0.7",
                                    arg=value.element_handle(), timeout=WAIT_MS)
-            # When it reads well again, the card says so
+            # And the log shows the fault as going on
+            fault = entries(card, "fault").first
+            expect(fault).to_contain_text("ongoing", timeout=WAIT_MS)
+            # When it reads well again, the log gives the fault's start, end and duration
             tree.set(WORT, 19.0)
             expect(card.get_by_test_id("fault")).to_be_hidden(timeout=WAIT_MS)
+            expect(fault).to_contain_text(re.compile(r"– .*lasted \d+ s"), timeout=WAIT_MS)
+            expect(fault).to_contain_text("failed its check")
             expect(activity).not_to_contain_text("held off")
         assert server.stop() == 0, server.log()
     finally:
