@@ -112,7 +112,7 @@ export class EventLog {
     }
     this.events = [];
     this.filter = "all";
-    this.selected = null;
+    this.selected = new Set();
     this.signature = null;
     this.timers = [];
     this.epoch = 0;
@@ -168,7 +168,7 @@ export class EventLog {
     const shown = entries.filter((e) => this.filter === "all" || e.kind === this.filter).reverse();  // newest first
     const items = shown.map((entry) => el("li", {
       class: "event", "data-kind": entry.kind, "data-id": entry.id, "data-testid": "event-entry",
-      "aria-current": entry.id === this.selected ? "true" : null,
+      "aria-current": this.selected.has(entry.id) ? "true" : null,
     }, el("time", { class: "event-time", datetime: new Date(entry.ts * 1000).toISOString(), "data-testid": "event-time" },
       whenText(entry, now)),
     el("span", { class: "event-text", "data-testid": "event-text" }, entry.text),
@@ -180,15 +180,16 @@ export class EventLog {
     this.onChange(entries);
   }
 
-  /** Show one entry (a chart marker was tapped): its line above the list, and the entry marked in it. */
-  show(entry) {
-    this.selected = entry.id;
-    if (this.filter !== "all" && this.filter !== entry.kind) this.setFilter("all");
+  /** Show the entries of a tapped chart mark: their lines above the list, and them marked in it. */
+  show(entries) {
+    this.selected = new Set(entries.map((e) => e.id));
+    if (this.filter !== "all" && entries.some((e) => e.kind !== this.filter)) this.setFilter("all");
     else this.render();
     const note = this.ui["event-note"];
     note.hidden = false;
-    setText(note, [whenText(entry, this.store.serverNow()), entry.text, entry.source].filter(Boolean).join(" · "));
-    const item = this.ui["event-list"].querySelector(`[data-id="${CSS.escape(entry.id)}"]`);
+    const now = this.store.serverNow();
+    setText(note, entries.map((e) => [whenText(e, now), e.text, e.source].filter(Boolean).join(" · ")).join("\n"));
+    const item = this.ui["event-list"].querySelector(`[data-id="${CSS.escape(entries[0].id)}"]`);
     item?.scrollIntoView({ block: "nearest" });
   }
 }

@@ -48,7 +48,7 @@ function buildPanels() {
 /** The chamber's event log under its chart, and its entries marked on the chart. */
 function wireEventLog(panel, root, chamber) {
   const log = new EventLog(root, chamber, store, connection);
-  const marks = new ChartEvents(panel.chart, store, (entry) => log.show(entry));
+  const marks = new ChartEvents(panel.chart, store, (entries) => log.show(entries));
   log.onChange = (entries) => marks.setEntries(entries);
   panel.chart.onDrawn = () => marks.draw();
   panel.log = log;

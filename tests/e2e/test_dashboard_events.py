@@ -74,6 +74,12 @@ def test_the_log_names_an_api_change_lists_profile_steps_filters_and_a_marker_sh
         expect(step).to_contain_text("hold at 18.0 °C", timeout=WAIT_MS)
         expect(step.get_by_test_id("event-source")).to_have_text("profile")
         expect(entries(card, "profile").filter(has_text="Profile started (2 steps)")).to_have_count(1)
+        # And on the chart the three share one mark (a second apart in a day's window), which shows them all
+        shared = card.locator('[data-testid="event-marker"][data-count="3"]')
+        expect(shared).to_have_count(1, timeout=WAIT_MS)
+        shared.click()
+        expect(card.get_by_test_id("event-note")).to_contain_text("Profile step 2 of 2")
+        expect(card.get_by_test_id("event-note")).to_contain_text("Target 20.0 °C → 19.5 °C")
         # Filtering by kind: faults (none), changes, the profile
         card.get_by_test_id("event-filter-fault").click()
         expect(entries(card)).to_have_count(0)
