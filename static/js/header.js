@@ -71,7 +71,10 @@ export class Header {
       if (connection.retryTimer !== null) text += ` (retry in ${formatDuration(seconds)})`;
     }
     setText($("connection-text"), text);
-    setText($("last-update"), store.lastFrameAt ? `· updated ${formatClock(store.lastFrameAt)}` : "");
+    // An age on the server's clock, as the cards' ages: a phone whose clock is off still agrees with them.
+    const updated = $("last-update");
+    setText(updated, store.lastFrameAt ? `· updated ${formatAge(Math.max(0, store.serverNow() - store.lastFrameAt))}` : "");
+    updated.title = store.lastFrameAt ? formatClock(store.lastFrameAt) : "";
 
     const unit = $("unit-toggle");
     setText(unit, unitLabel());

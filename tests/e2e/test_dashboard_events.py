@@ -13,6 +13,7 @@ from beerpi.hardware.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
 from tests.support.dashboard_browser import (
     WAIT_MS,
+    WebSocketTap,
     chromium,
     open_page,
     running_server,
@@ -153,4 +154,26 @@ def test_a_probe_not_heard_lately_is_greyed_with_last_seen_and_one_unseen_for_a_
         # While the chamber's live value says how old it is, on the same clock as the header
         card = watched.chamber("main")
         expect(card.get_by_test_id("updated")).to_have_text(re.compile(r"^(just now|\d s ago)$"), timeout=WAIT_MS)
-        expect(page.get_by_test_id("last-update")).to_have_text(re.compile(r"updated \d"))
+        expect(page.get_by_test_id("last-update")).to_have_text(re.compile(r"updated (just now|\d s ago)$"))
+
+
+def test_after_a_reconnect_the_header_and_the_card_give_the_same_age(browser, tmp_path):
+    # Given a server that samples every 5 s, and a page that lost its connection for a few seconds
+    tap = WebSocketTap()
+    with running_server(tmp_path / "b.sqlite3", "--interval", "5") as server, \
+            open_page(browser, server.port, route=tap) as watched:
+        page = watched.page
+        wait_live(page)
+        card = watched.chamber("main")
+        expect(card.get_by_test_id("updated")).not_to_have_text("waiting for a reading", timeout=WAIT_MS)
+        tap.blocked = True
+        tap.drop()
+        expect(page.get_by_test_id("connection")).not_to_have_attribute("data-state", "live", timeout=WAIT_MS)
+        page.wait_for_timeout(3000)  # the outage itself, not a synchronisation
+        tap.blocked = False
+        wait_live(page)
+        # Then the header's "updated" and the card's age, read at one moment, say the same on one clock
+        header, age = page.evaluate("""() => [document.querySelector('[data-testid="last-update"]').textContent,
+            document.querySelector('[data-chamber="main"] [data-testid="updated"]').textContent]""")
+        seconds = [0 if "just now" in text else int(re.search(r"(\d+) s ago", text).group(1)) for text in (header, age)]
+        assert header.startswith("· updated ") and abs(seconds[0] - seconds[1]) <= 1, (header, age)
