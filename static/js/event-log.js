@@ -166,6 +166,7 @@ export class EventLog {
     const entries = this.entries();
     const now = this.store.serverNow();
     const shown = entries.filter((e) => this.filter === "all" || e.kind === this.filter).reverse();  // newest first
+    this.shown = shown;
     const items = shown.map((entry) => el("li", {
       class: "event", "data-kind": entry.kind, "data-id": entry.id, "data-testid": "event-entry",
       "aria-current": this.selected.has(entry.id) ? "true" : null,
@@ -178,6 +179,16 @@ export class EventLog {
     setText(this.ui["event-empty"], entries.length ? "No events of this kind in the last 30 days."
       : "No changes or faults in the last 30 days.");
     this.onChange(entries);
+  }
+
+  /** Every second: an ongoing fault's "so far" moves on without rebuilding the list. */
+  tick() {
+    const now = this.store.serverNow();
+    for (const entry of this.shown ?? []) {
+      if (entry.kind !== "fault" || entry.end !== null || entry.start === null) continue;
+      const time = this.ui["event-list"].querySelector(`[data-id="${CSS.escape(entry.id)}"] .event-time`);
+      if (time) setText(time, whenText(entry, now));
+    }
   }
 
   /** Show the entries of a tapped chart mark: their lines above the list, and them marked in it. */

@@ -63,6 +63,7 @@ function renderAll() {
     panel.editor.render();
     panel.editor.setEnabled(authorised && connection.live);
     panel.card.root.querySelector('[data-role="lock-note"]').hidden = authorised;
+    panel.log.tick();
   }
 }
 
