@@ -9,6 +9,8 @@ from beerpi.control.faults import describe
 from beerpi.control.settings import NO_READING, ControlState
 from beerpi.repository import Event
 
+BY_ITSELF = ("control", "watchdog")  # the decisions no client asked for: a step seen there moved on time
+
 # The monitor's messages keep the one logger name they had before it was split in modules.
 log = logging.getLogger("beerpi.monitor")
 
@@ -41,7 +43,7 @@ def profile_step_event(chamber: Chamber, old: ControlState, new: ControlState, s
 
     A client's skip, pause or start is stored as a ``profile`` event by whoever made it."""
     was, now = old.profile, new.profile
-    if source != "control" or not was or not now or was.get("steps") != now.get("steps"):
+    if source not in BY_ITSELF or not was or not now or was.get("steps") != now.get("steps"):
         return None
     if (was.get("step"), was.get("finished")) == (now.get("step"), now.get("finished")):
         return None

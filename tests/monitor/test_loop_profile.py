@@ -169,6 +169,19 @@ def test_a_step_the_profile_moves_to_by_itself_is_stored_as_a_profile_step_event
                                "kind": RAMP, "target": 18.0}
 
 
+
+def test_a_step_a_client_skips_to_is_its_profile_event_alone(sim, store):
+    clocks = Clocks(T0)
+    monitor, _ = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=LAGER).result(timeout=5)
+    monitor.step()
+    monitor.submit_profile("skip", source="api").result(timeout=5)
+    monitor.step()
+    kinds = [(e.kind, e.detail.get("action"), e.detail["source"]) for e in store.events_between(0, clocks.wall + 1)
+             if e.kind.startswith("profile")]
+    assert kinds == [("profile", "start", "client"), ("profile", "skip", "api")]
+
+
 WARM_THEN_COLD = (Step(HOLD, 25.0, HOUR), Step(HOLD, 10.0, 7 * DAY))
 
 
