@@ -264,7 +264,7 @@ class MqttBridge:
         if command is None:
             return
         log.info("MQTT: command on %s", topic)
-        await carry_out(self.hub, command, self._reply, authorised=True)
+        await carry_out(self.hub, command, self._reply, authorised=True, source="mqtt")
 
     def _reply(self, frame: str) -> None:
         self._send(self.topics.replies, frame, retain=False)

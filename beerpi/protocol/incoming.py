@@ -27,7 +27,7 @@ EVENTS_FIELDS = ("id", "since", "until", "chamber", "kinds", "limit")
 PROFILES_FIELDS = ("id", "action", "name", "steps")
 PROFILES_ACTIONS = ("list", "save", "delete")
 EVENT_KINDS = ("heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared",
-               "settings", "profile", "clock_jump", "readings_dropped")
+               "settings", "profile", "profile_step", "clock_jump", "readings_dropped")
 MAX_ID_LENGTH = 64
 MAX_POINTS = 5000
 MAX_EVENTS = 10_000  # events in one reply; a longer range is asked for again from the last one

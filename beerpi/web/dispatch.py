@@ -48,9 +48,10 @@ QUERIES = (HistoryCommand, EventsCommand, GetTempCommand)  # answered later; a c
 INTERNAL_ERROR = "the server failed to handle this request; the fault is logged on the server"
 
 
-async def carry_out(hub: Hub, command: Command, reply: Reply, authorised: bool, address: str = "") -> None:
+async def carry_out(hub: Hub, command: Command, reply: Reply, authorised: bool, address: str = "",
+                    source: str = "client") -> None:
     """Answer ``command`` of a client at ``address`` through ``reply``; a change without the token is
-    refused with ``unauthorized``."""
+    refused with ``unauthorized``. ``source`` names the transport in the events a change stores."""
     request_id = getattr(command, "id", None)
     if not isinstance(command, READ_ONLY) and not authorised:
         reply(protocol.error_frame("unauthorized", UNAUTHORIZED, request_id))
@@ -58,11 +59,11 @@ async def carry_out(hub: Hub, command: Command, reply: Reply, authorised: bool, 
         reply(protocol.pong_frame(command.id))
     elif isinstance(command, SetCommand):
         await _change(hub.monitor.submit_settings, "settings", command.id, reply, "set",
-                      command.changes, chamber_id=command.chamber)
+                      command.changes, source, chamber_id=command.chamber)
     elif isinstance(command, ProfileCommand):
         await _change(hub.monitor.submit_profile, f"the profile ({command.action})", command.id, reply,
                       "profile", command.action, command.chamber, command.steps, command.at_step,
-                      command.elapsed)
+                      command.elapsed, source)
     elif isinstance(command, HistoryCommand):
         await _history(hub, command, reply, address)
     elif isinstance(command, EventsCommand):

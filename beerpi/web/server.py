@@ -177,10 +177,15 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
 
     async def _carry_out(self, command: protocol.Command) -> None:
         try:
-            await carry_out(self.hub, command, self._send, self.authorised, self.request.remote_ip or "")
+            await carry_out(self.hub, command, self._send, self.authorised, self.request.remote_ip or "",
+                            source=self._source())
         except Exception:  # as in on_message: a defect, answered and logged
             log.exception("could not handle %r from %s", command, self.request.remote_ip)
             self._send(protocol.error_frame("internal", INTERNAL_ERROR, getattr(command, "id", None)))
+
+    def _source(self) -> str:
+        """What the stored events name as the change's maker: a browser sends an Origin, a script does not."""
+        return "dashboard" if self.request.headers.get("Origin") else "websocket"
 
     def _too_fast(self, message: object) -> None:
         if self.budget.abusive:

@@ -2,12 +2,9 @@
 // the profile's progress and a fault banner. Text from the server goes in as text only.
 
 import { describeActivity, describeCutoff, describeFault } from "./faults.js";
-import { formatClock, formatDuration, isNumber, setText } from "./format.js";
+import { formatAge, formatClock, formatDuration, isNumber, setText, staleAfter } from "./format.js";
 import { describeCondition } from "./gravity-progress.js";
 import { formatSpan, formatTemp, toDisplay, unitLabel } from "./units.js";
-
-const STALE_DEFAULT_S = 30;
-const STALE_INTERVALS = 4;  // stale after this many missed samples
 
 /** The first element of each data-role inside `root`, by role. */
 export function roles(root) {
@@ -34,22 +31,20 @@ export class ChamberCard {
   render() {
     const { ui, chamber, store } = this;
     const state = chamber.state;
-    const nowMs = Date.now();
+    const now = this.store.serverNow();  // the one clock of every age on the page
     const beerProbe = store.probes.get(chamber.beerProbe);
     setText(ui["beer-name"], beerProbe ? beerProbe.name : "no beer probe yet");
     const latest = store.latest.get(chamber.beerProbe);
     setText(ui.temperature, formatTemp(latest?.t));
     setText(ui.unit, unitLabel());
-    const ageS = latest ? (nowMs - latest.receivedAt) / 1000 : null;
-    const staleAfter = Math.max(15, (store.interval ?? STALE_DEFAULT_S / STALE_INTERVALS) * STALE_INTERVALS);
+    const ageS = latest ? Math.max(0, now - latest.ts) : null;
     const live = this.connection.live;
-    const stale = latest && (!live || ageS > staleAfter);
+    const stale = latest && (!live || ageS > staleAfter(store.interval));
     ui.stale.hidden = !stale;
     setText(ui.stale, live ? "stale" : "offline");
     this.root.classList.toggle("is-stale", Boolean(stale));
     if (!latest) setText(ui.age, "waiting for a reading");
-    else if (!live) setText(ui.age, `last reading ${formatDuration(ageS)} ago`);
-    else setText(ui.age, ageS < 1.5 ? "just now" : `${formatDuration(ageS)} ago`);
+    else setText(ui.age, formatAge(ageS, Boolean(stale)));
     setText(ui.delta, latest && state ? deltaText(latest.t - state.target) : "");
 
     ui["air-row"].hidden = !chamber.airProbe;
@@ -57,7 +52,10 @@ export class ChamberCard {
       const air = store.probes.get(chamber.airProbe);
       setText(ui["air-name"], air ? air.name : "air");
       const reading = store.latest.get(chamber.airProbe);
-      setText(ui.air, reading ? `${formatTemp(reading.t)} ${unitLabel()}` : "–");
+      const airAge = reading ? Math.max(0, now - reading.ts) : null;
+      const airStale = reading && (!live || airAge > staleAfter(store.interval));
+      setText(ui.air, reading ? `${formatTemp(reading.t)} ${unitLabel()}${airStale ? ` (${formatAge(airAge, true)})` : ""}` : "–");
+      ui.air.classList.toggle("is-stale", Boolean(airStale));
     }
     this.renderGravity();
     setText(ui.target, state ? `${formatTemp(state.target, 1)} ${unitLabel()}` : "–");
@@ -94,14 +92,16 @@ export class ChamberCard {
       setText(ui.activity, "");
       return;
     }
-    let text = describeActivity(state);
-    if (text && isNumber(state.since)) {
+    const fault = typeof state.fault === "string" && state.fault ? state.fault : null;
+    // In a fault every output is held off: say why, not "idle".
+    let text = fault ? `held off: ${describeFault(fault).meaning.replace(/\.$/, "")}` : describeActivity(state);
+    if (text && !fault && isNumber(state.since)) {
       text += ` for ${formatDuration(this.store.serverNow() - state.since)} (since ${formatClock(state.since)})`;
     }
     const cutoffs = Array.isArray(state.cutoffs) ? state.cutoffs : [];
     if (cutoffs.length) text += ` · ${cutoffs.map(describeCutoff).join(", ")}`;
     setText(ui.activity, text);
-    this.root.dataset.activity = String(state.activity ?? "");
+    this.root.dataset.activity = fault ? "fault" : String(state.activity ?? "");
   }
 
   renderFault(fault) {

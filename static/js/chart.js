@@ -194,6 +194,7 @@ export class TrendChart {
     this.drawLines();
     this.drawGravity(since, until, innerW, innerH);
     this.drawHover();
+    this.onDrawn?.();  // marks drawn over the chart (chart-events.js)
     this.ui.root.dataset.loading = String(this.data.loading > 0);
     if (this.data.failed) setText(this.ui.readout, `History unavailable: ${this.data.failed}`);
   }

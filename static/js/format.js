@@ -54,3 +54,19 @@ export function parseNumber(text) {
   const raw = String(text).trim().replace(",", ".");
   return raw === "" ? NaN : Number(raw);
 }
+
+const STALE_INTERVALS = 4;  // a probe is stale after this many missed samples
+const STALE_AT_LEAST_S = 15;
+export const GONE_AFTER_S = 86400;  // a probe unseen this long leaves the live list
+
+/** Seconds after which a value sampled every `interval` seconds (null: unknown) is stale. */
+export function staleAfter(interval) {
+  return Math.max(STALE_AT_LEAST_S, (isNumber(interval) && interval > 0 ? interval : 7.5) * STALE_INTERVALS);
+}
+
+/** How old a value is: "just now", "12 s ago"; stale: "last seen 5 min ago". */
+export function formatAge(seconds, stale = false) {
+  if (!isNumber(seconds)) return "";
+  if (stale) return `last seen ${formatDuration(seconds)} ago`;
+  return seconds < 1.5 ? "just now" : `${formatDuration(seconds)} ago`;
+}

@@ -1,7 +1,7 @@
 // The top of the page: connection status with the last update, the storage notice, the
 // simulation note, other probes, the °C/°F toggle and the token panel.
 
-import { el, formatClock, formatDuration, setText } from "./format.js";
+import { GONE_AFTER_S, el, formatAge, formatClock, formatDuration, setText, staleAfter } from "./format.js";
 import { getToken, setToken } from "./token.js";
 import { formatTemp, getUnit, setUnit, unitLabel } from "./units.js";
 
@@ -71,7 +71,10 @@ export class Header {
       if (connection.retryTimer !== null) text += ` (retry in ${formatDuration(seconds)})`;
     }
     setText($("connection-text"), text);
-    setText($("last-update"), store.lastFrameAt ? `· updated ${formatClock(store.lastFrameAt)}` : "");
+    // An age on the server's clock, as the cards' ages: a phone whose clock is off still agrees with them.
+    const updated = $("last-update");
+    setText(updated, store.lastFrameAt ? `· updated ${formatAge(Math.max(0, store.serverNow() - store.lastFrameAt))}` : "");
+    updated.title = store.lastFrameAt ? formatClock(store.lastFrameAt) : "";
 
     const unit = $("unit-toggle");
     setText(unit, unitLabel());
@@ -110,20 +113,31 @@ export class Header {
     setText(notice, storage.error ? `${text} ${storage.error}` : text);
   }
 
+  /** Probes in no chamber, each with its age; greyed with "last seen" when stale, gone after a day unseen. */
   renderOtherProbes() {
-    const probes = this.store.otherProbes();
+    const now = this.store.serverNow();
+    const probes = this.store.otherProbes().filter((probe) => {
+      const latest = this.store.latest.get(probe.id);
+      return !latest || now - latest.ts <= GONE_AFTER_S;  // still in the history
+    });
     $("other-probes").hidden = probes.length === 0;
     const list = $("other-probe-list");
     if (list.children.length !== probes.length) {
       list.replaceChildren(...probes.map((p) => el("li", { class: "probe", "data-probe": p.id },
-        el("span", { class: "probe-name" }, p.name), el("span", { class: "probe-value", "data-testid": "probe-temperature" }))));
+        el("span", { class: "probe-name" }, p.name), el("span", { class: "probe-value", "data-testid": "probe-temperature" }),
+        el("span", { class: "probe-age", "data-testid": "probe-age" }))));
     }
     probes.forEach((probe, i) => {
       const item = list.children[i];
-      setText(item.firstChild, probe.name);
+      const [name, value, age] = item.children;
+      setText(name, probe.name);
       item.dataset.probe = probe.id;
       const latest = this.store.latest.get(probe.id);
-      setText(item.lastChild, latest ? `${formatTemp(latest.t)} ${unitLabel()}` : "–");
+      const ageS = latest ? Math.max(0, now - latest.ts) : null;
+      const stale = Boolean(latest) && (!this.connection.live || ageS > staleAfter(this.store.interval));
+      item.classList.toggle("is-stale", stale);
+      setText(value, latest ? `${formatTemp(latest.t)} ${unitLabel()}` : "–");
+      setText(age, latest ? formatAge(ageS, stale) : "");
     });
   }
 }

@@ -3,8 +3,10 @@
 
 import { ChamberCard, roles } from "./card.js";
 import { TrendChart } from "./chart.js";
+import { ChartEvents } from "./chart-events.js";
 import { Connection } from "./connection.js";
 import { ChamberControls } from "./controls.js";
+import { EventLog } from "./event-log.js";
 import { Header } from "./header.js";
 import { showError } from "./notices.js";
 import { ProfileEditor } from "./profile-editor.js";
@@ -37,9 +39,19 @@ function buildPanels() {
       controls: new ChamberControls(root, chamber, connection),
       editor: new ProfileEditor(root, chamber, connection),
     });
+    wireEventLog(panels.get(chamber.id), root, chamber);
   }
   container.replaceChildren(...cards);
   container.dataset.count = String(cards.length);
+}
+
+/** The chamber's event log under its chart, and its entries marked on the chart. */
+function wireEventLog(panel, root, chamber) {
+  const log = new EventLog(root, chamber, store, connection);
+  const marks = new ChartEvents(panel.chart, store, (entries) => log.show(entries));
+  log.onChange = (entries) => marks.setEntries(entries);
+  panel.chart.onDrawn = () => marks.draw();
+  panel.log = log;
 }
 
 function renderAll() {
@@ -51,6 +63,7 @@ function renderAll() {
     panel.editor.render();
     panel.editor.setEnabled(authorised && connection.live);
     panel.card.root.querySelector('[data-role="lock-note"]').hidden = authorised;
+    panel.log.tick();
   }
 }
 
@@ -94,6 +107,7 @@ connection.on("hello", (frame) => {
     buildPanels();
   }
   for (const panel of panels.values()) panel.chart.reload(frame.ts);
+  for (const panel of panels.values()) panel.log.load();
   authorise();
   renderAll();
 });
@@ -132,6 +146,7 @@ store.on("hydrometer", (frame) => {
 store.on("state", (chamber) => {
   const panel = panels.get(chamber.id);
   if (!panel) return;
+  panel.log.noteState(chamber.state);
   panel.card.render();
   panel.controls.render();
   panel.editor.render();
@@ -159,6 +174,7 @@ onUnitChange(() => {
     panel.chart.redraw();
     panel.chart.buildLegend();
     panel.editor.renderSteps();
+    panel.log.render();
   }
   renderAll();
 });

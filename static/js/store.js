@@ -81,6 +81,9 @@ export class Store {
       const age = isNumber(frame.ts) ? Math.max(0, frame.ts - reading.ts) * 1000 : 0;
       this.addReading(reading, now - age);
     }
+    // The header's "updated" is the newest reading the server has, on the server's clock, as the cards' ages.
+    const times = [...this.latest.values()].map((r) => r.ts);
+    if (times.length) this.lastFrameAt = Math.max(...times);
     this.hydrometers = new Map();
     for (const hydrometer of Array.isArray(frame.hydrometers) ? frame.hydrometers : []) this.addHydrometer(hydrometer);
     this.storage = null;  // a status frame follows

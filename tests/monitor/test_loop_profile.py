@@ -152,6 +152,36 @@ def test_a_clock_jump_is_logged_stored_and_does_not_leap_the_profile(sim, store,
     assert run.progress(clocks.wall).elapsed == pytest.approx(7 * DAY - HOUR + 5.0)
 
 
+
+def test_a_step_the_profile_moves_to_by_itself_is_stored_as_a_profile_step_event(sim, store):
+    # Given a profile ten seconds before the end of its first step
+    clocks = Clocks(T0)
+    monitor, _ = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=LAGER, elapsed=7 * DAY - 10.0).result(timeout=5)
+    monitor.step()
+    # When its time moves it to the ramp
+    clocks.advance(20.0)
+    monitor.step()
+    # Then the step is on record, made by the profile (the client's start is a profile event)
+    steps = [e for e in store.events_between(0, clocks.wall + 1) if e.kind == "profile_step"]
+    assert len(steps) == 1
+    assert steps[0].detail == {"chamber": MAIN, "source": "profile", "step": 1, "of": 4, "finished": False,
+                               "kind": RAMP, "target": 18.0}
+
+
+
+def test_a_step_a_client_skips_to_is_its_profile_event_alone(sim, store):
+    clocks = Clocks(T0)
+    monitor, _ = build(sim, store, clocks)
+    monitor.submit_profile("start", steps=LAGER).result(timeout=5)
+    monitor.step()
+    monitor.submit_profile("skip", source="api").result(timeout=5)
+    monitor.step()
+    kinds = [(e.kind, e.detail.get("action"), e.detail["source"]) for e in store.events_between(0, clocks.wall + 1)
+             if e.kind.startswith("profile")]
+    assert kinds == [("profile", "start", "client"), ("profile", "skip", "api")]
+
+
 WARM_THEN_COLD = (Step(HOLD, 25.0, HOUR), Step(HOLD, 10.0, 7 * DAY))
 
 

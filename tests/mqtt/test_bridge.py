@@ -95,8 +95,9 @@ def test_with_control_a_published_target_reaches_every_client(tmp_path, broker, 
     _, payload, _ = watcher.wait_for(json_on("beerpi/chamber/main/state", target=0.0))
     assert math.copysign(1.0, json.loads(payload)["target"]) == 1.0
     assert all(json.loads(p)["target"] != 19.0 for t, p, r in watcher.seen if t == "beerpi/chamber/main/state")
-    # And every change is also published as an event of the chamber
-    watcher.wait_for(json_on("beerpi/chamber/main/event", type="event", kind="settings"))
+    # And every change is also published as an event of the chamber, made by MQTT
+    _, payload, _ = watcher.wait_for(json_on("beerpi/chamber/main/event", type="event", kind="settings"))
+    assert json.loads(payload)["detail"]["source"] == "mqtt"
 
 
 def test_without_control_a_command_is_not_heard_and_changes_nothing(tmp_path, broker, subscribe, stopping):

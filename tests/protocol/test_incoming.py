@@ -116,7 +116,7 @@ def test_the_event_kinds_are_the_ones_the_monitor_and_storage_record():
     source = "".join(open(f"beerpi/{name}").read() for name in
                      ("monitor/loop.py", "monitor/chamber_changes.py", "control/chamber_events.py",
                       "repository/writer_thread.py", "repository/spool.py"))
-    for kind in ("fault", "fault_cleared", "settings", "profile", "clock_jump", "readings_dropped"):
+    for kind in ("fault", "fault_cleared", "settings", "profile", "profile_step", "clock_jump", "readings_dropped"):
         assert f'"{kind}"' in source and kind in EVENT_KINDS
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
-from tornado.httpclient import AsyncHTTPClient
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.websocket import websocket_connect
 
 from beerpi.repository.sqlite import SqliteRepository
+from tests.support.api_client import post
+from tests.support.process import TEST_TOKEN
 
 
 def is_type(kind: str):
@@ -114,3 +118,23 @@ async def test_the_dashboard_and_its_local_d3_are_served(start_service):
     assert all(a.startswith("/") and not a.startswith("//") for a in assets), "every asset is local"
     d3 = await http.fetch(f"http://127.0.0.1:{service.port}/static/vendor/d3.min.js")
     assert b"d3js.org" in d3.body and len(d3.body) > 100_000
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_change_is_stored_with_what_made_it_a_browser_a_websocket_script_or_the_api(start_service):
+    service = start_service()
+    url = f"ws://127.0.0.1:{service.port}/ws"
+    auth = {"Authorization": f"Bearer {TEST_TOKEN}"}
+    # When a browser (it sends an Origin), a script over the WebSocket and one over HTTP each set a target
+    for target, headers in ((18.5, {**auth, "Origin": f"http://127.0.0.1:{service.port}"}), (18.6, auth)):
+        connection = await websocket_connect(HTTPRequest(url, headers=headers))
+        await connection.write_message(json.dumps({"type": "set", "target": target, "id": "s"}))
+        while json.loads(await connection.read_message()).get("id") != "s":
+            pass
+        connection.close()
+    await post(service.port, "/api/chambers/main/settings", {"target": 18.7})
+    # Then each change is stored with its maker
+    assert service.store.flush(10)
+    events = [e for e in service.store.events_between(0, 2e9) if e.kind == "settings"]
+    assert [(e.detail["new"]["target"], e.detail["source"]) for e in events] == [
+        (18.5, "dashboard"), (18.6, "websocket"), (18.7, "api")]

@@ -47,7 +47,7 @@ async def run_command(hub: Hub, text: str, authorised: bool, address: str = "") 
     except ProtocolError as exc:
         raise ApiError(status_for(exc.code), exc.code, exc.message) from None
     frames: list[str] = []
-    await carry_out(hub, command, frames.append, authorised, address)
+    await carry_out(hub, command, frames.append, authorised, address, source="api")
     return frames
 
 
