@@ -2,7 +2,7 @@
 // profile editor per chamber. Plain ES modules, no build step; D3 v7 is loaded before.
 
 import { ChamberCard, roles } from "./card.js";
-import { TrendChart } from "./chart.js";
+import { loadChart } from "./chart-loader.js";
 import { Connection } from "./connection.js";
 import { ChamberControls } from "./controls.js";
 import { Header } from "./header.js";
@@ -13,6 +13,7 @@ import { getToken, loadToken, onTokenChange } from "./token.js";
 import { onUnitChange } from "./units.js";
 
 const PROTOCOL_VERSION = 1;
+const TrendChart = await loadChart();  // without D3, a notice in the chart's place
 
 const store = new Store();
 const connection = new Connection(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`);
