@@ -121,3 +121,23 @@ def test_every_control_is_reached_and_worked_from_the_keyboard(browser, tmp_path
         # Every focused element shows where the focus is
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert outline != "none"
+
+
+def test_heater_cooler_and_fault_are_said_in_words_not_by_colour_alone(browser, tmp_path):
+    with running_server(tmp_path / "b.sqlite3", "--config", str(TWO_CHAMBERS)) as server, \
+            open_page(browser, server.port, viewport=DESKTOP) as watched:
+        page = watched.page
+        wait_live(page)
+        for chamber in ("ale", "lager"):
+            card = watched.chamber(chamber)
+            for output in ("heater", "cooler"):
+                badge = card.get_by_test_id(f"{output}-badge")
+                if not badge.is_visible():
+                    continue
+                expect(badge).to_have_text(re.compile(rf"^{output.capitalize()}\s+(ON|OFF)$"), timeout=WAIT_MS)
+                on = badge.get_attribute("data-on") == "true"
+                expect(card.get_by_test_id(output)).to_have_text("ON" if on else "OFF")
+            # The chart's shading for heating, cooling and faults is named in its legend
+            legend = card.locator('[data-role="legend"]')
+            for word in ("heating" if chamber == "ale" else "cooling", "fault"):
+                expect(legend).to_contain_text(word)
