@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
 from beerpi.repository.sqlite import SqliteRepository
+from beerpi.web.server import CHART_LIBRARY, warn_without_chart_library
 
 
 def is_type(kind: str):
@@ -114,3 +116,14 @@ async def test_the_dashboard_and_its_local_d3_are_served(start_service):
     assert all(a.startswith("/") and not a.startswith("//") for a in assets), "every asset is local"
     d3 = await http.fetch(f"http://127.0.0.1:{service.port}/static/vendor/d3.min.js")
     assert b"d3js.org" in d3.body and len(d3.body) > 100_000
+
+
+def test_a_start_without_the_chart_library_says_so_in_the_log(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="beerpi.server"):
+        assert warn_without_chart_library(tmp_path) is True  # an install without make
+    assert "the chart library" in caplog.text and "run make" in caplog.text
+    (tmp_path / CHART_LIBRARY).parent.mkdir(parents=True)
+    (tmp_path / CHART_LIBRARY).write_text("/* d3 */")
+    caplog.clear()
+    assert warn_without_chart_library(tmp_path) is False
+    assert caplog.text == ""
