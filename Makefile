@@ -22,6 +22,7 @@ run: $(VENV)/.installed-run frontend
 	$(PY) run_server.py $(ARGS)
 
 test: $(VENV)/.installed-dev frontend
+	@$(PY) -m beerpi.cli.vendor --tests  # axe-core, for the dashboard's accessibility audit
 	$(VENV)/bin/ruff check beerpi tests bench run_server.py
 	$(VENV)/bin/lint-imports --no-cache --no-logo  # the import order of the packages (setup.cfg)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -46,7 +47,7 @@ $(VENV)/.installed-dev: $(VENV)/.python-ok setup.cfg pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf $(VENV) static/vendor *.egg-info
+	rm -rf $(VENV) static/vendor tests/vendor *.egg-info
 
 install:
 	deploy/install.sh

@@ -1,8 +1,9 @@
 """Fetch the pinned front-end packages from the npm registry, without npm.
 
 The record in ``frontend-lock.json`` names each package, its version, the npm
-``integrity`` hash of its tarball and the files to take from it. A tarball whose hash
-does not match is refused. Files already in place are left alone, so a Pi without
+``integrity`` hash of its tarball and the files to take from it; one marked
+``"for": "tests"`` (the accessibility audit's axe-core) is fetched only with ``--tests``.
+A tarball whose hash does not match is refused. Files already in place are left alone, so a Pi without
 internet can still start once they have been fetched.
 """
 
@@ -60,11 +61,15 @@ def extract(data: bytes, files: dict[str, str], root: Path) -> None:
             partial.replace(target)
 
 
-def fetch_all(lock_file: Path = LOCK_FILE, root: Path = PROJECT_ROOT, force: bool = False) -> list[str]:
-    """Fetch every package whose files are missing; return the names fetched."""
+def fetch_all(lock_file: Path = LOCK_FILE, root: Path = PROJECT_ROOT, force: bool = False,
+              tests: bool = False) -> list[str]:
+    """Fetch every package whose files are missing (those for the tests too if ``tests``);
+    return the names fetched."""
     packages = json.loads(lock_file.read_text())["packages"]
     fetched = []
     for name, entry in packages.items():
+        if entry.get("for") == "tests" and not tests:
+            continue
         if not force and all((root / dest).is_file() for dest in entry["files"].values()):
             continue
         url = tarball_url(registry_url(), name, entry["version"])
@@ -84,9 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m beerpi.cli.vendor",
         description="Fetch the pinned front-end files listed in frontend-lock.json.")
     parser.add_argument("--force", action="store_true", help="fetch again even if the files exist")
+    parser.add_argument("--tests", action="store_true",
+                        help="also fetch the files only the tests use (axe-core, for the accessibility audit)")
     args = parser.parse_args(argv)
     try:
-        fetched = fetch_all(force=args.force)
+        fetched = fetch_all(force=args.force, tests=args.tests)
     except VendorError as exc:
         print(f"beerpi.cli.vendor: {exc}", file=sys.stderr)
         return 1

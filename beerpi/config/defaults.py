@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
+from pathlib import PurePath
 
 from beerpi.control.thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 
@@ -10,9 +12,20 @@ REAL_DB = "sqlite:///data/beerpi.sqlite3"
 SIMULATION_DB = "sqlite:///data/simulation.sqlite3"
 
 
-def default_db(simulated: bool) -> str:
-    """Where readings go when --db is not given: simulated ones never mix with real ones."""
-    return SIMULATION_DB if simulated else REAL_DB
+def default_db(simulated: bool, chamber_file: str | None = None) -> str:
+    """Where readings go when --db is not given: simulated ones never mix with real ones, and
+    a simulation of a chamber file has its own (data/simulation-two-chambers.sqlite3), so the
+    README's two simulations run side by side."""
+    if not simulated:
+        return REAL_DB
+    if chamber_file:
+        return SIMULATION_DB.replace(".sqlite3", f"-{_file_name(chamber_file)}.sqlite3")
+    return SIMULATION_DB
+
+
+def _file_name(path: str) -> str:
+    """The chamber file's name without its suffix, kept to letters, digits, '-' and '_'."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", PurePath(path).stem).strip("-") or "chambers"
 
 
 @dataclass(frozen=True)
@@ -86,4 +99,4 @@ class Config:
 
 def with_default_db(config: Config, simulated: bool) -> Config:
     """``config`` with --db resolved: simulated readings never go into the real history by default."""
-    return config if config.db else replace(config, db=default_db(simulated=simulated))
+    return config if config.db else replace(config, db=default_db(simulated, config.config))

@@ -46,7 +46,8 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
     add("--db", type=_storage_url, default=argparse.SUPPRESS,
         help=f"storage URL: sqlite:///relative/path, sqlite:////absolute/path, sqlite:///:memory: "
              f"(nothing kept), or mongodb://host:port/dbname (default: {REAL_DB}; with simulated "
-             f"probes {SIMULATION_DB}, so simulated readings never mix with real ones)")
+             f"probes {SIMULATION_DB}, or data/simulation-NAME.sqlite3 for a --config file NAME.toml, so "
+             "simulated readings never mix with real ones nor two simulations with each other)")
     add("--hardware", choices=("auto", "sim", "pi"), default=default.hardware,
         help="pi: 1-wire probes and a GPIO relay; sim: simulated fermenter; auto: pi when 1-wire "
              "probes are present or the machine is a Raspberry Pi (then every output stays OFF "

@@ -35,7 +35,12 @@ def _library() -> ModuleType:
     # Importing w1thermsensor would otherwise run modprobe (as root) to load kernel modules;
     # on a Pi they are loaded at boot by dtoverlay=w1-gpio.
     os.environ.setdefault("W1THERMSENSOR_NO_KERNEL_MODULE", "1")
-    import w1thermsensor
+    try:
+        import w1thermsensor
+    except ImportError:
+        raise ProbeError("reading 1-wire probes needs the w1thermsensor library, which is not installed: "
+                         "install it with .venv/bin/pip install w1thermsensor (on a Pi, make installs it "
+                         "with the pi extra)") from None
     return w1thermsensor
 
 

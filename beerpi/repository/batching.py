@@ -45,9 +45,11 @@ class StorageStatus:
     ok: bool  # False from a failed write until a write succeeds again, or while error stands
     dropped: int  # readings given up since start because the spool or the queue was full
     error: str | None = None  # what is wrong, in plain words, while something is
+    durable: bool = True  # False while readings waiting for the database are in memory only (no spool file)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"backlog": self.backlog, "ok": self.ok, "dropped": self.dropped, "error": self.error}
+        return {"backlog": self.backlog, "ok": self.ok, "dropped": self.dropped, "error": self.error,
+                "durable": self.durable}
 
 
 def groups(items: Sequence[Item]) -> Iterator[tuple[int, str, Any]]:

@@ -152,7 +152,7 @@ class WriteBehind(Repository):
         problems = [None if writer.ok else writer.failure, stuck, self._spool_error]
         return StorageStatus(backlog, writer.ok and not stuck and self._spool_error is None,
                              self._handover.dropped + self.spool.dropped,
-                             "; ".join(p for p in problems if p) or None)
+                             "; ".join(p for p in problems if p) or None, self._spool_error is None)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything handed over so far is in the database; False if not within ``timeout``."""

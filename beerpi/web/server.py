@@ -43,6 +43,7 @@ NUL_IN_PATH = "Bad Request: a path may not hold a NUL byte"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "templates"
 STATIC_PATH = PROJECT_ROOT / "static"
+CHART_LIBRARY = "vendor/d3.min.js"  # fetched by make (beerpi/cli/vendor.py), never committed
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,17 @@ class WebSocketHandler(tornado.websocket.WebSocketHandler):
             pass
 
 
+def warn_without_chart_library(static_path: Path = STATIC_PATH) -> bool:
+    """Say at start when the chart library was never fetched (an install without make); True if so."""
+    if (static_path / CHART_LIBRARY).is_file():
+        return False
+    log.warning("the chart library %s is missing: the dashboard shows live values and controls but no "
+                "chart; run make (or python -m beerpi.cli.vendor) to fetch it", static_path / CHART_LIBRARY)
+    return True
+
+
 def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) -> tornado.web.Application:
+    warn_without_chart_library()
     hydrometer_routes = api_hydrometer.routes(hub.hydrometers, {"hub": hub, "access": access, "hosts": hosts}) \
         if hub.hydrometers is not None else []
     return tornado.web.Application(

@@ -26,6 +26,7 @@ export class ChamberCard {
     setText(this.ui.name, chamber.name);
     this.ui.name.id = `chamber-${chamber.id}-name`;
     root.setAttribute("aria-labelledby", this.ui.name.id);
+    root.querySelector(".chart-section").setAttribute("aria-label", `${chamber.name}: temperature history`);
   }
 
   render() {

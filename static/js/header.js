@@ -103,8 +103,14 @@ export class Header {
     let text;
     if (!storage.ok || storage.backlog > 0 || !lost) {
       const head = storage.ok ? "Catching up with the database" : storage.error ? "Storage problem" : "Database unreachable";
-      const waiting = storage.backlog > 0 ? `${readings(storage.backlog)} waiting` : "readings are kept";
-      text = `${head} — ${waiting}, ${lost || "nothing lost"}.`;
+      if (!storage.durable) {  // no spool file: only "nothing lost" until a restart
+        const waiting = storage.backlog > 0 ? `${readings(storage.backlog)} waiting, in memory only`
+          : "readings that wait for the database are kept in memory only";
+        text = `${head} — ${waiting}: a restart loses them${lost ? `; ${lost}` : ""}.`;
+      } else {
+        const waiting = storage.backlog > 0 ? `${readings(storage.backlog)} waiting` : "readings are kept";
+        text = `${head} — ${waiting}, ${lost || "nothing lost"}.`;
+      }
       notice.dataset.state = storage.ok ? "catching-up" : "down";
     } else {
       text = `Database outage: ${lost}.`;

@@ -2,8 +2,8 @@
 // profile editor per chamber. Plain ES modules, no build step; D3 v7 is loaded before.
 
 import { ChamberCard, roles } from "./card.js";
-import { TrendChart } from "./chart.js";
 import { ChartEvents } from "./chart-events.js";
+import { loadChart } from "./chart-loader.js";
 import { Connection } from "./connection.js";
 import { ChamberControls } from "./controls.js";
 import { EventLog } from "./event-log.js";
@@ -15,6 +15,7 @@ import { getToken, loadToken, onTokenChange } from "./token.js";
 import { onUnitChange } from "./units.js";
 
 const PROTOCOL_VERSION = 1;
+const TrendChart = await loadChart();  // without D3, a notice in the chart's place
 
 const store = new Store();
 const connection = new Connection(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`);
@@ -48,10 +49,11 @@ function buildPanels() {
 /** The chamber's event log under its chart, and its entries marked on the chart. */
 function wireEventLog(panel, root, chamber) {
   const log = new EventLog(root, chamber, store, connection);
+  panel.log = log;
+  if (panel.chart.unavailable) return;  // no chart to mark: the log alone
   const marks = new ChartEvents(panel.chart, store, (entries) => log.show(entries));
   log.onChange = (entries) => marks.setEntries(entries);
   panel.chart.onDrawn = () => marks.draw();
-  panel.log = log;
 }
 
 function renderAll() {

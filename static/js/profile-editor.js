@@ -255,6 +255,7 @@ export class ProfileEditor {
   }
 
   renderPreview() {
+    if (typeof globalThis.d3 === "undefined") return;  // no chart library: no preview (chart-loader.js)
     const svg = d3.select(this.ui.preview);
     const { steps, error } = this.wireSteps();
     const width = this.ui.preview.clientWidth || 300;

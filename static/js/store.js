@@ -144,6 +144,7 @@ export class Store {
     this.storage = {
       ok: storage.ok !== false, backlog: count(storage.backlog), dropped: count(storage.dropped),
       error: typeof storage.error === "string" && storage.error ? storage.error : null,
+      durable: storage.durable !== false,  // absent (an older server): as before, a spool on disk
     };
     this.emit("status", this.storage, previous);
   }

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from beerpi.config import CHAMBER_OPTIONS, Config, parse_config
+from beerpi.config import CHAMBER_OPTIONS, REAL_DB, SIMULATION_DB, Config, default_db, parse_config, with_default_db
 from beerpi.control.thermostat import COMPRESSOR_TIMINGS, HEATER_TIMINGS, ChamberLimits
 
 OPTIONS = ["--host", "--port", "--db", "--hardware", "--interval", "--target", "--hysteresis",
@@ -204,3 +204,12 @@ def test_a_chamber_variable_with_config_names_the_variable(capsys):
     err = fails(capsys, [], {"BEERPI_CONFIG": "beerpi.toml", "BEERPI_HEATER_PIN": "22", "BEERPI_TARGET": "18"})
     assert "BEERPI_TARGET, BEERPI_HEATER_PIN cannot be combined with --config" in err
     assert "set target, heater.pin in the file instead" in err
+
+
+def test_a_simulation_of_a_chamber_file_has_its_own_default_database():
+    assert default_db(False, "examples/two-chambers.toml") == REAL_DB  # real probes: one history
+    assert default_db(True) == SIMULATION_DB
+    assert default_db(True, "examples/two-chambers.toml") == "sqlite:///data/simulation-two-chambers.sqlite3"
+    assert with_default_db(Config(config="/etc/my brew!.toml"), True).db == "sqlite:///data/simulation-my-brew.sqlite3"
+    given = Config(db="sqlite:///elsewhere.sqlite3", config="examples/two-chambers.toml")
+    assert with_default_db(given, True).db == "sqlite:///elsewhere.sqlite3"  # --db wins

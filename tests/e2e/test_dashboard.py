@@ -447,3 +447,17 @@ def test_a_step_that_ends_on_gravity_says_where_its_condition_stands(browser, on
         wait_live(watched.page)
         condition = watched.chamber("main").get_by_test_id("gravity-condition")
         expect(condition).to_contain_text("ends when stable: 0.002 over 48 h — ", timeout=WAIT_MS)
+
+
+def test_the_storage_notice_never_says_nothing_lost_while_readings_wait_in_memory_only(browser, tmp_path):
+    # Given a spool file that cannot be used (garbage beside the database): readings that wait
+    # for the database are kept in memory only
+    db_path = tmp_path / "b.sqlite3"
+    (tmp_path / "spool-b.sqlite3").write_bytes(b"not a spool " * 100)
+    with running_server(db_path) as server, open_page(browser, server.port) as watched:
+        page = watched.page
+        wait_live(page)
+        notice = page.get_by_test_id("storage")
+        # Then the notice says what a restart would lose, and does not promise otherwise
+        expect(notice).to_contain_text("in memory only: a restart loses them", timeout=WAIT_MS)
+        expect(notice).not_to_contain_text("nothing lost")

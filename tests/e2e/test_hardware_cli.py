@@ -167,3 +167,21 @@ def test_faults_on_a_real_probe_tree_reach_a_websocket_client_and_clear(tmp_path
     assert len([f for f in steps[2] if f["type"] == "reading"]) >= 3
     log = "".join(server.lines)
     assert "every output held OFF, fault probe_crc" in log and "pull-up" in log
+
+
+def test_the_no_pi_probe_demo_without_w1thermsensor_says_what_to_install(tmp_path, monkeypatch):
+    # Given a laptop without the pi extra: importing w1thermsensor fails
+    blocker = tmp_path / "no-w1thermsensor"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text('import sys\nsys.modules["w1thermsensor"] = None\n')
+    monkeypatch.setenv("PYTHONPATH", str(blocker))
+    W1Tree(tmp_path / "w1").set(WORT, 19.5)
+    # When the README's no-Pi demo is run
+    result = run("--probes", "w1", "--w1-dir", str(tmp_path / "w1"), "--heater", "sim", "--port", "0",
+                 "--host", "127.0.0.1", "--db", f"sqlite:///{tmp_path}/b.sqlite3")
+    # Then it stops with one line saying what to install, not a traceback
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("run_server.py: error: reading 1-wire probes needs the w1thermsensor library")
+    assert "pip install w1thermsensor" in last

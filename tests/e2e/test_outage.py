@@ -83,7 +83,7 @@ def test_a_mongodb_outage_loses_nothing_and_the_dashboard_keeps_updating(tmp_pat
         # When it is started again on the same data
         mongo = secantus.SecantusDBServer(host="127.0.0.1", port=mongo.port, storage_path=data)
         await asyncio.to_thread(mongo.start)
-        await watcher.until(lambda: watcher.status() == {"backlog": 0, "ok": True, "dropped": 0, "error": None},
+        await watcher.until(lambda: watcher.status() == {"backlog": 0, "ok": True, "dropped": 0, "error": None, "durable": True},
                             "the backlog to be delivered")
         # Then the dashboard never stopped updating
         arrivals = [at for at, _ in during]

@@ -72,6 +72,7 @@ async def test_a_corrupt_spool_is_reported_left_untouched_and_readings_wait_in_m
     assert storage["ok"] is False
     assert f"the spool file {spool} is corrupt" in storage["error"]
     assert "in memory" in storage["error"]
+    assert storage["durable"] is False  # what waits for the database is lost at a restart
     assert any("SPOOL UNAVAILABLE" in r.getMessage() for r in caplog.records)
     # And readings still reach the database
     assert service.store.flush(10)
@@ -112,7 +113,7 @@ def test_a_data_directory_that_heals_is_opened_later_and_the_waiting_readings_de
         # Then the database is opened and gets the readings that waited
         assert store.flush(10)
         assert store.latest() == readings[-1:]
-        assert store.status.as_dict() == {"backlog": 0, "ok": True, "dropped": 0, "error": None}
+        assert store.status.as_dict() == {"backlog": 0, "ok": True, "dropped": 0, "error": None, "durable": True}
     finally:
         store.close()
 

@@ -155,7 +155,7 @@ def test_an_outage_loses_nothing_duplicates_nothing_and_keeps_the_order(backend,
     assert backend.readings_between(0, T0 + 100) == readings(30)
     assert [e.id for e in backend.events_between(0, T0 + 100)] == [event.id]
     assert backend.load_settings() == {"target": 19.0}
-    assert store.status.as_dict() == {"backlog": 0, "ok": True, "dropped": 0, "error": None}
+    assert store.status.as_dict() == {"backlog": 0, "ok": True, "dropped": 0, "error": None, "durable": True}
     messages = [r.getMessage() for r in caplog.records]
     assert sum("storage backlog started" in m for m in messages) == 1
     assert sum("storage backlog cleared" in m for m in messages) == 1

@@ -77,15 +77,18 @@ class Page:
 
 @contextlib.contextmanager
 def open_page(browser, port: int, token: str | None = TEST_TOKEN, viewport=PHONE, route=None,
-              allowed_errors: tuple[str, ...] = ()):
+              allowed_errors: tuple[str, ...] = (), prepare=None):
     """A page on the server at ``port``, opened with the link's ``?token=`` (None: without).
-    ``route`` may intercept its WebSocket first. No console errors allowed but ``allowed_errors``."""
+    ``route`` may intercept its WebSocket first, ``prepare(page)`` do more before it loads.
+    No console errors allowed but ``allowed_errors``."""
     context = browser.new_context(viewport=viewport, device_scale_factor=1,
                                   is_mobile=viewport is PHONE, has_touch=viewport is PHONE)
     page = context.new_page()
     watched = Page(page)
     if route is not None:
         page.route_web_socket(re.compile(r"/ws(\?|$)"), route)
+    if prepare is not None:
+        prepare(page)
     page.goto(f"http://127.0.0.1:{port}/" + (f"?token={token}" if token else ""))
     try:
         yield watched

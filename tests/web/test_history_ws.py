@@ -144,7 +144,7 @@ async def test_the_storage_status_goes_to_clients_and_an_outage_shows_in_it(cont
     assert error["code"] == "unavailable" and error["id"] == "h"
     # When it is back, the backlog is delivered and the status says so
     store.down.clear()
-    await client.wait_for(lambda f: f["type"] == "status" and f["storage"] == {"backlog": 0, "ok": True, "dropped": 0, "error": None},
+    await client.wait_for(lambda f: f["type"] == "status" and f["storage"] == {"backlog": 0, "ok": True, "dropped": 0, "error": None, "durable": True},
                           limit=2000)
 
 

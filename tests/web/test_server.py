@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import pytest
@@ -10,6 +11,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from beerpi.repository.sqlite import SqliteRepository
+from beerpi.web.server import CHART_LIBRARY, warn_without_chart_library
 from tests.support.api_client import post
 from tests.support.process import TEST_TOKEN
 
@@ -138,3 +140,12 @@ async def test_a_change_is_stored_with_what_made_it_a_browser_a_websocket_script
     events = [e for e in service.store.events_between(0, 2e9) if e.kind == "settings"]
     assert [(e.detail["new"]["target"], e.detail["source"]) for e in events] == [
         (18.5, "dashboard"), (18.6, "websocket"), (18.7, "api")]
+def test_a_start_without_the_chart_library_says_so_in_the_log(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="beerpi.server"):
+        assert warn_without_chart_library(tmp_path) is True  # an install without make
+    assert "the chart library" in caplog.text and "run make" in caplog.text
+    (tmp_path / CHART_LIBRARY).parent.mkdir(parents=True)
+    (tmp_path / CHART_LIBRARY).write_text("/* d3 */")
+    caplog.clear()
+    assert warn_without_chart_library(tmp_path) is False
+    assert caplog.text == ""
