@@ -154,8 +154,9 @@ def test_the_target_is_drawn_from_stored_changes_and_not_across_a_profiles_steps
         wait_live(page)
         page.get_by_test_id("range-21600").click()
         wait_for_line(page, WORT_LINE, f"points >= 40 && first < {now - 2.9 * HOUR}")
-        page.wait_for_function("() => (document.querySelector('path.target-line')?.getAttribute('d') || '').includes('M')",
-                               timeout=WAIT_MS)
+        # the stored changes arrive after the first draw (from the page's state alone): wait for both stretches
+        page.wait_for_function("() => ((document.querySelector('path.target-line')?.getAttribute('d') || '')"
+                               ".match(/M/g) || []).length >= 2", timeout=WAIT_MS)
         target = page.evaluate(SEGMENTS_JS, '[data-testid="chart"] path.target-line')
         # Then the target line starts at the first reading, not before
         assert abs(target[0][0] - x_of(page, now - 3 * HOUR)) < 3, (target, x_of(page, now - 3 * HOUR))
