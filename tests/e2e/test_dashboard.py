@@ -345,7 +345,9 @@ def test_readings_missed_while_the_wifi_was_down_are_filled_from_history(browser
         away = dropped_at + 1.5
         assert any(b["ts"] <= away < b["ts"] + 2 * width and b["count"] > 0 for b in reply["buckets"]), \
             "the history covers the time the page was away"
-        wait_for_line(page, WORT_LINE, f"first < {dropped_at - 1} && last > {hello['ts']}")
+        # (the line's first point is its first bucket's middle: with "all" under a simulation's speed,
+        # a young chart's buckets may be a second or more wide)
+        wait_for_line(page, WORT_LINE, f"first < {dropped_at} && last > {hello['ts']}")
 
 
 def test_a_database_that_holds_readings_fills_the_chart_right_after_load(browser, tmp_path):
