@@ -72,7 +72,9 @@ def test_a_pi_with_no_probe_starts_with_outputs_off_and_picks_the_probe_up(tmp_p
                     "--min-on", "0", "--min-off", "0", "--db", f"sqlite:///{tmp_path}/b.sqlite3")
     try:
         port = server.wait_listening()
-        hello, = asyncio.run(first_frames(port, 1))
+        # (a client that connects before the first tick is told "no_reading": wait for the tick's verdict)
+        hello = poll(lambda: next((h for h in asyncio.run(first_frames(port, 1))
+                                   if h["state"]["fault"] != "no_reading"), None))
         # Then nothing is simulated, nothing is switched on, and every client sees why
         assert hello["simulated"] is False and hello["probes"] == []
         assert hello["state"]["fault"] == "no_probes" and hello["state"]["heater"] is False
