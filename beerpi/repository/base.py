@@ -206,6 +206,16 @@ class Repository(ABC):
         deleted stays deleted."""
 
     @abstractmethod
+    def raise_marks(self, marks: Mapping[str, int]) -> None:
+        """Raise each named mark (an integer, e.g. how far a hub has stored a series) to the
+        given value; a mark already higher stays. Kept across restarts; several processes may
+        raise the same mark at once and the highest wins."""
+
+    @abstractmethod
+    def load_marks(self, prefix: str = "") -> dict[str, int]:
+        """Every mark whose name starts with ``prefix``."""
+
+    @abstractmethod
     def close(self) -> None:
         """Flush and release the database. Further calls raise Closed."""
 

@@ -428,6 +428,18 @@ class MongoRepository(Repository):
                 return False
             return True
 
+    def raise_marks(self, marks: Mapping[str, int]) -> None:
+        if not marks:
+            return
+        with self._op("raising the marks"):
+            self._db["marks"].bulk_write([UpdateOne({"_id": key}, {"$max": {"value": int(value)}}, upsert=True)
+                                          for key, value in marks.items()], ordered=False)
+
+    def load_marks(self, prefix: str = "") -> dict[str, int]:
+        query = {"_id": {"$gte": prefix, "$lt": prefix + "\U0010ffff"}} if prefix else {}
+        with self._op("reading the marks"):
+            return {doc["_id"]: int(doc["value"]) for doc in self._db["marks"].find(query)}
+
     def close(self) -> None:
         if self._closed:
             return

@@ -316,6 +316,18 @@ class SqliteRepository(Repository):
             cursor.execute("INSERT INTO meta (key, value) VALUES ('profiles_seeded', 1)")
             return True
 
+    def raise_marks(self, marks: Mapping[str, int]) -> None:
+        rows = [(key, int(value)) for key, value in marks.items()]
+        with self._writing() as cursor:
+            cursor.executemany("INSERT INTO marks (key, value) VALUES (?, ?) "
+                               "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)", rows)
+
+    def load_marks(self, prefix: str = "") -> dict[str, int]:
+        with self._reading() as cursor:
+            rows = cursor.execute("SELECT key, value FROM marks WHERE substr(key, 1, ?) = ?",
+                                  (len(prefix), prefix)).fetchall()
+        return dict(rows)
+
     def close(self) -> None:
         with self._lock, self._pool_lock:
             if self._closed:

@@ -4,6 +4,7 @@ Version 1 (the walking skeleton, ``user_version`` 0) kept float seconds and no k
 Version 2 keys readings by (probe, integer milliseconds) so a replay cannot duplicate,
 gives events an id, and keeps one roll-up table per granularity in ``rollup.LEVELS_MS``.
 Version 3 adds ``profiles``, the saved profiles (created, empty, in a version 2 database).
+Version 4 adds ``marks`` (Repository.raise_marks), created empty in an older database.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sqlite3
 
 from beerpi.repository.rollup import LEVELS_MS, label
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _bucket(column: str, granularity: int) -> str:
@@ -46,6 +47,10 @@ TABLES = [
         name TEXT NOT NULL,
         steps TEXT NOT NULL,  -- JSON
         saved INTEGER NOT NULL  -- Unix milliseconds
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS marks (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
     ) WITHOUT ROWID""",
     # raw_kept_from: Unix ms before which --keep-raw deleted the raw readings (roll-ups kept);
     # identity: the database's random id (text), see Repository.identity

@@ -79,5 +79,11 @@ class Unavailable(Repository):
     def seed_profiles(self, profiles: Sequence[SavedProfile]) -> bool:
         self._refuse()
 
+    def raise_marks(self, marks: Mapping[str, int]) -> None:
+        self._refuse()
+
+    def load_marks(self, prefix: str = "") -> dict[str, int]:
+        self._refuse()
+
     def close(self) -> None:
         pass

@@ -269,6 +269,12 @@ class WriteBehind(Repository):
     def seed_profiles(self, profiles: Sequence[SavedProfile]) -> bool:
         return self.backend.seed_profiles(profiles)
 
+    def raise_marks(self, marks: Mapping[str, int]) -> None:
+        self.backend.raise_marks(marks)
+
+    def load_marks(self, prefix: str = "") -> dict[str, int]:
+        return self.backend.load_marks(prefix)
+
     def load_settings(self) -> dict[str, Any]:
         """The backend's settings with the changes still waiting applied; if it is unreachable,
         the spool's mirror of them, or only the waiting changes if the mirror is not this

@@ -199,6 +199,18 @@ def test_settings_are_replaced_key_by_key_and_keep_their_types(store):
     assert isinstance(store.load_settings()["count"], int)
 
 
+def test_marks_only_rise_and_are_read_back_by_prefix(store):
+    """How far a hub has stored each series: a late, lower mark (another hub replica's) never lowers it."""
+    assert store.load_marks() == {}
+    store.raise_marks({"ack/garage/readings/28-1": 1_700_000_000_250, "ack/garage/events": 5})
+    store.raise_marks({"ack/garage/readings/28-1": 1_700_000_000_000, "ack/cellar/events": -3})
+    store.raise_marks({"ack/garage/events": 7})
+    assert store.load_marks("ack/garage/") == {"ack/garage/readings/28-1": 1_700_000_000_250, "ack/garage/events": 7}
+    assert store.load_marks() == {"ack/garage/readings/28-1": 1_700_000_000_250, "ack/garage/events": 7,
+                                  "ack/cellar/events": -3}
+    assert store.load_marks("ack/nowhere/") == {}
+
+
 def test_a_chamber_s_profile_round_trips_and_a_stop_clears_it(store):
     """Chambers keep their settings and profiles as nested values under their own keys."""
     steps = (Step("hold", 12.0, 7 * 86400.0), Step("ramp", 18.0, rate=3.0), Step("ramp", 2.0, 86400.0))
@@ -281,6 +293,7 @@ def test_starters_are_seeded_once_and_a_deleted_one_stays_deleted(store):
     lambda s: s.add_minute_rollups([MinuteRollup("wort", T0 - T0 % 60, 20.0, 20.0, 20.0, 1)]),
     lambda s: s.list_profiles(), lambda s: s.save_profile(SavedProfile("Ale", ALE, T0)),
     lambda s: s.delete_profile("Ale"), lambda s: s.seed_profiles([]),
+    lambda s: s.raise_marks({"a": 1}), lambda s: s.load_marks(),
 ])
 def test_a_closed_store_refuses_work(store, call):
     store.close()

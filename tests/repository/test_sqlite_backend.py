@@ -175,7 +175,7 @@ def test_a_walking_skeleton_database_is_upgraded_without_losing_anything(tmp_pat
         # And the roll-ups were built from them
         [day] = store.history("wort", T0 - 86_400, T0 + 86_400, 1)
         assert (day.min, day.max, day.count) == (20.5, 21.5, 2)
-    assert pragma(path, "user_version") == 3
+    assert pragma(path, "user_version") == 4
 
 
 def test_an_in_memory_store_works_on_its_single_connection():
