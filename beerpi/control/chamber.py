@@ -29,13 +29,14 @@ Sample = tuple[float | None, str | None]  # (a valid value, or the fault code th
 
 @dataclass(frozen=True, slots=True)
 class ChamberInfo:
-    """What clients are told about a chamber in ``hello``."""
+    """What clients are told about a chamber in ``hello``; ``node``: the Pi it is on, as a hub tells it."""
 
     id: str
     name: str
     beer_probe: str | None
     air_probe: str | None
     outputs: tuple[str, ...]
+    node: str | None = None
 
 
 class Chamber:

@@ -57,8 +57,11 @@ def state_message(state: ControlState) -> dict[str, Any]:
 
 
 def chamber_message(info: ChamberInfo, state: ControlState) -> dict[str, Any]:
-    return {"id": info.id, "name": info.name, "beer_probe": info.beer_probe, "air_probe": info.air_probe,
-            "outputs": list(info.outputs), "state": state_message(state)}
+    message = {"id": info.id, "name": info.name, "beer_probe": info.beer_probe, "air_probe": info.air_probe,
+               "outputs": list(info.outputs), "state": state_message(state)}
+    if info.node is not None:
+        message["node"] = info.node
+    return message
 
 
 def event_frame(event: Reading | ControlState) -> str:
@@ -71,20 +74,29 @@ def event_frame(event: Reading | ControlState) -> str:
 def hello_frame(chambers: Sequence[tuple[ChamberInfo, ControlState]], probes: Sequence[Probe],
                 readings: Iterable[Reading], now: float, interval: float, simulated: bool = False,
                 profile_clock: tuple[float, float] | None = None,
-                hydrometers: Sequence[Mapping[str, Any]] = ()) -> str:
+                hydrometers: Sequence[Mapping[str, Any]] = (),
+                nodes: Sequence[Mapping[str, Any]] | None = None) -> str:
     """``state`` and the probes' ``control`` flag speak of the first chamber, as before chambers;
-    ``profile_clock`` is (profile time now, its speed), so a client can place a profile in time."""
-    first_info, first_state = chambers[0]
+    ``profile_clock`` is (profile time now, its speed), so a client can place a profile in time;
+    ``nodes``: a hub's Pis (``node_message``), None on a Pi. A hub that has heard of no chamber
+    yet has no ``state``."""
+    first_info, first_state = chambers[0] if chambers else (None, None)
     profile_now, speed = profile_clock or (now, 1.0)
-    return encode({
+    message = {
         "type": "hello", "version": VERSION, "ts": now, "interval": interval, "simulated": simulated,
         "profile_clock": {"now": round(profile_now, 3), "speed": speed},
-        "state": state_message(first_state),
+        "state": None if first_state is None else state_message(first_state),
         "chambers": [chamber_message(info, state) for info, state in chambers],
-        "probes": [{"id": p.id, "name": p.name, "control": p.id == first_info.beer_probe} for p in probes],
+        "probes": [{"id": p.id, "name": p.name, "control": first_info is not None and p.id == first_info.beer_probe}
+                   for p in probes],
         "readings": [reading_message(r) for r in readings],
         "hydrometers": [dict(hydrometer) for hydrometer in hydrometers],
-    })
+    }
+    if first_state is None:
+        del message["state"]
+    if nodes is not None:
+        message["nodes"] = [dict(node) for node in nodes]
+    return encode(message)
 
 
 def error_frame(code: str, message: str, request_id: str | int | float | None = None) -> str:

@@ -36,6 +36,7 @@ from beerpi.protocol.incoming import (
 )
 from beerpi.repository import Event, rollup
 from beerpi.repository.profiles import SavedProfile
+from beerpi.web.controller import RemoteError
 from beerpi.web.read_lanes import Busy
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ async def _change(submit: Callable[..., Future], what: str, request_id: RequestI
         state = await asyncio.wrap_future(submit(*args, **kwargs))
     except NotSaved as exc:  # in force (the state frame went out), but lost at a restart
         reply(protocol.error_frame("not_saved", str(exc), request_id))
+    except RemoteError as exc:  # a hub's Pi answered with an error, or did not answer
+        reply(protocol.error_frame(exc.code, str(exc), request_id))
     except ConfigError as exc:
         reply(protocol.error_frame("invalid_value", str(exc), request_id))
     except Closed:

@@ -18,10 +18,10 @@ from tornado.websocket import WebSocketHandler
 from beerpi.control.settings import ControlState
 from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.ispindel import SERIES, SERIES_PREFIX, series_id
-from beerpi.monitor.loop import Monitor
 from beerpi.protocol import frames as protocol
 from beerpi.repository import Repository
 from beerpi.web import fanout
+from beerpi.web.controller import Controller
 from beerpi.web.read_lanes import ReadLanes
 from beerpi.web.recent_frames import RecentFrames
 
@@ -52,7 +52,7 @@ class Source(NamedTuple):
 class Hub:
     """The connected clients and what a newcomer is told; IOLoop only."""
 
-    def __init__(self, monitor: Monitor, latest: list[Reading], store: Repository | None = None,
+    def __init__(self, monitor: Controller, latest: list[Reading], store: Repository | None = None,
                  storage_status: Callable[[], Mapping[str, Any]] | None = None,
                  simulated: bool = False) -> None:
         self.monitor = monitor

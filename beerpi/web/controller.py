@@ -1,0 +1,79 @@
+"""What the web layer needs of the thing that controls the chambers.
+
+On a Pi that is the monitor (``monitor/loop.py``); on a hub, the chambers of every Pi it
+hears (``fleet/``), whose changes are relayed to their Pi. The clients, the HTTP API and
+MQTT see one and the same interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+from beerpi.base.errors import BeerPiError
+from beerpi.control.chamber import ChamberInfo
+from beerpi.control.profile import Step
+from beerpi.control.settings import ControlState
+
+
+class ChamberView(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def info(self) -> ChamberInfo: ...
+
+    @property
+    def state(self) -> ControlState: ...
+
+
+class ProbeView(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class ClockView(Protocol):
+    speed: float
+
+    def wall(self) -> float: ...
+
+
+class Controller(Protocol):
+    """The chambers, their probes and how to change them; changes answer through a Future."""
+
+    @property
+    def chambers(self) -> Mapping[str, ChamberView]: ...
+
+    @property
+    def probes(self) -> Sequence[ProbeView]: ...
+
+    @property
+    def states(self) -> list[ControlState]: ...
+
+    @property
+    def interval(self) -> float: ...
+
+    @property
+    def profile_clock(self) -> ClockView: ...
+
+    def submit_settings(self, changes: dict[str, Any], source: str = "client",
+                        chamber_id: str | None = None) -> Future: ...
+
+    def submit_profile(self, action: str, chamber_id: str | None = None, steps: Sequence[Step] | None = None,
+                       at_step: int | None = None, elapsed: float | None = None,
+                       source: str = "client") -> Future: ...
+
+    def sample_now(self) -> Future: ...
+
+
+class RemoteError(BeerPiError):
+    """A change carried out elsewhere (a hub's Pi) failed: ``code`` is the protocol's error code
+    (the Pi's own, or ``node_offline``/``timeout``), the message says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
