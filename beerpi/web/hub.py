@@ -54,9 +54,13 @@ class Hub:
 
     def __init__(self, monitor: Controller, latest: list[Reading], store: Repository | None = None,
                  storage_status: Callable[[], Mapping[str, Any]] | None = None,
-                 simulated: bool = False) -> None:
+                 simulated: bool = False, nodes: Callable[[], list[dict[str, Any]]] | None = None,
+                 health: Callable[[], dict[str, Any]] | None = None) -> None:
+        """``nodes``: a hub's Pis for the hello; ``health``: the /healthz report (a Pi's: its monitor's)."""
         self.monitor = monitor
         self.simulated = simulated
+        self.nodes = nodes
+        self.health = health
         self.hydrometers: Hydrometers | None = None  # set where the app is assembled
         self.store = store
         self.storage_status = storage_status
@@ -104,13 +108,15 @@ class Hub:
             self.broadcast(protocol.status_frame(time.time(), status))
 
     def hello(self) -> str:
-        chambers = [(chamber.info, self.states[chamber.id]) for chamber in self.monitor.chambers.values()]
+        chambers = [(chamber.info, self.states.get(chamber.id, chamber.state))
+                    for chamber in self.monitor.chambers.values()]
         clock = self.monitor.profile_clock
         return protocol.hello_frame(chambers, self.monitor.probes,
                                     [self.latest[key] for key in sorted(self.latest)],
                                     now=time.time(), interval=self.monitor.interval,
                                     simulated=self.simulated, profile_clock=(clock.wall(), clock.speed),
-                                    hydrometers=self.hydrometers.hello() if self.hydrometers else ())
+                                    hydrometers=self.hydrometers.hello() if self.hydrometers else (),
+                                    nodes=self.nodes() if self.nodes is not None else None)
 
     def sources(self) -> list[Source]:
         """What a history request may name: every probe, and every hydrometer's series."""
