@@ -1,0 +1,97 @@
+"""The hub's own page: the dashboard, WebSocket, server-sent events and HTTP API over every
+Pi's chambers, as a Pi serves its own; changes are relayed to the Pi that owns the chamber.
+
+History, events and CSV come from the hub's database, where the Pis' readings are stored
+under their hub ids (``<node>/<probe>``); what is live comes from the broker (``fleet/live.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import tornado.httpserver
+import tornado.netutil
+
+from beerpi.fleet.live import LiveFeed
+from beerpi.fleet.view import FleetView
+from beerpi.hardware.probe import Reading
+from beerpi.mqtt.url import MqttUrl
+from beerpi.protocol.access import Access, open_links
+from beerpi.repository import Repository
+from beerpi.web.connections import open_http_server
+from beerpi.web.hosts import HostCheck
+from beerpi.web.hub import Hub
+from beerpi.web.server import make_app
+
+log = logging.getLogger("beerpi.hub_site")
+
+ACCEPT_BACKLOG = 1024
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    host: str = "127.0.0.1"
+    port: int = 8888
+    max_clients: int | None = None
+    max_clients_per_address: int | None = None
+    allow_host: tuple[str, ...] = ()
+    allow_origin: tuple[str, ...] = ()
+    read_token_required: bool = False
+
+
+class HubSite:
+    """Serve every Pi's chambers; ``start``/``stop`` on the IOLoop that serves the clients."""
+
+    def __init__(self, url: MqttUrl, store: Repository, token: str, options: SiteOptions,
+                 latest: list[Reading] | None = None) -> None:
+        """``latest``: the newest stored reading of each series (a blocking read: done by the caller)."""
+        self.url = url
+        self.store = store
+        self.token = token
+        self.options = options
+        self.latest = latest or []
+        self.view: FleetView | None = None
+        self.hub: Hub | None = None
+        self.live: LiveFeed | None = None
+        self.http_server: tornado.httpserver.HTTPServer | None = None
+        self.port: int | None = None
+
+    def start(self) -> int:
+        options = self.options
+        self.view = view = FleetView(send_command=lambda node, frame: None)
+        view.latest.update({reading.probe: reading for reading in self.latest})
+        self.hub = hub = Hub(view, list(view.latest.values()), store=self.store, nodes=view.node_messages,
+                             health=self.health)
+        self.live = LiveFeed(self.url, view, hub)
+        access = Access(self.token, read_token_required=options.read_token_required)
+        hosts = HostCheck.for_server(options.host, options.allow_host, options.allow_origin)
+        self.http_server = open_http_server(make_app(hub, access, hosts), options.max_clients,
+                                            options.max_clients_per_address)
+        sockets = tornado.netutil.bind_sockets(options.port, options.host, backlog=ACCEPT_BACKLOG)
+        self.http_server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+        self.live.start()
+        log.info("hub: serving every Pi's chambers on http://%s:%d/", options.host, self.port)
+        for link in open_links(options.host, self.port, self.token):
+            log.info("open %s to watch and control every Pi (anyone with this link can change settings)", link)
+        return self.port
+
+    def stop(self) -> None:
+        if self.http_server is not None:
+            self.http_server.stop()
+        if self.live is not None:
+            self.live.stop()
+
+    def health(self) -> dict[str, Any]:
+        """/healthz on a hub: the broker connection, and each Pi's state (an offline Pi is reported,
+        not a fault of the hub)."""
+        reasons = []
+        if self.live is None or not self.live.connected:
+            reasons.append(f"not connected to the broker at {self.url.host}:{self.url.port}: nothing live arrives")
+        nodes = self.view.node_messages() if self.view is not None else []
+        chambers = {chamber_id: {"name": chamber.info.name, "node": chamber.info.node, "fault": chamber.state.fault}
+                    for chamber_id, chamber in (self.view.chambers.items() if self.view else ())}
+        return {"ok": not reasons, "reasons": reasons, "ts": time.time(), "nodes": nodes, "chambers": chambers}

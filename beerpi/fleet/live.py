@@ -1,0 +1,159 @@
+"""The hub's live view: what every Pi says, as it says it, to the hub's own clients.
+
+Every hub replica subscribes to every node's ``up/`` (not shared: each replica's clients see
+everything) on a connection of its own, apart from the storing one (``ingest``). Messages are
+measured and parsed on paho's thread; what they mean is handed to the IOLoop with
+``add_callback``, where the ``FleetView`` and the web ``Hub`` are touched. Changes for a Pi go
+out on its ``down/command``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+from tornado.ioloop import IOLoop
+
+from beerpi.base.errors import ConfigError
+from beerpi.fleet.remote import qualified
+from beerpi.fleet.view import FleetView
+from beerpi.fleet.wire import MAX_MESSAGE_BYTES, BadMessage, HubTopics, NodeTopics, parse_link
+from beerpi.hardware.probe import Reading
+from beerpi.mqtt.url import MqttUrl
+from beerpi.protocol import frames as protocol
+from beerpi.web.hub import Hub
+
+log = logging.getLogger("beerpi.fleet")
+
+KEEPALIVE = 30
+MAX_QUEUED = 10_000
+
+
+class LiveFeed:
+    """One broker connection per hub process for what is live: states, readings, hellos, replies."""
+
+    def __init__(self, url: MqttUrl, view: FleetView, hub: Hub) -> None:
+        try:
+            import paho.mqtt.client as mqtt
+        except ImportError:
+            raise ConfigError("the hub needs the paho-mqtt library: pip install 'paho-mqtt>=2.1,<3'") from None
+        self.url = url
+        self.view = view
+        self.hub = hub
+        self.topics = HubTopics(url.prefix)
+        self.io_loop = IOLoop.current()
+        self.connected = False
+        self.dropped = 0
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                                  client_id=f"beerpi-hub-live-{secrets.token_hex(4)}", protocol=mqtt.MQTTv311)
+        if url.username:
+            self.client.username_pw_set(url.username, url.password)
+        if url.tls:
+            import ssl
+            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self.client.reconnect_delay_set(1, 30)
+        self.client.max_queued_messages_set(MAX_QUEUED)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        view.send_command = self.send_command
+
+    def start(self) -> None:
+        self.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def send_command(self, node: str, frame: str) -> None:
+        """Publish a change for ``node`` (IOLoop); the view times out a Pi that does not answer."""
+        self.client.publish(NodeTopics(self.url.prefix, node).command, frame, qos=1)
+
+    # -- paho's thread ----------------------------------------------------------------------
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
+        if reason.is_failure:
+            log.error("hub: the broker at %s:%d refused the live connection: %s", self.url.host, self.url.port, reason)
+            return
+        client.subscribe(self.topics.everything_up, qos=1)
+        self.io_loop.add_callback(self._connected, True)
+
+    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
+        self.io_loop.add_callback(self._connected, False)
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        if len(message.payload) > MAX_MESSAGE_BYTES:
+            self.dropped += 1
+            return
+        parsed = self.topics.parse(message.topic)
+        if parsed is None:
+            return
+        node, what = parsed
+        try:
+            meaning = self._read(node, what, bytes(message.payload))
+        except (BadMessage, ValueError, RecursionError) as exc:
+            self.dropped += 1
+            log.debug("hub: dropped %s from %s: %s", what, node, exc)
+            return
+        if meaning is not None:
+            self.io_loop.add_callback(*meaning)
+
+    def _read(self, node: str, what: str, payload: bytes) -> tuple[Any, ...] | None:
+        """What a message means, as a callback for the IOLoop (None: nothing to do)."""
+        if what == "up/status":
+            return self._status, node, payload.strip() == b"online"
+        if what == "up/readings":
+            link = parse_link(payload)
+            last = link.items[-1]
+            return self._reading, node, Reading(last.ts, qualified(node, last.probe), last.name,
+                                                last.temperature, last.heater)
+        if what == "up/events":
+            return (self.view.heard, node)
+        message = json.loads(payload) if payload else None
+        if not isinstance(message, dict):
+            return None
+        if what == "up/hello":
+            return self._hello, node, message
+        if what.startswith("up/state/"):
+            return self._state, node, message
+        if what == "up/reply":
+            return self.view.heard_reply, node, message
+        return None
+
+    # -- the IOLoop ---------------------------------------------------------------------------
+
+    def _connected(self, connected: bool) -> None:
+        if connected != self.connected:
+            log.info("hub: live view %s the broker at %s:%d", "connected to" if connected else "lost",
+                     self.url.host, self.url.port)
+        self.connected = connected
+
+    def _status(self, node: str, online: bool) -> None:
+        self.view.heard_status(node, online)
+        self._nodes_changed()
+
+    def _hello(self, node: str, message: dict[str, Any]) -> None:
+        try:
+            self.view.heard_hello(node, message)
+        except BadMessage as exc:
+            log.warning("hub: the Pi %s sent a hello the hub cannot read: %s", node, exc)
+            return
+        self.hub.broadcast(self.hub.hello())  # a Pi's chambers came or changed: every page redraws them
+
+    def _state(self, node: str, message: dict[str, Any]) -> None:
+        try:
+            state = self.view.heard_state(node, message)
+        except BadMessage:
+            return
+        if state is not None:
+            self.hub.publish(state)
+
+    def _reading(self, node: str, reading: Reading) -> None:
+        if self.view.heard_reading(node, reading) is not None:
+            self.hub.publish(reading)
+
+    def _nodes_changed(self) -> None:
+        self.hub.broadcast(protocol.encode({"type": "nodes", "nodes": self.view.node_messages()}))

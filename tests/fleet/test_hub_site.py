@@ -1,0 +1,103 @@
+"""The hub's page over a real broker: every Pi's chambers, live, and a change relayed to its Pi and answered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from beerpi.app.hub_site import HubSite, SiteOptions
+from beerpi.control.chamber import ChamberInfo
+from beerpi.control.settings import ControlState
+from beerpi.fleet.wire import NodeTopics, readings_link
+from beerpi.hardware.probe import Reading
+from beerpi.mqtt.url import MqttUrl
+from beerpi.protocol import frames as protocol
+from beerpi.repository.sqlite import SqliteRepository
+from tests.conftest import TEST_TOKEN
+
+PREFIX = "brewery"
+T0 = 1_700_000_000.0
+
+
+class Probe:
+    def __init__(self, probe_id: str, name: str) -> None:
+        self.id, self.name = probe_id, name
+
+
+def announce(pi, node: str, chamber_name: str) -> NodeTopics:
+    """A Pi as the broker keeps it: online, its hello, its chamber's state (all retained)."""
+    topics = NodeTopics(PREFIX, node)
+    info = ChamberInfo("main", chamber_name, "28-0001", None, ("heater",))
+    state = ControlState(T0, False, "auto", 19.0, 0.3, None, "main")
+    pi.publish(topics.status, "online", retain=True)
+    pi.publish(topics.hello, protocol.hello_frame([(info, state)], [Probe("28-0001", "beer")], [], now=T0,
+                                                  interval=5.0), retain=True)
+    pi.publish(topics.state("main"), protocol.event_frame(state), retain=True)
+    return topics
+
+
+async def until(condition, timeout: float = 10.0) -> None:
+    """Wait on the IOLoop, with a deadline, for what the hub heard from the broker."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the hub did not hear it in time"
+        await asyncio.sleep(0.02)  # polling with a deadline
+
+
+@pytest.fixture
+def site(io_loop, broker, tmp_path):
+    store = SqliteRepository(str(tmp_path / "hub.sqlite3"))
+    running = HubSite(MqttUrl.parse(f"{broker.url}/{PREFIX}"), store, TEST_TOKEN, SiteOptions(port=0))
+    yield running
+    running.stop()
+    store.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_every_pi_s_chambers_live_on_the_hub_page(site, broker, subscribe, connect):
+    pi = subscribe(broker.port, f"{PREFIX}/node/+/down/command")
+    garage = announce(pi, "garage", "Pale ale")
+    announce(pi, "cellar", "Lager")
+    port = site.start()
+    client = await connect(port)
+    hello = await client.next()
+    while len(hello.get("chambers", [])) < 2:  # the Pis' retained hellos arrive as the hub subscribes
+        hello = await client.wait_for(lambda frame: frame["type"] == "hello")
+    assert sorted((c["id"], c["name"], c["node"]) for c in hello["chambers"]) == [
+        ("cellar/main", "Lager", "cellar"), ("garage/main", "Pale ale", "garage")]
+    pi.publish(garage.readings, readings_link([Reading(T0 + 5, "28-0001", "beer", 18.25, False)], after=1))
+    reading = await client.wait_for(lambda frame: frame["type"] == "reading")
+    assert (reading["probe"], reading["temperature"]) == ("garage/28-0001", 18.25)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_change_is_carried_out_by_its_pi_and_the_sender_gets_the_pi_s_answer(site, broker, subscribe,
+                                                                                  connect):
+    pi = subscribe(broker.port, f"{PREFIX}/node/+/down/command")
+    garage = announce(pi, "garage", "Pale ale")
+    client = await connect(site.start())
+    await client.wait_for(lambda frame: frame["type"] == "hello" and frame.get("chambers"))
+    await client.send({"type": "set", "chamber": "garage/main", "target": 18.5, "id": "mine"})
+    topic, payload, _ = await asyncio.to_thread(pi.wait_for, lambda topic, payload, retained: "command" in topic)
+    command = json.loads(payload)
+    assert topic == garage.command and (command["chamber"], command["target"]) == ("main", 18.5)
+    changed = ControlState(T0 + 1, False, "auto", 18.5, 0.3, None, "main")
+    pi.publish(garage.reply, protocol.ok_frame("set", command["id"], chamber="main",
+                                               state=protocol.state_message(changed)))
+    ok = await client.wait_for(lambda frame: frame.get("id") == "mine")
+    assert ok["type"] == "ok" and ok["state"]["target"] == 18.5 and ok["chamber"] == "garage/main"
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_change_for_an_offline_pi_is_refused_at_once(site, broker, subscribe, connect):
+    pi = subscribe(broker.port, f"{PREFIX}/node/+/down/command")
+    garage = announce(pi, "garage", "Pale ale")
+    pi.publish(garage.status, "offline", retain=True)  # what the broker publishes as the Pi's last will
+    client = await connect(site.start())
+    await client.wait_for(lambda frame: frame["type"] == "hello" and frame.get("chambers"))
+    await until(lambda: site.view.nodes["garage"].online is False)
+    await client.send({"type": "set", "chamber": "garage/main", "target": 18.5, "id": "mine"})
+    error = await client.wait_for(lambda frame: frame.get("id") == "mine")
+    assert (error["type"], error["code"]) == ("error", "node_offline")
