@@ -22,6 +22,8 @@ DEFAULT_AFTER = 60 * 60.0  # s outside that band, without getting closer, before
 DEFAULT_REPEAT_GAP = 6 * 3600.0  # s before the same condition is sent again
 STORAGE_GRACE = 10 * 60.0  # s of failing writes before an alert (a blip is not news)
 OFF_FOR = 10 * 60.0  # s without readings before the next start says how long BeerPi was off
+NODE_SILENT_AFTER = 5 * 60.0  # s a hub's Pi may say nothing (while online) before an alert…
+NODE_SILENT_INTERVALS = 10  # …or this many of its sample intervals, if longer
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,22 @@ class AlertRules:
         return self._condition("storage", long_failing, now, "BeerPi cannot store readings",
                                f"{reason}. Control carries on; readings wait in the spool.",
                                "BeerPi stores readings again", "The backlog is being written.")
+
+    def node(self, node: str, online: bool | None, last_heard: float | None, interval: float,
+             now: float) -> list[Alert]:
+        """A hub's Pi: offline (the broker published its last will), or online but silent too long."""
+        silent_after = max(NODE_SILENT_AFTER, NODE_SILENT_INTERVALS * interval)
+        silent = online is True and last_heard is not None and now - last_heard >= silent_after
+        return self._condition(
+            f"node:{node}:offline", online is False, now, f"Pi {node} is offline",
+            f"The broker lost the Pi {node}: its power, its network, or BeerPi on it stopped. If it still runs, "
+            "it keeps controlling its chambers and sends the hub what it stored meanwhile when it is back.",
+            f"Pi {node} is back online", "The hub is catching up on what it missed.",
+        ) + self._condition(
+            f"node:{node}:silent", silent, now, f"Pi {node} stopped sending",
+            f"The hub has heard nothing from the Pi {node} for {_duration(now - (last_heard or now))}, though the "
+            "broker says it is connected: BeerPi on it may be stuck. Check its page or its log.",
+            f"Pi {node} is sending again", "The hub hears from it again.")
 
     # -- the pieces ---------------------------------------------------------------------
 

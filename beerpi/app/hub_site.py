@@ -14,7 +14,10 @@ from typing import Any
 
 import tornado.httpserver
 import tornado.netutil
+from tornado.ioloop import PeriodicCallback
 
+from beerpi.alerts.notifier import Notifier
+from beerpi.alerts.rules import AlertRules
 from beerpi.fleet.live import LiveFeed
 from beerpi.fleet.view import FleetView
 from beerpi.hardware.probe import Reading
@@ -29,6 +32,7 @@ from beerpi.web.server import make_app
 log = logging.getLogger("beerpi.hub_site")
 
 ACCEPT_BACKLOG = 1024
+NODE_CHECK_EVERY_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class SiteOptions:
     allow_host: tuple[str, ...] = ()
     allow_origin: tuple[str, ...] = ()
     read_token_required: bool = False
+    notify: tuple[str, ...] = ()  # Apprise URLs: a Pi offline, or silent
 
 
 class HubSite:
@@ -58,6 +63,9 @@ class HubSite:
         self.live: LiveFeed | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.port: int | None = None
+        self.notifier: Notifier | None = None
+        self._rules = AlertRules([])
+        self._node_check: PeriodicCallback | None = None
 
     def start(self) -> int:
         options = self.options
@@ -74,12 +82,31 @@ class HubSite:
         self.http_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         self.live.start()
+        if options.notify:
+            self.notifier = Notifier(options.notify)
+            self._node_check = PeriodicCallback(self.check_nodes, NODE_CHECK_EVERY_MS)
+            self._node_check.start()
+            log.info("hub: a Pi offline or silent is told to %d notification URL(s)", len(options.notify))
         log.info("hub: serving every Pi's chambers on http://%s:%d/", options.host, self.port)
         for link in open_links(options.host, self.port, self.token):
             log.info("open %s to watch and control every Pi (anyone with this link can change settings)", link)
         return self.port
 
+    def check_nodes(self, now: float | None = None) -> None:
+        """Tell the brewer of a Pi gone offline or silent, and of its return (IOLoop)."""
+        if self.view is None or self.notifier is None:
+            return
+        now = time.time() if now is None else now
+        for node in self.view.nodes.values():
+            interval = node.description.interval if node.description else self.view.interval
+            for alert in self._rules.node(node.id, node.online, node.last_heard, interval, now):
+                self.notifier.send(alert)
+
     def stop(self) -> None:
+        if self._node_check is not None:
+            self._node_check.stop()
+        if self.notifier is not None:
+            self.notifier.close()
         if self.http_server is not None:
             self.http_server.stop()
         if self.live is not None:

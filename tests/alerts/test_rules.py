@@ -147,3 +147,19 @@ def test_a_server_started_after_the_summary_time_waits_for_the_next_day():
     day = dt.datetime(2026, 11, 28)
     assert summary.due(day.replace(hour=15)) is None
     assert summary.due((day + dt.timedelta(days=1)).replace(hour=8, minute=0)) is not None
+
+
+def test_a_hub_s_pi_offline_or_silent_is_told_once_and_its_return_too():
+    rules = AlertRules([])
+    t = 1_700_000_000.0
+    assert [a.title for a in rules.node("garage", True, t, 5.0, t)] == []
+    assert [(a.level, a.title) for a in rules.node("garage", False, t, 5.0, t + 10)] == [
+        ("problem", "Pi garage is offline")]
+    assert rules.node("garage", False, t, 5.0, t + 20) == []  # once
+    assert [(a.level, a.title) for a in rules.node("garage", True, t + 30, 5.0, t + 30)] == [
+        ("cleared", "Pi garage is back online")]
+    assert rules.node("garage", True, t + 30, 5.0, t + 30 + 299) == []  # quiet less than 5 minutes
+    [silent] = rules.node("garage", True, t + 30, 5.0, t + 30 + 300)
+    assert (silent.level, silent.title) == ("problem", "Pi garage stopped sending") and "5 minutes" in silent.body
+    assert [a.level for a in rules.node("garage", True, t + 400, 5.0, t + 401)] == ["cleared"]
+    assert rules.node("cellar", None, None, 5.0, t + 1000) == []  # not heard of either way yet

@@ -47,12 +47,24 @@ async def until(condition, timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-def site(io_loop, broker, tmp_path):
+def site_with(io_loop, broker, tmp_path):
+    sites: list[HubSite] = []
     store = SqliteRepository(str(tmp_path / "hub.sqlite3"))
-    running = HubSite(MqttUrl.parse(f"{broker.url}/{PREFIX}"), store, TEST_TOKEN, SiteOptions(port=0))
-    yield running
-    running.stop()
+
+    def make(**options) -> HubSite:
+        sites.append(HubSite(MqttUrl.parse(f"{broker.url}/{PREFIX}"), store, TEST_TOKEN,
+                             SiteOptions(port=0, **options)))
+        return sites[-1]
+
+    yield make
+    for running in sites:
+        running.stop()
     store.close()
+
+
+@pytest.fixture
+def site(site_with):
+    return site_with()
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -101,3 +113,23 @@ async def test_a_change_for_an_offline_pi_is_refused_at_once(site, broker, subsc
     await client.send({"type": "set", "chamber": "garage/main", "target": 18.5, "id": "mine"})
     error = await client.wait_for(lambda frame: frame.get("id") == "mine")
     assert (error["type"], error["code"]) == ("error", "node_offline")
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_pi_that_drops_off_the_broker_is_told_to_the_brewer_and_so_is_its_return(site_with, broker,
+                                                                                         subscribe, inboxes):
+    inbox = inboxes()
+    site = site_with(notify=(inbox.url,))
+    pi = subscribe(broker.port, f"{PREFIX}/node/+/down/command")
+    garage = announce(pi, "garage", "Pale ale")
+    site.start()
+    await until(lambda: site.view.nodes.get("garage") and site.view.nodes["garage"].online)
+    site.check_nodes()
+    pi.publish(garage.status, "offline", retain=True)  # the broker publishing the Pi's last will
+    await until(lambda: site.view.nodes["garage"].online is False)
+    site.check_nodes()
+    await until(lambda: inbox.titles() == ["BeerPi: Pi garage is offline"])
+    pi.publish(garage.status, "online", retain=True)
+    await until(lambda: site.view.nodes["garage"].online)
+    site.check_nodes()
+    await until(lambda: inbox.titles() == ["BeerPi: Pi garage is offline", "BeerPi: Pi garage is back online"])
