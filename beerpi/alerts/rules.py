@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from beerpi.control.chamber import ChamberInfo
-from beerpi.control.faults import describe
+from beerpi.control.faults import describe, label, outputs_off
 from beerpi.control.settings import NO_READING, ControlState
 from beerpi.hardware.probe import Reading
 
@@ -21,6 +21,9 @@ DEFAULT_MARGIN = 1.0  # °C beyond target ± hysteresis
 DEFAULT_AFTER = 60 * 60.0  # s outside that band, without getting closer, before an alert
 DEFAULT_REPEAT_GAP = 6 * 3600.0  # s before the same condition is sent again
 STORAGE_GRACE = 10 * 60.0  # s of failing writes before an alert (a blip is not news)
+# What each cutoff holds off, in the dashboard's words (static/js/faults.js).
+CUTOFF_HOLDS = {"overtemp": "no heating", "air_too_hot": "no heating", "undertemp": "no cooling",
+                "air_too_cold": "no cooling"}
 OFF_FOR = 10 * 60.0  # s without readings before the next start says how long BeerPi was off
 NODE_SILENT_AFTER = 5 * 60.0  # s a hub's Pi may say nothing (while online) before an alert…
 NODE_SILENT_INTERVALS = 10  # …or this many of its sample intervals, if longer
@@ -75,15 +78,18 @@ class AlertRules:
         self._states[state.chamber] = state
         alerts: list[Alert] = []
         fault = state.fault if state.fault != NO_READING else None
+        off = outputs_off(self._outputs(state.chamber))
         alerts += self._condition(f"fault:{state.chamber}", fault is not None, now,
-                                  f"{chamber}: fault {fault}", f"{describe(fault) if fault else ''} Every output "
-                                  f"of {chamber} is off until it clears.",
+                                  f"{chamber}: {off}: {label(fault) if fault else ''} ({fault})",
+                                  f"{_sentence(describe(fault)) if fault else ''} {chamber} is neither heated nor cooled "
+                                  "until it clears.",
                                   f"{chamber}: fault cleared", f"{chamber} is controlled again.")
         for cutoff in sorted(set(state.cutoffs) | set(previous.cutoffs if previous else ())):
             alerts += self._condition(f"cutoff:{state.chamber}:{cutoff}", cutoff in state.cutoffs, now,
-                                      f"{chamber}: {cutoff.replace('_', ' ')} cutoff",
-                                      f"{chamber} reached a temperature limit ({cutoff}): one output is "
-                                      "held off until it is back.", f"{chamber}: {cutoff.replace('_', ' ')} cleared",
+                                      f"{chamber}: {label(cutoff)}: {CUTOFF_HOLDS.get(cutoff, 'one output off')}",
+                                      f"{chamber} reached a temperature limit ({cutoff}): "
+                                      f"{CUTOFF_HOLDS.get(cutoff, 'one output off')} until it is back.",
+                                      f"{chamber}: back within its limits ({cutoff} cleared)",
                                       f"{chamber} is back within its limits.")
         alerts += self._profile(chamber, previous, state)
         if previous is None or previous.target != state.target or state.mode == "off":
@@ -182,6 +188,13 @@ class AlertRules:
 
     def _name(self, chamber_id: str) -> str:
         return next((chamber.name for chamber in self.chambers if chamber.id == chamber_id), chamber_id)
+
+    def _outputs(self, chamber_id: str) -> tuple[str, ...]:
+        return next((chamber.outputs for chamber in self.chambers if chamber.id == chamber_id), ())
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _duration(seconds: float) -> str:

@@ -164,8 +164,8 @@ def _hardware(spec: ChamberSpec, outputs: dict[str, Heater]) -> ChamberHardware:
 def _simulated_rig(config: Config, file: RigSpec | None, outputs: list[dict[str, Heater]],
                    sims: list[SimulatedChamber], clock: SimClock) -> Rig:
     """Every chamber a simulated fridge with its own probes, on one simulated clock."""
-    if file is None:  # the flags: one chamber, its beer and air probes under their old names
-        names = {SIM_BEER: "wort", SIM_AIR: "chamber", **dict(config.probe_name)}
+    if file is None:  # the flags: one chamber, its probes named for where they sit (ids kept: the history uses them)
+        names = {SIM_BEER: "beer", SIM_AIR: "air", **dict(config.probe_name)}
         air = config.air_probe or SIM_AIR
         file = rig_spec_from_flags(replace(config, air_probe=air), names, cooler=COOLER in outputs[0])
     probes: list[Probe] = []

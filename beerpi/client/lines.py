@@ -29,7 +29,7 @@ def state_line(frame: Frame) -> str:
     ``… chamber main  auto  target 20.00 °C ±0.30  heating  fault: none``."""
     doing = frame.get("activity") or ("heating" if frame.get("heater") else "idle")
     if doing == "waiting" and frame.get("waiting_for"):
-        doing = f"waiting ({frame['waiting_for']})"
+        doing = wait_words(frame)
     parts = [local_time(frame["ts"]), f"chamber {frame.get('chamber') or '-'}", str(frame.get("mode")),
              f"target {frame['target']:.2f} °C ±{frame['hysteresis']:.2f}", doing,
              f"fault: {frame.get('fault') or 'none'}"]
@@ -38,6 +38,23 @@ def state_line(frame: Frame) -> str:
     if frame.get("profile"):
         parts.append(profile_text(frame["profile"]))
     return "  ".join(parts)
+
+
+RESTING = {"heater": "heater resting", "cooler": "compressor resting"}
+OTHER = {"heater": "cooler", "cooler": "heater"}
+
+
+def wait_words(frame: Frame) -> str:
+    """What a waiting output waits for, in the dashboard's words: "compressor resting",
+    "pause between heating and cooling", "waiting for the heater to stop"."""
+    output, why = frame.get("waiting_output"), frame["waiting_for"]
+    if why == "min_off":
+        return RESTING.get(output, "resting (minimum off time)")
+    if why == "dead_time":
+        return "pause between heating and cooling"
+    if why == "other_on":
+        return f"waiting for the {OTHER.get(output, 'other output')} to stop"
+    return f"waiting ({why})"
 
 
 def profile_text(profile: Frame) -> str:

@@ -299,7 +299,7 @@ def rig_spec_from_flags(config: Config, found: Mapping[str, str], cooler: bool =
     if air == beer:
         raise ConfigError(f"--air-probe {config.air_probe!r} is the control probe too: choose the probe in the air")
     heater, cooler_spec = flag_outputs(config, cooler)
-    chamber = ChamberSpec(FLAGS_CHAMBER_ID, names.get(beer, beer), beer, air, heater, cooler_spec,
+    chamber = ChamberSpec(FLAGS_CHAMBER_ID, config.chamber_name, beer, air, heater, cooler_spec,
                           flag_limits(config, cooler_spec, air is not None), config.target, config.hysteresis)
     probe_names = {probe: names.get(probe, probe) for probe in [*names, *chamber.probes]}
     return RigSpec((chamber,), probe_names)

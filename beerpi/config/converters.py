@@ -38,6 +38,13 @@ def _probe_name(text: str) -> tuple[str, str]:
     return probe_id.strip(), name.strip()
 
 
+def _chamber_name(text: str) -> str:
+    name = text.strip()
+    if not name:
+        raise argparse.ArgumentTypeError("an empty name: give the chamber a name, e.g. --chamber-name Fermenter")
+    return name
+
+
 def _flag(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):

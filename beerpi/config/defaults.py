@@ -44,6 +44,7 @@ class Config:
     w1_dir: str = "/sys/bus/w1/devices"
     probe_name: tuple[tuple[str, str], ...] = ()
     control_probe: str | None = None
+    chamber_name: str = "Fermenter"  # the flags' chamber, on the dashboard, in alerts and MQTT
     heater_pin: int = 17
     active_low: bool = False
     max_temp: float = 30.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from beerpi.config.converters import _mqtt_url, _number, _probe_name, _storage_url, _time_of_day, _token
+from beerpi.config.converters import _chamber_name, _mqtt_url, _number, _probe_name, _storage_url, _time_of_day, _token
 from beerpi.config.defaults import REAL_DB, SIMULATION_DB, Config
 from beerpi.control.settings import HYSTERESIS_RANGE, TARGET_RANGE
 from beerpi.web.admission import MAX_CONNECTIONS_PER_ADDRESS
@@ -90,6 +90,8 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
     add("--probe-name", type=_probe_name, action="append", default=[], metavar="ID=NAME",
         help="a name for a probe, e.g. 28-0316a2795cff=wort; repeat for each probe "
              "(environment: comma-separated)")
+    add("--chamber-name", type=_chamber_name, default=default.chamber_name, metavar="NAME",
+        help="the chamber's name on the dashboard, in alerts and in Home Assistant (default: %(default)s)")
     add("--control-probe", default=default.control_probe, metavar="ID|NAME",
         help="the probe in the beer, which controls the heater and cooler (default: the first one found)")
     add("--air-probe", default=default.air_probe, metavar="ID|NAME",

@@ -21,7 +21,7 @@ OTHER_VARIABLES = ("BEERPI_URL", "BEERPI_TEST_MONGO_URI", "BEERPI_FAKE_GPIO_LOG"
 # Options that describe the one chamber of the flags; with --config the file describes every
 # chamber, so each is refused there. The value says where the file sets the same thing.
 CHAMBER_OPTIONS = {
-    "control_probe": "beer_probe", "air_probe": "air_probe", "probe_name": "the [probes] table",
+    "chamber_name": "name", "control_probe": "beer_probe", "air_probe": "air_probe", "probe_name": "the [probes] table",
     "target": "target", "hysteresis": "hysteresis", "max_temp": "max_beer", "dead_time": "dead_time",
     "max_on": "runaway_watch", "heater_pin": "heater.pin", "active_low": "heater.active_low",
     "min_on": "heater.min_on", "min_off": "heater.min_off", "cooler_pin": "cooler.pin",

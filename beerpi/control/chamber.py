@@ -17,12 +17,13 @@ from beerpi.base.errors import BeerPiError, ConfigError
 from beerpi.control.chamber_profile import ChamberProfile, Position
 from beerpi.control.profile import ProfileRun, Step
 from beerpi.control.settings import NO_PROBES, ControlSettings, ControlState
-from beerpi.control.thermostat import COOLER, HEATER, ChamberLimits, Thermostat
+from beerpi.control.thermostat import COOLER, HEATER, ChamberDecision, ChamberLimits, Thermostat
 from beerpi.hardware.heater import Heater
 
 log = logging.getLogger("beerpi.chamber")  # the log name users filter on (README, Layout)
 
 MAIN = "main"  # the id of the chamber built from the command-line flags
+WAIT_JITTER = 1.0  # s: the end of a wait worked out again each tick moves by less (two clocks' rounding)
 
 Sample = tuple[float | None, str | None]  # (a valid value, or the fault code that replaced it)
 
@@ -92,7 +93,8 @@ class Chamber:
         activity = decision.activity
         if activity != self.state.activity:
             self._activity_since = wall
-        state = self._snapshot(wall, activity, decision.waiting_for, decision.cutoffs)
+        state = self._snapshot(wall, activity, decision.waiting_for, decision.cutoffs, decision.waiting_output,
+                               self._waiting_until(decision))
         self.state = state
         return state, decision.reason
 
@@ -183,14 +185,28 @@ class Chamber:
         cuts = [held[kind] for kind in self.outputs]
         return cuts[0] if all(cuts) else None
 
-    def _snapshot(self, wall: float, activity: str, waiting_for: str | None,
-                  cutoffs: tuple[str, ...]) -> ControlState:
+    def _waiting_until(self, decision: ChamberDecision) -> float | None:
+        """When the wait ends on the profile clock (what clients count down with): the time it
+        was first given while the same wait goes on, so a state is not new at every tick."""
+        if decision.waiting_left is None:
+            return None
+        until = self._profile_now + decision.waiting_left
+        previous = self.state
+        if (previous.waiting_until is not None and previous.waiting_for == decision.waiting_for
+                and previous.waiting_output == decision.waiting_output
+                and abs(previous.waiting_until - until) < WAIT_JITTER):
+            return previous.waiting_until
+        return until
+
+    def _snapshot(self, wall: float, activity: str, waiting_for: str | None, cutoffs: tuple[str, ...],
+                  waiting_output: str | None = None, waiting_until: float | None = None) -> ControlState:
         heater = self.outputs.get(HEATER)
         cooler = self.outputs.get(COOLER)
         return ControlState(
             ts=wall, heater=heater is not None and heater.is_on, fault=self.fault,
             chamber=self.id, cooler=None if cooler is None else cooler.is_on, activity=activity,
-            waiting_for=waiting_for, since=self._activity_since, cutoffs=cutoffs,
+            waiting_for=waiting_for, waiting_output=waiting_output, waiting_until=waiting_until,
+            since=self._activity_since, cutoffs=cutoffs,
             profile=self.profile.view_at(self.profile_position()), **self.in_force().as_dict())
 
     def snapshot(self, wall: float) -> ControlState:

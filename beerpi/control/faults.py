@@ -39,6 +39,29 @@ FAULT_HINTS: dict[str, str] = {
 }
 AIR_PREFIX = "air_"  # an air probe's fault: air_<probe fault code>
 
+# A few words for each code, after "heater and cooler off: " (the dashboard's static/js/faults.js
+# and docs/protocol.md say the same). A probe's code on the air probe reads "air probe …".
+FAULT_LABELS: dict[str, str] = {
+    "no_reading": "no reading of the beer probe yet",
+    "no_probes": "no probe on the 1-wire bus",
+    "probe_missing": "beer probe missing",
+    "probe_crc": "beer probe's data failed its check",
+    "probe_reset": "beer probe lost power",
+    "probe_garbled": "beer probe's data unreadable",
+    "probe_not_ready": "beer probe could not be read",
+    "probe_error": "beer probe could not be read",
+    "probe_hung": "beer probe's read hung",
+    "too_many_open_files": "server out of open files",
+    "probe_out_of_range": "beer probe reads an impossible value",
+    "probe_jump": "beer probe jumped implausibly",
+    "stale": "controller stuck",
+    "runaway": "an hour on without effect",
+    "overtemp": "beer too warm",
+    "undertemp": "beer too cold",
+    "air_too_hot": "air too hot",
+    "air_too_cold": "air too cold",
+}
+
 
 def describe(code: str | None) -> str:
     if code is None:
@@ -46,3 +69,18 @@ def describe(code: str | None) -> str:
     if code not in FAULT_HINTS and code.startswith(AIR_PREFIX):
         return "the chamber's air probe: " + FAULT_HINTS.get(code.removeprefix(AIR_PREFIX), code)
     return FAULT_HINTS.get(code, code)
+
+
+def label(code: str) -> str:
+    """A few words for a fault code, e.g. "beer probe missing", "air probe missing"."""
+    if code in FAULT_LABELS:
+        return FAULT_LABELS[code]
+    if code.startswith(AIR_PREFIX):
+        words = label(code.removeprefix(AIR_PREFIX))
+        return words.replace("beer probe", "air probe") if "beer probe" in words else f"air probe: {words}"
+    return code
+
+
+def outputs_off(outputs: tuple[str, ...] | list[str]) -> str:
+    """What a fault holds off: "heater and cooler off", "heater off", "cooler off"."""
+    return f"{' and '.join(outputs) or 'outputs'} off"

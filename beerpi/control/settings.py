@@ -70,7 +70,8 @@ class ControlState:
     """What clients see of one chamber's control: sent as a ``state`` frame.
 
     ``cooler`` is None for a chamber without one; ``activity`` is idle, heating, cooling or
-    waiting (for ``waiting_for``: min_off, dead_time or other_on), since the wall time
+    waiting (for ``waiting_for``: min_off, dead_time or other_on; ``waiting_output`` until
+    ``waiting_until``), since the wall time
     ``since``; ``cutoffs`` are the limits that hold one output off (overtemp, undertemp,
     air_too_hot, air_too_cold). ``target`` is the target in force: a running profile's, if any.
     """
@@ -85,6 +86,8 @@ class ControlState:
     cooler: bool | None = None
     activity: str = "idle"
     waiting_for: str | None = None
+    waiting_output: str | None = None  # while waiting: the output that waits (heater or cooler)
+    waiting_until: float | None = None  # while waiting: when it may start, on the profile clock (None: unknown)
     since: float | None = None
     cutoffs: tuple[str, ...] = ()
     profile: dict[str, Any] | None = None  # a running profile's steps and place (ChamberProfile.view)

@@ -92,6 +92,8 @@ class ChamberDecision:
 
     ``activity`` is ``heating``, ``cooling``, ``waiting`` (an output is wanted but a minimum
     time or the dead time holds it: ``waiting_for`` says which, one of WAITS) or ``idle``.
+    While waiting, ``waiting_output`` is the output that waits and ``waiting_left`` the seconds
+    of the control clock before it may start (None while the other output is still on).
     """
 
     heater: bool
@@ -101,6 +103,8 @@ class ChamberDecision:
     activity: str
     reason: str
     waiting_for: str | None = None
+    waiting_output: str | None = None
+    waiting_left: float | None = None
 
 
 @dataclass(slots=True)
@@ -207,6 +211,8 @@ class Thermostat:
         forced_off = {HEATER: bool(self.heat_cutoff), COOLER: bool(self.cool_cutoff)}
         held: list[str] = []
         waiting_for: str | None = None
+        waiting_output: str | None = None
+        waiting_left: float | None = None
         # Switch off first, so that the dead time of the other output starts from now.
         for output, wanted in ((HEATER, heat), (COOLER, cool)):
             if output in self.outputs and not wanted and self.outputs[output].on:
@@ -219,16 +225,19 @@ class Thermostat:
             if output in self.outputs and wanted and not self.outputs[output].on:
                 start_hold = self._start_hold(output, now)
                 if start_hold:
-                    waiting_for = start_hold[0]
-                    held.append(start_hold[1])
+                    waiting_for, words, waiting_left = start_hold
+                    waiting_output = output
+                    held.append(words)
                 else:
                     self._switch(output, True, now)
         heater, cooler = self.is_on(HEATER), self.is_on(COOLER)
         activity = "heating" if heater else "cooling" if cooler else "waiting" if waiting_for else "idle"
         if held:
             reason = f"{reason} ({'; '.join(held)})"
-        return ChamberDecision(heater, cooler, None, cutoffs, activity, reason,
-                               waiting_for if activity == "waiting" else None)
+        if activity != "waiting":
+            waiting_for = waiting_output = waiting_left = None
+        return ChamberDecision(heater, cooler, None, cutoffs, activity, reason, waiting_for, waiting_output,
+                               waiting_left)
 
     def _wanted(self, settings: ControlSettings) -> tuple[bool, bool, str]:
         """(heat, cool, why) from the mode and the band; ``is_on`` keeps the state inside it."""
@@ -265,19 +274,20 @@ class Thermostat:
             return f"{output} minimum on-time: {min_on - elapsed:.0f} s left"
         return None
 
-    def _start_hold(self, output: str, now: float) -> tuple[str, str] | None:
-        """Why ``output`` may not start now, as (one of WAITS, words), or None."""
+    def _start_hold(self, output: str, now: float) -> tuple[str, str, float | None] | None:
+        """Why ``output`` may not start now, as (one of WAITS, words, seconds left or None), or None."""
         state = self.outputs[output]
         min_off = self.limits.timings(output).min_off
         if now - state.since < min_off:
-            return MIN_OFF, f"{output} minimum off-time: {min_off - (now - state.since):.0f} s left"
+            left = min_off - (now - state.since)
+            return MIN_OFF, f"{output} minimum off-time: {left:.0f} s left", left
         other = COOLER if output == HEATER else HEATER
         if self.is_on(other):
-            return OTHER_ON, f"{other} still on"
+            return OTHER_ON, f"{other} still on", None
         if self.last_stop is not None and self.last_stop[0] == other:
-            waited = now - self.last_stop[1]
-            if waited < self.limits.dead_time:
-                return DEAD_TIME, f"dead time after the {other}: {self.limits.dead_time - waited:.0f} s left"
+            left = self.limits.dead_time - (now - self.last_stop[1])
+            if left > 0:
+                return DEAD_TIME, f"dead time after the {other}: {left:.0f} s left", left
         return None
 
     def _all_off(self, now: float, fault: str | None, cutoffs: tuple[str, ...], reason: str) -> ChamberDecision:

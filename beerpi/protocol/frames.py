@@ -52,7 +52,8 @@ def state_message(state: ControlState) -> dict[str, Any]:
     return {"type": "state", "ts": state.ts, "heater": state.heater, "mode": state.mode,
             "target": state.target, "hysteresis": state.hysteresis, "fault": state.fault,
             "chamber": state.chamber, "cooler": state.cooler, "activity": state.activity,
-            "waiting_for": state.waiting_for, "since": state.since, "cutoffs": list(state.cutoffs),
+            "waiting_for": state.waiting_for, "waiting_output": state.waiting_output,
+            "waiting_until": state.waiting_until, "since": state.since, "cutoffs": list(state.cutoffs),
             "profile": state.profile}
 
 

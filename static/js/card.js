@@ -73,10 +73,15 @@ export class ChamberCard {
     const hydrometer = this.store.hydrometerOf(this.chamber.id);
     ui["gravity-row"].hidden = !hydrometer;
     if (!hydrometer) return;
-    setText(ui.gravity, isNumber(hydrometer.gravity) ? hydrometer.gravity.toFixed(4) : "–");
-    const parts = [hydrometer.name, `${formatDuration(this.store.serverNow() - hydrometer.ts)} ago`];
+    // As brewers write it, "SG 1.044 · 3 min ago"; the hydrometer's own figures on tap.
+    const age = `${formatDuration(this.store.serverNow() - hydrometer.ts)} ago`;
+    setText(ui.gravity, `SG ${isNumber(hydrometer.gravity) ? hydrometer.gravity.toFixed(3) : "–"} · ${age}`);
+    const parts = [`${hydrometer.name}: SG ${isNumber(hydrometer.gravity) ? hydrometer.gravity.toFixed(4) : "–"}`];
+    if (isNumber(hydrometer.angle)) parts.push(`tilt ${hydrometer.angle.toFixed(1)}°`);
+    if (isNumber(hydrometer.temperature)) parts.push(`${formatTemp(hydrometer.temperature)} ${unitLabel()}`);
     if (isNumber(hydrometer.battery)) parts.push(`battery ${hydrometer.battery.toFixed(2)} V`);
-    setText(ui["gravity-detail"], `(${parts.join(", ")})`);
+    parts.push(`at ${formatClock(hydrometer.ts)}`);
+    setText(ui["gravity-detail"], parts.join(" · "));
   }
 
   renderOutputs(state) {
@@ -94,10 +99,13 @@ export class ChamberCard {
       return;
     }
     const fault = typeof state.fault === "string" && state.fault ? state.fault : null;
-    // In a fault every output is held off: say why, not "idle".
-    let text = fault ? `held off: ${describeFault(fault).meaning.replace(/\.$/, "")}` : describeActivity(state);
-    if (text && !fault && isNumber(state.since)) {
-      text += ` for ${formatDuration(this.store.serverNow() - state.since)} (since ${formatClock(state.since)})`;
+    // In a fault every output is off: say which and why, not "idle". A wait with an end counts down instead.
+    const now = this.store.serverNow();
+    const title = fault ? describeFault(fault, chamber.outputs).title : "";
+    let text = fault ? title[0].toLowerCase() + title.slice(1) : describeActivity(state, this.store.profileTime(now));
+    const countsDown = state.activity === "waiting" && isNumber(state.waiting_until);
+    if (text && !fault && !countsDown && isNumber(state.since)) {
+      text += ` for ${formatDuration(now - state.since)} (since ${formatClock(state.since)})`;
     }
     const cutoffs = Array.isArray(state.cutoffs) ? state.cutoffs : [];
     if (cutoffs.length) text += ` · ${cutoffs.map(describeCutoff).join(", ")}`;
@@ -111,7 +119,7 @@ export class ChamberCard {
     ui.fault.hidden = !has;
     this.root.classList.toggle("has-fault", has);
     if (!has) return;
-    const text = describeFault(fault);
+    const text = describeFault(fault, this.chamber.outputs);
     setText(ui["fault-title"], text.title);
     setText(ui["fault-meaning"], text.meaning);
     setText(ui["fault-check"], text.check);

@@ -1,10 +1,10 @@
-// The chart's frame: its margins, the temperature range the y axis spans, the time and
-// temperature axes and the horizontal grid.
+// The chart's frame: its margins, the temperature range the y axis spans, the time axis (24-hour
+// clock) and the temperature axis (its unit on every label) and the horizontal grid.
 
 /* global d3 */
-import { toDisplay } from "./units.js";
+import { toDisplay, unitLabel } from "./units.js";
 
-export const MARGIN = { top: 10, right: 12, bottom: 24, left: 40 };
+export const MARGIN = { top: 10, right: 12, bottom: 24, left: 50 };  // left: room for "19.5 °C"
 
 export const yTicksFor = (innerH) => Math.max(3, Math.floor(innerH / 40));
 
@@ -44,7 +44,7 @@ export function drawAxes({ xAxis, yAxis, grid }, x, y, innerW, innerH) {
   const yTicks = yTicksFor(innerH);
   xAxis.attr("transform", `translate(0,${innerH})`)
     .call(d3.axisBottom(x).ticks(xTicks).tickSizeOuter(0).tickFormat(timeTick));
-  yAxis.call(d3.axisLeft(y).ticks(yTicks).tickSizeOuter(0).tickFormat((v) => `${v}°`));
+  yAxis.call(d3.axisLeft(y).ticks(yTicks).tickSizeOuter(0).tickFormat((v) => `${v} ${unitLabel()}`));
   grid.call(d3.axisLeft(y).ticks(yTicks).tickSize(-innerW).tickFormat(""))
     .call((g) => g.select(".domain").remove());
 }

@@ -10,6 +10,12 @@ export const GRAVITY_MARGIN = 46;  // px on the right for the gravity axis
 const MIN_SPAN = 0.004;            // the axis shows at least 4 points of gravity
 
 const formatGravity = d3.format(".3f");
+const POINT = 0.001;  // one point of gravity: the finest tick, so no two labels read the same
+
+/** Ticks on whole points only (1.044, 1.045…, never 1.0445 shown as a second "1.045"). */
+export function gravityTicks(y, count) {
+  return y.ticks(count).filter((v) => Math.abs(v / POINT - Math.round(v / POINT)) < 1e-6);
+}
 
 export class GravityLayer {
   /** Draws into `clipped` (the plot's clipped group) and puts its axis in `plot`. */
@@ -36,7 +42,7 @@ export class GravityLayer {
     }
     const y = (this.y = d3.scaleLinear().domain(this.domain(threshold)).range([innerH, 0]).nice());
     this.axis.attr("transform", `translate(${innerW},0)`)
-      .call(d3.axisRight(y).ticks(ticks).tickSizeOuter(0).tickFormat(formatGravity));
+      .call(d3.axisRight(y).tickValues(gravityTicks(y, ticks)).tickSizeOuter(0).tickFormat(formatGravity));
     const line = d3.line().defined((d) => d !== null).x((d) => xOf(d.ts)).y((d) => y(d.t));
     this.line.datum({ points }).attr("d", line(points)).each(describeLine);
     const last = lastOf(points);

@@ -6,6 +6,8 @@ import { formatNumber, parseNumber, setText } from "./format.js";
 import { confirmAction, refusalText } from "./notices.js";
 import { formatSpan, formatTemp, fromDisplay, getUnit, spanFromDisplay, unitLabel } from "./units.js";
 
+const F_STEP = 0.5;  // °F: the steppers move by half degrees, as a brewer in °F counts
+
 const MODE_WARNINGS = {
   off: (name) => [`Switch ${name} off? Nothing will heat or cool it until you choose another mode.`, "Switch off"],
   heat: (name) => [`Heat ${name} by hand? The heater runs regardless of the target (the safety cutoffs still hold).`, "Heat"],
@@ -63,15 +65,16 @@ export class ChamberControls {
     return spec;
   }
 
-  /** The step in the shown unit: 0.5 °C or 1 °F for the target, 0.05 °C or 0.1 °F for hysteresis. */
+  /** The step in the shown unit: 0.5 °C or 0.05 °C; in °F half degrees for both (0.5 °F ≈ 0.28 °C). */
   displayStep(spec) {
-    return getUnit() === "F" ? (spec.isSpan ? 0.1 : 1) : spec.step;
+    return getUnit() === "F" ? F_STEP : spec.step;
   }
 
   toC(spec, value) {
     return spec.isSpan ? spanFromDisplay(value) : fromDisplay(value);
   }
 
+  /** A value as the field shows it: °C to 0.01, °F to 0.1, without trailing zeros ("68.5", "0.5", "9"). */
   show(spec, celsius) {
     return spec.isSpan ? formatSpan(celsius) : formatTemp(celsius, getUnit() === "F" ? 1 : 2).replace(/\.?0+$/, "") || "0";
   }

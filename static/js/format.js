@@ -32,10 +32,12 @@ export function formatDuration(seconds) {
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
 }
 
-const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-const dayAndTime = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+// The 24-hour clock everywhere, as the chart's time axis (a 12-hour locale would say "09:59:06 PM").
+const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+const dayAndTime = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  hourCycle: "h23" });
 
-/** A server time (Unix seconds) as local time: the time of day today, else with the day. */
+/** A server time (Unix seconds) as local time, on the 24-hour clock: the time of day today, else with the day. */
 export function formatClock(ts) {
   if (!isNumber(ts)) return "–";
   const date = new Date(ts * 1000);

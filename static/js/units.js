@@ -41,7 +41,8 @@ export function formatTemp(celsius, decimals = 1) {
   return typeof celsius === "number" && Number.isFinite(celsius) ? toDisplay(celsius).toFixed(decimals) : "--.-";
 }
 
-export function formatSpan(celsius, decimals = 2) {
+/** A difference of temperatures (hysteresis) in the chosen unit: "0.3" (°C, to 0.01), "0.5" (°F, to 0.1). */
+export function formatSpan(celsius, decimals = unit === "F" ? 1 : 2) {
   if (typeof celsius !== "number" || !Number.isFinite(celsius)) return "–";
   return String(Number(spanToDisplay(celsius).toFixed(decimals)));
 }

@@ -33,7 +33,9 @@ def test_a_fault_is_sent_once_and_its_clearing_once():
     watch = rules()
     assert levels(watch.state(state(0), 0)) == []
     sent = watch.state(state(10, "probe_crc"), 10)
-    assert levels(sent) == ["problem"] and "Ale fridge" in sent[0].title and "probe_crc" in sent[0].title
+    assert levels(sent) == ["problem"]
+    assert sent[0].title == "Ale fridge: heater and cooler off: beer probe's data failed its check (probe_crc)"
+    assert "Ale fridge is neither heated nor cooled until it clears." in sent[0].body
     assert watch.state(state(20, "probe_crc"), 20) == []  # still faulty: nothing new
     assert levels(watch.state(state(30), 30)) == ["cleared"]
     assert watch.state(state(40), 40) == []
@@ -87,7 +89,8 @@ def test_no_band_alert_while_off_or_in_fault():
 def test_cutoffs_are_sent_and_cleared():
     watch = rules()
     watch.state(state(0), 0)
-    assert levels(watch.state(state(5, cutoffs=["overtemp"]), 5)) == ["problem"]
+    sent = watch.state(state(5, cutoffs=["overtemp"]), 5)
+    assert levels(sent) == ["problem"] and sent[0].title == "Ale fridge: beer too warm: no heating"
     assert levels(watch.state(state(9), 9)) == ["cleared"]
 
 

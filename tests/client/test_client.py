@@ -29,7 +29,7 @@ from tests.support.process import ROOT, TEST_TOKEN, WAIT, Server
 from tests.support.waiting import poll
 
 TWO_CHAMBERS = ROOT / "examples" / "two-chambers.toml"
-READING = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  wort  \d+\.\d\d °C$")
+READING = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  beer  \d+\.\d\d °C$")
 STATE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  chamber main  auto  target 20\.00 °C ±0\.30  \S+.*  fault: ")
 PROFILE_TOML = """\
 [[steps]]
@@ -275,7 +275,7 @@ def test_a_refused_profile_exits_1_with_the_servers_message(server, tmp_path):
 
 def test_history_csv_prints_a_header_and_rows(server):
     def rows() -> list[list[str]]:
-        result = client("history", url(server.port), "--probe", "wort", "--since", "10m", "--points", "20", "--csv")
+        result = client("history", url(server.port), "--probe", "beer", "--since", "10m", "--points", "20", "--csv")
         assert result.returncode == 0, result.stderr
         table = list(csv.reader(io.StringIO(result.stdout)))
         assert table[0] == ["time", "ts", "min", "mean", "max", "count"]
@@ -299,11 +299,11 @@ def test_history_of_a_range_keep_raw_pruned_says_from_when_it_is_per_minute(tmp_
     try:
         running.wait_listening()
         # When two hours are asked for, then stderr says where only the roll-ups are left
-        result = client("history", url(running.port), "--probe", "wort", "--since", "2h", "--points", "500")
+        result = client("history", url(running.port), "--probe", "beer", "--since", "2h", "--points", "500")
         assert result.returncode == 0, result.stderr
         assert "raw readings before" in result.stderr and "1-minute" in result.stderr
         # and a range after it says nothing of the kind
-        recent = client("history", url(running.port), "--probe", "wort", "--since", "30m")
+        recent = client("history", url(running.port), "--probe", "beer", "--since", "30m")
         assert recent.returncode == 0 and "raw readings before" not in recent.stderr
     finally:
         running.kill()
@@ -371,7 +371,7 @@ def test_an_error_with_the_requests_id_is_the_answer():
 # --- failures before the server speaks --------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["watch"], ["set", "--target", "19"], ["history", "--probe", "wort"]])
+@pytest.mark.parametrize("command", [["watch"], ["set", "--target", "19"], ["history", "--probe", "beer"]])
 def test_connection_refused_is_one_clear_line(command):
     with socket.socket() as bound:  # bound but not listening: a connection is refused, race-free
         bound.bind(("127.0.0.1", 0))
@@ -404,7 +404,7 @@ def test_a_target_that_is_not_a_plain_decimal_is_a_usage_error(target):
 
 
 def test_a_count_that_is_not_plain_digits_is_a_usage_error():
-    result = client("history", "ws://127.0.0.1:9/ws", "--probe", "wort", "--points", "1_0")
+    result = client("history", "ws://127.0.0.1:9/ws", "--probe", "beer", "--points", "1_0")
     assert result.returncode == 2 and "'1_0' is not a whole number" in result.stderr
 
 

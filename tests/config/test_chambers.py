@@ -63,7 +63,7 @@ def test_the_one_chamber_example_loads_with_a_heater_a_cooler_and_both_probes():
     assert (fridge.beer_probe, fridge.air_probe) == (BEER, AIR)
     assert fridge.heater == OutputSpec(HEATER, 17, False, HEATER_TIMINGS)
     assert fridge.cooler == OutputSpec(COOLER, 27, False, COMPRESSOR_TIMINGS)
-    assert rig.name_of(BEER) == "wort"
+    assert rig.name_of(BEER) == "beer"
 
 
 def test_the_one_chamber_example_shows_every_key_with_its_default():
@@ -261,13 +261,13 @@ def test_an_unreadable_file_is_an_error_naming_it(tmp_path, make):
 
 # -- without a file: one chamber from the flags ---------------------------------------------
 
-FOUND = {"sim-wort": "wort", "sim-chamber": "chamber"}
+FOUND = {"sim-wort": "beer", "sim-chamber": "air"}
 
 
 def test_the_flags_make_one_heater_chamber_on_the_first_probe_found():
     rig = rig_spec_from_flags(parse_config([], {}), FOUND)
     (main,) = rig.chambers
-    assert (main.id, main.name, main.beer_probe, main.air_probe) == (FLAGS_CHAMBER_ID, "wort", "sim-wort", None)
+    assert (main.id, main.name, main.beer_probe, main.air_probe) == (FLAGS_CHAMBER_ID, "Fermenter", "sim-wort", None)
     assert main.heater == OutputSpec(HEATER, 17, False, HEATER_TIMINGS) and main.cooler is None
     assert main.limits == ChamberLimits(heater=HEATER_TIMINGS, max_air=None, min_air=None)
     assert rig.probe_names == FOUND and rig.source is None
@@ -275,13 +275,13 @@ def test_the_flags_make_one_heater_chamber_on_the_first_probe_found():
 
 
 def test_the_flags_add_a_cooler_an_air_probe_and_their_limits():
-    config = parse_config(["--control-probe", "chamber", "--air-probe", "sim-wort", "--heater-pin", "5",
+    config = parse_config(["--control-probe", "air", "--air-probe", "sim-wort", "--heater-pin", "5",
                            "--active-low", "--min-on", "30", "--min-off", "40", "--max-temp", "26",
                            "--cooler-pin", "6", "--cooler-active-low", "--cooler-min-on", "200",
                            "--cooler-min-off", "400", "--dead-time", "900", "--target", "18",
                            "--hysteresis", "0.5"], {})
     (main,) = rig_spec_from_flags(config, FOUND).chambers
-    assert (main.name, main.beer_probe, main.air_probe) == ("chamber", "sim-chamber", "sim-wort")
+    assert (main.name, main.beer_probe, main.air_probe) == ("Fermenter", "sim-chamber", "sim-wort")
     assert main.heater == OutputSpec(HEATER, 5, True, OutputTimings(30.0, 40.0))
     assert main.cooler == OutputSpec(COOLER, 6, True, OutputTimings(200.0, 400.0))
     assert main.limits == ChamberLimits(heater=OutputTimings(30.0, 40.0), cooler=OutputTimings(200.0, 400.0),
@@ -289,10 +289,18 @@ def test_the_flags_add_a_cooler_an_air_probe_and_their_limits():
     assert (main.target, main.hysteresis) == (18.0, 0.5)
 
 
+def test_the_chamber_of_the_flags_is_called_fermenter_unless_named():
+    assert rig_spec_from_flags(parse_config([], {}), {BEER: "beer"}).chambers[0].name == "Fermenter"
+    named = parse_config([], {"BEERPI_CHAMBER_NAME": " Ale fridge "})
+    assert rig_spec_from_flags(named, {BEER: "beer"}).chambers[0].name == "Ale fridge"
+    with pytest.raises(SystemExit):
+        parse_config(["--chamber-name", " "], {})
+
+
 def test_a_control_probe_named_with_probe_name_or_not_found_yet_is_taken():
     config = parse_config(["--probe-name", f"{BEER}=wort", "--control-probe", "wort"], {})
     rig = rig_spec_from_flags(config, {})
-    assert rig.chambers[0].beer_probe == BEER and rig.chambers[0].name == "wort"
+    assert rig.chambers[0].beer_probe == BEER and rig.name_of(BEER) == "wort"
     # An id not on the bus yet reads as missing: every output stays off until it appears
     config = parse_config(["--control-probe", LAGER], {})
     assert rig_spec_from_flags(config, {BEER: BEER}).chambers[0].beer_probe == LAGER
@@ -300,7 +308,7 @@ def test_a_control_probe_named_with_probe_name_or_not_found_yet_is_taken():
 
 def test_a_control_probe_that_matches_nothing_is_an_error_listing_the_probes():
     with pytest.raises(ConfigError, match=r"--control-probe 'cellar' matches no probe; known probes: "
-                                          r"sim-wort \(wort\), sim-chamber \(chamber\)"):
+                                          r"sim-wort \(beer\), sim-chamber \(air\)"):
         rig_spec_from_flags(parse_config(["--control-probe", "cellar"], {}), FOUND)
 
 
@@ -310,8 +318,8 @@ def test_no_probe_found_and_none_named_is_an_error_to_try_again_later():
 
 
 def test_an_air_probe_that_is_the_control_probe_by_another_name_is_an_error():
-    config = parse_config(["--air-probe", "wort"], {})
-    with pytest.raises(ConfigError, match="--air-probe 'wort' is the control probe too"):
+    config = parse_config(["--air-probe", "beer"], {})
+    with pytest.raises(ConfigError, match="--air-probe 'beer' is the control probe too"):
         rig_spec_from_flags(config, FOUND)
 
 

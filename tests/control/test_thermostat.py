@@ -86,7 +86,7 @@ def test_after_cooling_the_heater_waits_for_the_dead_time():
     waiting = step(t, 19.4, now=LATER + 100)
     # Then the heater waits for the dead time, and says so
     assert (waiting.heater, waiting.cooler, waiting.activity) == (False, False, "waiting")
-    assert waiting.waiting_for == "dead_time"
+    assert (waiting.waiting_for, waiting.waiting_output, waiting.waiting_left) == ("dead_time", "heater", 500.0)
     assert "dead time after the cooler: 500 s left" in waiting.reason
     assert step(t, 19.4, now=LATER + 599).heater is False
     assert step(t, 19.4, now=LATER + 600).heater is True
@@ -98,6 +98,7 @@ def test_the_compressor_minimum_off_time_holds_from_start():
     t = Thermostat(limits, now=1000.0)
     decision = step(t, 25.0, now=1010.0)
     assert (decision.cooler, decision.activity, decision.waiting_for) == (False, "waiting", "min_off")
+    assert (decision.waiting_output, decision.waiting_left) == ("cooler", 290.0)
     assert "cooler minimum off-time: 290 s left" in decision.reason
     assert step(t, 25.0, now=1299.0).cooler is False
     assert step(t, 25.0, now=1300.0).cooler is True

@@ -39,7 +39,7 @@ def test_a_probe_fault_sends_one_alert_and_one_when_it_clears(tmp_path, inbox):
     # Then exactly one alert said so, in plain words, and one more that it cleared
     titles = inbox.titles()
     assert len(titles) == 2, titles
-    assert "fault probe_crc" in titles[0] and inbox.received[0]["type"] == "failure"
+    assert "heater off: beer probe's data failed its check (probe_crc)" in titles[0] and inbox.received[0]["type"] == "failure"
     assert "fault cleared" in titles[1] and inbox.received[1]["type"] == "success"
     assert "CRC" in inbox.received[0]["message"] or "wiring" in inbox.received[0]["message"].lower()
     assert inbox.url.split("//", 1)[1] not in server.log()  # the notification URL is not logged

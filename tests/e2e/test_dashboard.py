@@ -124,6 +124,60 @@ def test_fahrenheit_is_remembered_and_a_reload_keeps_it(browser, one):
         expect(watched.chamber("main").get_by_test_id("target")).to_have_text("68.0 °F")
 
 
+def test_the_card_names_the_chamber_and_its_beer_and_air_probes(browser, one):
+    with open_page(browser, one.port) as watched:
+        wait_live(watched.page)
+        card = watched.chamber("main")
+        expect(card.get_by_test_id("chamber-name")).to_have_text("Fermenter")
+        expect(card.get_by_test_id("beer-name")).to_have_text("beer")
+        expect(card.locator('[data-role="air-name"]')).to_have_text("air")
+
+
+def test_in_fahrenheit_the_steppers_move_by_half_degrees_and_the_chart_says_its_unit(browser, one):
+    with open_page(browser, one.port) as watched:
+        page = watched.page
+        wait_live(page)
+        card = watched.chamber("main")
+        page.get_by_test_id("unit-toggle").click()
+        card.locator('[data-role="controls"] summary').click()
+        # The hysteresis of 0.3 °C reads 0.5 °F, within limits rounded as a brewer writes them
+        hysteresis = card.get_by_test_id("hysteresis-input")
+        expect(hysteresis).to_have_value("0.5")
+        form = card.locator('form[data-field="hysteresis"]')
+        expect(form.locator('[data-role="range-hint"]')).to_have_text("0.1–9 °F")
+        form.locator('[data-role="up"]').click()
+        expect(hysteresis).to_have_value("1")
+        form.locator('[data-role="down"]').click()
+        expect(hysteresis).to_have_value("0.5")
+        target = card.get_by_test_id("target-input")
+        card.locator('form[data-field="target"] [data-role="up"]').click()
+        expect(target).to_have_value("68.5")
+        # When 0.5 °F is set, the server holds it in °C (0.28) and the card shows it back as 0.5
+        card.get_by_test_id("hysteresis-apply").click()
+        wait_until(page, lambda: server_state(one.port, "main")["hysteresis"] == 0.28)
+        expect(card.get_by_test_id("hysteresis")).to_have_text("0.5")
+        # And the chart's temperature axis carries the unit on each label
+        axis = card.locator(".axis-y .tick text")
+        expect(axis.first).to_have_text(re.compile(r"^\d+(\.\d)? °F$"))
+
+
+def test_waits_and_clock_times_read_in_plain_words_on_the_24_hour_clock(browser, one):
+    with open_page(browser, one.port) as watched:
+        page = watched.page
+        wait_live(page)
+        said = page.evaluate("""async () => {
+            const { describeWait } = await import("/static/js/faults.js");
+            const { formatClock } = await import("/static/js/format.js");
+            const wait = (waiting_for, waiting_output, left) =>
+              describeWait({ activity: "waiting", waiting_for, waiting_output, waiting_until: 1000 + left }, 1000);
+            const evening = new Date(); evening.setHours(21, 59, 6, 0);
+            return [wait("min_off", "cooler", 170), wait("min_off", "heater", 120), wait("dead_time", "heater", 40),
+                    wait("other_on", "cooler", null), formatClock(evening.getTime() / 1000)];
+        }""")
+    assert said == ["compressor resting, 3 min", "heater resting, 2 min", "pause between heating and cooling, 40 s",
+                    "waiting for the heater to stop", "21:59:06"]
+
+
 def test_names_from_the_server_render_as_text(browser, tmp_path):
     evil = "<img src=x onerror=alert(1)>"
     config = tmp_path / "evil.toml"
@@ -431,10 +485,18 @@ def test_a_hydrometers_gravity_shows_on_its_chambers_card(browser, tmp_path):
             with urllib.request.urlopen(request, timeout=10) as answer:
                 assert answer.status == 200
             # Then the ale's card shows its gravity live; the lager's shows its simulated iSpindel's
-            expect(ale.get_by_test_id("gravity")).to_have_text("1.0473", timeout=WAIT_MS)
-            expect(ale.locator('[data-role="gravity-detail"]')).to_contain_text("battery 3.87 V")
+            # as brewers write it, with its age; the hydrometer's own figures stay folded away
+            expect(ale.get_by_test_id("gravity")).to_have_text(re.compile(r"^SG 1\.047 · \d+ s ago$"), timeout=WAIT_MS)
+            detail = ale.get_by_test_id("gravity-detail")
+            expect(detail).to_be_hidden()
+            # When the brewer opens them from the keyboard
+            ale.get_by_test_id("gravity-details").locator("summary").focus()
+            page.keyboard.press("Enter")
+            # Then they read the hydrometer's name, the exact gravity, its tilt and battery
+            expect(detail).to_be_visible()
+            expect(detail).to_contain_text("red: SG 1.0473 · tilt 50.2° · 19.9 °C · battery 3.87 V · at ")
             lager = watched.chamber("lager")
-            expect(lager.locator('[data-role="gravity-detail"]')).to_contain_text("sim-ispindel-lager")
+            expect(lager.get_by_test_id("gravity-detail")).to_contain_text("sim-ispindel-lager")
 
 
 def test_a_step_that_ends_on_gravity_says_where_its_condition_stands(browser, one):

@@ -114,7 +114,8 @@ def test_in_a_fault_the_card_says_it_and_greys_the_value_and_the_log_gives_its_d
             # Then the card says the fault where it said what it was doing, and greys the last value
             expect(card.get_by_test_id("fault")).to_be_visible(timeout=WAIT_MS)
             activity = card.get_by_test_id("activity")
-            expect(activity).to_contain_text("held off: The probe's data failed its check")
+            expect(activity).to_have_text("heater off: beer probe's data failed its check")
+            expect(card.get_by_test_id("fault")).to_contain_text("Heater off: beer probe's data failed its check")
             expect(activity).not_to_contain_text("idle")
             page.wait_for_function("(el) => Number(getComputedStyle(el).opacity) < 0.7",
                                    arg=value.element_handle(), timeout=WAIT_MS)
@@ -126,7 +127,26 @@ def test_in_a_fault_the_card_says_it_and_greys_the_value_and_the_log_gives_its_d
             expect(card.get_by_test_id("fault")).to_be_hidden(timeout=WAIT_MS)
             expect(fault).to_contain_text(re.compile(r"– .*lasted \d+ s"), timeout=WAIT_MS)
             expect(fault).to_contain_text("failed its check")
-            expect(activity).not_to_contain_text("held off")
+            expect(activity).not_to_contain_text("off:")
+        assert server.stop() == 0, server.log()
+    finally:
+        server.kill()
+
+
+def test_a_compressor_resting_from_start_says_so_with_the_minutes_left(browser, tmp_path):
+    # Given a fridge whose beer is warm above its 20 °C target: the cooler is wanted at once,
+    # but a compressor rests 5 minutes from start
+    tree = W1Tree(tmp_path / "w1")
+    tree.set(WORT, 25.0)
+    server = Server("--port", "0", "--probes", "w1", "--w1-dir", str(tree.root), "--heater", "sim",
+                    "--cooler-pin", "27", "--interval", "0.2", "--db", f"sqlite:///{tmp_path}/b.sqlite3")
+    try:
+        server.wait_listening()
+        with open_page(browser, server.port) as watched:
+            wait_live(watched.page)
+            # Then the card says the compressor rests, and for how long yet
+            activity = watched.chamber("main").get_by_test_id("activity")
+            expect(activity).to_have_text(re.compile(r"^compressor resting, [45] min$"), timeout=WAIT_MS)
         assert server.stop() == 0, server.log()
     finally:
         server.kill()

@@ -224,7 +224,9 @@ def test_the_gravity_of_the_chambers_hydrometer_is_drawn_on_its_own_axis_from_hi
         expect(axis).to_be_visible()
         ticks = axis.locator(".tick text").all_text_contents()
         assert len(ticks) >= 3 and all(re.fullmatch(r"1\.0[1-5]\d", t) for t in ticks), ticks
-        assert all(t.endswith("°") for t in ale.locator(".axis-y .tick text").all_text_contents())
+        assert len(set(ticks)) == len(ticks), ticks  # no label said twice
+        degrees = ale.locator(".axis-y .tick text").all_text_contents()
+        assert degrees and all(re.fullmatch(r"-?\d+(\.\d)? °C", t) for t in degrees), degrees
         chart = ale.get_by_test_id("chart").bounding_box()
         assert axis.bounding_box()["x"] > chart["x"] + 0.9 * chart["width"]
         expect(ale.locator(".legend")).to_contain_text("gravity")
@@ -233,7 +235,7 @@ def test_the_gravity_of_the_chambers_hydrometer_is_drawn_on_its_own_axis_from_hi
         post_gravity(server.port, 1.0201)
         # Then the line carries it on, and the tooltip over its end reads it
         wait_for_line(page, ALE_GRAVITY, f"last > {before}")
-        expect(ale.get_by_test_id("gravity")).to_have_text("1.0201")
+        expect(ale.get_by_test_id("gravity")).to_have_text(re.compile(r"^SG 1\.020 · \d+ s ago$"))
         dot = ale.locator(".gravity-dot").bounding_box()
         page.mouse.move(dot["x"] + dot["width"] / 2, chart["y"] + chart["height"] / 2)
         expect(ale.get_by_test_id("tooltip")).to_contain_text("gravity: 1.0201")
@@ -250,12 +252,13 @@ def test_a_chart_without_a_hydrometer_has_no_gravity_axis_and_its_usual_margins(
         card = watched.chamber("main")
         wait_for_line(page, WORT_LINE, "points >= 2")
         # Then no gravity is drawn, asked for or listed, and the plot keeps its 12 px right margin
+        # (and 50 px on the left, for labels such as "19.5 °C")
         expect(card.get_by_test_id("gravity-axis")).to_be_hidden()
         expect(card.get_by_test_id("gravity-line")).to_be_hidden()
         expect(card.locator(".legend")).not_to_contain_text("gravity")
         assert not any(r["probe"].startswith("hydrometer:") for r in tap.history())
         width = card.get_by_test_id("chart").bounding_box()["width"]
-        assert float(card.locator("clipPath rect").get_attribute("width")) == pytest.approx(width - 40 - 12)
+        assert float(card.locator("clipPath rect").get_attribute("width")) == pytest.approx(width - 50 - 12)
 
 
 # --- the step's condition and how far it has come -----------------------------------------------

@@ -25,7 +25,7 @@ from beerpi.sim.fermenter import SimulatedFermenter, SimulatedProbe
 
 # The first release's fields, then what chambers and profiles added (additive: the first ones keep their meaning)
 STATE_FIELDS = {"type", "ts", "heater", "mode", "target", "hysteresis", "fault",
-                "chamber", "cooler", "activity", "waiting_for", "since", "cutoffs", "profile"}
+                "chamber", "cooler", "activity", "waiting_for", "waiting_output", "waiting_until", "since", "cutoffs", "profile"}
 READING_FIELDS = {"type", "ts", "probe", "name", "temperature"}
 
 STATE = ControlState(ts=1763712005.0, heater=True, mode="auto", target=20.0, hysteresis=0.3,
@@ -123,7 +123,17 @@ def test_state_frame_has_the_documented_shape(fault):
     assert frame == {"type": "state", "ts": 1763712005.0, "heater": True, "mode": "auto",
                      "target": 20.0, "hysteresis": 0.3, "fault": fault,
                      "chamber": "ale", "cooler": False, "activity": "heating", "waiting_for": None,
+                     "waiting_output": None, "waiting_until": None,
                      "since": 1763712000.0, "cutoffs": [], "profile": None}
+
+
+def test_a_waiting_state_says_which_output_waits_and_until_when():
+    state = ControlState(1763712005.0, False, "auto", 20.0, 0.3, None, chamber="ale", cooler=False,
+                         activity="waiting", waiting_for="min_off", waiting_output="cooler",
+                         waiting_until=1763712185.0, since=1763712000.0)
+    frame = json.loads(event_frame(state))
+    assert (frame["waiting_for"], frame["waiting_output"], frame["waiting_until"]) == (
+        "min_off", "cooler", 1763712185.0)
 
 
 def test_hello_frame_has_the_documented_shape():

@@ -86,7 +86,7 @@ async def test_healthz_names_a_chamber_in_fault(start_service):
     try:
         faulty = (await health_until(service.port, 503, WAIT)).json
         assert faulty["chambers"]["main"]["fault"] is not None
-        assert any(reason.startswith("chamber wort: ") for reason in faulty["reasons"]), faulty["reasons"]
+        assert any(reason.startswith("chamber Fermenter: ") for reason in faulty["reasons"]), faulty["reasons"]
     finally:
         wort.read = read
     await health_until(service.port, 200)

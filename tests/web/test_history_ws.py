@@ -80,7 +80,7 @@ async def test_history_of_a_probe_by_name_answers_with_buckets_and_the_id(start_
     until = time.time() + 1
     stored = service.store.readings_between(0, until, "sim-wort")
     # When the client asks for the wort's history in 100 buckets
-    await client.send({"type": "history", "id": "chart-1", "probe": "wort", "since": until - 3600,
+    await client.send({"type": "history", "id": "chart-1", "probe": "beer", "since": until - 3600,
                        "until": until, "points": 100})
     reply = await client.wait_for(is_type("history"))
     # Then every stored reading is counted in a bucket, and the reply carries the id
@@ -197,7 +197,7 @@ async def test_history_says_its_bucket_width_and_where_only_roll_ups_are_left(st
     client = await connect(service.port)
     await client.wait_for(is_type("hello"))
     # When a chart asks for the last two hours in 720 points (10 s buckets where raw readings are kept)
-    await client.send({"type": "history", "id": 1, "probe": "wort", "since": now - 7200, "until": now,
+    await client.send({"type": "history", "id": 1, "probe": "beer", "since": now - 7200, "until": now,
                        "points": 720})
     pruned = await client.wait_for(lambda f: f["type"] == "history" and f["id"] == 1)
     # Then the reply says readings before raw_from are gone and its buckets are whole minutes
@@ -205,7 +205,7 @@ async def test_history_says_its_bucket_width_and_where_only_roll_ups_are_left(st
     assert pruned["width"] == 60
     assert sum(b["count"] for b in pruned["buckets"]) >= 1400  # every reading ever stored, from the roll-ups
     # And a range after it has raw readings at the width it asked for, and no raw_from
-    await client.send({"type": "history", "id": 2, "probe": "wort", "since": now - 1800, "until": now,
+    await client.send({"type": "history", "id": 2, "probe": "beer", "since": now - 1800, "until": now,
                        "points": 200})
     recent = await client.wait_for(lambda f: f["type"] == "history" and f["id"] == 2)
     assert recent["width"] == 10 and "raw_from" not in recent

@@ -69,7 +69,7 @@ async def test_readings_are_the_websocket_history_buckets(start_service, connect
     await client.send({"type": "history", "id": 7, "probe": "sim-wort", "since": since, "until": until,
                        "points": 10})
     frame = await client.wait_for(is_type("history"))
-    answer = await fetch(service.port, f"/api/readings?probe=wort&since={since}&until={until}&points=10")
+    answer = await fetch(service.port, f"/api/readings?probe=beer&since={since}&until={until}&points=10")
     # Then the buckets are the same (the probe may be named by its name)
     assert answer.status == 200 and answer.headers["Content-Type"].startswith("application/json")
     assert answer.json == {key: value for key, value in frame.items() if key not in ("type", "id")}
@@ -264,7 +264,7 @@ async def test_readings_csv_streams_the_stored_rows_of_a_range(start_service):
     service.store.add_readings(wort + air)
     assert service.store.flush(WAIT)
     # When a range of the wort probe is downloaded
-    answer = await fetch(service.port, f"/api/readings.csv?probe=wort&since={OLD + 10}&until={OLD + 2210}")
+    answer = await fetch(service.port, f"/api/readings.csv?probe=beer&since={OLD + 10}&until={OLD + 2210}")
     # Then it is an attachment holding exactly those rows, in order, with the header
     assert answer.status == 200, answer.text
     assert answer.headers["Content-Type"].startswith("text/csv")
@@ -318,11 +318,11 @@ async def test_a_csv_of_a_range_whose_raw_readings_were_deleted_says_from_when_i
         pass
     raw_from = service.store.raw_kept_from()
     # When the whole range is downloaded, then the header says where the raw readings start
-    answer = await fetch(service.port, f"/api/readings.csv?probe=wort&since={OLD}&until={OLD + 1800}")
+    answer = await fetch(service.port, f"/api/readings.csv?probe=beer&since={OLD}&until={OLD + 1800}")
     assert answer.status == 200 and float(answer.headers["X-BeerPi-Raw-From"]) == raw_from
     assert float(next(csv.reader(io.StringIO(answer.text.split("\n", 2)[1])))[0]) >= raw_from
     # And a range after it has no such header
-    later = await fetch(service.port, f"/api/readings.csv?probe=wort&since={OLD + 900}&until={OLD + 1000}")
+    later = await fetch(service.port, f"/api/readings.csv?probe=beer&since={OLD + 900}&until={OLD + 1000}")
     assert later.status == 200 and "X-BeerPi-Raw-From" not in later.headers
 
 
