@@ -70,7 +70,7 @@ def state_of(node: str, message: Any, chamber: str | None = None) -> ControlStat
     numbers = {key: message.get(key) for key in ("ts", "target", "hysteresis")}
     if not all(is_number(value) for value in numbers.values()):
         raise BadMessage("a state has ts, target and hysteresis")
-    since, profile = message.get("since"), message.get("profile")
+    since, profile, until = message.get("since"), message.get("profile"), message.get("waiting_until")
     cooler = message.get("cooler")
     return ControlState(
         ts=float(numbers["ts"]), heater=message.get("heater") is True, mode=str(message.get("mode", "off")),
@@ -80,6 +80,8 @@ def state_of(node: str, message: Any, chamber: str | None = None) -> ControlStat
         cooler=cooler if isinstance(cooler, bool) else None,
         activity=str(message.get("activity", "idle")),
         waiting_for=message["waiting_for"] if isinstance(message.get("waiting_for"), str) else None,
+        waiting_output=message["waiting_output"] if isinstance(message.get("waiting_output"), str) else None,
+        waiting_until=float(until) if is_number(until) else None,
         since=float(since) if is_number(since) else None,
         cutoffs=tuple(_texts(message.get("cutoffs"))),
         profile=profile if isinstance(profile, dict) else None)

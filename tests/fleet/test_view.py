@@ -60,6 +60,16 @@ def test_a_new_hello_replaces_the_pi_s_chambers():
     assert list(fleet.chambers) == ["garage/lager"]
 
 
+def test_a_pi_s_state_reads_back_whole_on_the_hub_but_for_its_chamber_id():
+    fleet, _ = fleet_of("garage")
+    waiting = ControlState(T0 + 5, False, "auto", 18.0, 0.3, None, "main", cooler=False, activity="waiting",
+                           waiting_for="min_off", waiting_output="cooler", waiting_until=T0 + 185, since=T0,
+                           cutoffs=("overtemp",), profile={"step": 0, "steps": []})
+    state = fleet.heard_state("garage", json.loads(protocol.event_frame(waiting)))
+    assert state == ControlState(**{**{f: getattr(waiting, f) for f in waiting.__dataclass_fields__},
+                                    "chamber": "garage/main"})
+
+
 def test_states_and_readings_take_the_hub_ids_and_only_newer_readings_count():
     fleet, _ = fleet_of("garage")
     state = fleet.heard_state("garage", json.loads(protocol.event_frame(
