@@ -8,6 +8,7 @@ import { Connection } from "./connection.js";
 import { ChamberControls } from "./controls.js";
 import { EventLog } from "./event-log.js";
 import { Header } from "./header.js";
+import { emptyHub, NodeSection } from "./nodes.js";
 import { showError } from "./notices.js";
 import { ProfileEditor } from "./profile-editor.js";
 import { Store } from "./store.js";
@@ -21,6 +22,7 @@ const store = new Store();
 const connection = new Connection(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`);
 const header = new Header(store, connection);
 const panels = new Map();   // chamber id -> {card, chart, controls, editor}
+const sections = new Map(); // a hub's Pi -> its NodeSection
 let authorised = false;
 
 loadToken();
@@ -42,8 +44,27 @@ function buildPanels() {
     });
     wireEventLog(panels.get(chamber.id), root, chamber);
   }
-  container.replaceChildren(...cards);
+  sections.clear();
+  if (store.nodes === null) {
+    container.replaceChildren(...cards);
+  } else {
+    // A hub: each Pi's chambers under it, Pis in the hub's order, then chambers of a Pi it has not listed.
+    for (const node of store.nodes) sections.set(node.id, new NodeSection(node));
+    [...store.chambers.values()].forEach((chamber, i) => {
+      const id = chamber.node ?? "";
+      if (!sections.has(id)) sections.set(id, new NodeSection({ id }));
+      sections.get(id).grid.append(cards[i]);
+    });
+    const shown = [...sections.values()].filter((section) => section.grid.childElementCount);
+    container.replaceChildren(...(shown.length ? shown.map((section) => section.root) : [emptyHub()]));
+    renderNodes();
+  }
   container.dataset.count = String(cards.length);
+}
+
+function renderNodes() {
+  const now = store.serverNow();
+  for (const node of store.nodes ?? []) sections.get(node.id)?.render(node, now);
 }
 
 /** The chamber's event log under its chart, and its entries marked on the chart. */
@@ -58,6 +79,7 @@ function wireEventLog(panel, root, chamber) {
 
 function renderAll() {
   header.render();
+  renderNodes();
   for (const panel of panels.values()) {
     panel.card.render();
     panel.controls.render();
@@ -123,6 +145,7 @@ connection.on("state", (frame) => {
   if (panel) panel.chart.addState(frame, previous);
 });
 connection.on("status", (frame) => store.applyStatus(frame));
+connection.on("nodes", (frame) => store.applyNodes(frame.nodes));
 connection.on("hydrometer", (frame) => store.applyHydrometer(frame));
 connection.on("error", (frame) => {
   // Errors that answer no request of ours (a token refused on the upgrade, a defect).
@@ -154,6 +177,7 @@ store.on("state", (chamber) => {
   panel.editor.render();
   header.render();
 });
+store.on("nodes", () => renderNodes());
 store.on("status", (storage, previous) => {
   header.render();
   // Readings that waited in the backlog are in the database now: fill the charts' hole.

@@ -2,6 +2,7 @@
 // reading, storage health, the server's clock. Panels subscribe to what they show.
 
 import { isNumber } from "./format.js";
+import { parseNodes } from "./nodes.js";
 
 export class Store {
   constructor() {
@@ -15,6 +16,7 @@ export class Store {
     this.lastFrameAt = null;      // server time of the latest reading or state
     this.profileClock = null;     // {now, speed, at}: profile time vs server time (simulation runs faster)
     this.hydrometers = new Map(); // name -> the latest hydrometer frame (an iSpindel's gravity…)
+    this.nodes = null;            // a hub's Pis: [{id, online, lastHeard}]; null on a Pi
     this.listeners = new Map();
   }
 
@@ -49,6 +51,12 @@ export class Store {
     return clock ? clock.at + (p - clock.now) / clock.speed : p;
   }
 
+  /** A hub's Pis came online or went offline. */
+  applyNodes(list) {
+    this.nodes = parseNodes(list);
+    this.emit("nodes");
+  }
+
   applyHello(frame) {
     this.setServerClock(frame.ts);
     this.simulated = frame.simulated === true;
@@ -62,7 +70,9 @@ export class Store {
     }
     const before = [...this.chambers.keys()].join("\n");
     this.chambers = new Map();
-    const chambers = Array.isArray(frame.chambers) && frame.chambers.length ? frame.chambers : [legacyChamber(frame)];
+    this.nodes = parseNodes(frame.nodes);  // a hub's Pis; null on a Pi
+    const hub = this.nodes !== null;  // a hub may have no chamber yet
+    const chambers = Array.isArray(frame.chambers) && (frame.chambers.length || hub) ? frame.chambers : [legacyChamber(frame)];
     for (const c of chambers) {
       if (!c || typeof c.id !== "string") continue;
       this.chambers.set(c.id, {
@@ -72,6 +82,7 @@ export class Store {
         airProbe: typeof c.air_probe === "string" ? c.air_probe : null,
         outputs: Array.isArray(c.outputs) ? c.outputs.filter((o) => typeof o === "string") : ["heater"],
         state: isState(c.state) ? c.state : null,
+        node: typeof c.node === "string" ? c.node : null,
       });
     }
     const now = Date.now();
