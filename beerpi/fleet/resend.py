@@ -6,9 +6,11 @@ never heard of this Pi), it compares every series with the hub's mark: each prob
 ``store.latest()`` and the events. A series that is behind (``backlog.is_behind``) is sent
 from its mark on, oldest first, in links chained by ``after``, at most ``RESEND_RATE`` items a
 second so the live messages are not held up, up to ``SETTLE`` before the check; whatever
-came later is the next check's. The same check runs again every ``CHECK_EVERY`` for the
-series whose live messages are not acknowledged (``backlog.LiveWatch``: no read of the store,
-so the SD card is not woken), and every ``FULL_CHECK_EVERY`` for all of them.
+came later is looked at ``SETTLE`` later, until the live links join on. Right after a
+connection an item is behind once older than ``SETTLE`` (nothing since was sent), later once
+older than ``backlog.IN_FLIGHT``. The check runs again every ``CHECK_EVERY`` for the series
+whose live messages are not acknowledged (``backlog.LiveWatch``: no read of the store, so
+the SD card is not woken), and every ``FULL_CHECK_EVERY`` for all of them.
 
 Before a check the store is flushed (``flush``): a link's ``after`` claims the hub then holds
 every item up to its last, so only what the database already has is sent; a database that
@@ -31,7 +33,7 @@ from beerpi.repository import Event
 
 log = logging.getLogger("beerpi.uplink")  # the connection's and the catch-up's, one name to filter on
 
-RESEND_RATE = 2_000  # items a second sent again: a day of two probes at 5 s (69 120) in 35 s
+RESEND_RATE = 2_000  # items a second sent again: a day of two probes at 5 s (34 560) in about 18 s
 CHECK_EVERY = 15.0  # s between checks of the series whose live messages are not acknowledged
 FULL_CHECK_EVERY = 300.0  # s between checks of every series (the store's write batch, at 5 s)
 ACK_WAIT = 3.0  # s after connecting: no retained ack by then, the hub has none for this Pi
@@ -81,6 +83,8 @@ class Resender:
         self._checked_epoch = -1  # the connection whose first check is done
         self._next_check = 0.0
         self._next_full = 0.0
+        self._follow_up: set[str] = set()  # series sent again by the last check: looked at again soon
+        self._follow_up_at = 0.0
         self._pending: dict[str, tuple[int, float]] = {}  # series → (last ms sent again, when)
         self._thread = threading.Thread(target=self._run, name="beerpi-resend", daemon=True)
 
@@ -128,35 +132,42 @@ class Resender:
                 if self._stopping:
                     return
                 epoch, marks = self._epoch, dict(self.marks)
-                first = self._checked_epoch != epoch
-                if first:
-                    self._checked_epoch = epoch
-                    self._pending.clear()  # what was in flight before this connection may be lost
+            only, in_flight = due
             try:
-                # After a (re)connection nothing older is on its way: whatever is not acknowledged goes
-                self._check(epoch, marks, due == "full", SETTLE if first else IN_FLIGHT)
+                sent = self._check(epoch, marks, only, in_flight)
                 self.checks += 1
             except Exception:
                 log.exception("hub: the catch-up check failed; it is tried again in %.0f s", CHECK_EVERY)
+                continue
+            if sent:  # what was stored since this check is looked at soon, not in CHECK_EVERY
+                with self._changed:
+                    if self._epoch == epoch:
+                        self._follow_up |= sent
+                        self._follow_up_at = self.clock() + SETTLE
 
-    def _due(self) -> str | None:
-        """"full", "suspects", or None: nothing to do yet. Lock held."""
+    def _due(self) -> tuple[set[str] | None, float] | None:
+        """What to check now: (the series to look at, None for all; how long an item may be
+        on its way); None: nothing yet. Lock held."""
         if not self._online:
             return None
         now = self.clock()
         if self._checked_epoch != self._epoch:
             if self._ack_epoch != self._epoch and now < self._connected_at + ACK_WAIT:
                 return None
-            self._next_full = now + FULL_CHECK_EVERY
-            self._next_check = now + CHECK_EVERY
-            return "full"
+            self._checked_epoch = self._epoch
+            self._pending.clear()  # what was in flight before this connection may be lost
+            self._follow_up.clear()
+            self._next_full, self._next_check = now + FULL_CHECK_EVERY, now + CHECK_EVERY
+            return None, SETTLE  # nothing older is on its way: whatever is not acknowledged goes
+        if self._follow_up and now >= self._follow_up_at:
+            only, self._follow_up = self._follow_up, set()
+            return only, SETTLE
         if now >= self._next_full:
-            self._next_full = now + FULL_CHECK_EVERY
-            self._next_check = now + CHECK_EVERY
-            return "full"
+            self._next_full, self._next_check = now + FULL_CHECK_EVERY, now + CHECK_EVERY
+            return None, IN_FLIGHT
         if now >= self._next_check:
             self._next_check = now + CHECK_EVERY
-            return "suspects"
+            return self.watch.suspects(self.marks), IN_FLIGHT
         return None
 
     def _wait(self) -> float | None:
@@ -165,7 +176,8 @@ class Resender:
         now = self.clock()
         if self._checked_epoch != self._epoch:
             return max(0.0, self._connected_at + ACK_WAIT - now)
-        return max(0.0, min(self._next_check, self._next_full) - now)
+        due = min(self._next_check, self._next_full, self._follow_up_at if self._follow_up else float("inf"))
+        return max(0.0, due - now)
 
     def _going_on(self, epoch: int) -> bool:
         with self._changed:
@@ -173,27 +185,27 @@ class Resender:
 
     # -- one check ------------------------------------------------------------------------
 
-    def _check(self, epoch: int, marks: Mapping[str, int], full: bool, in_flight: float) -> None:
-        suspects = None if full else self.watch.suspects(marks)
-        if full:
+    def _check(self, epoch: int, marks: Mapping[str, int], only: set[str] | None, in_flight: float) -> set[str]:
+        """Send again what is behind of ``only`` (None: every series); the series sent."""
+        if only is None:
             self.watch.suspects(marks)  # a snapshot for the next checks
-        elif not suspects:
-            return
+        elif not only:
+            return set()
         if not self.store.flush(FLUSH_WAIT):
             log.warning("hub: the database has not stored what it was given within %.0f s: the catch-up "
                         "waits for it", FLUSH_WAIT)
-            return
+            return set()
         now = time.time()
         until = now - SETTLE
-        series = [wire.reading_series(reading.probe) for reading in self.store.latest()] + [wire.EVENTS]
-        for name in series:
-            if suspects is not None and name not in suspects:
-                continue
-            if self._waiting_for_ack(name, marks.get(name)):
+        sent = set()
+        for name in [wire.reading_series(reading.probe) for reading in self.store.latest()] + [wire.EVENTS]:
+            if (only is not None and name not in only) or self._waiting_for_ack(name, marks.get(name)):
                 continue
             if not self._going_on(epoch):
-                return
-            self._catch_up(epoch, name, marks.get(name), now, until, in_flight)
+                break
+            if self._catch_up(epoch, name, marks.get(name), now, until, in_flight):
+                sent.add(name)
+        return sent
 
     def _waiting_for_ack(self, series: str, mark: int | None) -> bool:
         """Sent again lately and not yet acknowledged: it is still on its way."""
@@ -207,11 +219,12 @@ class Resender:
         return True
 
     def _catch_up(self, epoch: int, series: str, mark: int | None, now: float, until: float,
-                  in_flight: float) -> None:
+                  in_flight: float) -> bool:
+        """Send the series again from its mark if it is behind; True if anything was sent."""
         items, encode = self._unacknowledged(series, mark, until)
         first = next(items, None)
         if first is None or not backlog.is_behind(to_ms(first.ts), now, in_flight):
-            return
+            return False
         topic = self.topics.events if series == wire.EVENTS else self.topics.readings
         # Events are acknowledged only this way (see uplink.py): a short stretch is every-day news
         level = logging.INFO if mark is None or now - first.ts > FULL_CHECK_EVERY else logging.DEBUG
@@ -221,6 +234,7 @@ class Resender:
         if sent:
             self._pending[series] = (last, self.clock())
             log.log(level, "hub: sent %d item(s) of %s again", sent, series)
+        return bool(sent)
 
     def _unacknowledged(self, series: str, mark: int | None,
                         until: float) -> tuple[Iterator[Any], Callable[..., str]]:
