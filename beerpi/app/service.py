@@ -33,6 +33,7 @@ from beerpi.control.chamber_profile import ChamberProfile
 from beerpi.control.plausibility import SampleValidator
 from beerpi.control.profile_clock import SIMULATION_CLOCK, ProfileClock, simulated_clock
 from beerpi.control.settings import ControlSettings, ControlState
+from beerpi.fleet.uplink import Uplink, start_uplink
 from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.registry import DEVICE_SPACING, Hydrometers
 from beerpi.hydrometers.tilt import TILT_NAMES
@@ -142,6 +143,7 @@ class Service:
         self.watchdog: Watchdog | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.mqtt: MqttBridge | None = None
+        self.uplink: Uplink | None = None  # --hub
         self.sim_hydrometers: SimulatedHydrometers | None = None
         self.tilt: TiltScanner | None = None
         self.alerting: Alerting | None = None
@@ -183,6 +185,8 @@ class Service:
             hub.publish(event)
             if self.mqtt is not None:
                 self.mqtt.publish(event)
+            if self.uplink is not None:
+                self.uplink.publish(event)
             if self.alerting is not None:
                 self.alerting.publish(event)
 
@@ -195,6 +199,8 @@ class Service:
         def record_on_loop(event: Event) -> None:
             if self.mqtt is not None:
                 io_loop.add_callback(self.mqtt.record, event)
+            if self.uplink is not None:
+                io_loop.add_callback(self.uplink.record, event)
 
         def monitor_ended(reason: str) -> None:  # on the monitor thread, outputs already off
             error = MonitorDied(f"the monitor thread stopped unexpectedly ({reason}); every output is off. "
@@ -248,6 +254,9 @@ class Service:
             self.mqtt = start_bridge(self.config.mqtt, hub, self.config.mqtt_control, self.config.mqtt_node,
                                      self.config.ha_discovery_prefix or None)
             self._running.callback(self.mqtt.stop)
+        if self.config.hub:
+            self.uplink = start_uplink(self.config.hub, hub, self.store, self.config.mqtt_node)
+            self._running.callback(self.uplink.stop)
         self.monitor.start()
         self._running.callback(self.monitor.stop)  # every output off
         for part in (self.sim_hydrometers, self.tilt, self.retention):

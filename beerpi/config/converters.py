@@ -68,13 +68,17 @@ def _time_of_day(text: str) -> str:
     return text
 
 
-def _mqtt_url(text: str) -> str:
-    from beerpi.mqtt.bridge import MqttUrl
+def _mqtt_url(text: str, option: str = "--mqtt") -> str:
+    from beerpi.mqtt.url import MqttUrl
     try:
-        MqttUrl.parse(text)
+        MqttUrl.parse(text, option)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _hub_url(text: str) -> str:
+    return _mqtt_url(text, "--hub")
 
 
 def _storage_url(text: str) -> str:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from beerpi.config.converters import _chamber_name, _mqtt_url, _number, _probe_name, _storage_url, _time_of_day, _token
+from beerpi.config.converters import (
+    _chamber_name,
+    _hub_url,
+    _mqtt_url,
+    _number,
+    _probe_name,
+    _storage_url,
+    _time_of_day,
+    _token,
+)
 from beerpi.config.defaults import REAL_DB, SIMULATION_DB, Config
 from beerpi.control.settings import HYSTERESIS_RANGE, TARGET_RANGE
 from beerpi.web.admission import MAX_CONNECTIONS_PER_ADDRESS
@@ -165,10 +174,19 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
         help="accept settings and profile commands published on <prefix>/chamber/<id>/set… (the broker's "
              "ACLs decide who may publish there: BeerPi's token does not apply)")
     add("--mqtt-node", default=None, metavar="NAME",
-        help="this controller's name in topics and in Home Assistant (default: the host name)")
+        help="this controller's name in topics, in Home Assistant and on the hub (default: the host name)")
     add("--ha-discovery-prefix", default=default.ha_discovery_prefix, metavar="PREFIX",
         help="Home Assistant's MQTT discovery prefix; each chamber appears there as a climate device, "
              "each hydrometer as a device with sensors (empty: no discovery)")
+
+    hub = parser.add_argument_group("many Pis, one hub (docs/hub.md)")
+    hub.add_argument(
+        "--hub", default=None, metavar="URL", type=_hub_url,
+        help="also send every reading and event this Pi stores to a hub through an MQTT broker: "
+             "mqtt://[user:password@]host[:port][/prefix] (mqtts:// for TLS; prefix default beerpi). The "
+             "Pi dials out (no inbound port); whatever the hub has not acknowledged is sent again from "
+             "this Pi's own storage after any outage. Its node name is --mqtt-node. The broker or the "
+             "hub being away never affects control or local storage")
 
     hydrometers = parser.add_argument_group(
         "hydrometers (docs/hydrometers.md)", "iSpindels post to /ispindel (and publish over MQTT with "

@@ -1,4 +1,4 @@
-"""The broker URL of ``--mqtt``: ``mqtt://[user:password@]host[:port][/prefix]``, ``mqtts://`` for TLS."""
+"""The broker URL of ``--mqtt`` and ``--hub``: ``mqtt://[user:password@]host[:port][/prefix]``, ``mqtts://`` for TLS."""
 
 from __future__ import annotations
 
@@ -23,17 +23,18 @@ class MqttUrl:
     prefix: str
 
     @classmethod
-    def parse(cls, url: str) -> MqttUrl:
+    def parse(cls, url: str, option: str = "--mqtt") -> MqttUrl:
+        """``option`` is the flag named in the error messages."""
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ConfigError(f"--mqtt {redact(url)!r} is not a broker URL: use "
+            raise ConfigError(f"{option} {redact(url)!r} is not a broker URL: use "
                               "mqtt://[user:password@]host[:port][/prefix] (mqtts:// for TLS)")
         try:
             port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
         except ValueError:
-            raise ConfigError(f"--mqtt {redact(url)!r}: the port is not a number") from None
+            raise ConfigError(f"{option} {redact(url)!r}: the port is not a number") from None
         prefix = parts.path.strip("/") or DEFAULT_PREFIX
         if any(char in prefix for char in "+#") or "//" in prefix or "#" in url:
-            raise ConfigError(f"--mqtt: the topic prefix {prefix!r} may not hold +, # or an empty level")
+            raise ConfigError(f"{option}: the topic prefix {prefix!r} may not hold +, # or an empty level")
         return cls(parts.hostname, port, parts.scheme == "mqtts", unquote(parts.username) if parts.username else None,
                    unquote(parts.password) if parts.password else None, prefix)

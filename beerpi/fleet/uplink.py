@@ -1,0 +1,201 @@
+"""The Pi's side of the hub (``--hub``): its own broker connection, the live messages, and
+the catch-up thread that sends again what the hub has not acknowledged (see docs/hub.md).
+
+paho-mqtt runs the connection on its own thread, as for ``--mqtt`` (``mqtt/bridge.py``):
+MQTT 5 with a 3.1.1 fallback, reconnecting with backoff (1 s doubling to 60 s), the last will
+``offline`` retained on the node's ``up/status``. On each connection the Pi says ``online``,
+publishes its hello and each chamber's state (retained) and subscribes to its ``down/ack``.
+
+Live, on the IOLoop, each reading becomes a readings link of one whose ``after`` is the
+previous reading of its probe in this process (every stored reading is published, in order,
+so nothing the hub lacks lies between them); the first of each probe claims nothing. Each
+event becomes an events link of one that claims nothing: events come from the monitor and
+from clients' commands, not in time order, and several share a millisecond, so only the
+catch-up (``resend.py``), which reads them back from the store, says what precedes them.
+Publishing only queues the message (bounded, ``MAX_QUEUED``); nothing of control waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from typing import TYPE_CHECKING, Any
+
+from tornado.ioloop import IOLoop
+
+from beerpi.base.errors import ConfigError
+from beerpi.control.settings import ControlState
+from beerpi.fleet import wire
+from beerpi.fleet.backlog import LiveWatch
+from beerpi.fleet.resend import Delivery, LocalStore, Resender
+from beerpi.hardware.probe import Reading
+from beerpi.mqtt.bridge import KEEPALIVE, MAX_PACKET_BYTES, MAX_QUEUED, UNSUPPORTED_VERSION
+from beerpi.mqtt.topics import node_level
+from beerpi.mqtt.url import MqttUrl
+from beerpi.protocol import frames as protocol
+from beerpi.repository import Event
+
+if TYPE_CHECKING:
+    from beerpi.web.hub import Hub
+
+log = logging.getLogger("beerpi.uplink")
+
+
+class Uplink:
+    """One connection to the hub's broker; ``publish``/``record`` on the IOLoop only."""
+
+    def __init__(self, url: MqttUrl, hub: Hub, store: LocalStore, node: str | None = None) -> None:
+        try:
+            import paho.mqtt.client as mqtt  # imported only with --hub
+        except ImportError:
+            raise ConfigError("--hub needs the paho-mqtt library: pip install 'paho-mqtt>=2.1,<3' "
+                              "(make run installs it)") from None
+        self.url = url
+        self.hub = hub
+        self.node = node_level(node or socket.gethostname())
+        self.topics = wire.NodeTopics(url.prefix, self.node)
+        self.io_loop = IOLoop.current()
+        self.connected = False  # IOLoop's view
+        self.dropped = 0
+        self.watch = LiveWatch()
+        self.resender = Resender(store, self.topics, self._send_again, self.watch)
+        self._previous: dict[str, int] = {}  # probe → ms of its last reading published in this process
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"beerpi-uplink-{self.node}",
+                                  protocol=mqtt.MQTTv5)
+        self._mqtt311 = mqtt.MQTTv311
+        self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
+        if url.username:
+            self.client.username_pw_set(url.username, url.password)
+        if url.tls:
+            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self.client.will_set(self.topics.status, "offline", qos=1, retain=True)
+        self.client.reconnect_delay_set(1, 60)
+        self.client.max_queued_messages_set(MAX_QUEUED)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background (a broker not there yet is retried for ever) and start the catch-up."""
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+        properties = Properties(PacketTypes.CONNECT)
+        properties.MaximumPacketSize = MAX_PACKET_BYTES
+        self.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE, properties=properties)
+        self.client.loop_start()
+        self.resender.start()
+        log.info("hub: connecting to %s:%d%s as node %s, topics under %s/", self.url.host, self.url.port,
+                 " (TLS)" if self.url.tls else "", self.node, self.topics.base)
+
+    def stop(self) -> None:
+        """Say offline (retained), disconnect, stop the network and catch-up threads."""
+        self.resender.stop()
+        if self.connected:
+            try:
+                self.client.publish(self.topics.status, "offline", qos=1, retain=True).wait_for_publish(2.0)
+            except (RuntimeError, ValueError):
+                pass  # the broker went away meanwhile: the last will says it
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # -- live (IOLoop) ------------------------------------------------------------------
+
+    def publish(self, event: Reading | ControlState) -> None:
+        """A reading as a link of one, chained to its probe's previous one; a state, retained."""
+        if isinstance(event, ControlState):
+            self._send(self.topics.state(event.chamber), protocol.event_frame(event), retain=True)
+            return
+        ms = wire.to_ms(event.ts)
+        previous = self._previous.get(event.probe)
+        self._previous[event.probe] = ms
+        self.watch.sent(wire.reading_series(event.probe), ms)
+        self._send(self.topics.readings, wire.readings_link([event], after=previous))
+
+    def record(self, event: Event) -> None:
+        """An event as a link of one that claims nothing (the module says why)."""
+        self.watch.sent(wire.EVENTS, wire.to_ms(event.ts))
+        self._send(self.topics.events, wire.events_link([event]))
+
+    def _send(self, topic: str, payload: str, retain: bool = False) -> Any:
+        if not self.connected:
+            return None  # the catch-up sends it from the store once the broker is back
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc == self._queue_full:
+            self.dropped += 1
+            if self.dropped in (1, 100) or self.dropped % 10_000 == 0:
+                log.warning("hub: the broker does not keep up: %d message(s) left to the catch-up so far",
+                            self.dropped)
+            return None
+        return info
+
+    def _announce(self) -> None:
+        """Online, the hello and every chamber's state, retained (IOLoop)."""
+        self._send(self.topics.status, "online", retain=True)
+        self._send(self.topics.hello, self.hub.hello(), retain=True)
+        for state in self.hub.states.values():
+            self.publish(state)
+
+    # -- the catch-up's sending (its thread) --------------------------------------------
+
+    def _send_again(self, topic: str, payload: str) -> Delivery | None:
+        info = self.client.publish(topic, payload, qos=1)
+        if info.rc != 0:  # not connected, or the queue is full: the next check sends it
+            return None
+
+        def delivered(timeout: float) -> bool:
+            try:
+                info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError):
+                return False
+            return info.is_published()
+
+        return delivered
+
+    # -- paho's thread: the resender is told directly, the IOLoop through add_callback --
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
+        if reason.is_failure and reason.value == UNSUPPORTED_VERSION and client.protocol != self._mqtt311:
+            log.warning("hub: the broker at %s:%d speaks MQTT 3.1.1 only: connecting with it",
+                        self.url.host, self.url.port)
+            client._protocol, client._clean_session = self._mqtt311, True  # as in mqtt/bridge.py
+            return
+        if reason.is_failure:
+            log.error("hub: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)
+            return
+        client.subscribe(self.topics.ack, qos=1)
+        self.resender.connected()
+        self.io_loop.add_callback(self._connected)
+
+    def _connected(self) -> None:
+        self.connected = True
+        log.info("hub: connected to %s:%d", self.url.host, self.url.port)
+        self._announce()
+
+    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
+        self.resender.disconnected()
+        self.io_loop.add_callback(self._disconnected, str(reason))
+
+    def _disconnected(self, reason: str) -> None:
+        if self.connected:
+            log.warning("hub: lost the broker (%s): reconnecting; control and storage carry on", reason)
+        self.connected = False
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        if message.topic != self.topics.ack:
+            return
+        try:
+            ack = wire.parse_ack(message.payload)
+        except wire.BadMessage as exc:
+            log.warning("hub: ignored a message on %s: %s", message.topic, exc)
+            return
+        self.resender.acked(ack.marks)
+
+
+def start_uplink(url: str, hub: Hub, store: LocalStore, node: str | None) -> Uplink:
+    """Connect to the hub's broker named by ``--hub`` (in the background); ConfigError for a bad URL."""
+    uplink = Uplink(MqttUrl.parse(url, "--hub"), hub, store, node)
+    uplink.start()
+    return uplink
