@@ -255,7 +255,8 @@ class Service:
                                      self.config.ha_discovery_prefix or None)
             self._running.callback(self.mqtt.stop)
         if self.config.hub:
-            self.uplink = start_uplink(self.config.hub, hub, self.store, self.config.mqtt_node)
+            self.uplink = start_uplink(self.config.hub, hub, self.store, self.config.mqtt_node,
+                                       self.config.hub_control)
             self._running.callback(self.uplink.stop)
         self.monitor.start()
         self._running.callback(self.monitor.stop)  # every output off

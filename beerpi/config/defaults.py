@@ -89,6 +89,7 @@ class Config:
     mqtt_node: str | None = None  # None: the host name
     ha_discovery_prefix: str = "homeassistant"  # "": no Home Assistant discovery
     hub: str | None = field(default=None, repr=False)  # the hub's broker URL (may hold a password)
+    hub_control: bool = False
     tilt: bool = False  # listen for Tilt hydrometers over Bluetooth LE
     notify: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs (they hold tokens)
     alert_margin: float = 1.0

@@ -187,6 +187,11 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
              "Pi dials out (no inbound port); whatever the hub has not acknowledged is sent again from "
              "this Pi's own storage after any outage. Its node name is --mqtt-node. The broker or the "
              "hub being away never affects control or local storage")
+    hub.add_argument(
+        "--hub-control", action="store_true", default=default.hub_control,
+        help="carry out settings and profile changes the hub relays on <prefix>/node/<node>/down/command, "
+             "under this Pi's own rules, answering each on up/reply (the broker's ACLs decide who may publish "
+             "there: set them so only the hub may, docs/hub.md)")
 
     hydrometers = parser.add_argument_group(
         "hydrometers (docs/hydrometers.md)", "iSpindels post to /ispindel (and publish over MQTT with "

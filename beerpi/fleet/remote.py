@@ -40,6 +40,7 @@ class NodeDescription:
     probes: tuple[RemoteProbe, ...]
     interval: float
     simulated: bool
+    controllable: bool = False  # started with --hub-control: takes changes the hub relays
 
 
 def describe(node: str, hello: Mapping[str, Any]) -> NodeDescription:
@@ -60,7 +61,7 @@ def describe(node: str, hello: Mapping[str, Any]) -> NodeDescription:
             probes.append(RemoteProbe(qualified(node, _text(probe, "id")), _text(probe, "name")))
     interval = hello.get("interval")
     return NodeDescription(tuple(chambers), tuple(probes), float(interval) if is_number(interval) else 5.0,
-                           hello.get("simulated") is True)
+                           hello.get("simulated") is True, hello.get("hub_control") is True)
 
 
 def state_of(node: str, message: Any, chamber: str | None = None) -> ControlState:

@@ -4,7 +4,11 @@ the catch-up thread that sends again what the hub has not acknowledged (see docs
 paho-mqtt runs the connection on its own thread, as for ``--mqtt`` (``mqtt/bridge.py``):
 MQTT 5 with a 3.1.1 fallback, reconnecting with backoff (1 s doubling to 60 s), the last will
 ``offline`` retained on the node's ``up/status``. On each connection the Pi says ``online``,
-publishes its hello and each chamber's state (retained) and subscribes to its ``down/ack``.
+publishes its hello and each chamber's state (retained) and subscribes to its ``down/ack``;
+with ``--hub-control`` also to its ``down/command``, where the hub relays changes: each goes
+through the WebSocket's parser and ``dispatch.carry_out`` (this Pi's own rules, its own command
+budget) and is answered on ``up/reply``. The hello says whether the Pi takes them
+(``hub_control``), so the hub refuses at once a change for a Pi that does not.
 
 Live, on the IOLoop, each reading becomes a readings link of one whose ``after`` is the
 previous reading of its probe in this process (every stored reading is published, in order,
@@ -17,6 +21,7 @@ Publishing only queues the message (bounded, ``MAX_QUEUED``); nothing of control
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import ssl
@@ -31,10 +36,13 @@ from beerpi.fleet.backlog import LiveWatch
 from beerpi.fleet.resend import Delivery, LocalStore, Resender
 from beerpi.hardware.probe import Reading
 from beerpi.mqtt.bridge import KEEPALIVE, MAX_PACKET_BYTES, MAX_QUEUED, UNSUPPORTED_VERSION
-from beerpi.mqtt.topics import node_level
+from beerpi.mqtt.topics import MAX_COMMAND_BYTES, node_level
 from beerpi.mqtt.url import MqttUrl
 from beerpi.protocol import frames as protocol
+from beerpi.protocol.rate_limit import BURST, COMMANDS_PER_SECOND, CommandBudget
 from beerpi.repository import Event
+from beerpi.web.dispatch import carry_out
+from beerpi.web.intake import Intake
 
 if TYPE_CHECKING:
     from beerpi.web.hub import Hub
@@ -45,7 +53,8 @@ log = logging.getLogger("beerpi.uplink")
 class Uplink:
     """One connection to the hub's broker; ``publish``/``record`` on the IOLoop only."""
 
-    def __init__(self, url: MqttUrl, hub: Hub, store: LocalStore, node: str | None = None) -> None:
+    def __init__(self, url: MqttUrl, hub: Hub, store: LocalStore, node: str | None = None,
+                 controls: bool = False) -> None:
         try:
             import paho.mqtt.client as mqtt  # imported only with --hub
         except ImportError:
@@ -53,6 +62,8 @@ class Uplink:
                               "(make run installs it)") from None
         self.url = url
         self.hub = hub
+        self.controls = controls
+        self.intake = Intake(CommandBudget(), hub.sources, self._reply, self._too_fast)
         self.node = node_level(node or socket.gethostname())
         self.topics = wire.NodeTopics(url.prefix, self.node)
         self.io_loop = IOLoop.current()
@@ -134,7 +145,8 @@ class Uplink:
     def _announce(self) -> None:
         """Online, the hello and every chamber's state, retained (IOLoop)."""
         self._send(self.topics.status, "online", retain=True)
-        self._send(self.topics.hello, self.hub.hello(), retain=True)
+        self._send(self.topics.hello, protocol.encode({**json.loads(self.hub.hello()), "hub_control": self.controls}),
+                   retain=True)
         for state in self.hub.states.values():
             self.publish(state)
 
@@ -165,7 +177,7 @@ class Uplink:
         if reason.is_failure:
             log.error("hub: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)
             return
-        client.subscribe(self.topics.ack, qos=1)
+        client.subscribe([(self.topics.ack, 1), *([(self.topics.command, 1)] if self.controls else [])])
         self.resender.connected()
         self.io_loop.add_callback(self._connected)
 
@@ -184,6 +196,13 @@ class Uplink:
         self.connected = False
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        if message.topic == self.topics.command and self.controls:
+            if len(message.payload) > MAX_COMMAND_BYTES:  # dropped unread, as on --mqtt's command topics
+                log.warning("hub: dropped a command of %d bytes unread (at most %d)", len(message.payload),
+                            MAX_COMMAND_BYTES)
+                return
+            self.io_loop.add_callback(self._command, bytes(message.payload))
+            return
         if message.topic != self.topics.ack:
             return
         try:
@@ -194,8 +213,29 @@ class Uplink:
         self.resender.acked(ack.marks)
 
 
-def start_uplink(url: str, hub: Hub, store: LocalStore, node: str | None) -> Uplink:
+    # -- commands the hub relays (IOLoop) --------------------------------------------------
+
+    async def _command(self, payload: bytes) -> None:
+        command = self.intake.admit(payload)
+        if command is None:
+            return
+        log.info("hub: a change relayed by the hub: %s", type(command).__name__)
+        await carry_out(self.hub, command, self._reply, authorised=True, source="hub")
+
+    def _reply(self, frame: str) -> None:
+        self._send(self.topics.reply, frame)
+
+    def _too_fast(self, payload: object) -> None:
+        try:
+            request_id = json.loads(payload).get("id")  # type: ignore[arg-type]
+        except (ValueError, AttributeError, TypeError, RecursionError):
+            request_id = None
+        self._reply(protocol.error_frame("too_fast", f"too many changes from the hub (at most {BURST} at once, "
+                                         f"{COMMANDS_PER_SECOND:g} a second): this one was ignored", request_id))
+
+
+def start_uplink(url: str, hub: Hub, store: LocalStore, node: str | None, controls: bool = False) -> Uplink:
     """Connect to the hub's broker named by ``--hub`` (in the background); ConfigError for a bad URL."""
-    uplink = Uplink(MqttUrl.parse(url, "--hub"), hub, store, node)
+    uplink = Uplink(MqttUrl.parse(url, "--hub"), hub, store, node, controls)
     uplink.start()
     return uplink

@@ -199,6 +199,11 @@ class FleetView:
         if self.nodes[node].online is False:
             future.set_exception(RemoteError("node_offline", f"the Pi {node} is offline: nothing was changed"))
             return future
+        description = self.nodes[node].description
+        if description is not None and not description.controllable:
+            future.set_exception(RemoteError("node_read_only", f"the Pi {node} takes no changes from the hub: "
+                                                               "start it with --hub-control; nothing was changed"))
+            return future
         relay_id = f"hub-{self._run}-{next(self._ids)}"
         self._pending[relay_id] = (future, node)
         self.send_command(node, encode({**frame, "chamber": local_part(node, chamber.id), "id": relay_id}))

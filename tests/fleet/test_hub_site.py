@@ -32,8 +32,8 @@ def announce(pi, node: str, chamber_name: str) -> NodeTopics:
     info = ChamberInfo("main", chamber_name, "28-0001", None, ("heater",))
     state = ControlState(T0, False, "auto", 19.0, 0.3, None, "main")
     pi.publish(topics.status, "online", retain=True)
-    pi.publish(topics.hello, protocol.hello_frame([(info, state)], [Probe("28-0001", "beer")], [], now=T0,
-                                                  interval=5.0), retain=True)
+    hello = json.loads(protocol.hello_frame([(info, state)], [Probe("28-0001", "beer")], [], now=T0, interval=5.0))
+    pi.publish(topics.hello, json.dumps({**hello, "hub_control": True}), retain=True)
     pi.publish(topics.state("main"), protocol.event_frame(state), retain=True)
     return topics
 

@@ -28,8 +28,8 @@ def pi_hello(chamber: str = "main", beer: str = "28-0001", name: str = "Fermente
         def __init__(self, probe_id: str, probe_name: str) -> None:
             self.id, self.name = probe_id, probe_name
 
-    return json.loads(protocol.hello_frame([(info, state)], [Probe(beer, "beer"), Probe("28-0002", "air")],
-                                           probes, now=T0, interval=5.0))
+    return {**json.loads(protocol.hello_frame([(info, state)], [Probe(beer, "beer"), Probe("28-0002", "air")],
+                                              probes, now=T0, interval=5.0)), "hub_control": True}
 
 
 def fleet_of(*nodes: str) -> tuple[FleetView, list[tuple[str, dict]]]:
@@ -130,6 +130,15 @@ async def test_an_offline_pi_a_silent_one_and_one_that_leaves_are_each_an_error(
     with pytest.raises(RemoteError) as left:
         await asyncio.wrap_future(leaving)
     assert left.value.code == "node_offline"
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_a_pi_that_takes_no_changes_from_the_hub_is_refused_at_once():
+    fleet, sent = fleet_of("garage")
+    fleet.heard_hello("garage", {**pi_hello(), "hub_control": False})
+    with pytest.raises(RemoteError, match="--hub-control") as refused:
+        await asyncio.wrap_future(fleet.submit_settings({"target": 18.0}, chamber_id="garage/main"))
+    assert refused.value.code == "node_read_only" and sent == []
 
 
 @pytest.mark.gen_test(timeout=10)
