@@ -1,4 +1,4 @@
-"""The ``beerpi`` command: ``serve`` (the default), ``export``, ``copy``, ``release``, ``token``.
+"""The ``beerpi`` command: ``serve`` (the default), ``export``, ``copy``, ``release``, ``token``, ``hub``.
 
 ``run_server.py`` and ``python -m beerpi`` reach the same commands. Without a command the
 arguments are the server's, so ``beerpi --port 8080`` keeps working.
@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "copy": "copy a whole history from one database to another (beerpi copy --help)",
     "release": "drive every configured relay OFF without starting the server (after a crash)",
     "token": "print the control token and the links to open",
+    "hub": "store every Pi's readings and events from an MQTT broker into one database (beerpi hub --help)",
 }
 
 
@@ -54,4 +55,9 @@ def _runner(command: str) -> Callable[[Sequence[str], str], int] | None:
     if command == "token":
         from beerpi.cli.token import main as token
         return lambda args, prog: token(args, prog=prog)
+    if command == "hub":
+        from beerpi.base.stop_signals import catch_stop_signals
+        catch_stop_signals()  # before the hub's imports: a stop while starting is handled
+        from beerpi.cli.hub import main as hub
+        return lambda args, prog: hub(args, prog=prog)
     return None

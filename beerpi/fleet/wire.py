@@ -111,6 +111,10 @@ class HubTopics:
     def acks(self) -> str:
         return f"{self.prefix}/node/+/down/ack"
 
+    def ack(self, node: str) -> str:
+        """The ack topic of a node named by its topic segment, as ``parse`` returns it."""
+        return f"{self.prefix}/node/{node}/down/ack"
+
     def parse(self, topic: str) -> tuple[str, str] | None:
         """``(node segment, what)`` for a topic under this prefix: what is the rest after the
         node (``up/readings``, ``up/state/main``, ``down/ack``…); None for any other topic."""

@@ -1,0 +1,212 @@
+"""The hub's ingest: every node's links from the broker into the database, acknowledged back.
+
+paho-mqtt's thread receives: the links (``up/readings``, ``up/events``) through the shared
+subscription ``$share/beerpi-hub/…``, so that of several hubs on one broker exactly one gets
+each message; and, every hub, each node's ``up/status`` and ``up/hello`` (the registry of
+nodes) and the other hubs' acks (``down/ack``). A message is measured there (over
+``wire.MAX_MESSAGE_BYTES`` it is dropped unread and counted) and handed to the inbox; the
+storing thread takes the inbox in batches (``LinkStore``) and publishes each node whose marks
+moved its ack, retained, QoS 1, throttled (``AckThrottle``). On every connection every ack is
+published again (a broker restarted without persistence has forgotten them).
+
+The session is clean: what arrives while no hub is connected is not kept for it, and each Pi
+sends it again from its mark.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import ssl
+import threading
+import time
+from dataclasses import asdict
+from typing import Any
+
+from beerpi.base.errors import ConfigError
+from beerpi.fleet.ingest_acks import AckThrottle
+from beerpi.fleet.ingest_inbox import Inbox, Message
+from beerpi.fleet.ingest_store import LinkStore
+from beerpi.fleet.nodes import NodeRegistry
+from beerpi.fleet.wire import MAX_MESSAGE_BYTES, Ack, HubTopics
+from beerpi.mqtt.url import MqttUrl
+from beerpi.repository import Repository
+
+log = logging.getLogger(__name__)
+
+SHARE_GROUP = "beerpi-hub"
+MAX_PACKET_BYTES = 1024 * 1024  # the largest packet the broker may send us (MQTT 5)
+UNSUPPORTED_VERSION = 0x84  # MQTT 5's reason code when the broker speaks 3.1.1 only
+KEEPALIVE = 30  # s
+BATCH_ITEMS = 2_000  # links stored in one batch at most
+BATCH_GATHER = 0.05  # s: how long a batch waits for more links after its first
+PUT_WAIT = 1.0  # s: how long the MQTT thread waits for room in a full inbox before refusing
+IDLE = 1.0  # s: the storing thread looks at its acks and its stop this often when idle
+STOP_WAIT = 30.0  # s: how long stopping waits for the batch being stored
+ACK_WAIT = 2.0  # s: how long stopping waits for the broker to take the last ack
+LOG_EVERY = 60.0  # s: at most one warning this often about oversized or refused messages
+
+
+def client_id(hub_id: str | None) -> str:
+    return f"beerpi-hub-{hub_id or secrets.token_hex(4)}"
+
+
+class Ingest:
+    """The hub's broker connection and its storing thread; ``start``/``stop`` from one thread."""
+
+    def __init__(self, url: MqttUrl, store: Repository, hub_id: str | None = None,
+                 registry: NodeRegistry | None = None) -> None:
+        try:
+            import paho.mqtt.client as mqtt
+        except ImportError:
+            raise ConfigError("the hub needs the paho-mqtt library: pip install 'paho-mqtt>=2.1,<3'") from None
+        self.url = url
+        self.topics = HubTopics(url.prefix)
+        self.registry = registry or NodeRegistry()
+        self.links = LinkStore(store)
+        self.inbox = Inbox()
+        self.throttle = AckThrottle()
+        self.connected = False
+        self.oversized = 0  # messages over MAX_MESSAGE_BYTES, dropped unread
+        self.refused = 0  # links refused by a full inbox
+        self.acks_sent = 0
+        self._last_ack: Any = None  # paho's MessageInfo of the last ack published
+        self._logged = {"oversized": -LOG_EVERY, "refused": -LOG_EVERY, "unreachable": -LOG_EVERY}
+        self._reconnected = threading.Event()
+        self._worker = threading.Thread(target=self._store_loop, name="beerpi-hub-ingest", daemon=True)
+        self.client_id = client_id(hub_id)
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
+        self._mqtt311 = mqtt.MQTTv311
+        if url.username:
+            self.client.username_pw_set(url.username, url.password)
+        if url.tls:
+            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self.client.reconnect_delay_set(1, 60)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = self._on_connect_fail
+        self.client.on_message = self._on_message
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Read the stored marks (StorageError if storage cannot be read), then connect in the
+        background: a broker that is not there yet is retried for ever."""
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+        self.links.load()
+        self._worker.start()
+        properties = Properties(PacketTypes.CONNECT)
+        properties.MaximumPacketSize = MAX_PACKET_BYTES
+        self.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE, clean_start=True,
+                                  properties=properties)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Store what has arrived, publish the acks still pending, disconnect."""
+        self.inbox.close()
+        if self._worker.is_alive():
+            self._worker.join(STOP_WAIT)
+        if self._last_ack is not None and self.connected:
+            try:
+                self._last_ack.wait_for_publish(ACK_WAIT)
+            except (RuntimeError, ValueError):  # not sent after all: the next start publishes it again
+                pass
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def counts(self) -> dict[str, int]:
+        """Everything counted since the start, for the periodic log line."""
+        return {**asdict(self.links.counts), "oversized": self.oversized, "refused": self.refused,
+                "acks": self.acks_sent, "waiting": len(self.inbox), "nodes": len(self.registry.snapshot()),
+                "online": self.registry.online()}
+
+    # -- paho's thread ------------------------------------------------------------------
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
+        if reason.is_failure and reason.value == UNSUPPORTED_VERSION and client.protocol != self._mqtt311:
+            log.warning("hub: the broker at %s:%d speaks MQTT 3.1.1 only: connecting with it", self.url.host,
+                        self.url.port)
+            client._protocol, client._clean_session = self._mqtt311, True  # as MqttBridge does (see there)
+            return
+        if reason.is_failure:
+            log.error("hub: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)
+            return
+        client.subscribe(self._subscriptions(client.protocol == self._mqtt311))
+        self.connected = True
+        self._reconnected.set()
+        log.info("hub: connected to %s:%d", self.url.host, self.url.port)
+
+    def _subscriptions(self, mqtt311: bool) -> list[tuple[str, Any]]:
+        from paho.mqtt.subscribeoptions import SubscribeOptions
+        prefix = self.url.prefix
+        topics: list[tuple[str, Any]] = [(f"$share/{SHARE_GROUP}/{link}", 1) for link in self.topics.links]
+        topics += [(f"{prefix}/node/+/up/status", 1), (f"{prefix}/node/+/up/hello", 1)]
+        # The other hubs' acks; our own are not sent back to us (MQTT 5's no local)
+        topics.append((self.topics.acks, 1 if mqtt311 else SubscribeOptions(qos=1, noLocal=True)))
+        return topics
+
+    def _on_connect_fail(self, client: Any, userdata: Any) -> None:
+        self._warn("unreachable", "hub: cannot reach the broker at %s:%d: retrying (check that it runs, and the host "
+                   "and port of --mqtt)", self.url.host, self.url.port)
+
+    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
+        if self.connected:
+            log.warning("hub: lost the broker at %s:%d (%s): reconnecting", self.url.host, self.url.port, reason)
+        self.connected = False
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        parsed = self.topics.parse(message.topic)
+        if parsed is None:
+            return
+        node, what = parsed
+        if what.startswith("up/"):
+            self.registry.heard(node)
+        if len(message.payload) > MAX_MESSAGE_BYTES:  # before any copy or parsing
+            self.oversized += 1
+            self._warn("oversized", "hub: dropped a message of %d bytes on %s unread (at most %d are taken); "
+                       "%d dropped so far", len(message.payload), message.topic, MAX_MESSAGE_BYTES, self.oversized)
+        elif what in ("up/readings", "up/events"):
+            if not self.inbox.put(Message(node, what[3:], bytes(message.payload)), PUT_WAIT):
+                self.refused += 1
+                self._warn("refused", "hub: storage does not keep up: %d links refused so far (each Pi sends "
+                           "them again)", self.refused)
+        elif what == "up/status":
+            self.registry.status(node, message.payload)
+        elif what == "up/hello":
+            self.registry.hello(node, message.payload)
+        elif what == "down/ack" and not message.retain:  # another hub's, just published
+            self.inbox.put(Message(node, "ack", bytes(message.payload)), PUT_WAIT)
+
+    def _warn(self, kind: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._logged[kind] >= LOG_EVERY:
+            self._logged[kind] = now
+            log.warning(message, *args)
+
+    # -- the storing thread -------------------------------------------------------------
+
+    def _store_loop(self) -> None:
+        while True:
+            if self._reconnected.is_set():
+                self._reconnected.clear()
+                self.throttle.moved(self.links.nodes())  # every ack again, the broker may have lost them
+            wait = self.throttle.wait()
+            batch = self.inbox.take(BATCH_ITEMS, BATCH_GATHER, IDLE if wait is None else min(wait, IDLE))
+            if batch:
+                try:
+                    self.throttle.moved(self.links.store_batch(batch))
+                except Exception:  # never let one batch end ingest
+                    log.exception("hub: storing a batch of %d messages failed", len(batch))
+            closing = not batch and self.inbox.closed
+            for node in (self.throttle.flush() if closing else self.throttle.due()):
+                self._publish_ack(node)
+            if closing:
+                return
+
+    def _publish_ack(self, node: str) -> None:
+        if not self.connected:
+            return  # every ack is published again at the next connection
+        self._last_ack = self.client.publish(self.topics.ack(node), Ack(self.links.marks(node)).encode(), qos=1,
+                                             retain=True)
+        self.acks_sent += 1
