@@ -9,7 +9,6 @@ one line of counts.
 from __future__ import annotations
 
 import logging
-import threading
 
 from beerpi.base.redaction import redact
 from beerpi.fleet.ingest import Ingest
@@ -23,7 +22,7 @@ LOG_EVERY = 300.0  # s: one line of counts this often
 
 
 class HubService:
-    """``start``, then ``stop`` (or ``run`` until an event is set); ConfigError for a bad URL."""
+    """``start``, then ``stop``; ConfigError for a bad URL."""
 
     def __init__(self, mqtt: str, db: str, hub_id: str | None = None) -> None:
         self.url = MqttUrl.parse(mqtt)
@@ -47,20 +46,6 @@ class HubService:
         log.info("hub %s: storing every node's readings and events from the broker %s:%d%s (topics under "
                  "%s/node/) into %s", self.ingest.client_id, self.url.host, self.url.port,
                  " (TLS)" if self.url.tls else "", self.url.prefix, redact(self.db))
-
-    def run(self, stop: threading.Event, log_every: float = LOG_EVERY) -> None:
-        """Start, log the counts every ``log_every`` seconds until ``stop`` is set, stop (and log them
-        once more)."""
-        self.start()
-        ingest = self.ingest
-        try:
-            while not stop.wait(log_every):
-                self.log_counts()
-        finally:
-            log.info("hub: stopping")
-            self.stop()
-            if ingest is not None:
-                log_counts(ingest)
 
     def log_counts(self) -> None:
         if self.ingest is not None:

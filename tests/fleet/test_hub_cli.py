@@ -15,7 +15,7 @@ import pytest
 from beerpi.fleet.wire import NodeTopics, parse_ack, reading_series, readings_link, to_ms
 from beerpi.hardware.probe import Reading
 from beerpi.repository import open_repository
-from tests.support.process import ROOT
+from tests.support.process import ROOT, TEST_TOKEN
 from tests.support.waiting import poll
 
 T0 = 1_763_712_000.0
@@ -28,7 +28,9 @@ class Hub:
     """``python -m beerpi hub`` in a subprocess; its log is collected by a reader thread."""
 
     def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "beerpi", "hub", *args], cwd=ROOT,
+        # Its page on a free loopback port, with a token given (no token file written anywhere)
+        web = ("--host", "127.0.0.1", "--port", "0", "--token", TEST_TOKEN)
+        self.process = subprocess.Popen([sys.executable, "-m", "beerpi", "hub", *web, *args], cwd=ROOT,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
