@@ -3,8 +3,6 @@ hubs on one broker and one database storing each reading once."""
 
 from __future__ import annotations
 
-import re
-import signal
 import subprocess
 import sys
 import threading
@@ -15,63 +13,13 @@ import pytest
 from beerpi.fleet.wire import NodeTopics, parse_ack, reading_series, readings_link, to_ms
 from beerpi.hardware.probe import Reading
 from beerpi.repository import open_repository
-from tests.support.process import ROOT, TEST_TOKEN
+from tests.support.process import ROOT
 from tests.support.waiting import poll
 
 T0 = 1_763_712_000.0
 EVERY = 5.0
 LINK = 10  # readings per link
 WAIT = 20.0
-
-
-class Hub:
-    """``python -m beerpi hub`` in a subprocess; its log is collected by a reader thread."""
-
-    def __init__(self, *args: str) -> None:
-        # Its page on a free loopback port, with a token given (no token file written anywhere)
-        web = ("--host", "127.0.0.1", "--port", "0", "--token", TEST_TOKEN)
-        self.process = subprocess.Popen([sys.executable, "-m", "beerpi", "hub", *web, *args], cwd=ROOT,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    def log(self) -> str:
-        return "".join(self.lines)
-
-    def wait_connected(self) -> None:
-        poll(lambda: "hub: connected to" in self.log() or self.process.poll() is not None, timeout=WAIT)
-        assert self.process.poll() is None, self.log()
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(WAIT)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(WAIT)
-
-    def links_stored(self) -> int:
-        """From the count line it logs when it stops."""
-        [count] = re.findall(r"hub: (\d+) links stored since the start", self.log())[-1:]
-        return int(count)
-
-
-@pytest.fixture
-def hubs():
-    started: list[Hub] = []
-
-    def start(*args: str) -> Hub:
-        started.append(Hub(*args))
-        return started[-1]
-
-    yield start
-    for hub in started:
-        hub.kill()
 
 
 def beerpi_hub(*args: str) -> subprocess.CompletedProcess:
