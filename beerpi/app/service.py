@@ -107,6 +107,7 @@ class Prepared(NamedTuple):
     latest: list[Reading]
     chambers: list[Chamber]
     profile_clock: ProfileClock
+    latest_read: bool = True  # False: storage did not answer, ``latest`` is empty for want of it
 
 
 class Service:
@@ -175,7 +176,7 @@ class Service:
         (every output is already off by then): the process should stop and exit non-zero.
         """
         io_loop = IOLoop.current()
-        latest, chambers, profile_clock = self._prepared or self.prepare()
+        latest, chambers, profile_clock, latest_read = self._prepared or self.prepare()
         self._prepared = None
         check_wall_clock()
         for warning in start_warnings(self.config):
@@ -256,7 +257,7 @@ class Service:
             self._running.callback(self.mqtt.stop)
         if self.config.hub:
             self.uplink = start_uplink(self.config.hub, hub, self.store, self.config.mqtt_node,
-                                       self.config.hub_control)
+                                       self.config.hub_control, latest if latest_read else None)
             self._running.callback(self.uplink.stop)
         self.monitor.start()
         self._running.callback(self.monitor.stop)  # every output off
@@ -285,6 +286,7 @@ class Service:
         stored = self.store.load_settings()
         if latest is not None:  # the database answers: no second wait for one that does not
             seed_starters(self.store, time.time())
+        latest_read = latest is not None
         latest = latest or []
         profile_clock = profile_clock_for(self.rig, self.config.speed, stored, self.store)
         # Stored readings are stamped with real time: only real hardware's profile clock is that.
@@ -292,7 +294,7 @@ class Service:
         chambers = build_chambers(self.rig, stored, time.time(), profile_clock.wall(), last_seen)
         if not self.rig.simulated:  # stored times are wall times: only real hardware's profile clock is that
             preload_gravity(self.store, self.rig.hydrometers, chambers, time.time())
-        self._prepared = Prepared(latest, chambers, profile_clock)
+        self._prepared = Prepared(latest, chambers, profile_clock, latest_read)
         return self._prepared
 
     def healthy(self) -> bool:

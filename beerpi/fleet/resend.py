@@ -85,6 +85,7 @@ class Resender:
         self._next_full = 0.0
         self._follow_up: set[str] = set()  # series sent again by the last check: looked at again soon
         self._follow_up_at = 0.0
+        self._settle_all_at: float | None = None  # a second look at every series after a connection
         self._pending: dict[str, tuple[int, float]] = {}  # series → (last ms sent again, when)
         self._thread = threading.Thread(target=self._run, name="beerpi-resend", daemon=True)
 
@@ -158,7 +159,11 @@ class Resender:
             self._pending.clear()  # what was in flight before this connection may be lost
             self._follow_up.clear()
             self._next_full, self._next_check = now + FULL_CHECK_EVERY, now + CHECK_EVERY
+            self._settle_all_at = now + SETTLE  # and once more when what was taken meanwhile has settled
             return None, SETTLE  # nothing older is on its way: whatever is not acknowledged goes
+        if self._settle_all_at is not None and now >= self._settle_all_at:
+            self._settle_all_at = None
+            return None, SETTLE
         if self._follow_up and now >= self._follow_up_at:
             only, self._follow_up = self._follow_up, set()
             return only, SETTLE
@@ -176,7 +181,8 @@ class Resender:
         now = self.clock()
         if self._checked_epoch != self._epoch:
             return max(0.0, self._connected_at + ACK_WAIT - now)
-        due = min(self._next_check, self._next_full, self._follow_up_at if self._follow_up else float("inf"))
+        due = min(self._next_check, self._next_full, self._follow_up_at if self._follow_up else float("inf"),
+                  self._settle_all_at if self._settle_all_at is not None else float("inf"))
         return max(0.0, due - now)
 
     def _going_on(self, epoch: int) -> bool:

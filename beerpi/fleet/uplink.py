@@ -71,7 +71,8 @@ class Uplink:
         self.dropped = 0
         self.watch = LiveWatch()
         self.resender = Resender(store, self.topics, self._send_again, self.watch)
-        self._previous: dict[str, int] = {}  # probe → ms of its last reading published in this process
+        self._previous: dict[str, int] = {}  # probe → ms of its last reading published (or stored at start)
+        self._known = False  # whether _previous started from the store's latest readings (follow)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"beerpi-uplink-{self.node}",
                                   protocol=mqtt.MQTTv5)
         self._mqtt311 = mqtt.MQTTv311
@@ -114,6 +115,13 @@ class Uplink:
 
     # -- live (IOLoop) ------------------------------------------------------------------
 
+    def follow(self, latest: list[Reading]) -> None:
+        """What the store held at start: the first live reading of a series stored before links on
+        to its newest stored one (nothing was stored between: this process takes and publishes every
+        reading after it), and that of a series never stored starts the series."""
+        self._previous.update({reading.probe: wire.to_ms(reading.ts) for reading in latest})
+        self._known = True
+
     def publish(self, event: Reading | ControlState) -> None:
         """A reading as a link of one, chained to its probe's previous one; a state, retained."""
         if isinstance(event, ControlState):
@@ -123,7 +131,8 @@ class Uplink:
         previous = self._previous.get(event.probe)
         self._previous[event.probe] = ms
         self.watch.sent(wire.reading_series(event.probe), ms)
-        self._send(self.topics.readings, wire.readings_link([event], after=previous))
+        first_ever = previous is None and self._known
+        self._send(self.topics.readings, wire.readings_link([event], after=previous, start=first_ever))
 
     def record(self, event: Event) -> None:
         """An event as a link of one that claims nothing (the module says why)."""
@@ -234,8 +243,17 @@ class Uplink:
                                          f"{COMMANDS_PER_SECOND:g} a second): this one was ignored", request_id))
 
 
-def start_uplink(url: str, hub: Hub, store: LocalStore, node: str | None, controls: bool = False) -> Uplink:
-    """Connect to the hub's broker named by ``--hub`` (in the background); ConfigError for a bad URL."""
+def start_uplink(url: str, hub: Hub, store: LocalStore, node: str | None, controls: bool = False,
+                 latest: list[Reading] | None = None) -> Uplink:
+    """Connect to the hub's broker named by ``--hub`` (in the background); ConfigError for a bad URL.
+
+    ``latest``: the newest stored reading of each series at start (None: storage did not say), so
+    the first live reading of each links on to it, and that of a series never stored starts it.
+    A hydrometer's readings go out live too, each of its stored series as a probe's readings."""
     uplink = Uplink(MqttUrl.parse(url, "--hub"), hub, store, node, controls)
+    if latest is not None:
+        uplink.follow(latest)
+    if hub.hydrometers is not None:
+        hub.hydrometers.listeners.append(lambda reading, frame: [uplink.publish(r) for r in reading.series()])
     uplink.start()
     return uplink
