@@ -198,6 +198,7 @@ class Ingest:
                     self.throttle.moved(self.links.store_batch(batch))
                 except Exception:  # never let one batch end ingest
                     log.exception("hub: storing a batch of %d messages failed", len(batch))
+            self.links.repair()
             closing = not batch and self.inbox.closed
             for node in (self.throttle.flush() if closing else self.throttle.due()):
                 self._publish_ack(node)
