@@ -133,3 +133,31 @@ async def test_a_pi_that_drops_off_the_broker_is_told_to_the_brewer_and_so_is_it
     await until(lambda: site.view.nodes["garage"].online)
     site.check_nodes()
     await until(lambda: inbox.titles() == ["BeerPi: Pi garage is offline", "BeerPi: Pi garage is back online"])
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_the_http_api_names_a_pi_s_chamber_by_its_hub_id(site, broker, subscribe, connect):
+    from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+    pi = subscribe(broker.port, f"{PREFIX}/node/+/down/command")
+    garage = announce(pi, "garage", "Pale ale")
+    port = site.start()
+    await until(lambda: "garage/main" in site.view.chambers)
+
+    async def answer() -> None:
+        _, payload, _ = await asyncio.to_thread(pi.wait_for, lambda topic, payload, retained: "command" in topic)
+        command = json.loads(payload)
+        changed = ControlState(T0 + 1, False, "auto", command["target"], 0.3, None, "main")
+        pi.publish(garage.reply, protocol.ok_frame("set", command["id"], chamber="main",
+                                                   state=protocol.state_message(changed)))
+
+    answering = asyncio.ensure_future(answer())
+    response = await AsyncHTTPClient().fetch(
+        f"http://127.0.0.1:{port}/api/chambers/garage%2Fmain/settings", method="POST",
+        headers={"Authorization": f"Bearer {TEST_TOKEN}", "Content-Type": "application/json"},
+        body=json.dumps({"target": 17.5}))
+    await answering
+    assert json.loads(response.body)["state"]["target"] == 17.5
+    with pytest.raises(HTTPClientError) as unknown:
+        await AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}/api/chambers/main/settings", method="POST",
+                                      headers={"Authorization": f"Bearer {TEST_TOKEN}"}, body="{}")
+    assert unknown.value.code == 404 and b"garage/main" in unknown.value.response.body
