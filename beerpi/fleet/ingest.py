@@ -112,6 +112,7 @@ class Ingest:
                 self._last_ack.wait_for_publish(ACK_WAIT)
             except (RuntimeError, ValueError):  # not sent after all: the next start publishes it again
                 pass
+        self.connected = False  # a disconnection asked for: nothing to warn of
         self.client.disconnect()
         self.client.loop_stop()
 

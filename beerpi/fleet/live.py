@@ -65,6 +65,7 @@ class LiveFeed:
         self.client.loop_start()
 
     def stop(self) -> None:
+        self.connected = False  # a disconnection asked for: nothing to log
         self.client.disconnect()
         self.client.loop_stop()
 
