@@ -17,27 +17,23 @@ from __future__ import annotations
 
 import logging
 import secrets
-import ssl
 import threading
 import time
 from dataclasses import asdict
 from typing import Any
 
-from beerpi.base.errors import ConfigError
 from beerpi.fleet.ingest_acks import AckThrottle
 from beerpi.fleet.ingest_inbox import Inbox, Message
 from beerpi.fleet.ingest_store import LinkStore
 from beerpi.fleet.nodes import NodeRegistry
 from beerpi.fleet.wire import MAX_MESSAGE_BYTES, Ack, HubTopics
+from beerpi.mqtt.client import connect_in_background, new_client, paho, stepped_down
 from beerpi.mqtt.url import MqttUrl
 from beerpi.repository import Repository
 
 log = logging.getLogger(__name__)
 
 SHARE_GROUP = "beerpi-hub"
-MAX_PACKET_BYTES = 1024 * 1024  # the largest packet the broker may send us (MQTT 5)
-UNSUPPORTED_VERSION = 0x84  # MQTT 5's reason code when the broker speaks 3.1.1 only
-KEEPALIVE = 30  # s
 BATCH_ITEMS = 2_000  # links stored in one batch at most
 BATCH_GATHER = 0.05  # s: how long a batch waits for more links after its first
 PUT_WAIT = 1.0  # s: how long the MQTT thread waits for room in a full inbox before refusing
@@ -56,10 +52,6 @@ class Ingest:
 
     def __init__(self, url: MqttUrl, store: Repository, hub_id: str | None = None,
                  registry: NodeRegistry | None = None) -> None:
-        try:
-            import paho.mqtt.client as mqtt
-        except ImportError:
-            raise ConfigError("the hub needs the paho-mqtt library: pip install 'paho-mqtt>=2.1,<3'") from None
         self.url = url
         self.topics = HubTopics(url.prefix)
         self.registry = registry or NodeRegistry()
@@ -75,13 +67,8 @@ class Ingest:
         self._reconnected = threading.Event()
         self._worker = threading.Thread(target=self._store_loop, name="beerpi-hub-ingest", daemon=True)
         self.client_id = client_id(hub_id)
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
-        self._mqtt311 = mqtt.MQTTv311
-        if url.username:
-            self.client.username_pw_set(url.username, url.password)
-        if url.tls:
-            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-        self.client.reconnect_delay_set(1, 60)
+        self.client = new_client(url, self.client_id, "the hub")
+        self._mqtt311 = paho("the hub").MQTTv311
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_connect_fail = self._on_connect_fail
@@ -92,15 +79,9 @@ class Ingest:
     def start(self) -> None:
         """Read the stored marks (StorageError if storage cannot be read), then connect in the
         background: a broker that is not there yet is retried for ever."""
-        from paho.mqtt.packettypes import PacketTypes
-        from paho.mqtt.properties import Properties
         self.links.load()
         self._worker.start()
-        properties = Properties(PacketTypes.CONNECT)
-        properties.MaximumPacketSize = MAX_PACKET_BYTES
-        self.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE, clean_start=True,
-                                  properties=properties)
-        self.client.loop_start()
+        connect_in_background(self.client, self.url, clean_start=True)
 
     def stop(self) -> None:
         """Store what has arrived, publish the acks still pending, disconnect."""
@@ -125,10 +106,9 @@ class Ingest:
     # -- paho's thread ------------------------------------------------------------------
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
-        if reason.is_failure and reason.value == UNSUPPORTED_VERSION and client.protocol != self._mqtt311:
+        if stepped_down(client, reason):
             log.warning("hub: the broker at %s:%d speaks MQTT 3.1.1 only: connecting with it", self.url.host,
                         self.url.port)
-            client._protocol, client._clean_session = self._mqtt311, True  # as MqttBridge does (see there)
             return
         if reason.is_failure:
             log.error("hub: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)

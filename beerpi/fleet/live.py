@@ -16,29 +16,23 @@ from typing import Any
 
 from tornado.ioloop import IOLoop
 
-from beerpi.base.errors import ConfigError
 from beerpi.fleet.remote import qualified
 from beerpi.fleet.view import FleetView
 from beerpi.fleet.wire import MAX_MESSAGE_BYTES, BadMessage, HubTopics, NodeTopics, parse_link
 from beerpi.hardware.probe import Reading
+from beerpi.mqtt.client import connect_in_background, new_client
 from beerpi.mqtt.url import MqttUrl
 from beerpi.protocol import frames as protocol
 from beerpi.web.hub import Hub
 
 log = logging.getLogger("beerpi.fleet")
 
-KEEPALIVE = 30
-MAX_QUEUED = 10_000
 
 
 class LiveFeed:
     """One broker connection per hub process for what is live: states, readings, hellos, replies."""
 
     def __init__(self, url: MqttUrl, view: FleetView, hub: Hub) -> None:
-        try:
-            import paho.mqtt.client as mqtt
-        except ImportError:
-            raise ConfigError("the hub needs the paho-mqtt library: pip install 'paho-mqtt>=2.1,<3'") from None
         self.url = url
         self.view = view
         self.hub = hub
@@ -46,23 +40,14 @@ class LiveFeed:
         self.io_loop = IOLoop.current()
         self.connected = False
         self.dropped = 0
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                                  client_id=f"beerpi-hub-live-{secrets.token_hex(4)}", protocol=mqtt.MQTTv311)
-        if url.username:
-            self.client.username_pw_set(url.username, url.password)
-        if url.tls:
-            import ssl
-            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-        self.client.reconnect_delay_set(1, 30)
-        self.client.max_queued_messages_set(MAX_QUEUED)
+        self.client = new_client(url, f"beerpi-hub-live-{secrets.token_hex(4)}", "the hub", protocol="3.1.1")
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         view.send_command = self.send_command
 
     def start(self) -> None:
-        self.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE)
-        self.client.loop_start()
+        connect_in_background(self.client, self.url)
 
     def stop(self) -> None:
         self.connected = False  # a disconnection asked for: nothing to log

@@ -24,18 +24,16 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import ssl
 from typing import TYPE_CHECKING, Any
 
 from tornado.ioloop import IOLoop
 
-from beerpi.base.errors import ConfigError
 from beerpi.control.settings import ControlState
 from beerpi.fleet import wire
 from beerpi.fleet.backlog import LiveWatch
 from beerpi.fleet.resend import Delivery, LocalStore, Resender
 from beerpi.hardware.probe import Reading
-from beerpi.mqtt.bridge import KEEPALIVE, MAX_PACKET_BYTES, MAX_QUEUED, UNSUPPORTED_VERSION
+from beerpi.mqtt.client import connect_in_background, new_client, paho, stepped_down
 from beerpi.mqtt.topics import MAX_COMMAND_BYTES, node_level
 from beerpi.mqtt.url import MqttUrl
 from beerpi.protocol import frames as protocol
@@ -55,11 +53,7 @@ class Uplink:
 
     def __init__(self, url: MqttUrl, hub: Hub, store: LocalStore, node: str | None = None,
                  controls: bool = False) -> None:
-        try:
-            import paho.mqtt.client as mqtt  # imported only with --hub
-        except ImportError:
-            raise ConfigError("--hub needs the paho-mqtt library: pip install 'paho-mqtt>=2.1,<3' "
-                              "(make run installs it)") from None
+        mqtt = paho("--hub")  # imported only with --hub
         self.url = url
         self.hub = hub
         self.controls = controls
@@ -73,17 +67,8 @@ class Uplink:
         self.resender = Resender(store, self.topics, self._send_again, self.watch)
         self._previous: dict[str, int] = {}  # probe → ms of its last reading published (or stored at start)
         self._known = False  # whether _previous started from the store's latest readings (follow)
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"beerpi-uplink-{self.node}",
-                                  protocol=mqtt.MQTTv5)
-        self._mqtt311 = mqtt.MQTTv311
+        self.client = new_client(url, f"beerpi-uplink-{self.node}", "--hub", will=(self.topics.status, "offline"))
         self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
-        if url.username:
-            self.client.username_pw_set(url.username, url.password)
-        if url.tls:
-            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-        self.client.will_set(self.topics.status, "offline", qos=1, retain=True)
-        self.client.reconnect_delay_set(1, 60)
-        self.client.max_queued_messages_set(MAX_QUEUED)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -92,12 +77,7 @@ class Uplink:
 
     def start(self) -> None:
         """Connect in the background (a broker not there yet is retried for ever) and start the catch-up."""
-        from paho.mqtt.packettypes import PacketTypes
-        from paho.mqtt.properties import Properties
-        properties = Properties(PacketTypes.CONNECT)
-        properties.MaximumPacketSize = MAX_PACKET_BYTES
-        self.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE, properties=properties)
-        self.client.loop_start()
+        connect_in_background(self.client, self.url)
         self.resender.start()
         log.info("hub: connecting to %s:%d%s as node %s, topics under %s/", self.url.host, self.url.port,
                  " (TLS)" if self.url.tls else "", self.node, self.topics.base)
@@ -178,10 +158,9 @@ class Uplink:
     # -- paho's thread: the resender is told directly, the IOLoop through add_callback --
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
-        if reason.is_failure and reason.value == UNSUPPORTED_VERSION and client.protocol != self._mqtt311:
+        if stepped_down(client, reason):
             log.warning("hub: the broker at %s:%d speaks MQTT 3.1.1 only: connecting with it",
                         self.url.host, self.url.port)
-            client._protocol, client._clean_session = self._mqtt311, True  # as in mqtt/bridge.py
             return
         if reason.is_failure:
             log.error("hub: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)

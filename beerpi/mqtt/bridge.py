@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import logging
 import socket
-import ssl
 import time
 from typing import TYPE_CHECKING, Any
 
 from tornado.ioloop import IOLoop
 
-from beerpi.base.errors import ConfigError
 from beerpi.control.settings import ControlState
 from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.ispindel import HydrometerReading
+from beerpi.mqtt.client import MAX_QUEUED, connect_in_background, new_client, paho, stepped_down
 from beerpi.mqtt.ha_discovery import HydrometerDevice, HydrometerDevices, discovery_messages, hydrometer_messages
 from beerpi.mqtt.ispindel import ISPINDEL_FILTER, IspindelGatherer
 from beerpi.mqtt.topics import MAX_COMMAND_BYTES, Topics, node_level, segment
@@ -41,12 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("beerpi.mqtt_bridge")  # the log name users filter on (README, Layout)
 
-MAX_QUEUED = 10_000  # messages waiting for the broker before new ones are dropped
-# The largest packet the broker may send us (MQTT 5's Maximum Packet Size): it drops larger ones
-# unsent, since paho reads whatever comes into memory before we can look at its size.
-MAX_PACKET_BYTES = 1024 * 1024
-UNSUPPORTED_VERSION = 0x84  # MQTT 5's reason code (paho's too) when the broker speaks 3.1.1 only
-KEEPALIVE = 30  # seconds: the broker publishes the last will this long after the Pi vanished
 ANNOUNCE_EVERY = 5.0  # s: Home Assistant saying online more often gets one re-announcement
 TOO_FAST_REPLY_EVERY = 1.0  # s: commands over the rate get one too_fast reply this often, not one each
 DROPPED_LOG_EVERY = 60.0  # s: at most one warning this often about oversized messages dropped
@@ -57,11 +50,7 @@ class MqttBridge:
 
     def __init__(self, url: MqttUrl, hub: Hub, controls: bool = False, node: str | None = None,
                  discovery_prefix: str | None = "homeassistant") -> None:
-        try:
-            import paho.mqtt.client as mqtt  # imported only with --mqtt
-        except ImportError:
-            raise ConfigError("--mqtt needs the paho-mqtt library: pip install 'paho-mqtt>=2.1,<3' "
-                              "(make run installs it)") from None
+        mqtt = paho("--mqtt")  # imported only with --mqtt
         self.url = url
         self.hub = hub
         self.controls = controls
@@ -80,16 +69,7 @@ class MqttBridge:
         self.connected = False
         self.ispindels = IspindelGatherer(self.io_loop, lambda: self.hub.hydrometers)
         self.hydrometer_devices = HydrometerDevices()  # what Home Assistant has been told of each
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"beerpi-{self.node}",
-                                  protocol=mqtt.MQTTv5)
-        self._mqtt311 = mqtt.MQTTv311
-        if url.username:
-            self.client.username_pw_set(url.username, url.password)
-        if url.tls:
-            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-        self.client.will_set(self.topics.availability, "offline", qos=1, retain=True)
-        self.client.reconnect_delay_set(1, 60)
-        self.client.max_queued_messages_set(MAX_QUEUED)  # QoS 1 messages waiting for the broker's ack
+        self.client = new_client(url, f"beerpi-{self.node}", "--mqtt", will=(self.topics.availability, "offline"))
         self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -99,12 +79,7 @@ class MqttBridge:
 
     def start(self) -> None:
         """Connect in the background; a broker that is not there yet is retried for ever."""
-        from paho.mqtt.packettypes import PacketTypes
-        from paho.mqtt.properties import Properties
-        properties = Properties(PacketTypes.CONNECT)
-        properties.MaximumPacketSize = MAX_PACKET_BYTES
-        self.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE, properties=properties)
-        self.client.loop_start()
+        connect_in_background(self.client, self.url)
         log.info("MQTT: connecting to %s:%d%s, topics under %s/, control %s", self.url.host, self.url.port,
                  " (TLS)" if self.url.tls else "", self.url.prefix, "on" if self.controls else "off")
         if not self.controls:
@@ -192,13 +167,10 @@ class MqttBridge:
     # -- in (paho's thread: hand everything to the IOLoop) ------------------------------
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
-        if reason.is_failure and reason.value == UNSUPPORTED_VERSION and client.protocol != self._mqtt311:
+        if stepped_down(client, reason):
             log.warning("MQTT: the broker at %s:%d speaks MQTT 3.1.1 only: connecting with it; it sends messages "
                         "of any size, which BeerPi then drops itself (set max_packet_size in the broker)",
                         self.url.host, self.url.port)
-            # Private, as paho itself steps down from 3.1.1 to 3.1 (what its __init__ sets for 3.1.1); its
-            # loop then reconnects. Tested against a 3.1.1-only broker: a paho that changes this fails there.
-            client._protocol, client._clean_session = self._mqtt311, True
             return
         if reason.is_failure:
             log.error("MQTT: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)
