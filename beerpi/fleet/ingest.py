@@ -67,12 +67,10 @@ class Ingest:
         self._reconnected = threading.Event()
         self._worker = threading.Thread(target=self._store_loop, name="beerpi-hub-ingest", daemon=True)
         self.client_id = client_id(hub_id)
-        self.client = new_client(url, self.client_id, "the hub")
+        self.client = new_client(url, self.client_id, "the hub", on_connect=self._on_connect,
+                                 on_disconnect=self._on_disconnect, on_connect_fail=self._on_connect_fail,
+                                 on_message=self._on_message)
         self._mqtt311 = paho("the hub").MQTTv311
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_connect_fail = self._on_connect_fail
-        self.client.on_message = self._on_message
 
     # -- lifecycle ----------------------------------------------------------------------
 

@@ -40,10 +40,9 @@ class LiveFeed:
         self.io_loop = IOLoop.current()
         self.connected = False
         self.dropped = 0
-        self.client = new_client(url, f"beerpi-hub-live-{secrets.token_hex(4)}", "the hub", protocol="3.1.1")
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
+        self.client = new_client(url, f"beerpi-hub-live-{secrets.token_hex(4)}", "the hub", protocol="3.1.1",
+                                 on_connect=self._on_connect, on_disconnect=self._on_disconnect,
+                                 on_message=self._on_message)
         view.send_command = self.send_command
 
     def start(self) -> None:

@@ -67,11 +67,10 @@ class Uplink:
         self.resender = Resender(store, self.topics, self._send_again, self.watch)
         self._previous: dict[str, int] = {}  # probe → ms of its last reading published (or stored at start)
         self._known = False  # whether _previous started from the store's latest readings (follow)
-        self.client = new_client(url, f"beerpi-uplink-{self.node}", "--hub", will=(self.topics.status, "offline"))
+        self.client = new_client(url, f"beerpi-uplink-{self.node}", "--hub", will=(self.topics.status, "offline"),
+                                 on_connect=self._on_connect, on_disconnect=self._on_disconnect,
+                                 on_message=self._on_message)
         self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
 
     # -- lifecycle ----------------------------------------------------------------------
 

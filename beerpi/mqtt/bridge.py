@@ -69,11 +69,10 @@ class MqttBridge:
         self.connected = False
         self.ispindels = IspindelGatherer(self.io_loop, lambda: self.hub.hydrometers)
         self.hydrometer_devices = HydrometerDevices()  # what Home Assistant has been told of each
-        self.client = new_client(url, f"beerpi-{self.node}", "--mqtt", will=(self.topics.availability, "offline"))
+        self.client = new_client(url, f"beerpi-{self.node}", "--mqtt", will=(self.topics.availability, "offline"),
+                                 on_connect=self._on_connect, on_disconnect=self._on_disconnect,
+                                 on_message=self._on_message)
         self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
 
     # -- lifecycle ----------------------------------------------------------------------
 

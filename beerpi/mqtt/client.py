@@ -33,8 +33,9 @@ def paho(needed_by: str) -> Any:
 
 
 def new_client(url: MqttUrl, client_id: str, needed_by: str, will: tuple[str, str] | None = None,
-               protocol: str = "5") -> Any:
-    """A paho client for ``url`` (not connected yet); ``will``: (topic, payload), retained, QoS 1."""
+               protocol: str = "5", **callbacks: Any) -> Any:
+    """A paho client for ``url`` (not connected yet); ``will``: (topic, payload), retained, QoS 1;
+    ``callbacks``: paho's, by name (``on_connect=…``), called on paho's thread."""
     mqtt = paho(needed_by)
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                          protocol=mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311)
@@ -46,6 +47,8 @@ def new_client(url: MqttUrl, client_id: str, needed_by: str, will: tuple[str, st
         client.will_set(will[0], will[1], qos=1, retain=True)
     client.reconnect_delay_set(1, 60)
     client.max_queued_messages_set(MAX_QUEUED)
+    for name, callback in callbacks.items():
+        setattr(client, name, callback)
     return client
 
 
