@@ -29,8 +29,8 @@ class OpenBatchConflict(BeerPiError, ValueError):
     """The chamber already has an open batch: end it before starting another."""
 
 
-def new_batch_id() -> str:
-    """A unique id that sorts in creation order (24 hex digits: nanoseconds, then random)."""
+def new_id() -> str:
+    """A unique id for a batch or a note, sorting in creation order (24 hex digits: nanoseconds, then random)."""
     return f"{time.time_ns():016x}{secrets.token_hex(4)}"
 
 

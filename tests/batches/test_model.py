@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from beerpi.base.errors import ConfigError
-from beerpi.batches.model import Batch, BatchNote, check_batch, check_note, new_batch_id
+from beerpi.batches.model import Batch, BatchNote, check_batch, check_note, new_id
 
 T0 = 1_700_000_000.0
 
@@ -54,5 +54,5 @@ def test_a_note_needs_text_or_a_gravity():
 
 
 def test_ids_are_unique_and_sort_in_creation_order():
-    ids = [new_batch_id() for _ in range(100)]
+    ids = [new_id() for _ in range(100)]
     assert len(set(ids)) == 100 and ids == sorted(ids) and all(len(i) == 24 for i in ids)
