@@ -53,6 +53,12 @@ class Batch:
     def open(self) -> bool:
         return self.ended is None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The batch as JSON-compatible values (the protocol's, the API's and the export's)."""
+        return {"id": self.id, "chamber": self.chamber, "name": self.name, "style": self.style,
+                "notes": self.notes, "hydrometer": self.hydrometer, "started": self.started,
+                "ended": self.ended, "og": self.og, "fg": self.fg}
+
     def edited(self, **changes: Any) -> Batch:
         """A copy with ``changes``, checked (ConfigError naming the first bad field)."""
         return check_batch(replace(self, **changes))
@@ -67,6 +73,9 @@ class BatchNote:
     ts: float
     text: str = ""
     gravity: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "batch": self.batch, "ts": self.ts, "text": self.text, "gravity": self.gravity}
 
 
 def name_key(name: str) -> str:
