@@ -168,8 +168,13 @@ def events_frame(command: EventsCommand, events: Sequence[Event], truncated: boo
     """The reply to an ``events`` request: each event's time, kind and what it says."""
     return _with_id({
         "type": "events", "since": command.since, "until": command.until, "truncated": truncated,
-        "events": [{"ts": event.ts, "kind": event.kind, **_event_fields(event)} for event in events],
+        "events": [event_message(event) for event in events],
     }, command.id)
+
+
+def event_message(event: Event) -> dict[str, Any]:
+    """A stored event as the ``events`` frame (and a batch's page) lists it."""
+    return {"ts": event.ts, "kind": event.kind, **_event_fields(event)}
 
 
 def _event_fields(event: Event) -> dict[str, Any]:
