@@ -26,6 +26,7 @@ from beerpi.app.starter_profiles import seed_starters
 from beerpi.base.errors import BeerPiError, MonitorDied, StorageError
 from beerpi.base.stop_signals import StartAborted
 from beerpi.base.wall_clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
+from beerpi.batches.model import Batch
 from beerpi.config import Config, with_default_db
 from beerpi.config.chambers import start_warnings
 from beerpi.control.chamber import Chamber, stored_run, stored_settings
@@ -108,6 +109,7 @@ class Prepared(NamedTuple):
     chambers: list[Chamber]
     profile_clock: ProfileClock
     latest_read: bool = True  # False: storage did not answer, ``latest`` is empty for want of it
+    open_batches: tuple[Batch, ...] = ()  # each chamber's open batch, for the hello
 
 
 class Service:
@@ -176,7 +178,7 @@ class Service:
         (every output is already off by then): the process should stop and exit non-zero.
         """
         io_loop = IOLoop.current()
-        latest, chambers, profile_clock, latest_read = self._prepared or self.prepare()
+        latest, chambers, profile_clock, latest_read, open_batches = self._prepared or self.prepare()
         self._prepared = None
         check_wall_clock()
         for warning in start_warnings(self.config):
@@ -217,6 +219,7 @@ class Service:
             profile_clock=profile_clock, on_event=record_on_loop)
         hub = Hub(self.monitor, latest, store=self.store, storage_status=lambda: self.store.status.as_dict(),
                   simulated=self.rig.simulated)
+        hub.open_batches = {batch.chamber: batch for batch in open_batches}
         token = resolve_token(self.config.token, self.config.token_file, self.config.db)
         access = Access(token, read_token_required=self.config.read_token_required)
         spacing = DEVICE_SPACING / max(self.config.speed, 1.0) if self.rig.simulated else DEVICE_SPACING
@@ -284,8 +287,13 @@ class Service:
             log.warning("cannot read the latest readings (%s): clients get new ones as they come", exc)
             latest = None
         stored = self.store.load_settings()
+        open_batches: list[Batch] = []
         if latest is not None:  # the database answers: no second wait for one that does not
             seed_starters(self.store, time.time())
+            try:
+                open_batches = self.store.list_batches(open_only=True)
+            except StorageError as exc:
+                log.warning("cannot read the open batches (%s): clients hear of them as they change", exc)
         latest_read = latest is not None
         latest = latest or []
         profile_clock = profile_clock_for(self.rig, self.config.speed, stored, self.store)
@@ -294,7 +302,7 @@ class Service:
         chambers = build_chambers(self.rig, stored, time.time(), profile_clock.wall(), last_seen)
         if not self.rig.simulated:  # stored times are wall times: only real hardware's profile clock is that
             preload_gravity(self.store, self.rig.hydrometers, chambers, time.time())
-        self._prepared = Prepared(latest, chambers, profile_clock, latest_read)
+        self._prepared = Prepared(latest, chambers, profile_clock, latest_read, tuple(open_batches))
         return self._prepared
 
     def healthy(self) -> bool:

@@ -1,4 +1,5 @@
-"""``beerpi export`` (readings as CSV) and ``beerpi copy`` (a whole history to another database)."""
+"""``beerpi export`` (readings as CSV, or the batches as JSON) and ``beerpi copy`` (a whole history to
+another database)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ from typing import NoReturn
 from beerpi.base.errors import BeerPiError, ConfigError
 from beerpi.base.time_parsing import TIME_HELP, parse_time
 from beerpi.repository import Repository, check_url, open_repository
-from beerpi.repository.copy import CSV_COLUMNS, copy, export, open_existing, resolve_probe
+from beerpi.repository.copy import (
+    CSV_COLUMNS,
+    copy,
+    export,
+    export_batches,
+    find_batch,
+    open_existing,
+    resolve_probe,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,16 +37,22 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     export_parser = commands.add_parser(
         "export", help="write readings as CSV to standard output",
         description="Write readings as CSV (columns: " + ", ".join(CSV_COLUMNS) + ") to standard "
-                    "output, oldest first. ts is ISO 8601 UTC, heater is 1, 0 or empty (unknown).",
+                    "output, oldest first. ts is ISO 8601 UTC, heater is 1, 0 or empty (unknown). "
+                    "With --batches, every batch and its notes as JSON instead.",
         epilog=f"Times: {TIME_HELP}.")
     export_parser.add_argument("--db", required=True, help="storage URL: sqlite:///path or mongodb://host/db")
     export_parser.add_argument("--probe", help="only this probe (its id or its name)")
     export_parser.add_argument("--since", help="from this time on (default: the first reading)")
     export_parser.add_argument("--until", help="up to, not including, this time (default: the last)")
+    export_parser.add_argument("--batch", metavar="ID_OR_NAME",
+                               help="only the readings from this batch's start to its end (its id, or its name)")
+    export_parser.add_argument("--batches", action="store_true",
+                               help="write every batch, newest first, with its notes, as JSON (no readings)")
     copy_parser = commands.add_parser(
         "copy", help="copy a whole history from one database to another",
         description="Copy every reading and event from one database to another (SQLite ↔ "
-                    "MongoDB), and the settings if the destination has none. From a database "
+                    "MongoDB), the batches and their notes, the saved profiles, and the settings if "
+                    "the destination has none. From a database "
                     "pruned by --keep-raw it copies the 1-minute roll-ups before the pruning time "
                     "too, so every chart stays the same. Anything already in the destination is "
                     "left as it is, so running it again is harmless.")
@@ -66,12 +81,22 @@ def main(argv: Sequence[str], prog: str = "python -m beerpi") -> int:
 
 def _run_export(args: argparse.Namespace) -> int:
     check_url(args.db)
+    if args.batches and (args.batch or args.probe or args.since or args.until):
+        raise ConfigError("--batches writes every batch and takes no --batch, --probe, --since or --until")
+    if args.batch and (args.since or args.until):
+        raise ConfigError("--batch gives the time range: leave out --since and --until")
     now = time.time()
     since = None if args.since is None else parse_time(args.since, now)
     until = None if args.until is None else parse_time(args.until, now)
     if since is not None and until is not None and since >= until:
         raise ConfigError("--since must be before --until")
     with open_existing(args.db) as store:
+        if args.batches:
+            export_batches(store, sys.stdout)
+            return 0
+        if args.batch:
+            batch = find_batch(store, args.batch)
+            since, until = batch.started, batch.ended
         probe = resolve_probe(store, args.probe)
         pruned_note(store, since)
         progress = sys.stderr if sys.stderr.isatty() and not sys.stdout.isatty() else None
@@ -115,6 +140,10 @@ def _run_copy(args: argparse.Namespace) -> int:
         copy_note(source)
         copied = copy(source, destination, sys.stderr if sys.stderr.isatty() else None)
     print(f"copied {copied.readings:,} readings, {copied.minutes:,} minute roll-ups, {copied.events:,} "
-          f"events and {copied.profiles:,} saved profiles in {time.monotonic() - started:.1f} s (any already in the destination were left as "
+          f"events, {copied.profiles:,} saved profiles, {copied.batches:,} batches and {copied.notes:,} notes "
+          f"in {time.monotonic() - started:.1f} s (any already in the destination were left as "
           "they were)", file=sys.stderr)
+    if copied.batches_skipped:
+        print(f"note: {copied.batches_skipped:,} open batches were not copied: the destination has another "
+              "open batch in their chamber (end one, then copy again)", file=sys.stderr)
     return 0

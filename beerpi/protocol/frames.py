@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from beerpi.batches.model import Batch, BatchNote
 from beerpi.control.chamber import ChamberInfo
 from beerpi.control.settings import ControlState
 from beerpi.hardware.probe import Probe, Reading
@@ -57,11 +58,14 @@ def state_message(state: ControlState) -> dict[str, Any]:
             "profile": state.profile}
 
 
-def chamber_message(info: ChamberInfo, state: ControlState) -> dict[str, Any]:
+def chamber_message(info: ChamberInfo, state: ControlState, batch: Batch | None = None) -> dict[str, Any]:
+    """A chamber as hello and /api/status tell it; ``batch``, its open batch, only when it has one."""
     message = {"id": info.id, "name": info.name, "beer_probe": info.beer_probe, "air_probe": info.air_probe,
                "outputs": list(info.outputs), "state": state_message(state)}
     if info.node is not None:
         message["node"] = info.node
+    if batch is not None:
+        message["batch"] = batch.as_dict()
     return message
 
 
@@ -76,18 +80,19 @@ def hello_frame(chambers: Sequence[tuple[ChamberInfo, ControlState]], probes: Se
                 readings: Iterable[Reading], now: float, interval: float, simulated: bool = False,
                 profile_clock: tuple[float, float] | None = None,
                 hydrometers: Sequence[Mapping[str, Any]] = (),
-                nodes: Sequence[Mapping[str, Any]] | None = None) -> str:
+                nodes: Sequence[Mapping[str, Any]] | None = None,
+                open_batches: Mapping[str, Batch] | None = None) -> str:
     """``state`` and the probes' ``control`` flag speak of the first chamber, as before chambers;
     ``profile_clock`` is (profile time now, its speed), so a client can place a profile in time;
     ``nodes``: a hub's Pis (``node_message``), None on a Pi. A hub that has heard of no chamber
-    yet has no ``state``."""
+    yet has no ``state``. ``open_batches``: each chamber's open batch, by chamber id."""
     first_info, first_state = chambers[0] if chambers else (None, None)
     profile_now, speed = profile_clock or (now, 1.0)
     message = {
         "type": "hello", "version": VERSION, "ts": now, "interval": interval, "simulated": simulated,
         "profile_clock": {"now": round(profile_now, 3), "speed": speed},
         "state": None if first_state is None else state_message(first_state),
-        "chambers": [chamber_message(info, state) for info, state in chambers],
+        "chambers": [chamber_message(info, state, (open_batches or {}).get(info.id)) for info, state in chambers],
         "probes": [{"id": p.id, "name": p.name, "control": first_info is not None and p.id == first_info.beer_probe}
                    for p in probes],
         "readings": [reading_message(r) for r in readings],
@@ -163,8 +168,13 @@ def events_frame(command: EventsCommand, events: Sequence[Event], truncated: boo
     """The reply to an ``events`` request: each event's time, kind and what it says."""
     return _with_id({
         "type": "events", "since": command.since, "until": command.until, "truncated": truncated,
-        "events": [{"ts": event.ts, "kind": event.kind, **_event_fields(event)} for event in events],
+        "events": [event_message(event) for event in events],
     }, command.id)
+
+
+def event_message(event: Event) -> dict[str, Any]:
+    """A stored event as the ``events`` frame (and a batch's page) lists it."""
+    return {"ts": event.ts, "kind": event.kind, **_event_fields(event)}
 
 
 def _event_fields(event: Event) -> dict[str, Any]:
@@ -181,3 +191,17 @@ def profiles_frame(profiles: Sequence[SavedProfile], request_id: RequestId | Non
     """The saved profiles: the reply to ``profiles`` ``list``, and, without an id, sent to every
     client after a save or a delete."""
     return _with_id({"type": "profiles", "profiles": [saved_profile_message(p) for p in profiles]}, request_id)
+
+
+def batches_frame(batches: Sequence[Batch], request_id: RequestId | None = None) -> str:
+    """The reply to a ``batches`` query: the batches, newest first."""
+    return _with_id({"type": "batches", "batches": [batch.as_dict() for batch in batches]}, request_id)
+
+
+def batch_frame(change: str, batch: Batch, note: BatchNote | None = None) -> str:
+    """Sent to every client after a batch ``change`` (started, ended, edited, noted): the batch as it is
+    now, and the ``note`` added."""
+    message: dict[str, Any] = {"type": "batch", "change": change, "batch": batch.as_dict()}
+    if note is not None:
+        message["note"] = note.as_dict()
+    return encode(message)

@@ -16,10 +16,13 @@ from beerpi.control.chamber_profile import ACTIONS
 from beerpi.control.profile import Step, parse_steps
 from beerpi.control.settings import ControlSettings
 from beerpi.hardware.probe import Probe
+from beerpi.protocol.fields import ProtocolError, RequestId
+from beerpi.protocol.fields import chamber_field as _chamber
+from beerpi.protocol.fields import only as _only
+from beerpi.protocol.incoming_batches import BATCH_PARSERS, BatchChange, BatchesQuery, BatchStart
 from beerpi.protocol.wire import encode, is_number, is_utf8
 from beerpi.repository.profiles import check_name
 
-RequestId = str | int | float
 SETTABLE = ("target", "hysteresis", "mode")
 HISTORY_FIELDS = ("id", "probe", "since", "until", "points")
 PROFILE_FIELDS = ("id", "action", "chamber", "steps", "at_step", "elapsed")
@@ -33,17 +36,6 @@ MAX_POINTS = 5000
 MAX_EVENTS = 10_000  # events in one reply; a longer range is asked for again from the last one
 MAX_WINDOW = 10 * 365.25 * 86400  # ten years, in seconds
 MAX_TOKEN_LENGTH = 256
-
-
-class ProtocolError(Exception):
-    """A client frame that is refused; sent back as an ``error`` frame (with the request's
-    ``id`` when it had a valid one)."""
-
-    def __init__(self, code: str, message: str, request_id: RequestId | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.request_id = request_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +118,11 @@ class ProfilesChange:
 
 
 Command = (SetCommand | PingCommand | HistoryCommand | EventsCommand | GetTempCommand | ProfileCommand
-           | AuthCommand | ProfilesQuery | ProfilesChange)
+           | AuthCommand | ProfilesQuery | ProfilesChange | BatchStart | BatchChange | BatchesQuery)
 # Commands that change nothing: any connection may send them. Every other command, including
 # any added later, needs the token.
-READ_ONLY = (PingCommand, HistoryCommand, EventsCommand, GetTempCommand, AuthCommand, ProfilesQuery)
+READ_ONLY = (PingCommand, HistoryCommand, EventsCommand, GetTempCommand, AuthCommand, ProfilesQuery,
+             BatchesQuery)
 
 
 def parse(text: str | bytes, probes: Sequence[Probe] = ()) -> Command:
@@ -180,20 +173,6 @@ def _request_id(message: dict[str, Any]) -> RequestId | None:
     if len(request_id if isinstance(request_id, str) else encode(request_id)) > MAX_ID_LENGTH:
         raise ProtocolError("invalid_value", f"id must be at most {MAX_ID_LENGTH} characters long")
     return request_id
-
-
-def _only(message: dict[str, Any], name: str, fields: Sequence[str]) -> None:
-    unknown = sorted(set(message) - {"type", *fields})
-    if unknown:
-        raise ProtocolError("unknown_field", f"{name} has no field {unknown[0]!r}: its fields are "
-                                             f"{', '.join(fields)}")
-
-
-def _chamber(message: dict[str, Any]) -> str | None:
-    chamber = message.get("chamber")
-    if chamber is not None and not isinstance(chamber, str):
-        raise ProtocolError("invalid_value", "chamber must be a chamber's id (a string) from hello")
-    return chamber
 
 
 def _parse_ping(message: dict[str, Any], request_id: RequestId | None, probes: Sequence[Probe]) -> PingCommand:
@@ -345,4 +324,5 @@ def _parse_profiles(message: dict[str, Any], request_id: RequestId | None,
 _PARSERS: dict[str, Callable[[dict[str, Any], RequestId | None, Sequence[Probe]], Command]] = {
     "set": _parse_set, "profile": _parse_profile, "history": _parse_history, "events": _parse_events,
     "get_temp": _parse_get_temp, "auth": _parse_auth, "ping": _parse_ping, "profiles": _parse_profiles,
+    **BATCH_PARSERS,
 }

@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
 from beerpi.repository.profiles import SavedProfile
 
@@ -214,6 +215,30 @@ class Repository(ABC):
     @abstractmethod
     def load_marks(self, prefix: str = "") -> dict[str, int]:
         """Every mark whose name starts with ``prefix``."""
+
+    @abstractmethod
+    def save_batch(self, batch: Batch) -> None:
+        """Store a batch, replacing the one with its id. Raises ConfigError for a field
+        ``batches.model.check_batch`` refuses, and OpenBatchConflict if it would make a second
+        open batch in its chamber (checked atomically by the database); either stores nothing."""
+
+    @abstractmethod
+    def get_batch(self, batch_id: str) -> Batch | None:
+        """The batch with that id, or None."""
+
+    @abstractmethod
+    def list_batches(self, name: str | None = None, open_only: bool = False) -> list[Batch]:
+        """The batches newest first (by ``started``, then id): those whose name holds ``name``
+        without regard to case, if given; only the open ones (one per chamber at most) if asked."""
+
+    @abstractmethod
+    def add_batch_note(self, note: BatchNote) -> None:
+        """Store a note, unless a note with its id is stored already (ConfigError, storing nothing,
+        for one ``batches.model.check_note`` refuses). The batch is not looked up: the caller's."""
+
+    @abstractmethod
+    def notes_of(self, batch_id: str) -> list[BatchNote]:
+        """The notes of a batch, ordered by (ts, id)."""
 
     @abstractmethod
     def close(self) -> None:

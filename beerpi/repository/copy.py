@@ -1,5 +1,6 @@
-"""Exporting readings as CSV, and copying a whole history from one backend to another (with
-the 1-minute roll-ups that are all --keep-raw left of old readings). Both stream, so any size
+"""Exporting readings as CSV (or the batches and their notes as JSON), and copying a whole history
+from one backend to another (with the 1-minute roll-ups that are all --keep-raw left of old
+readings, and the batches with their notes). Both stream, so any size
 fits in memory, and a copy is idempotent: run it again after an interruption and nothing is
 duplicated. The commands are ``beerpi export`` and ``beerpi copy`` (``cli/data.py``).
 """
@@ -7,6 +8,7 @@ duplicated. The commands are ``beerpi export`` and ``beerpi copy`` (``cli/data.p
 from __future__ import annotations
 
 import csv
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 from beerpi.base.errors import ConfigError
+from beerpi.batches.model import Batch, OpenBatchConflict
 from beerpi.hardware.probe import Reading
 from beerpi.repository import Repository, check_url, open_repository, sqlite_path
 
@@ -118,11 +121,15 @@ class Copied:
     minutes: int  # 1-minute roll-ups, all that is left of the raw readings before the boundary
     events: int
     profiles: int = 0  # saved profiles the destination did not have
+    batches: int = 0  # batches the destination did not have
+    notes: int = 0  # notes on batches, those the destination had included
+    batches_skipped: int = 0  # open in a chamber where the destination has another open batch
 
 
 def copy(source: Repository, destination: Repository, progress: TextIO | None = None) -> Copied:
     """Copy the history, every reading and every event; settings only if the destination has none;
-    the saved profiles it has no profile of the same name for (its own are kept).
+    the saved profiles it has no profile of the same name for (its own are kept); the batches and
+    their notes (``copy_batches``).
 
     A source pruned by --keep-raw keeps only roll-ups before ``raw_kept_from()``: the
     destination is pruned to the same time, then gets the source's 1-minute roll-ups before
@@ -142,7 +149,48 @@ def copy(source: Repository, destination: Repository, progress: TextIO | None = 
     settings = source.load_settings()
     if settings and not destination.load_settings():
         destination.save_settings(settings)
-    return Copied(readings, minutes, len(events), _copy_profiles(source, destination))
+    batches, notes, skipped = copy_batches(source, destination)
+    return Copied(readings, minutes, len(events), _copy_profiles(source, destination), batches, notes, skipped)
+
+
+def copy_batches(source: Repository, destination: Repository) -> tuple[int, int, int]:
+    """The source's batches the destination lacks (one it has keeps its own edits), and the notes
+    of every batch copied or kept; a source's open batch in a chamber where the destination has
+    another open one is skipped, with its notes. (batches copied, notes, batches skipped)."""
+    have = {batch.id for batch in destination.list_batches()}
+    copied = notes = skipped = 0
+    for batch in source.list_batches():
+        if batch.id not in have:
+            try:
+                destination.save_batch(batch)
+            except OpenBatchConflict:
+                skipped += 1
+                continue
+            copied += 1
+        for note in source.notes_of(batch.id):
+            destination.add_batch_note(note)
+            notes += 1
+    return copied, notes, skipped
+
+
+def find_batch(store: Repository, wanted: str) -> Batch:
+    """The batch whose id is ``wanted``, or else the newest whose name is (in any case)."""
+    found = store.get_batch(wanted)
+    if found is not None:
+        return found
+    named = [batch for batch in store.list_batches(wanted) if batch.name.casefold() == wanted.casefold()]
+    if not named:
+        raise ConfigError(f"no batch has the id or the name {wanted!r} in this database")
+    return named[0]
+
+
+def export_batches(store: Repository, out: TextIO) -> int:
+    """Write every batch, newest first, with its notes, as one JSON document; return how many batches."""
+    batches = [{**batch.as_dict(), "notes": [note.as_dict() for note in store.notes_of(batch.id)]}
+               for batch in store.list_batches()]
+    json.dump({"batches": batches}, out, ensure_ascii=False, indent=1)
+    out.write("\n")
+    return len(batches)
 
 
 def _copy_profiles(source: Repository, destination: Repository) -> int:

@@ -3,7 +3,8 @@
 Collections: ``readings`` (``_id`` is ``probe/ms``, so a replayed reading is a harmless
 duplicate-key error), ``rollup_1m`` … ``rollup_1d`` (min, max, sum, count per probe and
 bucket), ``latest`` (one document per probe), ``events`` (``_id`` is the event id) and
-``settings`` (``_id`` is the key), ``profiles`` (``_id`` is the case-folded name), and ``meta`` (the pruning boundary and the database's
+``settings`` (``_id`` is the key), ``profiles`` (``_id`` is the case-folded name), ``batches`` and
+``batch_notes`` (``mongo_batches``), and ``meta`` (the pruning boundary and the database's
 identity, one small document each).
 
 MongoDB has no multi-document transactions on a single server, so roll-ups are not
@@ -43,8 +44,9 @@ from pymongo.errors import (
 )
 
 from beerpi.base.errors import Closed, ConfigError, StorageError
+from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
-from beerpi.repository import minutes, rollup
+from beerpi.repository import minutes, mongo_batches, rollup
 from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
 from beerpi.repository.profiles import SavedProfile, check_name, profile_key
 
@@ -177,6 +179,7 @@ class MongoRepository(Repository):
             for collection in self._rollups.values():
                 collection.create_index([("probe", ASCENDING), ("ts", ASCENDING)], name="probe_ts")
             self._db["events"].create_index([("ts", ASCENDING), ("_id", ASCENDING)], name="ts_id")
+            mongo_batches.create_indexes(self._db)
             self._raw_from = self._stored_raw_from()
             self._ready = True
             log.info("MongoDB at %s ready (database %s)", self.where, self._db.name)
@@ -439,6 +442,26 @@ class MongoRepository(Repository):
         query = {"_id": {"$gte": prefix, "$lt": prefix + "\U0010ffff"}} if prefix else {}
         with self._op("reading the marks"):
             return {doc["_id"]: int(doc["value"]) for doc in self._db["marks"].find(query)}
+
+    def save_batch(self, batch: Batch) -> None:
+        with self._op(f"saving the batch {batch.name!r}"):
+            mongo_batches.save_batch(self._db, batch)
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        with self._op("reading a batch"):
+            return mongo_batches.get_batch(self._db, batch_id)
+
+    def list_batches(self, name: str | None = None, open_only: bool = False) -> list[Batch]:
+        with self._op("listing the batches"):
+            return mongo_batches.list_batches(self._db, name, open_only)
+
+    def add_batch_note(self, note: BatchNote) -> None:
+        with self._op("storing a note on a batch"):
+            mongo_batches.add_note(self._db, note)
+
+    def notes_of(self, batch_id: str) -> list[BatchNote]:
+        with self._op("reading the notes of a batch"):
+            return mongo_batches.notes_of(self._db, batch_id)
 
     def close(self) -> None:
         if self._closed:

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from beerpi.base.errors import Closed, StorageCorrupt, StorageError
+from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
-from beerpi.repository import minutes, rollup
+from beerpi.repository import minutes, rollup, sqlite_batches
 from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
 from beerpi.repository.files import check_intact, create_private, is_corruption, unavailable
 from beerpi.repository.profiles import SavedProfile, check_name, profile_key
@@ -327,6 +328,26 @@ class SqliteRepository(Repository):
             rows = cursor.execute("SELECT key, value FROM marks WHERE substr(key, 1, ?) = ?",
                                   (len(prefix), prefix)).fetchall()
         return dict(rows)
+
+    def save_batch(self, batch: Batch) -> None:
+        with self._writing() as cursor:
+            sqlite_batches.save_batch(cursor, batch)
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        with self._reading() as cursor:
+            return sqlite_batches.get_batch(cursor, batch_id)
+
+    def list_batches(self, name: str | None = None, open_only: bool = False) -> list[Batch]:
+        with self._reading() as cursor:
+            return sqlite_batches.list_batches(cursor, name, open_only)
+
+    def add_batch_note(self, note: BatchNote) -> None:
+        with self._writing() as cursor:
+            sqlite_batches.add_note(cursor, note)
+
+    def notes_of(self, batch_id: str) -> list[BatchNote]:
+        with self._reading() as cursor:
+            return sqlite_batches.notes_of(cursor, batch_id)
 
     def close(self) -> None:
         with self._lock, self._pool_lock:

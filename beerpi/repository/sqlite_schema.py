@@ -5,15 +5,17 @@ Version 2 keys readings by (probe, integer milliseconds) so a replay cannot dupl
 gives events an id, and keeps one roll-up table per granularity in ``rollup.LEVELS_MS``.
 Version 3 adds ``profiles``, the saved profiles (created, empty, in a version 2 database).
 Version 4 adds ``marks`` (Repository.raise_marks), created empty in an older database.
+Version 5 adds ``batches`` and ``batch_notes`` (``sqlite_batches``), created empty in an older database.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
+from beerpi.repository import sqlite_batches
 from beerpi.repository.rollup import LEVELS_MS, label
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _bucket(column: str, granularity: int) -> str:
@@ -69,7 +71,7 @@ TABLES = [
         n INTEGER NOT NULL,
         PRIMARY KEY (probe, ts)
     ) WITHOUT ROWID""" for g in LEVELS_MS
-]
+] + sqlite_batches.TABLES
 
 # Fires only for rows actually inserted (ON CONFLICT DO NOTHING skips a replayed reading), and in
 # the same transaction, so the roll-ups stay exact.

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
 from beerpi.base.errors import StorageError
+from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
 from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository
 from beerpi.repository.profiles import SavedProfile
@@ -83,6 +84,21 @@ class Unavailable(Repository):
         self._refuse()
 
     def load_marks(self, prefix: str = "") -> dict[str, int]:
+        self._refuse()
+
+    def save_batch(self, batch: Batch) -> None:
+        self._refuse()
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        self._refuse()
+
+    def list_batches(self, name: str | None = None, open_only: bool = False) -> list[Batch]:
+        self._refuse()
+
+    def add_batch_note(self, note: BatchNote) -> None:
+        self._refuse()
+
+    def notes_of(self, batch_id: str) -> list[BatchNote]:
         self._refuse()
 
     def close(self) -> None:

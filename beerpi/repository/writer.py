@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from beerpi.base.errors import Closed, NotSaved, StorageError
+from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
 from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository
 from beerpi.repository.batching import BATCH_DELAY, BATCH_READINGS, StorageStatus
@@ -268,6 +269,23 @@ class WriteBehind(Repository):
 
     def seed_profiles(self, profiles: Sequence[SavedProfile]) -> bool:
         return self.backend.seed_profiles(profiles)
+
+    # Batches and their notes too: the brewer waits for the answer (a second open batch is refused).
+
+    def save_batch(self, batch: Batch) -> None:
+        self.backend.save_batch(batch)
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        return self.backend.get_batch(batch_id)
+
+    def list_batches(self, name: str | None = None, open_only: bool = False) -> list[Batch]:
+        return self.backend.list_batches(name, open_only)
+
+    def add_batch_note(self, note: BatchNote) -> None:
+        self.backend.add_batch_note(note)
+
+    def notes_of(self, batch_id: str) -> list[BatchNote]:
+        return self.backend.notes_of(batch_id)
 
     def raise_marks(self, marks: Mapping[str, int]) -> None:
         self.backend.raise_marks(marks)

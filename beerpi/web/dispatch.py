@@ -34,8 +34,10 @@ from beerpi.protocol.incoming import (
     RequestId,
     SetCommand,
 )
+from beerpi.protocol.incoming_batches import BatchChange, BatchesQuery, BatchStart
 from beerpi.repository import Event, rollup
 from beerpi.repository.profiles import SavedProfile
+from beerpi.web.batch_commands import carry_out_batch
 from beerpi.web.controller import RemoteError
 from beerpi.web.read_lanes import Busy
 
@@ -75,6 +77,8 @@ async def carry_out(hub: Hub, command: Command, reply: Reply, authorised: bool, 
         await _list_profiles(hub, command, reply)
     elif isinstance(command, ProfilesChange):
         await _change_profiles(hub, command, reply)
+    elif isinstance(command, BatchStart | BatchChange | BatchesQuery):
+        await carry_out_batch(hub, command, reply, source)
     elif isinstance(command, AuthCommand):  # a WebSocket connection's own business (server.py)
         reply(protocol.error_frame("invalid_value", "auth is for a WebSocket connection: present the token "
                                                     "with the request (Authorization: Bearer)", command.id))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketHandler
 
+from beerpi.batches.model import Batch
 from beerpi.control.settings import ControlState
 from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.ispindel import SERIES, SERIES_PREFIX, series_id
@@ -71,6 +72,8 @@ class Hub:
         # Probes only: a hydrometer's stored series are the hydrometers' (see hydrometers/registry.py)
         self.latest: dict[str, Reading] = {r.probe: r for r in latest if not r.probe.startswith(SERIES_PREFIX)}
         self.reads = ReadLanes()  # the clients' database reads: live charts apart from bulk reads
+        # Each chamber's open batch, by chamber id, for the hello: read at start, kept by batch_commands.py
+        self.open_batches: dict[str, Batch] = {}
         self._status: dict[str, Any] | None = None  # as last broadcast
         self._status_timer: PeriodicCallback | None = None
         self._outbox: list[str] = []  # events published in this pass of the IOLoop, not yet sent
@@ -116,7 +119,8 @@ class Hub:
                                     now=time.time(), interval=self.monitor.interval,
                                     simulated=self.simulated, profile_clock=(clock.wall(), clock.speed),
                                     hydrometers=self.hydrometers.hello() if self.hydrometers else (),
-                                    nodes=self.nodes() if self.nodes is not None else None)
+                                    nodes=self.nodes() if self.nodes is not None else None,
+                                    open_batches=self.open_batches)
 
     def sources(self) -> list[Source]:
         """What a history request may name: every probe, and every hydrometer's series."""

@@ -8,6 +8,7 @@ from typing import Any
 from beerpi.protocol.access import Access
 from beerpi.protocol.rate_limit import AddressBudgets
 from beerpi.web.api.base import NotFoundHandler
+from beerpi.web.api.batches import BatchesHandler, BatchHandler
 from beerpi.web.api.csv_download import ReadingsCsvHandler
 from beerpi.web.api.handlers import ChamberHandler, EventsHandler, ProfilesHandler, ReadingsHandler, StatusHandler
 from beerpi.web.health import HealthHandler
@@ -28,6 +29,8 @@ def api_routes(hub: Hub, access: Access, hosts: HostCheck) -> list[tuple[str, ty
         (r"/api/chambers/([^/]+)/settings", ChamberHandler, {**shared, "kind": "set", "budgets": budgets}),
         (r"/api/chambers/([^/]+)/profile", ChamberHandler, {**shared, "kind": "profile", "budgets": budgets}),
         (r"/api/profiles(?:/([^/]+))?", ProfilesHandler, {**shared, "kind": "profiles", "budgets": budgets}),
+        (r"/api/batches", BatchesHandler, {**shared, "kind": "batch", "budgets": budgets}),
+        (r"/api/batches/([^/.]+)(\.csv|\.json)?", BatchHandler, shared),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/healthz", HealthHandler, shared),
         (r"/events", EventStreamHandler, shared),

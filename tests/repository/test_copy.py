@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import pty
@@ -14,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
 from beerpi.repository import Bucket, Event, Repository, open_repository, rollup
-from beerpi.repository.copy import Progress, copy, csv_row
+from beerpi.repository.copy import Progress, copy, copy_batches, csv_row
 from beerpi.repository.profiles import SavedProfile
 from beerpi.repository.sqlite import SqliteRepository
 
@@ -44,7 +46,16 @@ def filled(tmp_path) -> Path:
         store.add_event(Event(T0 + 5, "heater_on", {"source": "control", "reason": "below the band"}))
         store.save_settings({"target": 19.5, "mode": "auto"})
         store.save_profile(SavedProfile("House ale", ({"kind": "hold", "target": 19.0, "duration": 86400.0},), T0))
+        for batch in BATCHES:
+            store.save_batch(batch)
+        for note in NOTES:
+            store.add_batch_note(note)
     return path
+
+
+BATCHES = [Batch("b1", "ferm", "Kölsch", T0 + 60, ended=T0 + 120, style="Kölsch", og=1.046),
+           Batch("b2", "ferm", "Pale Ale", T0 + 3000, hydrometer="Tilt red", notes="US-05")]
+NOTES = [BatchNote("n1", "b1", T0 + 90, "dry hop 100 g Citra"), BatchNote("n2", "b2", T0 + 3100, "", 1.050)]
 
 
 def test_export_writes_every_reading_as_csv_in_order(filled):
@@ -120,7 +131,7 @@ def test_copy_sqlite_to_mongodb_and_back_is_complete_and_idempotent(filled, tmp_
     for _ in range(2):  # the second run must change nothing
         there = beerpi("copy", "--from", f"sqlite:///{filled}", "--to", mongo_url)
         assert there.returncode == 0, there.stderr
-        assert "copied 2,000 readings, 0 minute roll-ups, 1 events and " in there.stderr
+        assert "copied 2,000 readings, 0 minute roll-ups, 1 events, " in there.stderr
         again = beerpi("copy", "--from", mongo_url, "--to", f"sqlite:///{back}")
         assert again.returncode == 0, again.stderr
     with SqliteRepository(filled) as original, SqliteRepository(back) as copied, \
@@ -131,6 +142,38 @@ def test_copy_sqlite_to_mongodb_and_back_is_complete_and_idempotent(filled, tmp_
             assert store.load_settings() == {"target": 19.5, "mode": "auto"}
             assert store.list_profiles() == original.list_profiles()
             assert store.seed_profiles([SavedProfile("Ale", ())]) is False  # no starters come back
+            assert store.list_batches() == BATCHES[::-1]
+            assert [store.notes_of(b.id) for b in BATCHES] == [[NOTES[0]], [NOTES[1]]]
+
+
+def test_a_copy_keeps_the_destination_s_batches_and_skips_a_second_open_one_in_a_chamber(filled, tmp_path):
+    # Given a destination with its own open batch in the fermenter, and its own edit of b1
+    with SqliteRepository(tmp_path / "other.sqlite3") as destination, SqliteRepository(filled) as source:
+        destination.save_batch(Batch("b9", "ferm", "Stout", T0))
+        destination.save_batch(Batch("b1", "ferm", "Kölsch (renamed)", T0 + 60, ended=T0 + 120))
+        # When the source's batches are copied
+        assert copy_batches(source, destination) == (0, 1, 1)
+        # Then its open Pale Ale was skipped, the destination's own were kept, and b1 got its note
+        assert [b.name for b in destination.list_batches()] == ["Kölsch (renamed)", "Stout"]
+        assert destination.notes_of("b1") == [NOTES[0]] and destination.notes_of("b2") == []
+
+
+def test_export_writes_one_batch_s_readings_or_every_batch_as_json(filled):
+    # The readings of the Kölsch, by name in another case: from its start to its end
+    result = beerpi("export", "--db", f"sqlite:///{filled}", "--batch", "kÖlsch", "--probe", "wort")
+    assert result.returncode == 0, result.stderr
+    assert [float(r["unix_ts"]) for r in csv.DictReader(io.StringIO(result.stdout))] == [
+        T0 + 60 + 10 * i for i in range(6)]
+    # Every batch and its notes as JSON
+    result = beerpi("export", "--db", f"sqlite:///{filled}", "--batches")
+    assert result.returncode == 0, result.stderr
+    exported = json.loads(result.stdout)["batches"]
+    assert [b["name"] for b in exported] == ["Pale Ale", "Kölsch"]
+    assert exported[1] | {"notes": None} == BATCHES[0].as_dict() | {"notes": None}
+    assert exported[0]["notes"] == [NOTES[1].as_dict()]
+    # A batch that is not there is named
+    result = beerpi("export", "--db", f"sqlite:///{filled}", "--batch", "Porter")
+    assert result.returncode == 1 and "no batch has the id or the name 'Porter'" in result.stderr
 
 
 def test_copy_refuses_the_same_database_twice(filled):
@@ -238,7 +281,7 @@ def test_a_copy_of_a_pruned_store_to_mongodb_and_back_keeps_every_chart_and_a_se
         for source, destination in ((f"sqlite:///{pruned}", mongo_url), (mongo_url, f"sqlite:///{back}")):
             result = beerpi("copy", "--from", source, "--to", destination)
             assert result.returncode == 0, result.stderr
-            assert f"copied {kept:,} readings, {minutes:,} minute roll-ups, 1 events and" in result.stderr
+            assert f"copied {kept:,} readings, {minutes:,} minute roll-ups, 1 events, " in result.stderr
             assert ("raw readings before 2025-11-22T20:17Z were deleted by --keep-raw: the copy keeps the "
                     "history before then as 1-minute roll-ups") in result.stderr
         # Then both copies chart every range as the original does, and start raw readings where it does

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from beerpi.base.errors import ConfigError, StorageCorrupt, StorageError
+from beerpi.batches.model import Batch, BatchNote, OpenBatchConflict
 from beerpi.hardware.probe import Reading
 from beerpi.repository import check_url, open_repository
 from beerpi.repository.sqlite import SqliteRepository
@@ -175,7 +176,26 @@ def test_a_walking_skeleton_database_is_upgraded_without_losing_anything(tmp_pat
         # And the roll-ups were built from them
         [day] = store.history("wort", T0 - 86_400, T0 + 86_400, 1)
         assert (day.min, day.max, day.count) == (20.5, 21.5, 2)
-    assert pragma(path, "user_version") == 4
+    assert pragma(path, "user_version") == 5
+
+
+def test_a_version_4_database_gets_the_batch_tables_and_keeps_what_it_had(tmp_path):
+    # Given a database as version 4 left it: no batches, no batch notes
+    path = tmp_path / "beerpi.sqlite3"
+    with SqliteRepository(path) as store:
+        store.add_readings([reading(T0)])
+    with sqlite3.connect(path) as db:
+        db.executescript("DROP TABLE batches; DROP TABLE batch_notes; PRAGMA user_version = 4;")
+    # When this version opens it
+    with SqliteRepository(path) as store:
+        # Then batches can be stored, one open per chamber, and the readings are still there
+        store.save_batch(Batch("b1", "ferm", "Pale Ale", T0))
+        with pytest.raises(OpenBatchConflict):
+            store.save_batch(Batch("b2", "ferm", "Stout", T0))
+        store.add_batch_note(BatchNote("n1", "b1", T0 + 1, "pitched"))
+        assert [b.id for b in store.list_batches()] == ["b1"] and len(store.notes_of("b1")) == 1
+        assert store.readings_between(T0, T0 + 1) == [reading(T0)]
+    assert pragma(path, "user_version") == 5
 
 
 def test_an_in_memory_store_works_on_its_single_connection():

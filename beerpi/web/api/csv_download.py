@@ -87,13 +87,14 @@ Key = tuple[float, str]  # (ts, probe) of the last reading sent: the readings ar
 
 
 def csv_page(store: Repository, probe: str | None, since: float, until: float,
-             after: Key | None) -> tuple[str, Key | None]:
-    """The CSV lines of the next PAGE readings after ``after``, and the key to ask for the page after
-    them (None: that was the last). Blocking (the database), so on the executor; each page is a
-    query of its own, so nothing is held between pages."""
+             after: Key | None, only: frozenset[str] | None = None) -> tuple[str, Key | None]:
+    """The CSV lines of the next PAGE readings after ``after`` (of the probes in ``only``, if given), and
+    the key to ask for the page after them (None: that was the last). Blocking (the database), so on
+    the executor; each page is a query of its own, so nothing is held between pages."""
     readings = store.iter_readings(since=since if after is None else after[0], until=until, probe=probe)
     try:
-        page = list(itertools.islice((r for r in readings if after is None or (r.ts, r.probe) > after), PAGE))
+        page = list(itertools.islice((r for r in readings if (after is None or (r.ts, r.probe) > after)
+                                      and (only is None or r.probe in only)), PAGE))
     finally:
         close = getattr(readings, "close", None)  # a generator: ends its paging (and any cursor)
         if close is not None:
@@ -115,14 +116,19 @@ class ReadingsCsvHandler(ApiHandler):
         if store is None:
             self.fail(503, "unavailable", "this server keeps no history")
             return
-        address = self.request.remote_ip or ""
+        await self.download(store, probe, since, until, filename(probe, since, until))
+
+    async def download(self, store: Repository, probe: str | None, since: float, until: float, name: str,
+                       only: frozenset[str] | None = None) -> None:
+        """Stream the readings of ``probe`` (or of those in ``only``, or of all) in the range as ``name``."""
         try:
-            with self.hub.reads.bulk_read(address):
-                await self._download(store, probe, since, until)
+            with self.hub.reads.bulk_read(self.request.remote_ip or ""):
+                await self._download(store, probe, since, until, name, only)
         except Busy as exc:
             self.fail(429, "busy", str(exc))
 
-    async def _download(self, store: Repository, probe: str | None, since: float, until: float) -> None:
+    async def _download(self, store: Repository, probe: str | None, since: float, until: float, name: str,
+                        only: frozenset[str] | None) -> None:
         loop = IOLoop.current()
         lane = self.hub.reads.bulk
         started = False
@@ -132,7 +138,8 @@ class ReadingsCsvHandler(ApiHandler):
                 async with lane:
                     if not started:
                         raw_from = await loop.run_in_executor(None, store.raw_kept_from)
-                    text, after = await loop.run_in_executor(None, csv_page, store, probe, since, until, after)
+                    text, after = await loop.run_in_executor(None, csv_page, store, probe, since, until, after,
+                                                             only)
                 if not started:  # the first page came: from now on the status is 200
                     started = True
                     self._small_send_buffer()
@@ -140,7 +147,7 @@ class ReadingsCsvHandler(ApiHandler):
                         self.set_header(RAW_FROM_HEADER, f"{raw_from:.3f}")
                     self.set_header("Content-Type", "text/csv; charset=utf-8")
                     self.set_header("Content-Disposition",
-                                    f'attachment; filename="{filename(probe, since, until)}"')
+                                    f'attachment; filename="{name}"')
                     self.write(",".join(HEADER) + "\n")
                 self.write(text)
                 del text  # the stream holds the page now: not twice

@@ -80,7 +80,8 @@ class StatusHandler(ApiHandler):
             "version": __version__, "protocol": protocol.VERSION, "ts": now,
             "uptime": round(time.monotonic() - self.started, 3), "simulated": hub.simulated,
             "interval": hub.monitor.interval,
-            "chambers": [protocol.chamber_message(chamber.info, hub.states.get(chamber.id, chamber.state))
+            "chambers": [protocol.chamber_message(chamber.info, hub.states.get(chamber.id, chamber.state),
+                                                  hub.open_batches.get(chamber.id))
                          for chamber in hub.monitor.chambers.values()],
             "probes": [{"id": probe.id, "name": probe.name} for probe in hub.monitor.probes],
             "readings": [protocol.reading_message(hub.latest[key]) for key in sorted(hub.latest)],

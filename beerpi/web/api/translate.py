@@ -25,7 +25,7 @@ LIST_ARGUMENTS = ("kinds",)
 RESERVED = ("type", "id")  # set by the API; a request naming them would be another command
 STATUS_FOR_CODE = {
     "bad_json": 400, "invalid_value": 400, "unknown_field": 400, "unknown_type": 400,
-    "not_found": 404, "unauthorized": 401, "rate_limited": 429, "too_fast": 429, "busy": 429,
+    "not_found": 404, "conflict": 409, "unauthorized": 401, "rate_limited": 429, "too_fast": 429, "busy": 429,
     "unavailable": 503, "internal": 500, "node_offline": 503, "node_read_only": 403, "timeout": 504,
 }
 

@@ -1,0 +1,132 @@
+"""The batches over HTTP (docs/http.md): the list, one batch's report, its readings as CSV, and the commands.
+
+``GET /api/batches`` and ``POST /api/batches`` are the ``batches`` query and the ``batch`` command
+underneath (``translate.py``), so both transports accept and refuse the same things. A batch's
+report (``GET /api/batches/<id>``, or ``.json`` as a download) is read on the executor: the batch,
+its notes, its gravities worked out (``batches.gravity``) and the chamber's events in its window.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from tornado.ioloop import IOLoop
+
+from beerpi.base.errors import BeerPiError, Closed
+from beerpi.batches.gravity import summarise
+from beerpi.batches.model import Batch
+from beerpi.hydrometers.ispindel import series_id
+from beerpi.protocol import frames as protocol
+from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND
+from beerpi.repository import Repository
+from beerpi.web.api.csv_download import ReadingsCsvHandler
+from beerpi.web.api.handlers import ChamberHandler, run_command
+from beerpi.web.api.translate import HTTP_ID, RESERVED, ApiError, command_text, reply_body
+from beerpi.web.controller import ChamberView
+
+UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def batch_report(store: Repository, batch_id: str, chambers: Mapping[str, ChamberView],
+                 now: float) -> dict[str, Any] | None:
+    """The batch with its notes, gravities and the events of its chamber in its window; None if there is
+    no such batch. Blocking: on the executor."""
+    batch = store.get_batch(batch_id)
+    if batch is None:
+        return None
+    end = now if batch.ended is None else batch.ended
+    notes = store.notes_of(batch.id)
+    points = [] if batch.hydrometer is None else [
+        (r.ts, r.temperature) for r in store.readings_between(batch.started, end + 0.001,
+                                                              series_id(batch.hydrometer, "gravity"))]
+    events = [protocol.event_message(event) for event in store.events_between(batch.started, end + 0.001)
+              if event.detail.get("chamber") in (None, batch.chamber)]
+    chamber = chambers.get(batch.chamber)
+    probes = [] if chamber is None else [p for p in (chamber.info.beer_probe, chamber.info.air_probe) if p]
+    return {"batch": batch.as_dict(), "notes": [note.as_dict() for note in notes],
+            "gravity": summarise(batch, notes, points, now).as_dict(), "probes": probes, "events": events}
+
+
+def batch_filename(batch: Batch | dict[str, Any], extension: str) -> str:
+    name = batch.name if isinstance(batch, Batch) else batch["name"]
+    started = batch.started if isinstance(batch, Batch) else batch["started"]
+    day = time.strftime("%Y%m%d", time.gmtime(started))
+    return UNSAFE_IN_FILENAME.sub("_", f"beerpi-batch-{day}-{name}.{extension}")
+
+
+class BatchesHandler(ChamberHandler):
+    """GET /api/batches[?q=]: the batches, newest first; POST /api/batches: a ``batch`` command."""
+
+    SUPPORTED_METHODS = ("GET", "POST")
+
+    async def get(self) -> None:
+        message: dict[str, Any] = {"type": "batches", "id": HTTP_ID}
+        if "q" in self.request.query_arguments:
+            message["search"] = self.get_query_argument("q")
+        try:
+            self.answer(await self.command(message, "batches"))
+        except ApiError as error:
+            self.refuse(error)
+
+    async def post(self) -> None:  # type: ignore[override]
+        if not self.budgets.take(self.request.remote_ip or ""):
+            self.fail(429, "too_fast", f"more than {COMMANDS_PER_SECOND:g} commands a second from this "
+                                       "address: this one changed nothing; slow down")
+            return
+        try:
+            fields = _body(bytes(self.body))
+            frames = await run_command(self.hub, command_text({**fields, "type": "batch", "id": HTTP_ID}),
+                                       self.authorised, self.request.remote_ip or "")
+            self.answer(reply_body(frames, "ok"))
+        except ApiError as error:
+            self.refuse(error)
+
+
+def _body(body: bytes) -> dict[str, Any]:
+    try:
+        fields = json.loads(body) if body.strip() else {}
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, "bad_json", "the body is not valid JSON") from None
+    if not isinstance(fields, dict):
+        raise ApiError(400, "bad_json", "the body must be a JSON object: {\"action\": \"start\", ...}")
+    reserved = sorted(set(fields) & set(RESERVED))
+    if reserved:
+        raise ApiError(400, "unknown_field", f"the body has no field {reserved[0]!r}: give the action and its fields")
+    return fields
+
+
+class BatchHandler(ReadingsCsvHandler):
+    """GET /api/batches/<id> (and .json, as a download): the batch's report; .csv: its chamber's readings."""
+
+    async def get(self, batch_id: str, extension: str | None = None) -> None:  # type: ignore[override]
+        store = self.hub.store
+        if store is None:
+            self.fail(503, "unavailable", "this server keeps no batches")
+            return
+        try:
+            report = await IOLoop.current().run_in_executor(None, batch_report, store, batch_id,
+                                                            self.hub.monitor.chambers, time.time())
+        except Closed:
+            self.fail(503, "unavailable", "the server is shutting down")
+            return
+        except BeerPiError as exc:
+            self.fail(503, "unavailable", f"the batch cannot be read now: {exc}")
+            return
+        if report is None:
+            self.fail(404, "not_found", f"no batch has the id {batch_id!r}")
+            return
+        if extension == ".csv":
+            batch = report["batch"]
+            only = frozenset(report["probes"]) | (
+                {series_id(batch["hydrometer"], "gravity")} if batch["hydrometer"] else frozenset())
+            until = (batch["ended"] if batch["ended"] is not None else time.time()) + 0.001
+            await self.download(store, None, batch["started"], until, batch_filename(batch, "csv"), frozenset(only))
+            return
+        if extension == ".json":
+            self.set_header("Content-Disposition", f'attachment; filename="{batch_filename(report["batch"], "json")}"')
+        self.answer(report)
+
