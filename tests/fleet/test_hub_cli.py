@@ -57,10 +57,13 @@ class FakePi:
         after = None if start == 0 else to_ms(self.readings[probe][start - 1].ts)
         self.client.publish(self.topics.readings, readings_link(batch, after, start == 0), qos=1).wait_for_publish(WAIT)
 
-    def stream(self, until: int | None = None, pace: float = 0.0) -> None:
-        """Every link, the probes interleaved, oldest first (up to link ``until``)."""
+    def stream(self, until: int | None = None, pace: float = 0.0, hold: tuple[int, threading.Event] | None = None) -> None:
+        """Every link, the probes interleaved, oldest first (up to link ``until``); ``hold``: after
+        that many links, wait for the event (bounded) before sending the rest."""
         count = len(next(iter(self.readings.values())))
         for start in range(0, count if until is None else until * LINK, LINK):
+            if hold is not None and start == hold[0] * LINK:
+                assert hold[1].wait(WAIT), "the stream was never let go on"
             for probe in self.readings:
                 self.send(probe, start)
             time.sleep(pace)  # a Pi's pace, not a synchronisation
@@ -154,13 +157,15 @@ def test_a_hub_killed_mid_stream_resumes_from_its_stored_marks(broker, hubs, pis
     hub.wait_connected()
     garage = pis(broker.port, "garage", ("28-0001", "28-0002"), 400)
     cellar = pis(broker.port, "cellar", ("28-0001",), 400)
-    # Given the hub is killed while both Pis stream
-    streams = [threading.Thread(target=pi.stream, kwargs={"pace": 0.005}) for pi in (garage, cellar)]
+    # Given the hub is killed while both Pis stream (each holds after 10 links until the kill)
+    killed = threading.Event()
+    streams = [threading.Thread(target=pi.stream, kwargs={"pace": 0.005, "hold": (10, killed)})
+               for pi in (garage, cellar)]
     for stream in streams:
         stream.start()
     poll(lambda: garage.marks() and cellar.marks(), timeout=WAIT)
     hub.kill()
-    assert any(stream.is_alive() for stream in streams), "the streams ended before the kill"
+    killed.set()
     before = {pi: (pi.marks(), len(pi.acks)) for pi in (garage, cellar)}
     for stream in streams:
         stream.join(WAIT * 3)
