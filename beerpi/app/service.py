@@ -17,6 +17,7 @@ from tornado.ioloop import IOLoop
 
 from beerpi.alerts.notifier import Notifier
 from beerpi.alerts.watcher import Alerting, start_alerting
+from beerpi.app.brewfather_feed import BrewfatherFeed
 from beerpi.app.gravity_feed import SimulatedHydrometers, feed_profiles
 from beerpi.app.gravity_feed import preload as preload_gravity
 from beerpi.app.instance_lock import InstanceLocks, claim
@@ -27,6 +28,7 @@ from beerpi.base.errors import BeerPiError, MonitorDied, StorageError
 from beerpi.base.stop_signals import StartAborted
 from beerpi.base.wall_clock import EARLIEST_PLAUSIBLE, iso, kernel_says_synchronised
 from beerpi.batches.model import Batch
+from beerpi.brewfather.sender import BrewfatherSender
 from beerpi.config import Config, with_default_db
 from beerpi.config.chambers import start_warnings
 from beerpi.control.chamber import Chamber, stored_run, stored_settings
@@ -147,6 +149,7 @@ class Service:
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.mqtt: MqttBridge | None = None
         self.uplink: Uplink | None = None  # --hub
+        self.brewfather_feed: BrewfatherFeed | None = None  # --brewfather
         self.sim_hydrometers: SimulatedHydrometers | None = None
         self.tilt: TiltScanner | None = None
         self.alerting: Alerting | None = None
@@ -192,6 +195,8 @@ class Service:
                 self.uplink.publish(event)
             if self.alerting is not None:
                 self.alerting.publish(event)
+            if self.brewfather_feed is not None:
+                self.brewfather_feed.refresh()
 
         def publish_on_loop(event: Reading | ControlState) -> None:
             io_loop.add_callback(deliver, event)  # the only door from the monitor thread
@@ -258,6 +263,12 @@ class Service:
             self.mqtt = start_bridge(self.config.mqtt, hub, self.config.mqtt_control, self.config.mqtt_node,
                                      self.config.ha_discovery_prefix or None)
             self._running.callback(self.mqtt.stop)
+        if self.config.brewfather:
+            sender = BrewfatherSender(self.config.brewfather, lambda: feed.snapshots())
+            feed = self.brewfather_feed = BrewfatherFeed(hub, sender.wake)
+            feed.refresh()
+            sender.start()
+            self._running.callback(sender.stop)
         if self.config.hub:
             self.uplink = start_uplink(self.config.hub, hub, self.store, self.config.mqtt_node,
                                        self.config.hub_control, latest if latest_read else None)

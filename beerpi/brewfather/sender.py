@@ -44,6 +44,7 @@ class BrewfatherSender:
         self._next: dict[str, float] = {}  # device → when it may be posted next
         self._tries: dict[str, int] = {}  # device → failed tries in its slot
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a chamber's batch opened or closed: look now
         self._warned = -LOG_EVERY
         self._thread = threading.Thread(target=self._run, name="beerpi-brewfather", daemon=True)
 
@@ -54,7 +55,12 @@ class BrewfatherSender:
 
     def stop(self, timeout: float = TIMEOUT + 1) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """Any thread: the chambers with an open batch changed; a new one is posted at once."""
+        self._wake.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -63,7 +69,8 @@ class BrewfatherSender:
                     self._maybe_post(snapshot)
             except Exception:  # never let one bad snapshot end the posts
                 log.exception("Brewfather: a post failed unexpectedly")
-            self._stop.wait(self._wait())
+            self._wake.wait(self._wait())
+            self._wake.clear()
 
     def _wait(self) -> float:
         now = self.clock()

@@ -9,6 +9,7 @@ import argparse
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from beerpi.base.errors import ConfigError
 from beerpi.base.numbers import parse_decimal, parse_whole
@@ -79,6 +80,15 @@ def _mqtt_url(text: str, option: str = "--mqtt") -> str:
 
 def _hub_url(text: str) -> str:
     return _mqtt_url(text, "--hub")
+
+
+def _brewfather_url(text: str) -> str:
+    """Brewfather's custom stream URL (Settings → Power-ups → Custom Stream): http(s)://…?id=…"""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError("--brewfather: use the custom stream URL from Brewfather's settings "
+                                         "(https://log.brewfather.net/stream?id=…)")
+    return text
 
 
 def _storage_url(text: str) -> str:

@@ -92,6 +92,7 @@ class Config:
     hub_control: bool = False
     tilt: bool = False  # listen for Tilt hydrometers over Bluetooth LE
     notify: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs (they hold tokens)
+    brewfather: str | None = field(default=None, repr=False)  # the custom stream URL (its id is a secret)
     alert_margin: float = 1.0
     alert_after: float = 60.0  # minutes
     alert_repeat: float = 6.0  # hours

@@ -6,6 +6,7 @@ import argparse
 from typing import NoReturn
 
 from beerpi.config.converters import (
+    _brewfather_url,
     _chamber_name,
     _hub_url,
     _mqtt_url,
@@ -218,6 +219,13 @@ def build_parser(prog: str = "run_server.py", description: str = SERVE_DESCRIPTI
     add("--daily-summary", default=None, metavar="HH:MM", type=_time_of_day,
         help="also send a summary of each chamber's day at this local time (beer now, its low and high, "
              "target, mode, profile step, faults)")
+
+    brewfather = parser.add_argument_group("Brewfather (docs/brewfather.md)")
+    brewfather.add_argument(
+        "--brewfather", default=None, metavar="URL", type=_brewfather_url,
+        help="post each chamber's open batch (its name, the beer and air temperatures, the gravity) to "
+             "Brewfather's custom stream URL (Settings, Power-ups, Custom Stream) every 15 minutes, "
+             "Brewfather's limit; never affects control")
 
     storage = parser.add_argument_group("storage")
     add = storage.add_argument
