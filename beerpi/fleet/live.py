@@ -27,6 +27,8 @@ from beerpi.web.hub import Hub
 
 log = logging.getLogger("beerpi.fleet")
 
+GATHER = 0.5  # s: the Pis' hellos and status changes within it reach the clients as one frame
+
 
 
 class LiveFeed:
@@ -40,6 +42,7 @@ class LiveFeed:
         self.io_loop = IOLoop.current()
         self.connected = False
         self.dropped = 0
+        self._due: set[str] = set()  # frames to send once the changes have gathered: "hello", "nodes"
         self.client = new_client(url, f"beerpi-hub-live-{secrets.token_hex(4)}", "the hub", protocol="3.1.1",
                                  on_connect=self._on_connect, on_disconnect=self._on_disconnect,
                                  on_message=self._on_message)
@@ -118,7 +121,7 @@ class LiveFeed:
 
     def _status(self, node: str, online: bool) -> None:
         self.view.heard_status(node, online)
-        self._nodes_changed()
+        self._soon("nodes")
 
     def _hello(self, node: str, message: dict[str, Any]) -> None:
         try:
@@ -126,7 +129,21 @@ class LiveFeed:
         except BadMessage as exc:
             log.warning("hub: the Pi %s sent a hello the hub cannot read: %s", node, exc)
             return
-        self.hub.broadcast(self.hub.hello())  # a Pi's chambers came or changed: every page redraws them
+        self._soon("hello")  # a Pi's chambers came or changed: every page redraws them
+
+    def _soon(self, frame: str) -> None:
+        """Send ``frame`` once the changes of the next ``GATHER`` are in: a thousand Pis saying hello
+        as the hub connects cost each client one hello, not a thousand."""
+        if not self._due:
+            self.io_loop.call_later(GATHER, self._send_due)
+        self._due.add(frame)
+
+    def _send_due(self) -> None:
+        due, self._due = self._due, set()
+        if "hello" in due:
+            self.hub.broadcast(self.hub.hello())  # it holds the nodes too
+        elif "nodes" in due:
+            self._nodes_changed()
 
     def _state(self, node: str, message: dict[str, Any]) -> None:
         try:

@@ -161,3 +161,17 @@ async def test_the_http_api_names_a_pi_s_chamber_by_its_hub_id(site, broker, sub
         await AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}/api/chambers/main/settings", method="POST",
                                       headers={"Authorization": f"Bearer {TEST_TOKEN}"}, body="{}")
     assert unknown.value.code == 404 and b"garage/main" in unknown.value.response.body
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_many_pis_saying_hello_at_once_cost_each_client_one_hello_not_one_each(site, broker, subscribe,
+                                                                                    connect):
+    pi = subscribe(broker.port, f"{PREFIX}/node/+/down/command")
+    client = await connect(site.start())
+    await client.wait_for(lambda frame: frame["type"] == "hello")
+    for i in range(40):  # a broker restart: every Pi connects again and says hello
+        announce(pi, f"pi{i:02d}", f"Chamber {i}")
+    last = await client.wait_for(lambda frame: frame["type"] == "hello" and len(frame["chambers"]) == 40)
+    hellos = [frame for frame in client.received if frame["type"] == "hello"]
+    assert len(hellos) <= 1 + 40 // 4, len(hellos)  # gathered, not one per Pi
+    assert sorted(node["id"] for node in last["nodes"]) == [f"pi{i:02d}" for i in range(40)]
