@@ -84,8 +84,11 @@ class Watcher:
     """``watch`` in a subprocess; its stdout and stderr lines are collected by reader threads."""
 
     def __init__(self, *args: str) -> None:
+        # Ctrl-C as at a terminal, however the tests were started (a shell's background job ignores
+        # SIGINT, and a child inherits that: Python then never raises KeyboardInterrupt)
         self.process = subprocess.Popen([sys.executable, "-m", "beerpi.client", "watch", *args], cwd=ROOT,
-                                        env=client_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                        env=client_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.out: queue.Queue[str] = queue.Queue()
         self.err: list[str] = []
         threading.Thread(target=self._read, args=(self.process.stdout, self.out.put), daemon=True).start()
