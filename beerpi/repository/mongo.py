@@ -9,9 +9,10 @@ identity, one small document each).
 
 MongoDB has no multi-document transactions on a single server, so roll-ups are not
 incremented but *recomputed* for every bucket a batch touches, finest level first, by
-an aggregation that ``$merge``s its result: running it twice gives the same answer, so a
-batch replayed after a failure also repairs its roll-ups. This assumes one writer per
-database at a time (BeerPi's writer thread). Minute roll-ups copied in from another store
+an aggregation that ``$merge``s its result (``mongo_rollups``): running it twice gives the
+same answer, so a batch replayed after a failure also repairs its roll-ups. This assumes one
+writer per database at a time (BeerPi's writer thread); hubs sharing a database store each
+batch again a little later for that reason (``fleet/ingest_store.py``). Minute roll-ups copied in from another store
 (``add_minute_rollups``) go the same way: new minutes inserted, the coarser levels over
 them recomputed, so adding a batch again after a failure repairs it too.
 
@@ -31,15 +32,10 @@ from urllib.parse import parse_qsl, urlsplit
 from bson.codec_options import CodecOptions, DatetimeConversion
 from bson.datetime_ms import DatetimeMS
 from pymongo import ASCENDING, MongoClient, ReplaceOne, ReturnDocument, UpdateOne
-from pymongo.collection import Collection
 from pymongo.errors import (
-    BulkWriteError,
     ConfigurationError,
-    ConnectionFailure,
     DuplicateKeyError,
     InvalidOperation,
-    NetworkTimeout,
-    OperationFailure,
     PyMongoError,
 )
 
@@ -48,7 +44,10 @@ from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
 from beerpi.repository import minutes, mongo_batches, rollup
 from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
-from beerpi.repository.profiles import SavedProfile, check_name, profile_key
+from beerpi.repository.mongo_docs import _insert_new, _profile_doc, _reading, _reading_doc
+from beerpi.repository.mongo_errors import storage_error
+from beerpi.repository.mongo_rollups import _accumulators, _bucket, recompute, rollup_name
+from beerpi.repository.profiles import SavedProfile, profile_key
 
 log = logging.getLogger(__name__)
 
@@ -57,60 +56,6 @@ DEFAULT_OPTIONS = {"serverSelectionTimeoutMS": 2000, "connectTimeoutMS": 2000, "
 PAGE = 1000  # readings per page of iter_readings
 FIRST_WINDOW = rollup.HOUR  # iter_readings' first time window; it adapts to the data
 CODECS = CodecOptions(datetime_conversion=DatetimeConversion.DATETIME_MS)
-AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed
-DUPLICATE_KEY = 11000
-
-
-def rollup_name(granularity: int) -> str:
-    return f"rollup_{rollup.label(granularity)}"
-
-
-def _bucket(field: str, width: int, after_epoch: bool) -> dict[str, Any]:
-    """The start, in ms, of the width-aligned bucket holding the date ``field``.
-
-    $mod keeps the sign of the dividend, so dates before 1970 need the longer form; on a
-    SecantusDB server every operator costs, so the short one is used when it is exact.
-    """
-    ms = {"$toLong": field}
-    if after_epoch:
-        return {"$subtract": [ms, {"$mod": [ms, width]}]}
-    return {"$subtract": [ms, {"$mod": [{"$add": [{"$mod": [ms, width]}, width]}, width]}]}
-
-
-def _accumulators(raw: bool) -> dict[str, Any]:
-    """min, max, sum and count of raw readings, or of roll-up rows."""
-    if raw:
-        return {"t_min": {"$min": "$temperature"}, "t_max": {"$max": "$temperature"},
-                "t_sum": {"$sum": "$temperature"}, "n": {"$sum": 1}}
-    return {"t_min": {"$min": "$t_min"}, "t_max": {"$max": "$t_max"},
-            "t_sum": {"$sum": "$t_sum"}, "n": {"$sum": "$n"}}
-
-
-def _reading(doc: Mapping[str, Any]) -> Reading:
-    return Reading(rollup.from_ms(int(doc["ts"])), doc["probe"], doc["name"], doc["temperature"],
-                   doc.get("heater"))
-
-
-def _reading_doc(reading: Reading) -> dict[str, Any]:
-    ms = rollup.to_ms(reading.ts)
-    return {"_id": f"{reading.probe}/{ms}", "probe": reading.probe, "ts": DatetimeMS(ms),
-            "name": reading.name, "temperature": reading.temperature, "heater": reading.heater}
-
-
-def _insert_new(collection: Collection[dict[str, Any]], docs: list[dict[str, Any]]) -> None:
-    """Insert the documents whose ``_id`` is not stored yet; any other error is raised."""
-    try:
-        collection.insert_many(docs, ordered=False)
-    except BulkWriteError as exc:  # already stored ones are fine, anything else is not
-        if exc.details.get("writeConcernErrors") or any(
-                error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
-            raise
-
-
-def _profile_doc(profile: SavedProfile) -> dict[str, Any]:
-    name = check_name(profile.name)
-    return {"_id": profile_key(name), "name": name, "steps": [dict(step) for step in profile.steps],
-            "saved": DatetimeMS(rollup.to_ms(profile.saved))}
 
 
 class MongoRepository(Repository):
@@ -155,20 +100,7 @@ class MongoRepository(Repository):
             raise self._fail(exc, what) from exc
 
     def _fail(self, exc: PyMongoError, what: str) -> StorageError:
-        detail = str(exc).split("Topology Description")[0].strip(" ,")[:300]
-        if isinstance(exc, NetworkTimeout):
-            message = (f"MongoDB at {self.where} did not answer in time while {what} ({detail}): "
-                       "check the server's load and the network, or raise socketTimeoutMS in the --db URL")
-        elif isinstance(exc, ConnectionFailure):
-            message = (f"cannot reach MongoDB at {self.where} (gave up after serverSelectionTimeoutMS="
-                       f"{self.timeout_ms} ms) while {what}: check that mongod is running and reachable "
-                       f"from here, and the host and port in the --db URL ({detail})")
-        elif isinstance(exc, OperationFailure) and exc.code in AUTH_CODES:
-            message = (f"MongoDB at {self.where} refused {what} ({detail}): check the user, password "
-                       "and roles given in the --db URL")
-        else:
-            message = f"MongoDB at {self.where} failed while {what}: {detail}"
-        return StorageError(message)
+        return storage_error(exc, what, self.where, self.timeout_ms)
 
     def _create_indexes(self) -> None:
         with self._lock:
@@ -226,25 +158,7 @@ class MongoRepository(Repository):
             self._recompute(probe, first, last, rollup.LEVELS_MS)
 
     def _recompute(self, probe: str, first: int, last: int, levels: Sequence[int]) -> None:
-        """Recompute the buckets of ``levels`` (finest first) holding ``probe``'s rows from
-        ``first`` to ``last`` ms, each level from the one below it (the raw readings below the
-        1-minute level)."""
-        # One probe per aggregation: an equality match is what every server can serve from
-        # the (probe, ts) index ($in and $or are not, on some).
-        for granularity in levels:
-            below = rollup.LEVELS_MS.index(granularity) - 1
-            source = self._readings if below < 0 else self._rollups[rollup.LEVELS_MS[below]]
-            lo, hi = minutes.covering(first, last, granularity)
-            source.aggregate([
-                {"$match": {"probe": probe, "ts": {"$gte": DatetimeMS(lo), "$lt": DatetimeMS(hi)}}},
-                {"$group": {"_id": _bucket("$ts", granularity, lo >= 0),
-                            **_accumulators(raw=source is self._readings)}},
-                {"$project": {"_id": {"$concat": [f"{probe}/", {"$toString": "$_id"}]},
-                              "probe": {"$literal": probe}, "ts": {"$toDate": "$_id"},
-                              "t_min": 1, "t_max": 1, "t_sum": 1, "n": 1}},
-                {"$merge": {"into": self._rollups[granularity].name, "on": "_id",
-                            "whenMatched": "replace", "whenNotMatched": "insert"}},
-            ])
+        recompute(self._readings, self._rollups, probe, first, last, levels)
 
     def _refresh_latest(self, docs: list[dict[str, Any]]) -> None:
         newest: dict[str, dict[str, Any]] = {}

@@ -139,7 +139,7 @@ def test_with_another_hub_about_the_roll_ups_are_recomputed_once_both_stored(mon
     from pymongo import MongoClient
 
     from beerpi.repository import open_repository
-    from beerpi.repository.mongo import _reading_doc
+    from beerpi.repository.mongo_docs import _reading_doc
     now = [0.0]
     with open_repository(mongo_url) as store:
         links = LinkStore(store, clock=lambda: now[0])
