@@ -11,6 +11,7 @@ from typing import Any
 
 from beerpi.base.numbers import parse_decimal, parse_whole
 from beerpi.base.time_parsing import parse_duration, parse_time
+from beerpi.client import batches
 from beerpi.client.address import TOKEN_VARIABLE, URL_VARIABLE, AddressError, choose_token, default_url, normalise
 from beerpi.client.steps import StepsFileError, load_steps
 
@@ -160,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     output = history.add_mutually_exclusive_group()
     output.add_argument("--csv", action="store_true", help="CSV with a header: time,ts,min,mean,max,count")
     output.add_argument("--json", action="store_true", help="the raw history frame")
+    batch = _subcommand(
+        commands, "batch", "start, end and note a brew; list the batches",
+        "A batch is a brew in a chamber: its name, its start and end, notes on its timeline and\n"
+        "its gravities. start, end and note need the token; list does not.",
+        f"  {PROG} batch start 'Pale Ale' ws://beerpi.local:8888/ws --style APA --og 1.050 --profile ale\n"
+        f"  {PROG} batch note --text 'dry hop 100 g Citra' --chamber main\n"
+        f"  {PROG} batch note --gravity 1.020\n"
+        f"  {PROG} batch end --fg 1.010\n"
+        f"  {PROG} batch list --search pale")
+    batches.add_arguments(batch, _connection_options, _decimal)
     return parser
 
 
@@ -203,7 +214,11 @@ async def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser, u
             parse_time(args.since, 0.0), parse_time(args.until, 0.0)
         except ValueError as exc:
             parser.error(str(exc))
+    if args.command == "batch" and args.action == "note" and args.text is None and args.gravity is None:
+        parser.error("batch note needs --text, --gravity, or both")
     async with open_session(url, token, args.timeout) as session:
+        if args.command == "batch":
+            return await batches.run(session, args, args.timeout, commands._warn)
         if args.command == "set":
             return await commands.set_settings(session, args.chamber, changes, args.timeout, args.json)
         if args.command == "profile":
