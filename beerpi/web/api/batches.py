@@ -8,7 +8,6 @@ its notes, its gravities worked out (``batches.gravity``) and the chamber's even
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -25,7 +24,7 @@ from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND
 from beerpi.repository import Repository
 from beerpi.web.api.csv_download import ReadingsCsvHandler
 from beerpi.web.api.handlers import ChamberHandler, run_command
-from beerpi.web.api.translate import HTTP_ID, RESERVED, ApiError, command_text, reply_body
+from beerpi.web.api.translate import HTTP_ID, RESERVED, ApiError, command_text, json_object, reply_body
 from beerpi.web.controller import ChamberView
 
 UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -87,12 +86,7 @@ class BatchesHandler(ChamberHandler):
 
 
 def _body(body: bytes) -> dict[str, Any]:
-    try:
-        fields = json.loads(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ApiError(400, "bad_json", "the body is not valid JSON") from None
-    if not isinstance(fields, dict):
-        raise ApiError(400, "bad_json", "the body must be a JSON object: {\"action\": \"start\", ...}")
+    fields = json_object(body, '{"action": "start", ...}')
     reserved = sorted(set(fields) & set(RESERVED))
     if reserved:
         raise ApiError(400, "unknown_field", f"the body has no field {reserved[0]!r}: give the action and its fields")

@@ -89,8 +89,9 @@ def query_message(kind: str, arguments: Mapping[str, str], now: float,
     return {**message, "type": kind, "id": HTTP_ID}
 
 
-def body_message(kind: str, chamber: str, body: bytes) -> dict[str, Any]:
-    """The command ``kind`` for ``chamber`` that a POST's JSON body stands for."""
+def json_object(body: bytes, shape: str = "") -> dict[str, Any]:
+    """A request body's JSON object (an empty body is ``{}``); ApiError ``bad_json`` for anything else.
+    ``shape``: how the object looks, told when the body is not one."""
     try:
         fields = json.loads(body) if body.strip() else {}
     except (ValueError, UnicodeDecodeError):
@@ -98,7 +99,13 @@ def body_message(kind: str, chamber: str, body: bytes) -> dict[str, Any]:
     except RecursionError:
         raise ApiError(400, "bad_json", "the body's JSON is nested too deeply") from None
     if not isinstance(fields, dict):
-        raise ApiError(400, "bad_json", "the body must be a JSON object")
+        raise ApiError(400, "bad_json", "the body must be a JSON object" + (f": {shape}" if shape else ""))
+    return fields
+
+
+def body_message(kind: str, chamber: str, body: bytes) -> dict[str, Any]:
+    """The command ``kind`` for ``chamber`` that a POST's JSON body stands for."""
+    fields = json_object(body)
     reserved = sorted(set(fields) & {*RESERVED, "chamber"})
     if reserved:
         raise ApiError(400, "unknown_field", f"the body has no field {reserved[0]!r}: the chamber is "
@@ -108,14 +115,7 @@ def body_message(kind: str, chamber: str, body: bytes) -> dict[str, Any]:
 
 def profile_body(body: bytes) -> dict[str, Any]:
     """The fields a PUT /api/profiles/<name> body gives: ``steps``, the name coming from the URL."""
-    try:
-        fields = json.loads(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_json", "the body is not valid JSON") from None
-    except RecursionError:
-        raise ApiError(400, "bad_json", "the body's JSON is nested too deeply") from None
-    if not isinstance(fields, dict):
-        raise ApiError(400, "bad_json", "the body must be a JSON object: {\"steps\": [...]}")
+    fields = json_object(body, '{"steps": [...]}')
     unknown = sorted(set(fields) - {"steps"})
     if unknown:
         raise ApiError(400, "unknown_field", f"the body has no field {unknown[0]!r}: it gives steps, "
