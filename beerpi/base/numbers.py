@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 # Optional sign, ASCII digits with an optional fraction, an optional exponent (JSON's 1e3).
 PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -32,3 +33,13 @@ def parse_whole(text: str) -> int:
     if not PLAIN_WHOLE.fullmatch(stripped):
         raise ValueError(f"{text!r} is not a whole number: write plain digits such as 8888")
     return int(stripped)
+
+
+def is_number(value: Any) -> bool:
+    """A finite number a float can hold, as JSON gives it (a bool is not one, nor a 400-digit integer)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

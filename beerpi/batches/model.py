@@ -8,7 +8,6 @@ specific gravities (1.050), entered by the brewer or read by a hydrometer.
 
 from __future__ import annotations
 
-import math
 import secrets
 import time
 import unicodedata
@@ -16,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from beerpi.base.errors import BeerPiError, ConfigError
+from beerpi.base.numbers import is_number
 
 MAX_NAME_LENGTH = 80  # a batch's name, and its style
 MAX_NOTES_LENGTH = 2000  # the batch's free text
@@ -111,14 +111,14 @@ def check_text(value: Any, what: str, limit: int) -> str:
 def check_gravity(value: Any, what: str) -> float:
     """A specific gravity within GRAVITY_RANGE (1.050, not 12 °P nor 1050)."""
     low, high = GRAVITY_RANGE
-    if not _is_number(value) or not low <= value <= high:
+    if not is_number(value) or not low <= value <= high:
         raise ConfigError(f"{what} must be a specific gravity from {low:.3f} to {high:.3f} (such as 1.050), "
                           f"not {value!r}")
     return float(value)
 
 
 def check_time(value: Any, what: str) -> float:
-    if not _is_number(value) or value < 0:
+    if not is_number(value) or value < 0:
         raise ConfigError(f"{what} must be a Unix time in seconds, not {value!r}")
     return float(value)
 
@@ -154,11 +154,3 @@ def check_note(note: BatchNote) -> BatchNote:
     return replace(note, ts=check_time(note.ts, "ts"), text=text, gravity=gravity)
 
 
-def _is_number(value: Any) -> bool:
-    """A finite number a float can hold (a 400-digit integer is not one)."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
