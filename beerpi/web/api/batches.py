@@ -20,7 +20,6 @@ from beerpi.batches.gravity import summarise
 from beerpi.batches.model import Batch
 from beerpi.hydrometers.ispindel import series_id
 from beerpi.protocol import frames as protocol
-from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND
 from beerpi.repository import Repository
 from beerpi.web.api.csv_download import ReadingsCsvHandler
 from beerpi.web.api.handlers import ChamberHandler, run_command
@@ -72,9 +71,7 @@ class BatchesHandler(ChamberHandler):
             self.refuse(error)
 
     async def post(self) -> None:  # type: ignore[override]
-        if not self.budgets.take(self.request.remote_ip or ""):
-            self.fail(429, "too_fast", f"more than {COMMANDS_PER_SECOND:g} commands a second from this "
-                                       "address: this one changed nothing; slow down")
+        if not self.within_budget():
             return
         try:
             fields = _body(bytes(self.body))

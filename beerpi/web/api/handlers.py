@@ -130,14 +130,20 @@ class ChamberHandler(CommandHandler):
     def data_received(self, chunk: bytes) -> None:
         self.body += chunk
 
+    def within_budget(self) -> bool:
+        """Whether this address may send another command now; if not, it is told ``too_fast``."""
+        if self.budgets.take(self.request.remote_ip or ""):
+            return True
+        self.fail(429, "too_fast", f"more than {COMMANDS_PER_SECOND:g} commands a second from this "
+                                   "address: this one changed nothing; slow down")
+        return False
+
     async def post(self, chamber: str) -> None:
         if chamber not in self.hub.monitor.chambers:
             self.fail(404, "not_found", f"unknown chamber {chamber!r}: the chambers are "
                                         f"{', '.join(self.hub.monitor.chambers)}")
             return
-        if not self.budgets.take(self.request.remote_ip or ""):
-            self.fail(429, "too_fast", f"more than {COMMANDS_PER_SECOND:g} commands a second from this "
-                                       "address: this one changed nothing; slow down")
+        if not self.within_budget():
             return
         try:
             message = body_message(self.kind, chamber, bytes(self.body))
@@ -184,9 +190,7 @@ class ProfilesHandler(ChamberHandler):
         if name is None:
             self.fail(405, "method_not_allowed", f"name the profile: {self.request.method} /api/profiles/<name>")
             return
-        if not self.budgets.take(self.request.remote_ip or ""):
-            self.fail(429, "too_fast", f"more than {COMMANDS_PER_SECOND:g} commands a second from this "
-                                       "address: this one changed nothing; slow down")
+        if not self.within_budget():
             return
         try:
             fields = {} if action == "delete" else profile_body(bytes(self.body))
