@@ -19,8 +19,8 @@ from beerpi.sim.fermenter import simulated_hardware
 from tests.support.process import TEST_TOKEN
 
 pytest_plugins = ["tests.support.conftest_storage", "tests.support.mqtt_broker", "tests.support.http_inbox",
-                  "tests.support.fake_gpio", "tests.support.hub_process"]
-# MongoDB wire server, Mosquitto broker, alert inboxes, GPIO log, hub processes
+                  "tests.support.fake_gpio", "tests.support.hub_process", "tests.support.controllable_store"]
+# MongoDB wire server, Mosquitto broker, alert inboxes, GPIO log, hub processes, a database that fails on cue
 
 WAIT = 10.0  # seconds: the upper bound of every wait in the tests
 

@@ -90,3 +90,20 @@ async def test_healthz_names_a_chamber_in_fault(start_service):
     finally:
         wort.read = read
     await health_until(service.port, 200)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_healthz_reports_the_database_and_turns_503_while_readings_are_not_stored(controllable_service):
+    # Given a healthy service, whose report says storage is fine
+    service, store = controllable_service()
+    healthy = (await health_until(service.port, 200)).json
+    assert healthy["storage"]["ok"] is True and healthy["storage"]["backlog"] == 0
+    # When the database fails, a monitoring system learns it from /healthz: readings pile up unstored
+    store.down.set()
+    failing = (await health_until(service.port, 503)).json
+    assert failing["storage"]["ok"] is False
+    assert any("database" in reason and "not stored" in reason for reason in failing["reasons"]), failing["reasons"]
+    # And it is 200 again once the database takes the backlog
+    store.down.clear()
+    back = (await health_until(service.port, 200)).json
+    assert back["storage"]["ok"] is True

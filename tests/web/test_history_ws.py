@@ -4,63 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 
 import pytest
 
 from beerpi.app.service import Service
-from beerpi.base.errors import StorageError
-from beerpi.config import Config
 from beerpi.repository.sqlite import SqliteRepository
 from beerpi.web.hub import Hub
 from tests.support.chambers import one_chamber_monitor
-from tests.support.process import TEST_TOKEN
 
 WAIT = 10.0
 
 
 def is_type(kind: str):
     return lambda frame: frame["type"] == kind
-
-
-class Controllable(SqliteRepository):
-    """A real SQLite repository whose history can be held back and whose writes can fail."""
-
-    def __init__(self, path) -> None:
-        super().__init__(path)
-        self.history_gate = threading.Event()
-        self.history_gate.set()
-        self.down = threading.Event()
-
-    def history(self, probe, since, until, points):
-        assert self.history_gate.wait(WAIT)
-        if self.down.is_set():
-            raise StorageError("the test switched the database off")
-        return super().history(probe, since, until, points)
-
-    def add_readings(self, readings):
-        if self.down.is_set():
-            raise StorageError("the test switched the database off")
-        super().add_readings(readings)
-
-
-@pytest.fixture
-def controllable_service(io_loop, db_path, tmp_path):
-    services: list[Service] = []
-
-    def start() -> tuple[Service, Controllable]:
-        store = Controllable(db_path)
-        config = Config(host="127.0.0.1", port=0, db=f"sqlite:///{db_path}", hardware="sim",
-                        interval=0.05, speed=60.0, token=TEST_TOKEN)
-        service = Service(config, store=store)
-        service.start()
-        services.append(service)
-        return service, store
-
-    yield start
-    for service in services:
-        service.stop()
 
 
 async def wait_stored(service: Service, count: int) -> None:
