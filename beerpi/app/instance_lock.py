@@ -33,7 +33,12 @@ Lock = tuple[str, Path, str]  # what it guards (for the error), its file, the op
 
 
 class InstanceLocked(BeerPiError, RuntimeError):
-    """Another BeerPi holds the database, the spool or a GPIO pin this one would use."""
+    """Another BeerPi holds the database, the spool or a GPIO pin this one would use: ``holder`` is
+    its PID when known."""
+
+    def __init__(self, message: str, holder: str | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 def run_dir(configured: str | None = None, environ: os._Environ | dict[str, str] | None = None) -> Path:
@@ -123,7 +128,7 @@ class InstanceLocks:
             other = {"pin": "relay pin (--heater-pin, --cooler-pin or the chamber file)"}.get(option, option)
             raise InstanceLocked(
                 f"another BeerPi (PID {holder or 'unknown'}) is running with {what}: two must not drive one "
-                f"relay or write one database; stop it first, or give this one another {other}") from None
+                f"relay or write one database; stop it first, or give this one another {other}", holder) from None
         self._fds.append(fd)
         if write_pid:
             try:

@@ -4,7 +4,9 @@ For after a crash or a ``kill -9``, when the pins keep whatever level they had: 
 unit runs it as ``ExecStopPost=``, so however BeerPi ended, its relays are off within
 seconds. It takes the server's own options (``--config`` or the pin flags, and the
 ``BEERPI_*`` variables), touches no probe, no database and no network, and leaves each pin
-driven at its OFF level (never handed back to the pin's default pull).
+driven at its OFF level (never handed back to the pin's default pull). A pin a running BeerPi
+holds (its lock in the runtime directory) is left alone: two processes must not drive one
+relay, and stopping that BeerPi switches its relays off.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from beerpi.app.instance_lock import InstanceLocked, InstanceLocks, pin_lock, run_dir
 from beerpi.base.errors import BeerPiError, HeaterError
 from beerpi.config import Config, parse_config
 from beerpi.config.chambers import OutputSpec, flag_outputs, load_rig_spec
@@ -30,30 +33,67 @@ def configured_outputs(config: Config) -> list[tuple[str, OutputSpec]]:
     return [("fermenter", output) for output in flag_outputs(config) if output is not None]
 
 
+class ReleaseIncomplete(HeaterError):
+    """Some outputs were not switched off: ``done`` says what was."""
+
+    def __init__(self, message: str, done: list[str]) -> None:
+        super().__init__(message)
+        self.done = done
+
+
+def pin_locks(config: Config) -> InstanceLocks | None:
+    """The locks the release takes on the pins it drives; None when there is no runtime directory
+    (the relays matter more than the check: they are released all the same, with a warning)."""
+    try:
+        return InstanceLocks(run_dir(config.run_dir))
+    except InstanceLocked as exc:
+        log.warning("releasing without checking for a running BeerPi: %s", exc)
+        return None
+
+
 def release(config: Config) -> list[str]:
     """Drive every configured GPIO output OFF; what was done, one line each.
 
     Nothing is driven when the outputs are simulated (``--hardware sim``, ``--heater sim``),
-    or, with ``--hardware auto``, on a machine without GPIO. Raises HeaterError naming the
-    pins that could not be driven, after trying every one.
+    or, with ``--hardware auto``, on a machine without GPIO. A pin whose lock a running BeerPi
+    holds is not touched. Raises ReleaseIncomplete naming the pins that could not be driven or
+    were held, after trying every one.
     """
     kind = config.heater_kind
     if kind == "sim":
         return ["the outputs are simulated (--hardware sim or --heater sim): no relay to release"]
     from beerpi.hardware.gpio_relay import GpioHeater  # RPi.GPIO is imported only when a pin is set up
-    done, failed = [], []
-    for chamber, spec in configured_outputs(config):
-        try:
-            GpioHeater(spec.pin, spec.active_low).close()  # set up at OFF, written OFF, kept driven
-        except HeaterError as exc:
-            if kind is None and "GPIO is unavailable" in str(exc):  # auto on a machine without GPIO
-                return [f"no GPIO on this machine: nothing to release ({exc})"]
-            failed.append(f"GPIO {spec.pin} ({chamber}'s {spec.kind}): {exc}")
-            continue
-        done.append(f"GPIO {spec.pin}: {chamber}'s {spec.kind} OFF "
-                    f"({'HIGH, active-low' if spec.active_low else 'LOW, active-high'})")
+    locks = pin_locks(config)
+    done, failed, held = [], [], []
+    try:
+        for chamber, spec in configured_outputs(config):
+            what = f"GPIO {spec.pin} ({chamber}'s {spec.kind})"
+            if locks is not None:
+                try:
+                    locks.take(*pin_lock(spec.pin, locks.directory))  # held until every pin is done
+                except InstanceLocked as exc:
+                    held.append(f"{what} is driven by a running BeerPi (PID {exc.holder or 'unknown'})")
+                    continue
+            try:
+                GpioHeater(spec.pin, spec.active_low).close()  # set up at OFF, written OFF, kept driven
+            except HeaterError as exc:
+                if kind is None and "GPIO is unavailable" in str(exc):  # auto on a machine without GPIO
+                    return [f"no GPIO on this machine: nothing to release ({exc})"]
+                failed.append(f"{what}: {exc}")
+                continue
+            done.append(f"GPIO {spec.pin}: {chamber}'s {spec.kind} OFF "
+                        f"({'HIGH, active-low' if spec.active_low else 'LOW, active-high'})")
+    finally:
+        if locks is not None:
+            locks.release()
+    problems = []
     if failed:
-        raise HeaterError("could not switch off " + "; ".join(failed) + ": cut the relays' power by hand")
+        problems.append("could not switch off " + "; ".join(failed) + ": cut the relays' power by hand")
+    if held:
+        problems.append("; ".join(held) + ": left alone, two must not drive one relay; stop it first "
+                        "(systemctl stop beerpi, or Ctrl-C where it runs), which switches its relays off")
+    if problems:
+        raise ReleaseIncomplete(". ".join(problems), done)
     return done or ["no output has a GPIO pin: nothing to release"]
 
 
@@ -79,6 +119,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "beerpi release") -> int
     try:
         for line in release(config):
             print(line)
+    except ReleaseIncomplete as exc:
+        for line in exc.done:
+            print(line)
+        print(f"{prog}: error: {exc}")
+        return 1
     except BeerPiError as exc:
         print(f"{prog}: error: {exc}")
         return 1

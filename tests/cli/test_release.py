@@ -76,6 +76,31 @@ def test_after_a_kill_9_with_the_heater_on_release_switches_it_off(tmp_path, gpi
     assert fake.level_after(gpio_calls(gpio_log), 17) == 1
 
 
+def test_release_leaves_a_relay_alone_while_a_running_beerpi_drives_it(tmp_path, gpio_log):
+    # Given a server heating through GPIO 17, and a second relay nobody drives on GPIO 27
+    args = ["--port", "0", "--probes", "sim", "--heater", "gpio", "--heater-pin", "17", "--active-low",
+            "--min-off", "0", "--interval", "0.05", "--db", f"sqlite:///{tmp_path}/b.sqlite3"]
+    server = Server(*args)
+    try:
+        server.wait_listening()
+        poll(lambda: "output 17 0" in gpio_calls(gpio_log))  # LOW: on
+        before = len(gpio_calls(gpio_log))
+        # When someone runs the release by hand with the server's pin and another
+        result = beerpi("release", "--heater", "gpio", "--heater-pin", "17", "--active-low",
+                        "--cooler-pin", "27")
+        # Then it refuses to drive the running server's relay, says who holds it and how to stop it,
+        # and still switches the free relay off
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert f"PID {server.process.pid}" in result.stdout and "GPIO 17" in result.stdout
+        assert "stop it first" in result.stdout
+        released = gpio_calls(gpio_log)[before:]
+        assert not any(line.startswith(("setup 17", "output 17 1")) for line in released), released
+        assert "setup 27 0 0" in released
+        assert server.process.poll() is None
+    finally:
+        server.kill()
+
+
 def test_release_of_simulated_outputs_touches_nothing(tmp_path, gpio_log):
     result = beerpi("release", "--hardware", "sim")
     assert result.returncode == 0 and "simulated" in result.stdout
