@@ -19,8 +19,9 @@ from beerpi.sim.fermenter import simulated_hardware
 from tests.support.process import TEST_TOKEN
 
 pytest_plugins = ["tests.support.conftest_storage", "tests.support.mqtt_broker", "tests.support.http_inbox",
-                  "tests.support.fake_gpio", "tests.support.hub_process", "tests.support.controllable_store"]
-# MongoDB wire server, Mosquitto broker, alert inboxes, GPIO log, hub processes, a database that fails on cue
+                  "tests.support.fake_gpio", "tests.support.hub_process", "tests.support.controllable_store",
+                  "tests.support.dashboard_browser"]
+# MongoDB wire server, Mosquitto broker, alert inboxes, GPIO log, hub processes, a database that fails on cue, Chromium
 
 WAIT = 10.0  # seconds: the upper bound of every wait in the tests
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from beerpi.hardware.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
@@ -18,7 +19,6 @@ from tests.support.dashboard_browser import (
     TWO_CHAMBERS,
     WAIT_MS,
     WebSocketTap,
-    chromium,
     open_page,
     running_server,
     server_state,
@@ -30,19 +30,11 @@ from tests.support.dashboard_browser import (
 from tests.support.process import TEST_TOKEN
 
 skip_without_chromium()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 WORT_LINE = '[data-testid="chart"] path.line[data-probe="sim-wort"]'
 CHAMBER_LINE = '[data-testid="chart"] path.line[data-probe="sim-chamber"]'
 LAGER_LINE = '[data-chamber="lager"] [data-testid="chart"] path.line[data-probe="28-0517c4d5e3ff"]'
 TEMPERATURE = re.compile(r"^\d+\.\d$")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

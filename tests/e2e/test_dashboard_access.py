@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.axe_audit import skip_without_axe, violations
 from tests.support.dashboard_browser import (
@@ -13,7 +14,6 @@ from tests.support.dashboard_browser import (
     PHONE,
     TWO_CHAMBERS,
     WAIT_MS,
-    chromium,
     open_page,
     running_server,
     server_state,
@@ -23,16 +23,8 @@ from tests.support.dashboard_browser import (
 
 skip_without_chromium()
 skip_without_axe()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 TEMPERATURE = re.compile(r"^\d+\.\d$")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def everything_shown(watched) -> None:

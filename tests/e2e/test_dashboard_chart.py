@@ -8,7 +8,7 @@ import math
 import time
 from pathlib import Path
 
-import pytest
+from playwright.sync_api import expect
 
 from beerpi.hardware.probe import Reading
 from beerpi.repository import Event
@@ -16,7 +16,6 @@ from beerpi.repository.sqlite import SqliteRepository
 from tests.support.dashboard_browser import (
     DESKTOP,
     WAIT_MS,
-    chromium,
     command,
     open_page,
     running_server,
@@ -26,8 +25,6 @@ from tests.support.dashboard_browser import (
 )
 
 skip_without_chromium()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -53,12 +50,6 @@ CLIENT_X_JS = """([selector, x]) => {
   point.y = 0;
   return point.matrixTransform(path.getScreenCTM()).x;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def store_readings(db_path: Path, since: float, until: float, every: float) -> int:

@@ -7,14 +7,13 @@ import re
 import time
 import urllib.request
 
-import pytest
+from playwright.sync_api import expect
 
 from beerpi.hardware.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
 from tests.support.dashboard_browser import (
     WAIT_MS,
     WebSocketTap,
-    chromium,
     open_page,
     running_server,
     skip_without_chromium,
@@ -24,16 +23,8 @@ from tests.support.process import TEST_TOKEN, Server
 from tests.support.w1tree import W1Tree
 
 skip_without_chromium()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 WORT = "28-0000000000a1"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def api_post(port: int, path: str, body: dict) -> dict:

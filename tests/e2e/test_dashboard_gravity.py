@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from beerpi.hardware.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
@@ -20,7 +21,6 @@ from tests.support.dashboard_browser import (
     TWO_CHAMBERS,
     WAIT_MS,
     WebSocketTap,
-    chromium,
     command,
     open_page,
     running_server,
@@ -33,19 +33,11 @@ from tests.support.dashboard_browser import (
 from tests.support.process import TEST_TOKEN
 
 skip_without_chromium()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 DAY = 86400.0
 HOUR = 3600.0
 ALE_GRAVITY = '[data-chamber="ale"] [data-testid="gravity-line"]'
 WORT_LINE = '[data-testid="chart"] path.line[data-probe="sim-wort"]'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ import os
 import re
 from pathlib import Path
 
-import pytest
+from playwright.sync_api import expect
 
 from tests.support.dashboard_browser import (
     TWO_CHAMBERS,
     WAIT_MS,
-    chromium,
     open_page,
     running_server,
     skip_without_chromium,
@@ -22,8 +21,6 @@ from tests.support.dashboard_browser import (
 from tests.support.process import ROOT
 
 skip_without_chromium()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 PHONE_390 = {"width": 390, "height": 844}
 WIDE = {"width": 1440, "height": 900}
@@ -32,12 +29,6 @@ TEMPERATURE = re.compile(r"^\d+\.\d$")
 WORT_LINE = '[data-testid="chart"] path.line[data-probe="sim-wort"]'
 # Kept after the run for a person to look at (not committed); BEERPI_ARTIFACTS chooses another place.
 ARTIFACTS = Path(os.environ.get("BEERPI_ARTIFACTS", ROOT / "tests" / "artifacts"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def box(locator) -> dict:

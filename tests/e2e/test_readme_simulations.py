@@ -7,7 +7,7 @@ import re
 import shlex
 import shutil
 
-import pytest
+from playwright.sync_api import expect
 
 from tests.support.dashboard_browser import (
     WAIT_MS,
@@ -19,8 +19,6 @@ from tests.support.dashboard_browser import (
 from tests.support.process import ROOT, Server
 
 skip_without_chromium()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 TEMPERATURE = re.compile(r"^\d+\.\d$")
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
+from playwright.sync_api import expect
 
 from tests.support.dashboard_browser import (
     PHONE,
     TWO_CHAMBERS,
     WAIT_MS,
-    chromium,
     open_page,
     running_server,
     server_state,
@@ -20,17 +19,9 @@ from tests.support.dashboard_browser import (
 )
 
 skip_without_chromium()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 STARTERS = ["Ale", "Cold crash", "Lager with diacetyl rest"]
 PLAN_TICK = re.compile(r"^(0|\d+ h|\d+ d|\d+ d \d+ h)$")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def saved_names(chamber):

@@ -43,6 +43,13 @@ def chromium():
             browser.close()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for a test module's pages (a plugin of tests/conftest.py: every browser test uses it)."""
+    with chromium() as browser:
+        yield browser
+
+
 def server_args(db_path: Path, *extra: str, port: int = 0) -> tuple[str, ...]:
     return ("--port", str(port), "--hardware", "sim", "--interval", "0.2", "--speed", "120",
             "--db", f"sqlite:///{db_path}", *extra)
