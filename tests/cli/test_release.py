@@ -57,17 +57,24 @@ def test_release_drives_every_output_of_a_configuration_off(tmp_path, gpio_log):
     assert "GPIO 5: Lager's cooler OFF (HIGH, active-low)" in result.stdout
 
 
-def test_after_a_kill_9_with_the_heater_on_release_switches_it_off(tmp_path, gpio_log):
-    # Given a server heating through an active-low relay on GPIO 17
-    args = ["--port", "0", "--probes", "sim", "--heater", "gpio", "--heater-pin", "17", "--active-low",
-            "--min-off", "0", "--interval", "0.05", "--db", f"sqlite:///{tmp_path}/b.sqlite3"]
-    server = Server(*args)
+def heating_on_gpio17(tmp_path, gpio_log) -> Server:
+    """A server heating through an active-low relay on GPIO 17 (its relay on)."""
+    server = Server("--port", "0", "--probes", "sim", "--heater", "gpio", "--heater-pin", "17", "--active-low",
+                    "--min-off", "0", "--interval", "0.05", "--db", f"sqlite:///{tmp_path}/b.sqlite3")
     try:
         server.wait_listening()
         poll(lambda: "output 17 0" in gpio_calls(gpio_log))  # LOW: on
-    finally:
-        # When it is killed with SIGKILL, which no handler can catch
+    except BaseException:
         server.kill()
+        raise
+    return server
+
+
+def test_after_a_kill_9_with_the_heater_on_release_switches_it_off(tmp_path, gpio_log):
+    # Given a server heating through an active-low relay on GPIO 17
+    server = heating_on_gpio17(tmp_path, gpio_log)
+    # When it is killed with SIGKILL, which no handler can catch
+    server.kill()
     fake = fake_gpio_module()
     assert fake.level_after(gpio_calls(gpio_log), 17) == 0  # the relay is still on
     # Then the release command, given the server's own options, switches it off
@@ -78,12 +85,8 @@ def test_after_a_kill_9_with_the_heater_on_release_switches_it_off(tmp_path, gpi
 
 def test_release_leaves_a_relay_alone_while_a_running_beerpi_drives_it(tmp_path, gpio_log):
     # Given a server heating through GPIO 17, and a second relay nobody drives on GPIO 27
-    args = ["--port", "0", "--probes", "sim", "--heater", "gpio", "--heater-pin", "17", "--active-low",
-            "--min-off", "0", "--interval", "0.05", "--db", f"sqlite:///{tmp_path}/b.sqlite3"]
-    server = Server(*args)
+    server = heating_on_gpio17(tmp_path, gpio_log)
     try:
-        server.wait_listening()
-        poll(lambda: "output 17 0" in gpio_calls(gpio_log))  # LOW: on
         before = len(gpio_calls(gpio_log))
         # When someone runs the release by hand with the server's pin and another
         result = beerpi("release", "--heater", "gpio", "--heater-pin", "17", "--active-low",
