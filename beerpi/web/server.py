@@ -25,6 +25,7 @@ from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND, CommandBudget
 from beerpi.web.admission import KnownAddresses, remember_token_holder
 from beerpi.web.api import hydrometer_posts as api_hydrometer
 from beerpi.web.api.base import RATE_LIMITED
+from beerpi.web.compare_page import ComparePageHandler
 from beerpi.web.dispatch import INTERNAL_ERROR, QUERIES, carry_out
 from beerpi.web.headers import SecurityHeaders
 from beerpi.web.hosts import HostCheck, refuse_foreign_host
@@ -224,6 +225,7 @@ def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) ->
     return tornado.web.Application(
         [
             (r"/", MainHandler, {"hosts": hosts}),
+            (r"/compare", ComparePageHandler, {"hosts": hosts}),  # batches side by side
             (r"/ws", WebSocketHandler, {"hub": hub, "access": access, "hosts": hosts}),
             *hydrometer_routes,  # before /api/.*, which answers 404
             *api_routes(hub, access, hosts),  # the HTTP API and server-sent events: docs/http.md
