@@ -18,7 +18,7 @@ from beerpi.hardware.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
 from tests.support.axe_audit import skip_without_axe, violations
 from tests.support.dashboard_browser import WAIT_MS, Page, chromium, running_server, skip_without_chromium
-from tests.support.process import ROOT
+from tests.support.process import ROOT, TEST_TOKEN
 
 skip_without_chromium()
 skip_without_axe()
@@ -78,8 +78,9 @@ def server(tmp_path_factory):
 
 @contextlib.contextmanager
 def compare_page(browser, port: int, batches: str, viewport=WIDE, scheme: str = "light",
-                 allowed_errors: tuple[str, ...] = ()):
-    """/compare?batches=``batches`` once it has drawn (or refused); no console errors but ``allowed_errors``."""
+                 allowed_errors: tuple[str, ...] = (), prepare=None):
+    """/compare?batches=``batches`` once it has drawn (or refused); no console errors but ``allowed_errors``.
+    ``prepare(page)`` may do more before it loads."""
     phone = viewport is PHONE_390
     context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone, has_touch=phone,
                                   color_scheme=scheme)
@@ -88,6 +89,8 @@ def compare_page(browser, port: int, batches: str, viewport=WIDE, scheme: str = 
     asked: list[str] = []
     page.on("request", lambda request: "/api/readings" in request.url and asked.append(request.url))
     watched.readings_asked = asked
+    if prepare is not None:
+        prepare(page)
     page.goto(f"http://127.0.0.1:{port}/compare?batches={batches}")
     page.wait_for_function("() => document.body.dataset.state !== 'loading'", timeout=WAIT_MS)
     try:
@@ -240,3 +243,29 @@ def test_the_pure_helpers_align_pick_the_resolution_and_name_the_time(browser, s
     assert said["ticks"] == ["0 h", "1 d", "2 d", "3 d", "4 d", "5 d", "6 d", "7 d", "8 d"]
     assert said["phoneTicks"] == ["0 h", "2 d", "4 d", "6 d", "8 d"]
     assert said["ids"] == [["a", "b"], None]
+
+
+def test_with_read_token_required_the_link_with_the_token_draws_and_one_without_says_why(browser, tmp_path):
+    db_path = tmp_path / "b.sqlite3"
+    seed_batches(db_path, time.time())
+    with running_server(db_path, "--read-token-required") as server:
+        # Given the link printed at start, with its token: the page keeps it and reads the API with it
+        with compare_page(browser, server.port, f"kolsch1,kolsch2&token={TEST_TOKEN}") as watched:
+            expect(watched.page.get_by_test_id("compare-legend-item")).to_have_count(2)
+            assert "token=" not in watched.page.url
+        # But without it every batch is refused, in words that say where the token is
+        with compare_page(browser, server.port, "kolsch1,kolsch2", allowed_errors=("401",)) as watched:
+            errors = watched.page.get_by_test_id("compare-error")
+            expect(errors).to_have_count(2)
+            expect(errors.first).to_have_text(re.compile(r"Batch kolsch1 could not be read: .*token"))
+            expect(watched.page.get_by_test_id("compare-chart-box")).to_be_hidden()
+
+
+def test_without_the_chart_library_the_legend_is_shown_and_the_page_says_why(browser, server):
+    def without_d3(page) -> None:
+        page.route(re.compile(r"/vendor/d3\.min\.js"), lambda route: route.fulfill(status=404, body=""))
+
+    with compare_page(browser, server.port, "kolsch1,kolsch2", prepare=without_d3, allowed_errors=("404",)) as watched:
+        page = watched.page
+        expect(page.get_by_test_id("compare-error")).to_have_text(re.compile(r"chart is unavailable.*make"))
+        expect(page.get_by_test_id("compare-legend-item")).to_have_count(2)
