@@ -6,18 +6,24 @@ is refused because ``evil.example`` is not one of the server's names. The names 
 machine's host name (and ``<name>.local`` for mDNS), ``localhost``, the bound host and any
 ``--allow-host``; an address is accepted when it is one of this machine's (it can be bound
 to). A request without an Origin (a script, not a browser) passes the Origin check; it is
-never trusted to change anything without the token (protocol/access.py).
+never trusted to change anything without the token (protocol/access.py). ``refuse_foreign_host``
+answers a page's request from a foreign Host with 403, for every page handler alike.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import logging
 import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+import tornado.web
+
 from beerpi.protocol.access import WILDCARDS, lan_addresses
+
+log = logging.getLogger("beerpi.server")  # the log name users filter on (README, Layout)
 
 LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
@@ -83,3 +89,15 @@ class HostCheck:
         name = host_name(host_header) or "(none)"
         return (f"BeerPi does not answer to the host name {name!r}: open it by this machine's name or "
                 f"address, or start it with --allow-host {name} if that name is really yours\n")
+
+
+def refuse_foreign_host(handler: tornado.web.RequestHandler, hosts: HostCheck) -> bool:
+    """Answer 403 to a request whose Host is not one of the server's (DNS rebinding); True if refused."""
+    if hosts.host_ok(handler.request.host):
+        return False
+    log.warning("refused a request from %s for host %r: not one of this server's names (--allow-host)",
+                handler.request.remote_ip, handler.request.host)
+    handler.set_status(403)
+    handler.set_header("Content-Type", "text/plain; charset=utf-8")
+    handler.finish(hosts.refusal(handler.request.host))
+    return True
