@@ -12,18 +12,17 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
 from tests.support.axe_audit import skip_without_axe, violations
-from tests.support.dashboard_browser import WAIT_MS, Page, chromium, running_server, skip_without_chromium
+from tests.support.dashboard_browser import WAIT_MS, Page, running_server, skip_without_chromium
 from tests.support.process import ROOT, TEST_TOKEN
 
 skip_without_chromium()
 skip_without_axe()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -60,12 +59,6 @@ def seed_batches(db_path: Path, now: float) -> None:
             store.add_batch_note(BatchNote(f"note{i}", second.id, second.started + day * DAY, "by refractometer",
                                            gravity))
         store.add_batch_note(BatchNote("dry-hop", pale.id, pale.started + DAY, "dry hop 100 g Citra"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")
