@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import logging
 import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+import tornado.web
+
 from beerpi.protocol.access import WILDCARDS, lan_addresses
+
+log = logging.getLogger("beerpi.server")  # the log name users filter on (README, Layout)
 
 LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
@@ -83,3 +88,15 @@ class HostCheck:
         name = host_name(host_header) or "(none)"
         return (f"BeerPi does not answer to the host name {name!r}: open it by this machine's name or "
                 f"address, or start it with --allow-host {name} if that name is really yours\n")
+
+
+def refuse_foreign_host(handler: tornado.web.RequestHandler, hosts: HostCheck) -> bool:
+    """Answer 403 to a request whose Host is not one of the server's (DNS rebinding); True if refused."""
+    if hosts.host_ok(handler.request.host):
+        return False
+    log.warning("refused a request from %s for host %r: not one of this server's names (--allow-host)",
+                handler.request.remote_ip, handler.request.host)
+    handler.set_status(403)
+    handler.set_header("Content-Type", "text/plain; charset=utf-8")
+    handler.finish(hosts.refusal(handler.request.host))
+    return True

@@ -25,9 +25,10 @@ from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND, CommandBudget
 from beerpi.web.admission import KnownAddresses, remember_token_holder
 from beerpi.web.api import hydrometer_posts as api_hydrometer
 from beerpi.web.api.base import RATE_LIMITED
+from beerpi.web.archive_pages import page_routes as archive_routes
 from beerpi.web.dispatch import INTERNAL_ERROR, QUERIES, carry_out
 from beerpi.web.headers import SecurityHeaders
-from beerpi.web.hosts import HostCheck
+from beerpi.web.hosts import HostCheck, refuse_foreign_host
 from beerpi.web.hub import Hub
 from beerpi.web.intake import Intake
 from beerpi.web.routes import api_routes
@@ -62,18 +63,6 @@ SETTING_CONTROLS = (
     SettingControl("target", "Target", *TARGET_RANGE, step=0.5, decimals=1),
     SettingControl("hysteresis", "Hysteresis", *HYSTERESIS_RANGE, step=0.05, decimals=2),
 )
-
-
-def refuse_foreign_host(handler: tornado.web.RequestHandler, hosts: HostCheck) -> bool:
-    """Answer 403 to a request whose Host is not one of the server's (DNS rebinding); True if refused."""
-    if hosts.host_ok(handler.request.host):
-        return False
-    log.warning("refused a request from %s for host %r: not one of this server's names (--allow-host)",
-                handler.request.remote_ip, handler.request.host)
-    handler.set_status(403)
-    handler.set_header("Content-Type", "text/plain; charset=utf-8")
-    handler.finish(hosts.refusal(handler.request.host))
-    return True
 
 
 class StaticHandler(tornado.web.StaticFileHandler):
@@ -237,6 +226,7 @@ def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) ->
         [
             (r"/", MainHandler, {"hosts": hosts}),
             (r"/ws", WebSocketHandler, {"hub": hub, "access": access, "hosts": hosts}),
+            *archive_routes(hub, access, hosts),  # /batches and /batches/<id>
             *hydrometer_routes,  # before /api/.*, which answers 404
             *api_routes(hub, access, hosts),  # the HTTP API and server-sent events: docs/http.md
         ],
