@@ -11,7 +11,7 @@ import { loadChart } from "./chart-loader.js";
 import { ChartNotes, noteText } from "./chart-notes.js";
 import { entriesOf } from "./event-log.js";
 import { formatClock, setText } from "./format.js";
-import { getUnit, onUnitChange, setUnit } from "./units.js";
+import { getUnit, onUnitChange, setUnit, unitLabel } from "./units.js";
 
 const id = document.body.dataset.batch;
 const $ = (name) => document.getElementById(name);
@@ -76,9 +76,8 @@ async function drawChart(report, status) {
 function wireUnit(chart) {
   const button = $("unit-toggle");
   const render = () => {
-    const unit = getUnit();
-    setText(button, unit === "F" ? "°F" : "°C");
-    button.setAttribute("aria-label", `Show temperatures in ${unit === "F" ? "°C" : "°F"}`);
+    setText(button, unitLabel());  // in the dashboard's words (header.js)
+    button.setAttribute("aria-label", `Temperatures in ${unitLabel()}: show them in ${getUnit() === "C" ? "°F" : "°C"}`);
   };
   button.addEventListener("click", () => setUnit(getUnit() === "F" ? "C" : "F"));
   onUnitChange(() => {
