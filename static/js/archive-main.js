@@ -16,6 +16,10 @@ const form = document.querySelector(".archive-search");
 const details = new RowDetails(fillRow);
 const picked = [];  // ids in the order they were ticked
 let epoch = 0;
+// The chambers' names, read once (a batch names its chamber by id); ids where the server is silent.
+const chamberNames = getJson("/api/status")
+  .then((status) => new Map((status.chambers ?? []).filter((c) => c && c.id).map((c) => [c.id, c.name || c.id])))
+  .catch(() => new Map());
 
 /** The search in the address bar (?q=). */
 const queryOfUrl = () => new URL(location.href).searchParams.get("q") ?? "";
@@ -34,10 +38,11 @@ async function show(query) {
     setText(ui["archive-status"], `The batches cannot be read: ${error instanceof ApiError ? error.message : error}`);
     return;
   }
+  const names = await chamberNames;
   if (mine !== epoch) return;
   details.clear();
   const rows = batches.map((batch) => {
-    const [row, svg] = batchRow(batch, picked.includes(batch.id), pick);
+    const [row, svg] = batchRow(batch, names.get(batch.chamber) ?? batch.chamber, picked.includes(batch.id), pick);
     details.watch(row, batch, svg);
     return row;
   });

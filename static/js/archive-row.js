@@ -6,8 +6,8 @@ import { enteredGravity, formatDates, formatGravities, formatPercent, sourceText
 import { el, setText } from "./format.js";
 import { sparklineBox } from "./archive-sparkline.js";
 
-/** The row of `batch` (an /api/batches entry); `picked(id, on)` hears its tick box. */
-export function batchRow(batch, checked, picked) {
+/** The row of `batch` (an /api/batches entry) in `chamber` (its name); `picked(id, on)` hears its tick box. */
+export function batchRow(batch, chamber, checked, picked) {
   const box = el("input", { type: "checkbox", class: "pick", "data-testid": "archive-pick", id: `pick-${batch.id}`,
     "aria-label": `Compare ${batch.name}` });
   box.checked = checked;
@@ -19,7 +19,7 @@ export function batchRow(batch, checked, picked) {
   el("div", { class: "archive-main" },
     el("h2", { class: "archive-name" }, el("a", { href: batchPath(batch.id), "data-testid": "archive-name" }, batch.name)),
     el("p", { class: "archive-meta muted" },
-      el("span", { "data-testid": "archive-chamber" }, batch.chamber),
+      el("span", { "data-testid": "archive-chamber" }, chamber),
       batch.style ? el("span", { "data-testid": "archive-style" }, batch.style) : null,
       el("span", { "data-testid": "archive-dates" }, formatDates(batch)))),
   el("dl", { class: "archive-numbers" },

@@ -28,6 +28,7 @@ function showBatch(report, status) {
   document.title = `${batch.name} · BeerPi`;
   setText($("batch-name"), batch.name);
   setText($("batch-style"), batch.style ?? "");
+  $("batch-style").hidden = !batch.style;
   const chamber = (status?.chambers ?? []).find((c) => c && c.id === batch.chamber);
   setText($("batch-chamber"), `in ${chamber?.name ?? batch.chamber}`);
   setText($("batch-dates"), formatDates(batch, Date.now() / 1000, true));

@@ -117,6 +117,7 @@ def test_the_archive_lists_searches_and_picks_batches_and_each_has_its_page(brow
         expect(pale_row.get_by_test_id("archive-abv")).to_have_text(f"{pale['gravity']['abv']:.1f} %")
         expect(rows.nth(2).get_by_test_id("archive-gravity")).to_have_text("1.046 → 1.010", timeout=WAIT_MS)
         expect(rows.nth(0).get_by_test_id("archive-dates")).to_contain_text("open")
+        expect(pale_row.get_by_test_id("archive-chamber")).to_have_text("Fermenter")  # its name, not its id
         # and a sparkline of each batch's beer temperature
         expect(pale_row.get_by_test_id("sparkline")).to_have_attribute("data-drawn", "true", timeout=WAIT_MS)
         assert int(pale_row.locator(".spark-beer").get_attribute("data-points")) >= 2
