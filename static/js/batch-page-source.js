@@ -1,6 +1,7 @@
 // What the dashboard's chart (chart.js) reads, for a batch's page: a chamber, a store and a
 // connection standing in for the live ones. Its history comes from GET /api/readings, its events
-// from the batch's report (already read), its chamber's probes and outputs from GET /api/status.
+// from the batch's report (already read) and the changes before it from GET /api/events, its
+// chamber's probes and outputs from GET /api/status.
 
 import { getJson } from "./archive-api.js";
 import { isNumber } from "./format.js";
@@ -35,7 +36,27 @@ export function storeOf(report, status) {
   };
 }
 
-/** The connection's part the chart asks: `history` over HTTP, `events` from the report. */
+const BEFORE_S = 30 * 86400;  // how far before the pitch to look for the target it held
+
+/**
+ * The last setting and profile change before the batch began (within BEFORE_S), so the chart knows
+ * the target held at its start; none if they cannot be read.
+ */
+async function heldAtStart(report) {
+  const { chamber, started } = report.batch;
+  try {
+    const reply = await getJson("/api/events", {
+      chamber, since: started - BEFORE_S, until: started, kinds: "settings,profile" });
+    const events = Array.isArray(reply.events) ? reply.events : [];
+    const last = (kind) => events.filter((e) => e && e.kind === kind && isNumber(e.ts)).pop();
+    return [last("settings"), last("profile")].filter(Boolean).sort((a, b) => a.ts - b.ts);
+  } catch {
+    return [];
+  }
+}
+
+/** The connection's part the chart asks: `history` over HTTP, `events` from the report (and the
+ * changes that set the target held at its start). */
 export function connectionOf(report) {
   return {
     live: true,
@@ -44,7 +65,7 @@ export function connectionOf(report) {
         const { probe, since, until, points } = message;
         return getJson("/api/readings", { probe, since, until, points });
       }
-      if (message.type === "events") return { events: report.events };
+      if (message.type === "events") return { events: (await heldAtStart(report)).concat(report.events) };
       throw new Error(`a batch's page does not ask ${message.type}`);
     },
   };

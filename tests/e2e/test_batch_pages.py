@@ -54,7 +54,9 @@ def wait_for_readings(port: int, since: float, count: int) -> None:
 
 
 def seed(port: int) -> dict[str, dict]:
-    """Three batches, oldest first: a Kölsch ended with its FG, a Pale Ale with a noted gravity, an open Stout."""
+    """A target of 19 °C, then three batches, oldest first: a Kölsch ended with its FG, a Pale Ale with a noted
+    gravity, an open Stout."""
+    api(port, "/api/chambers/main/settings", {"target": 19.0})  # set before the first pitch, held by all
     begun = time.time()
     kolsch = api(port, "/api/batches", {"action": "start", "name": "Kölsch", "style": "Kölsch", "og": 1.046})["batch"]
     wait_for_readings(port, begun, 3)
@@ -179,6 +181,8 @@ def test_a_batchs_page_draws_its_fermentation_notes_and_log_and_offers_its_downl
         # and its whole fermentation on the chart, over the batch's window, its note marked on it
         page.wait_for_function("() => Number(document.querySelector('path.line.beer')?.dataset.points) >= 2",
                                timeout=WAIT_MS)
+        # (the target it held, set before it began, included)
+        expect(page.locator("path.target-line")).to_have_attribute("d", re.compile(r"^M"), timeout=WAIT_MS)
         marker = page.get_by_test_id("note-marker")
         expect(marker).to_have_count(1, timeout=WAIT_MS)
         expect(marker).to_have_attribute("aria-label", starts("Note, "))
