@@ -25,6 +25,7 @@ from beerpi.protocol.rate_limit import COMMANDS_PER_SECOND, CommandBudget
 from beerpi.web.admission import KnownAddresses, remember_token_holder
 from beerpi.web.api import hydrometer_posts as api_hydrometer
 from beerpi.web.api.base import RATE_LIMITED
+from beerpi.web.archive_pages import page_routes as archive_routes
 from beerpi.web.compare_page import ComparePageHandler
 from beerpi.web.dispatch import INTERNAL_ERROR, QUERIES, carry_out
 from beerpi.web.headers import SecurityHeaders
@@ -227,6 +228,7 @@ def make_app(hub: Hub, access: Access, hosts: HostCheck, debug: bool = False) ->
             (r"/", MainHandler, {"hosts": hosts}),
             (r"/compare", ComparePageHandler, {"hosts": hosts}),  # batches side by side
             (r"/ws", WebSocketHandler, {"hub": hub, "access": access, "hosts": hosts}),
+            *archive_routes(hub, access, hosts),  # /batches and /batches/<id>
             *hydrometer_routes,  # before /api/.*, which answers 404
             *api_routes(hub, access, hosts),  # the HTTP API and server-sent events: docs/http.md
         ],

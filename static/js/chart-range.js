@@ -26,11 +26,12 @@ export function storeRange(seconds) {
   }
 }
 
-/** Presses the button of the current range, or none while zoomed; shows "zoom out" while zoomed. */
-export function markRange(ui, data) {
+/** Presses the button of the current range, or none while zoomed; shows "zoom out" while zoomed
+ * (into a part of the `fixed` window, when the chart shows one). */
+export function markRange(ui, data, fixed = null) {
   const current = data.zoom ? "" : data.seconds === null ? "all" : String(data.seconds);
   for (const button of ui.ranges.querySelectorAll("button")) {
     button.setAttribute("aria-pressed", String(button.dataset.range === current));
   }
-  ui["zoom-out"].hidden = !data.zoom;
+  ui["zoom-out"].hidden = !data.zoom || data.zoom === fixed;
 }

@@ -4,6 +4,8 @@
 // to zoom (chart-pointer.js; the detail is fetched for the zoomed window), a tooltip
 // (chart-tooltip.js), °C or °F. Axes, shading, target and legend: chart-axes.js,
 // chart-periods.js, chart-target.js, chart-legend.js; the data: chart-data.js.
+// Given a fixed `window` ([since, until], a batch's), it shows that window instead of following
+// now: no range buttons, and "zoom out" goes back to the whole window.
 
 /* global d3 */
 import { MARGIN, drawAxes, valueDomain, yTicksFor } from "./chart-axes.js";
@@ -24,12 +26,14 @@ const HINT = "Drag across the chart to zoom; hover or touch to read values.";
 let clipSeq = 0;
 
 export class TrendChart {
-  constructor(ui, chamber, store, connection) {
+  constructor(ui, chamber, store, connection, { window = null } = {}) {
     this.ui = ui;
     this.chamber = chamber;
     this.store = store;
+    this.fixed = window;  // [since, until]: a batch's whole window; null: the dashboard's, following now
     this.data = new ChartData(chamber, store, connection);
-    this.data.seconds = storedRange(store);
+    this.data.seconds = window ? null : storedRange(store);
+    this.data.zoom = window;
     this.data.onChange = (why) => (why === "trimmed" ? this.reload() : this.redraw());
     this.domain = null;
     this.hover = null;
@@ -78,13 +82,13 @@ export class TrendChart {
   }
 
   markRange() {
-    markRange(this.ui, this.data);
+    markRange(this.ui, this.data, this.fixed);
   }
 
   setRange(seconds) {
     this.data.seconds = seconds;
-    this.data.zoom = null;
-    storeRange(seconds);
+    this.data.zoom = this.fixed;
+    if (!this.fixed) storeRange(seconds);
     this.markRange();
     this.reload();
   }

@@ -1,0 +1,112 @@
+// A batch's page (/batches/<id>): its name, chamber, dates, OG, FG, attenuation and ABV with
+// where each came from, its whole fermentation on the dashboard's chart over the batch's window
+// (its notes and events marked on it), its log, its downloads and a printable summary.
+
+import { ApiError, getJson, reportPath } from "./archive-api.js";
+import { formatDates, formatGravity, formatPercent, sourceText } from "./archive-format.js";
+import { logEntries, BatchLog } from "./batch-page-log.js";
+import { chamberOf, connectionOf, storeOf } from "./batch-page-source.js";
+import { ChartEvents } from "./chart-events.js";
+import { loadChart } from "./chart-loader.js";
+import { ChartNotes, noteText } from "./chart-notes.js";
+import { entriesOf } from "./event-log.js";
+import { formatClock, setText } from "./format.js";
+import { getUnit, onUnitChange, setUnit, unitLabel } from "./units.js";
+
+const id = document.body.dataset.batch;
+const $ = (name) => document.getElementById(name);
+const log = new BatchLog($("batch-log"), $("batch-log-empty"));
+
+function showMissing() {
+  $("batch-report").hidden = true;
+  $("batch-missing").hidden = false;
+  document.title = "No such batch · BeerPi";
+}
+
+function showBatch(report, status) {
+  const { batch, gravity } = report;
+  document.title = `${batch.name} · BeerPi`;
+  setText($("batch-name"), batch.name);
+  setText($("batch-style"), batch.style ?? "");
+  $("batch-style").hidden = !batch.style;
+  const chamber = (status?.chambers ?? []).find((c) => c && c.id === batch.chamber);
+  setText($("batch-chamber"), `in ${chamber?.name ?? batch.chamber}`);
+  setText($("batch-dates"), formatDates(batch, Date.now() / 1000, true));
+  for (const g of ["og", "fg"]) {
+    setText($(`batch-${g}`), formatGravity(gravity[g]));
+    const source = sourceText(gravity[`${g}_source`]);
+    setText($(`batch-${g}-source`), source ? `(${source})` : "(not known)");
+  }
+  setText($("batch-attenuation"), formatPercent(gravity.attenuation));
+  setText($("batch-abv"), formatPercent(gravity.abv, 1));
+  $("batch-notes-text").hidden = !batch.notes;
+  setText($("batch-notes-text"), batch.notes ?? "");
+  $("download-csv").href = reportPath(batch.id, ".csv");
+  $("download-json").href = reportPath(batch.id, ".json");
+  log.show(logEntries(report));
+}
+
+/** The batch's chart: the dashboard's, over the batch's window, with its notes and events marked. */
+async function drawChart(report, status) {
+  const TrendChart = await loadChart();
+  const section = $("batch-chart");
+  const ui = { root: section };
+  for (const part of section.querySelectorAll("[data-role]")) ui[part.dataset.role] = part;
+  const { batch } = report;
+  const span = [batch.started, batch.ended ?? Date.now() / 1000];
+  const store = storeOf(report, status);
+  const chart = new TrendChart(ui, chamberOf(report, status), store, connectionOf(report), { window: span });
+  if (chart.unavailable) return chart;
+  const shown = $("note-shown");
+  const notes = new ChartNotes(chart, (picked) => {
+    shown.hidden = false;
+    setText(shown, picked.map((n) => `${formatClock(n.ts)} · ${noteText(n)}`).join("\n"));
+    log.select(picked.map((n) => `note-${n.id}`));
+  });
+  const marks = new ChartEvents(chart, store, (entries) => log.select(entries.map((e) => e.id)));
+  marks.setEntries(entriesOf(report.events));
+  notes.setNotes(report.notes);
+  chart.onDrawn = () => {
+    marks.draw();
+    notes.draw();
+  };
+  chart.reload();
+  return chart;
+}
+
+function wireUnit(chart) {
+  const button = $("unit-toggle");
+  const render = () => {
+    setText(button, unitLabel());  // in the dashboard's words (header.js)
+    button.setAttribute("aria-label", `Temperatures in ${unitLabel()}: show them in ${getUnit() === "C" ? "°F" : "°C"}`);
+  };
+  button.addEventListener("click", () => setUnit(getUnit() === "F" ? "C" : "F"));
+  onUnitChange(() => {
+    render();
+    chart?.redraw();
+    chart?.buildLegend?.();
+    log.render();
+  });
+  render();
+}
+
+async function main() {
+  $("print").addEventListener("click", () => window.print());
+  let report;
+  try {
+    report = await getJson(reportPath(id));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) showMissing();
+    else setText($("batch-status"), `The batch cannot be read: ${error.message}`);
+    return;
+  }
+  const status = await getJson("/api/status").catch(() => null);
+  showBatch(report, status);
+  $("batch-status").hidden = true;
+  $("batch-report").setAttribute("aria-busy", "false");
+  const chart = await drawChart(report, status);
+  wireUnit(chart);
+  document.body.dataset.loaded = "true";
+}
+
+main();

@@ -1,0 +1,239 @@
+"""The archive (/batches) and a batch's page (/batches/<id>) in a real headless Chromium, on a real
+simulated server whose batches are started, noted and ended through the HTTP API."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+
+import pytest
+
+from tests.support.axe_audit import skip_without_axe, violations
+from tests.support.dashboard_browser import Page, chromium, running_server, skip_without_chromium
+from tests.support.process import TEST_TOKEN
+
+skip_without_chromium()
+skip_without_axe()
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+PHONE = {"width": 390, "height": 844}
+WIDE = {"width": 1440, "height": 900}
+WAIT_MS = 15_000
+WAIT_S = 15.0
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+def api(port: int, path: str, body: dict | None = None) -> dict:
+    """A GET (or a POST of ``body`` with the token) to the server's HTTP API, as a script would."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data,
+                                     {"Authorization": f"Bearer {TEST_TOKEN}"} if body is not None else {})
+    with urllib.request.urlopen(request, timeout=WAIT_S) as answer:
+        return json.load(answer)
+
+
+def readings_since(port: int, since: float) -> int:
+    reply = api(port, f"/api/readings?probe=beer&since={since}&until=now&points=100")
+    return len(reply["buckets"])
+
+
+def wait_for_readings(port: int, since: float, count: int) -> None:
+    """Until the beer probe has ``count`` stored buckets from ``since`` on (polled, with a deadline)."""
+    deadline = time.monotonic() + WAIT_S
+    while readings_since(port, since) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} stored buckets of the beer probe in time"
+        time.sleep(0.1)
+
+
+def seed(port: int) -> dict[str, dict]:
+    """A target of 19 °C, then three batches, oldest first: a Kölsch ended with its FG, a Pale Ale with a noted
+    gravity, an open Stout."""
+    api(port, "/api/chambers/main/settings", {"target": 19.0})  # set before the first pitch, held by all
+    begun = time.time()
+    kolsch = api(port, "/api/batches", {"action": "start", "name": "Kölsch", "style": "Kölsch", "og": 1.046})["batch"]
+    wait_for_readings(port, begun, 3)
+    api(port, "/api/batches", {"action": "end", "fg": 1.010})
+    pale_started = time.time()
+    pale = api(port, "/api/batches", {"action": "start", "name": "Pale Ale", "og": 1.050})["batch"]
+    wait_for_readings(port, pale_started, 3)
+    api(port, "/api/batches", {"action": "note", "text": "dry hop 100 g Citra", "gravity": 1.012})
+    wait_for_readings(port, time.time(), 2)
+    api(port, "/api/batches", {"action": "end"})
+    stout = api(port, "/api/batches", {"action": "start", "name": "Stout", "og": 1.060})["batch"]
+    return {"Kölsch": kolsch, "Pale Ale": pale, "Stout": stout}
+
+
+def starts(prefix: str) -> re.Pattern:
+    return re.compile("^" + re.escape(prefix))
+
+
+def open_at(browser, port: int, path: str, viewport: dict):
+    """A new browser context's page at ``path``: (context, watched page, the page's response)."""
+    context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=viewport is PHONE,
+                                  has_touch=viewport is PHONE)
+    page = context.new_page()
+    watched = Page(page)
+    response = page.goto(f"http://127.0.0.1:{port}{path}")
+    return context, watched, response
+
+
+def no_errors(watched, allowed: tuple[str, ...] = ()) -> None:
+    unexpected = [e for e in watched.errors if not any(a in e for a in allowed)]
+    assert unexpected == [], f"the page reported errors: {unexpected}"
+    assert watched.dialogs == []
+
+
+def test_the_archive_lists_searches_and_picks_batches_and_each_has_its_page(browser, tmp_path):
+    with running_server(tmp_path / "b.sqlite3") as server:
+        port = server.port
+        # Given a new server: the archive says plainly there are no batches and how to start one
+        context, watched, _ = open_at(browser, port, "/batches", PHONE)
+        page = watched.page
+        expect(page.get_by_test_id("archive-empty")).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_test_id("archive-empty")).to_contain_text("Start one on the dashboard")
+        assert violations(page) == []
+        context.close()
+        no_errors(watched)
+
+        # When three batches are brewed through the HTTP API
+        batches = seed(port)
+        pale = api(port, f"/api/batches/{batches['Pale Ale']['id']}")
+        assert pale["gravity"]["fg_source"] == "measured"
+
+        # Then the archive on a phone lists them newest first, with OG → FG, attenuation and ABV
+        context, watched, _ = open_at(browser, port, "/batches", PHONE)
+        page = watched.page
+        rows = page.get_by_test_id("archive-row")
+        expect(page.get_by_test_id("archive-name")).to_have_text(["Stout", "Pale Ale", "Kölsch"], timeout=WAIT_MS)
+        pale_row = rows.nth(1)
+        expect(pale_row.get_by_test_id("archive-gravity")).to_have_text("1.050 → 1.012", timeout=WAIT_MS)
+        expect(pale_row.get_by_test_id("archive-attenuation")).to_have_text(f"{pale['gravity']['attenuation']:.0f} %")
+        expect(pale_row.get_by_test_id("archive-abv")).to_have_text(f"{pale['gravity']['abv']:.1f} %")
+        expect(rows.nth(2).get_by_test_id("archive-gravity")).to_have_text("1.046 → 1.010", timeout=WAIT_MS)
+        expect(rows.nth(0).get_by_test_id("archive-dates")).to_contain_text("open")
+        expect(pale_row.get_by_test_id("archive-chamber")).to_have_text("Fermenter")  # its name, not its id
+        # and a sparkline of each batch's beer temperature
+        expect(pale_row.get_by_test_id("sparkline")).to_have_attribute("data-drawn", "true", timeout=WAIT_MS)
+        assert int(pale_row.locator(".spark-beer").get_attribute("data-points")) >= 2
+        expect(pale_row.get_by_test_id("sparkline")).to_have_attribute("aria-label", starts("Over the batch: beer"))
+        assert violations(page) == []
+
+        # When two are ticked: the Compare link takes them to the comparison
+        link = page.get_by_test_id("compare-link")
+        expect(link).to_have_attribute("aria-disabled", "true")
+        rows.nth(1).get_by_test_id("archive-pick").check()
+        rows.nth(2).get_by_test_id("archive-pick").check()
+        expect(link).to_have_attribute("aria-disabled", "false")
+        ids = f"{batches['Pale Ale']['id']},{batches['Kölsch']['id']}"
+        expect(link).to_have_attribute("href", f"/compare?batches={ids}")
+
+        # When searched by name: the list narrows, and the search is in the address to bookmark
+        page.get_by_test_id("archive-q").fill("PALE")
+        page.get_by_test_id("archive-search-go").click()
+        expect(page.get_by_test_id("archive-name")).to_have_text(["Pale Ale"], timeout=WAIT_MS)
+        assert page.url.endswith("/batches?q=PALE")
+        page.reload()
+        expect(page.get_by_test_id("archive-name")).to_have_text(["Pale Ale"], timeout=WAIT_MS)
+        expect(page.get_by_test_id("archive-q")).to_have_value("PALE")
+        page.get_by_test_id("archive-q").fill("porter")
+        page.get_by_test_id("archive-search-go").click()
+        expect(page.get_by_test_id("archive-status")).to_have_text("No batch named like “porter”.", timeout=WAIT_MS)
+        expect(page.get_by_test_id("archive-empty")).to_be_hidden()
+        page.go_back()
+        expect(page.get_by_test_id("archive-name")).to_have_text(["Pale Ale"], timeout=WAIT_MS)
+
+        # When the Pale Ale's name is followed: its page
+        page.get_by_test_id("archive-name").first.click()
+        expect(page.get_by_test_id("batch-name")).to_have_text("Pale Ale", timeout=WAIT_MS)
+        assert page.url.endswith(f"/batches/{batches['Pale Ale']['id']}")
+        context.close()
+        no_errors(watched)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, WIDE], ids=["phone", "wide"])
+def test_a_batchs_page_draws_its_fermentation_notes_and_log_and_offers_its_downloads(browser, tmp_path, viewport):
+    with running_server(tmp_path / "b.sqlite3") as server:
+        port = server.port
+        batches = seed(port)
+        batch_id = batches["Pale Ale"]["id"]
+        context, watched, response = open_at(browser, port, f"/batches/{batch_id}", viewport)
+        page = watched.page
+        assert response.status == 200
+        # Then its name, chamber, dates, and each gravity with where it came from
+        expect(page.get_by_test_id("batch-name")).to_have_text("Pale Ale", timeout=WAIT_MS)
+        assert page.title() == "Pale Ale · BeerPi"
+        expect(page.get_by_test_id("batch-chamber")).to_have_text("in Fermenter")
+        expect(page.get_by_test_id("batch-dates")).to_contain_text("→")
+        expect(page.get_by_test_id("batch-og")).to_have_text("1.050")
+        expect(page.get_by_test_id("batch-og-source")).to_have_text("(entered)")
+        expect(page.get_by_test_id("batch-fg")).to_have_text("1.012")
+        expect(page.get_by_test_id("batch-fg-source")).to_have_text("(measured)")
+        report = api(port, f"/api/batches/{batch_id}")
+        expect(page.get_by_test_id("batch-abv")).to_have_text(f"{report['gravity']['abv']:.1f} %")
+        # and its whole fermentation on the chart, over the batch's window, its note marked on it
+        page.wait_for_function("() => Number(document.querySelector('path.line.beer')?.dataset.points) >= 2",
+                               timeout=WAIT_MS)
+        # (the target it held, set before it began, included)
+        expect(page.locator("path.target-line")).to_have_attribute("d", re.compile(r"^M"), timeout=WAIT_MS)
+        marker = page.get_by_test_id("note-marker")
+        expect(marker).to_have_count(1, timeout=WAIT_MS)
+        expect(marker).to_have_attribute("aria-label", starts("Note, "))
+        assert "dry hop 100 g Citra (gravity 1.012)" in marker.get_attribute("title")
+        marker.click()
+        expect(page.get_by_test_id("note-shown")).to_contain_text("dry hop 100 g Citra (gravity 1.012)")
+        # and its log: the note, marked as the one tapped
+        entry = page.get_by_test_id("log-entry").filter(has_text="dry hop 100 g Citra")
+        expect(entry).to_have_attribute("aria-current", "true")
+        # and the downloads answer with the batch's readings and report
+        for testid, kind in (("download-csv", "text/csv"), ("download-json", "application/json")):
+            href = page.get_by_test_id(testid).get_attribute("href")
+            answer = page.request.get(f"http://127.0.0.1:{port}{href}")
+            assert answer.status == 200 and answer.headers["content-type"].startswith(kind)
+            assert "attachment" in answer.headers["content-disposition"]
+        assert "dry hop 100 g Citra" in page.request.get(
+            f"http://127.0.0.1:{port}{page.get_by_test_id('download-json').get_attribute('href')}").text()
+        assert violations(page) == []
+        # When printed: no buttons, the summary and the chart stay
+        page.emulate_media(media="print")
+        expect(page.get_by_test_id("print")).to_be_hidden()
+        expect(page.get_by_test_id("to-archive")).to_be_hidden()
+        expect(page.get_by_test_id("chart")).to_be_visible()
+        expect(page.get_by_test_id("batch-abv")).to_be_visible()
+        page.emulate_media(media="screen")
+        # And °F redraws the chart's axis in °F
+        page.get_by_test_id("unit-toggle").click()
+        expect(page.locator(".axis-y text").first).to_contain_text("°F", timeout=WAIT_MS)
+        context.close()
+        no_errors(watched)
+
+
+def test_a_batch_that_does_not_exist_is_a_404_page_back_to_the_archive(browser, tmp_path):
+    with running_server(tmp_path / "b.sqlite3") as server:
+        context, watched, response = open_at(browser, server.port, "/batches/18ee0000000000000000dead", PHONE)
+        page = watched.page
+        assert response.status == 404
+        expect(page.get_by_test_id("batch-missing")).to_contain_text("No such batch")
+        assert violations(page) == []
+        page.get_by_role("link", name="archive").click()
+        expect(page.get_by_test_id("archive-empty")).to_be_visible(timeout=WAIT_MS)
+        context.close()
+        # (the browser reports the page's own 404 as a failed load)
+        no_errors(watched, allowed=("404",))
+
+
+def test_the_dashboard_links_to_the_archive(browser, tmp_path):
+    with running_server(tmp_path / "b.sqlite3") as server:
+        context, watched, _ = open_at(browser, server.port, "/", PHONE)
+        page = watched.page
+        page.get_by_test_id("to-archive").click()
+        expect(page.get_by_role("heading", name="Batches")).to_be_visible(timeout=WAIT_MS)
+        context.close()
+        no_errors(watched)
