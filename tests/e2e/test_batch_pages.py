@@ -9,26 +9,19 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.axe_audit import skip_without_axe, violations
-from tests.support.dashboard_browser import Page, chromium, running_server, skip_without_chromium
+from tests.support.dashboard_browser import Page, running_server, skip_without_chromium
 from tests.support.process import TEST_TOKEN
 
 skip_without_chromium()
 skip_without_axe()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 PHONE = {"width": 390, "height": 844}
 WIDE = {"width": 1440, "height": 900}
 WAIT_MS = 15_000
 WAIT_S = 15.0
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def api(port: int, path: str, body: dict | None = None) -> dict:
