@@ -40,12 +40,6 @@ ALE_GRAVITY = '[data-chamber="ale"] [data-testid="gravity-line"]'
 WORT_LINE = '[data-testid="chart"] path.line[data-probe="sim-wort"]'
 
 
-@pytest.fixture
-def one(tmp_path):
-    with running_server(tmp_path / "b.sqlite3") as server:
-        yield server
-
-
 def red_in_the_ale(tmp_path: Path) -> Path:
     """The two simulated chambers, with an iSpindel "red" floating in the ale."""
     config = tmp_path / "chambers.toml"
