@@ -4,6 +4,7 @@ Pure: the file's bytes (or text) in, a ``RecipeDraft`` out, nothing stored. Beer
 ``pybeerxml``, after ``defusedxml`` has parsed the document: a file with a DTD (entities, external
 references, the "billion laughs") is refused before anything expands, and so is one over
 ``MAX_RECIPE_BYTES``. Tags are matched in any case, since some programs write them in lower case.
+``pybeerxml`` (and pydantic under it, some 20 MB) is imported at the first recipe read, not at start.
 
 A file may hold several recipes: the draft is the first, and ``recipes`` names them all. Each stage
 the recipe gives (primary, secondary, tertiary, aging) with a number of days above 0 becomes a
@@ -21,8 +22,6 @@ from xml.etree.ElementTree import Element, ElementTree
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
-from pybeerxml.parser import Parser
-from pydantic import ValidationError
 
 from beerpi.base.errors import BeerPiError, ConfigError
 from beerpi.batches.model import MAX_NAME_LENGTH, check_gravity
@@ -75,6 +74,8 @@ def read_recipes(data: bytes | str) -> tuple[RecipeDraft, tuple[str, ...]]:
     if size > MAX_RECIPE_BYTES:
         raise NotBeerXml(f"the recipe file is {size // 1024} KiB: at most {MAX_RECIPE_BYTES // 1024} KiB is read")
     root = _document(data)
+    from pybeerxml.parser import Parser  # lazily: see the module's docstring
+    from pydantic import ValidationError
     try:
         recipes = Parser().parse_tree(ElementTree(root))
     except ValidationError as exc:
