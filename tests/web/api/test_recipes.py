@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from beerpi.batches.beerxml import MAX_RECIPE_BYTES
+from beerpi.batches.beerxml import MAX_RECIPE_BYTES, RecipeDraft, Stage
+from beerpi.repository.profiles import check_name
+from beerpi.web.api.recipes import draft_profile, profile_name
 from tests.support.api_client import fetch, post
 
 FIXTURES = Path(__file__).parent.parent.parent / "fixtures" / "beerxml"
@@ -101,3 +103,24 @@ async def test_with_read_token_required_a_draft_needs_the_token(start_service):
 
     assert (await post(service.port, "/api/recipes/draft", body, token=None)).status == 401
     assert (await post(service.port, "/api/recipes/draft", body)).status == 200
+
+
+@pytest.mark.parametrize(("recipe", "profile"), [
+    ("Philter XPA - Clone", "Philter XPA - Clone"),
+    ("Pale Ale: v2 <Citra!>", "Pale Ale v2 Citra"),
+    ("Kölsch", "Kölsch"),
+    ("A very long recipe name that goes on past forty characters", "A very long recipe name that goes on pas"),
+    ("???", "Recipe"),
+])
+def test_a_recipe_name_becomes_a_name_the_saved_profiles_accept(recipe, profile):
+    assert profile_name(recipe) == profile
+    assert check_name(profile) == profile
+
+
+def test_a_stage_without_a_temperature_is_left_out_of_the_profile():
+    draft = RecipeDraft("Lager", None, None, None, (Stage("primary", 10, 10.0), Stage("aging", 28, None)))
+
+    profile, notes = draft_profile(draft)
+
+    assert profile == {"name": "Lager", "steps": [{"kind": "hold", "target": 10.0, "duration": 10 * DAY}]}
+    assert notes == ["the aging stage (28 days) gives no temperature: left out of the profile"]
