@@ -11,6 +11,7 @@ from beerpi.web.api.base import NotFoundHandler
 from beerpi.web.api.batches import BatchesHandler, BatchHandler
 from beerpi.web.api.csv_download import ReadingsCsvHandler
 from beerpi.web.api.handlers import ChamberHandler, EventsHandler, ProfilesHandler, ReadingsHandler, StatusHandler
+from beerpi.web.api.recipes import RecipeDraftHandler
 from beerpi.web.health import HealthHandler
 from beerpi.web.hosts import HostCheck
 from beerpi.web.hub import Hub
@@ -31,6 +32,7 @@ def api_routes(hub: Hub, access: Access, hosts: HostCheck) -> list[tuple[str, ty
         (r"/api/profiles(?:/([^/]+))?", ProfilesHandler, {**shared, "kind": "profiles", "budgets": budgets}),
         (r"/api/batches", BatchesHandler, {**shared, "kind": "batch", "budgets": budgets}),
         (r"/api/batches/([^/.]+)(\.csv|\.json)?", BatchHandler, shared),
+        (r"/api/recipes/draft", RecipeDraftHandler, {**shared, "kind": "recipe", "budgets": budgets}),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/healthz", HealthHandler, shared),
         (r"/events", EventStreamHandler, shared),

@@ -1,6 +1,8 @@
 // BeerPi dashboard: wires the connection, the store and one card, chart, controls and
 // profile editor per chamber. Plain ES modules, no build step; D3 v7 is loaded before.
 
+import { BatchCard } from "./batch-card.js";
+import { openBatchesOf } from "./batch-card-book.js";
 import { ChamberCard, roles } from "./card.js";
 import { ChartEvents } from "./chart-events.js";
 import { loadChart } from "./chart-loader.js";
@@ -36,11 +38,13 @@ function buildPanels() {
     const root = template.content.firstElementChild.cloneNode(true);
     cards.push(root);
     const ui = { ...roles(root), root };
+    const editor = new ProfileEditor(root, chamber, connection);
     panels.set(chamber.id, {
       card: new ChamberCard(root, chamber, store, connection),
       chart: new TrendChart(ui, chamber, store, connection),
       controls: new ChamberControls(root, chamber, connection),
-      editor: new ProfileEditor(root, chamber, connection),
+      editor,
+      batch: new BatchCard(root, chamber, store, connection, editor),
     });
     wireEventLog(panels.get(chamber.id), root, chamber);
   }
@@ -86,6 +90,8 @@ function renderAll() {
     panel.controls.setEnabled(authorised && connection.live);
     panel.editor.render();
     panel.editor.setEnabled(authorised && connection.live);
+    panel.batch.setEnabled(authorised && connection.live);
+    panel.batch.render();
     panel.card.root.querySelector('[data-role="lock-note"]').hidden = authorised;
     panel.log.tick();
   }
@@ -119,6 +125,7 @@ connection.on("hello", (frame) => {
   }
   const first = panels.size === 0;
   store.applyHello(frame);
+  openBatchesOf(connection).applyHello(frame);
   const sameChambers = !first && [...store.chambers.keys()].join() === [...panels.keys()].join();
   if (sameChambers) {
     // Reconnected: keep the charts, point them at the new chamber objects and fill the gap.

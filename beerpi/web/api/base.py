@@ -38,6 +38,7 @@ class ApiHandler(tornado.web.RequestHandler):
 
     SUPPORTED_METHODS = ("GET",)  # any other method: 405 before any check (ChamberHandler takes POST)
     TOKEN_IN_BODY = False  # a device that cannot set headers sends it in its body (the handler checks it)
+    READS_ONLY = False  # a POST that changes nothing (a recipe's draft): a token only as for watching
 
     def initialize(self, hub: Hub, access: Access, hosts: HostCheck) -> None:
         self.hub = hub
@@ -53,7 +54,7 @@ class ApiHandler(tornado.web.RequestHandler):
                         address, self.request.host)
             self.fail(403, "forbidden_host", self.hosts.refusal(self.request.host).strip())
             return
-        changes = self.request.method not in SAFE_METHODS
+        changes = self.request.method not in SAFE_METHODS and not self.READS_ONLY
         origin = self.request.headers.get("Origin")
         if changes and origin is not None and not self.hosts.origin_ok(origin, self.request.host):
             log.warning("refused a %s from %s sent by a page of %r: not this server's (allow it with "
