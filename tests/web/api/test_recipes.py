@@ -1,4 +1,4 @@
-"""POST /api/recipes/draft on the real service: recipe files of three programs, what is refused, the bounds."""
+"""POST /api/recipes/draft on the real service: recipe files of two programs, what is refused, the bounds."""
 
 from __future__ import annotations
 
@@ -38,13 +38,14 @@ async def test_a_recipe_file_becomes_a_draft_and_nothing_is_stored(start_service
         {"kind": "hold", "target": 20.0, "duration": 7 * DAY},
         {"kind": "hold", "target": 11.11, "duration": 14 * DAY}]}
     assert recipe["notes"] == []
-    # And a Brewfather file, pasted as text, gives its one stage
-    pasted = recipe_file("brewfather-philter-xpa.xml").decode("iso-8859-1")
+    # And a Brewtarget file, pasted as text, gives its name and gravities; its one stage (minutes
+    # written where days belong) is left out of the profile, saying why
+    pasted = recipe_file("brewtarget-coffee-stout.xml").decode("iso-8859-1")
     answer = await post(service.port, "/api/recipes/draft", pasted, headers={"Content-Type": "text/plain;charset=UTF-8"})
     assert answer.status == 200, answer.text
     recipe = answer.json["recipe"]
-    assert (recipe["name"], recipe["og"], recipe["fg"]) == ("Philter XPA - Clone", 1.04, 1.008)
-    assert recipe["profile"]["steps"] == [{"kind": "hold", "target": 20.0, "duration": 14 * DAY}]
+    assert (recipe["name"], recipe["og"], recipe["fg"]) == ("Coffee Stout", 1.049, 1.015)
+    assert recipe["profile"] is None and "14400 days" in recipe["notes"][0]
     # And nothing was saved or started
     assert (await fetch(service.port, "/api/profiles")).json["profiles"] == profiles_before
     assert (await fetch(service.port, "/api/batches")).json["batches"] == []
@@ -91,7 +92,7 @@ async def test_the_body_is_bounded_and_the_token_rules_hold(start_service):
     padded = b"<RECIPES><RECIPE><NAME>Long notes</NAME><NOTES>" + b"x" * 200_000 + b"</NOTES></RECIPE></RECIPES>"
     assert (await post(service.port, "/api/recipes/draft", padded)).json["recipe"]["name"] == "Long notes"
     # A wrong token is refused as anywhere; GET is not a method of this endpoint
-    assert (await post(service.port, "/api/recipes/draft", recipe_file("brewfather-philter-xpa.xml"),
+    assert (await post(service.port, "/api/recipes/draft", recipe_file("beersmith-recipes.xml"),
                        token="wrong")).status == 401
     assert (await fetch(service.port, "/api/recipes/draft")).status == 405
 
@@ -99,14 +100,14 @@ async def test_the_body_is_bounded_and_the_token_rules_hold(start_service):
 @pytest.mark.gen_test(timeout=60)
 async def test_with_read_token_required_a_draft_needs_the_token(start_service):
     service = start_service(read_token_required=True)
-    body = recipe_file("brewfather-philter-xpa.xml")
+    body = recipe_file("beersmith-recipes.xml")
 
     assert (await post(service.port, "/api/recipes/draft", body, token=None)).status == 401
     assert (await post(service.port, "/api/recipes/draft", body)).status == 200
 
 
 @pytest.mark.parametrize(("recipe", "profile"), [
-    ("Philter XPA - Clone", "Philter XPA - Clone"),
+    ("Burton Ale - Clone", "Burton Ale - Clone"),
     ("Pale Ale: v2 <Citra!>", "Pale Ale v2 Citra"),
     ("Kölsch", "Kölsch"),
     ("A very long recipe name that goes on past forty characters", "A very long recipe name that goes on pas"),
