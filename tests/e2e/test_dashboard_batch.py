@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from playwright.sync_api import expect
 
 from tests.support.axe_audit import skip_without_axe, violations
 from tests.support.dashboard_browser import (
     WAIT_MS,
-    chromium,
     command,
     open_page,
     running_server,
@@ -21,17 +20,9 @@ from tests.support.dashboard_browser import (
 
 skip_without_chromium()
 skip_without_axe()
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 PHONE_390 = {"width": 390, "height": 844}
 RECIPES = Path(__file__).parent.parent / "fixtures" / "beerxml"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def batches(port: int) -> list[dict]:
