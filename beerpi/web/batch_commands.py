@@ -1,9 +1,10 @@
-"""Carry out the batch commands (``batch`` start, end, edit, note; the ``batches`` query).
+"""Carry out the batch commands (``batch`` start, end, edit, note, delete, delete_note; the ``batches`` query).
 
 IOLoop only; every database call runs on the executor. A change is stored first (the storage
 refuses a second open batch in a chamber, whoever asks), then every client gets a ``batch``
 frame and the sender an ``ok`` with the batch. Starting with a saved profile starts it through
-the same path as a ``profile`` command, after the batch is stored.
+the same path as a ``profile`` command, after the batch is stored. An open batch is not deleted:
+the brewer ends it first (the chamber's readings are never deleted, only the batch and its notes).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ log = logging.getLogger("beerpi.batches")
 
 Reply = Callable[[str], None]
 T = TypeVar("T")
-CHANGES = {"start": "started", "end": "ended", "edit": "edited", "note": "noted"}
+CHANGES = {"start": "started", "end": "ended", "edit": "edited", "note": "noted", "delete": "deleted",
+           "delete_note": "note_deleted"}
 
 
 class Refused(Exception):
@@ -142,6 +144,17 @@ def _change(store: Repository, command: BatchChange, chamber: str | None,
         note = BatchNote(new_id(), batch.id, fields.get("ts", now), fields.get("text", ""), fields.get("gravity"))
         store.add_batch_note(note)
         return batch, note
+    if command.action == "delete":
+        if batch.open:
+            raise Refused("invalid_value", f"the batch {batch.name!r} is open: end it before deleting it")
+        store.delete_batch(batch.id)
+        return batch, None
+    if command.action == "delete_note":
+        found = [note for note in store.notes_of(batch.id) if note.id == fields["note"]]
+        if not found:
+            raise Refused("not_found", f"the batch {batch.name!r} has no note with the id {fields['note']!r}")
+        store.delete_batch_note(found[0].id)
+        return batch, found[0]
     if command.action == "end":
         if not batch.open:
             raise Refused("invalid_value", f"the batch {batch.name!r} has ended already: edit it to change its end")
