@@ -70,6 +70,7 @@ async def carry_out_batch(hub: Hub, command: BatchStart | BatchChange | BatchesQ
     _remember(hub, batch)
     log.info("batch %r in %s %s (from %s)", batch.name, batch.chamber, CHANGES[action], source)
     hub.broadcast(protocol.batch_frame(CHANGES[action], batch, note))
+    _tell_listeners(hub, CHANGES[action], batch, note)
     if steps is not None and not await _start_profile(hub, batch, steps, command, reply, source):
         return
     if command.id is not None:
@@ -162,6 +163,14 @@ def _change(store: Repository, command: BatchChange, chamber: str | None,
     batch = batch.edited(**fields)
     store.save_batch(batch)
     return store.get_batch(batch.id) or batch, None
+
+
+def _tell_listeners(hub: Hub, change: str, batch: Batch, note: BatchNote | None) -> None:
+    for listener in hub.batch_listeners:
+        try:
+            listener(change, batch, note)
+        except Exception:  # one listener failing never stops the command's answer
+            log.exception("a listener of batch changes failed")
 
 
 def _remember(hub: Hub, batch: Batch) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketHandler
 
-from beerpi.batches.model import Batch
+from beerpi.batches.model import Batch, BatchNote
 from beerpi.control.settings import ControlState
 from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.ispindel import SERIES, SERIES_PREFIX, series_id
@@ -74,6 +74,8 @@ class Hub:
         self.reads = ReadLanes()  # the clients' database reads: live charts apart from bulk reads
         # Each chamber's open batch, by chamber id, for the hello: read at start, kept by batch_commands.py
         self.open_batches: dict[str, Batch] = {}
+        # Told of every batch change once it is stored (the MQTT bridge, the uplink to a hub): IOLoop only
+        self.batch_listeners: list[Callable[[str, Batch, BatchNote | None], None]] = []
         self._status: dict[str, Any] | None = None  # as last broadcast
         self._status_timer: PeriodicCallback | None = None
         self._outbox: list[str] = []  # events published in this pass of the IOLoop, not yet sent
