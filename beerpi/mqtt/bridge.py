@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from tornado.ioloop import IOLoop
 
-from beerpi.batches.model import Batch, BatchNote
 from beerpi.control.settings import ControlState
 from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.ispindel import HydrometerReading
@@ -33,6 +32,7 @@ from beerpi.mqtt.url import MqttUrl
 from beerpi.protocol import frames as protocol
 from beerpi.protocol.rate_limit import BURST, COMMANDS_PER_SECOND, CommandBudget
 from beerpi.repository import Event
+from beerpi.repository.batch_events import BatchChanged
 from beerpi.web.dispatch import carry_out
 from beerpi.web.intake import Intake
 
@@ -105,10 +105,11 @@ class MqttBridge:
             payload = protocol.encode({**protocol.state_message(event), "batch": batch.name if batch else None})
             self._send(self.topics.state(event.chamber), payload, retain=True)
 
-    def batch_changed(self, change: str, batch: Batch, note: BatchNote | None) -> None:
+    def batch_changed(self, changed: BatchChanged) -> None:
         """A batch started, edited, ended…: its chamber's open batch again, and its state with the name."""
-        self._publish_batch(batch.chamber)
-        if (state := self.hub.states.get(batch.chamber)) is not None:
+        chamber = changed.batch.chamber
+        self._publish_batch(chamber)
+        if (state := self.hub.states.get(chamber)) is not None:
             self.publish(state)
 
     def _publish_batch(self, chamber_id: str) -> None:

@@ -2,7 +2,9 @@
 
 IOLoop only; every database call runs on the executor. A change is stored first (the storage
 refuses a second open batch in a chamber, whoever asks), then every client gets a ``batch``
-frame and the sender an ``ok`` with the batch. Starting with a saved profile starts it through
+frame and the sender an ``ok`` with the batch. Each change is also stored as an event of the
+chamber (``repository/batch_events.py``: what a hub rebuilds the Pi's batches from) and handed to
+``hub.batch_listeners`` (the MQTT bridge, the uplink). Starting with a saved profile starts it through
 the same path as a ``profile`` command, after the batch is stored. An open batch is not deleted:
 the brewer ends it first (the chamber's readings are never deleted, only the batch and its notes).
 """
@@ -23,6 +25,7 @@ from beerpi.control.profile import parse_steps
 from beerpi.protocol import frames as protocol
 from beerpi.protocol.incoming_batches import BatchChange, BatchesQuery, BatchStart
 from beerpi.repository import Repository
+from beerpi.repository.batch_events import BatchChanged
 from beerpi.repository.profiles import profile_key
 from beerpi.web.controller import RemoteError
 
@@ -64,13 +67,15 @@ async def carry_out_batch(hub: Hub, command: BatchStart | BatchChange | BatchesQ
         else:
             batch, note = await _on_executor(lambda: _change(store, command, chamber, time.time()))
             steps = None
+        changed = BatchChanged.of(CHANGES[action], batch, note, time.time())
+        await _on_executor(lambda: store.add_event(changed.event))
     except Refused as exc:
         reply(protocol.error_frame(exc.code, exc.message, command.id))
         return
     _remember(hub, batch)
     log.info("batch %r in %s %s (from %s)", batch.name, batch.chamber, CHANGES[action], source)
     hub.broadcast(protocol.batch_frame(CHANGES[action], batch, note))
-    _tell_listeners(hub, CHANGES[action], batch, note)
+    _tell_listeners(hub, changed)
     if steps is not None and not await _start_profile(hub, batch, steps, command, reply, source):
         return
     if command.id is not None:
@@ -165,10 +170,10 @@ def _change(store: Repository, command: BatchChange, chamber: str | None,
     return store.get_batch(batch.id) or batch, None
 
 
-def _tell_listeners(hub: Hub, change: str, batch: Batch, note: BatchNote | None) -> None:
+def _tell_listeners(hub: Hub, changed: BatchChanged) -> None:
     for listener in hub.batch_listeners:
         try:
-            listener(change, batch, note)
+            listener(changed)
         except Exception:  # one listener failing never stops the command's answer
             log.exception("a listener of batch changes failed")
 

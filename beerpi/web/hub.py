@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketHandler
 
-from beerpi.batches.model import Batch, BatchNote
+from beerpi.batches.model import Batch
 from beerpi.control.settings import ControlState
 from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.ispindel import SERIES, SERIES_PREFIX, series_id
 from beerpi.protocol import frames as protocol
 from beerpi.repository import Repository
+from beerpi.repository.batch_events import BatchChanged
 from beerpi.web import fanout
 from beerpi.web.controller import Controller
 from beerpi.web.read_lanes import ReadLanes
@@ -75,7 +76,7 @@ class Hub:
         # Each chamber's open batch, by chamber id, for the hello: read at start, kept by batch_commands.py
         self.open_batches: dict[str, Batch] = {}
         # Told of every batch change once it is stored (the MQTT bridge, the uplink to a hub): IOLoop only
-        self.batch_listeners: list[Callable[[str, Batch, BatchNote | None], None]] = []
+        self.batch_listeners: list[Callable[[BatchChanged], None]] = []
         self._status: dict[str, Any] | None = None  # as last broadcast
         self._status_timer: PeriodicCallback | None = None
         self._outbox: list[str] = []  # events published in this pass of the IOLoop, not yet sent
