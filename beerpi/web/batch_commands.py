@@ -7,6 +7,9 @@ chamber (``repository/batch_events.py``: what a hub rebuilds the Pi's batches fr
 ``hub.batch_listeners`` (the MQTT bridge, the uplink). Starting with a saved profile starts it through
 the same path as a ``profile`` command, after the batch is stored. An open batch is not deleted:
 the brewer ends it first (the chamber's readings are never deleted, only the batch and its notes).
+On a hub the chambers' batches are their Pis': a change is relayed to the Pi (``BatchRelay``),
+which carries it out and answers; the hub hears of the change as every Pi's batch changes reach
+it (``fleet/``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from beerpi.protocol.incoming_batches import BatchChange, BatchesQuery, BatchSta
 from beerpi.repository import Repository
 from beerpi.repository.batch_events import BatchChanged
 from beerpi.repository.profiles import profile_key
-from beerpi.web.controller import RemoteError
+from beerpi.web.controller import BatchRelay, RemoteError
 
 if TYPE_CHECKING:
     from beerpi.web.hub import Hub
@@ -60,6 +63,9 @@ async def carry_out_batch(hub: Hub, command: BatchStart | BatchChange | BatchesQ
             found = await _on_executor(lambda: store.list_batches(command.search))
             reply(protocol.batches_frame(found, command.id))
             return
+        if isinstance(hub.monitor, BatchRelay):
+            await _relay(hub, hub.monitor, store, command, reply)
+            return
         action = "start" if isinstance(command, BatchStart) else command.action
         chamber = None if isinstance(command, BatchChange) and command.batch else _chamber(hub, command.chamber)
         if isinstance(command, BatchStart):
@@ -83,6 +89,38 @@ async def carry_out_batch(hub: Hub, command: BatchStart | BatchChange | BatchesQ
         if note is not None:
             fields["note"] = note.as_dict()
         reply(protocol.ok_frame("batch", command.id, **fields))
+
+
+async def _relay(hub: Hub, relay: BatchRelay, store: Repository, command: BatchStart | BatchChange,
+                 reply: Reply) -> None:
+    """Relay a change to the Pi that owns the chamber (a hub); the Pi's answer, or why there is none.
+    Raises Refused for what the hub can tell at once (no such batch or chamber)."""
+    if isinstance(command, BatchStart):
+        fields = {key: value for key, value in (
+            ("name", command.name), ("style", command.style), ("notes", command.notes or None),
+            ("hydrometer", command.hydrometer), ("og", command.og), ("fg", command.fg),
+            ("started", command.started), ("profile", command.profile)) if value is not None}
+        chamber, by_id = _chamber(hub, command.chamber), False
+        fields["action"] = "start"
+    elif command.batch is not None:
+        batch = await _on_executor(lambda: store.get_batch(command.batch or ""))
+        if batch is None:
+            raise Refused("not_found", f"no batch has the id {command.batch!r}")
+        chamber, by_id = batch.chamber, True
+        fields = {"action": command.action, "batch": batch.id, **command.fields}
+    else:
+        chamber, by_id = _chamber(hub, command.chamber), False
+        fields = {"action": command.action, **command.fields}
+    try:
+        answer = await asyncio.wrap_future(relay.relay_batch(chamber, fields, with_chamber=not by_id))
+    except RemoteError as exc:
+        reply(protocol.error_frame(exc.code, str(exc), command.id))
+        return
+    except ConfigError as exc:
+        reply(protocol.error_frame("invalid_value", str(exc), command.id))
+        return
+    if command.id is not None:
+        reply(protocol.ok_frame("batch", command.id, **answer))
 
 
 def _chamber(hub: Hub, chamber: str | None) -> str:

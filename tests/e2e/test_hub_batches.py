@@ -42,7 +42,7 @@ def test_batches_started_noted_and_ended_on_a_pi_are_on_the_hub_none_lost_or_dou
     # Given a hub and a Pi
     hub = hubs(*hub_args(broker, mongo_url))
     hub_port = hub.wait_serving()
-    garage = pis("garage")
+    garage = pis("garage", "--hub-control")
     # When a batch is started on the Pi and noted there
     started = command(garage.port, {"type": "batch", "action": "start", "name": "Pale Ale", "og": 1.050})
     assert started["type"] == "ok", started
@@ -57,6 +57,17 @@ def test_batches_started_noted_and_ended_on_a_pi_are_on_the_hub_none_lost_or_dou
     assert report["gravity"]["og"] == 1.050
     chamber = poll(lambda: [c for c in hello(hub_port)["chambers"] if c["id"] == "garage/main"], timeout=30)[0]
     assert chamber["batch"]["id"] == batch_id
+    # When a note is sent to the hub
+    relayed = command(hub_port, {"type": "batch", "action": "note", "chamber": "garage/main", "gravity": 1.030,
+                                 "text": "by jar"})
+    # Then the Pi carries it out and answers, and the note is on the Pi and, soon, back on the hub
+    assert relayed["type"] == "ok" and relayed["batch"]["chamber"] == "garage/main", relayed
+    assert [n["text"] for n in api(garage.port, f"/api/batches/{batch_id}")["notes"]] == ["dry hop 100 g Citra",
+                                                                                           "by jar"]
+    poll(lambda: len(api(hub_port, f"/api/batches/{batch_id}")["notes"]) == 2, timeout=30)
+    # And a batch the hub does not know is refused by the hub itself
+    unknown = command(hub_port, {"type": "batch", "action": "delete", "batch": "nope"})
+    assert (unknown["type"], unknown["code"]) == ("error", "not_found")
     # When the hub is killed, and meanwhile the batch is ended and another started, then the hub starts again
     hub.kill()
     assert command(garage.port, {"type": "batch", "action": "end", "fg": 1.010})["type"] == "ok"
@@ -71,4 +82,5 @@ def test_batches_started_noted_and_ended_on_a_pi_are_on_the_hub_none_lost_or_dou
     assert sorted(found) == sorted([batch_id, second]) and found[batch_id]["fg"] == 1.010
     assert found[second]["ended"] is None and found[second]["chamber"] == "garage/main"
     assert [c["batch"]["id"] for c in hello(hub_port)["chambers"] if c["id"] == "garage/main"] == [second]
-    assert [n["text"] for n in api(hub_port, f"/api/batches/{batch_id}")["notes"]] == ["dry hop 100 g Citra"]
+    assert [n["text"] for n in api(hub_port, f"/api/batches/{batch_id}")["notes"]] == ["dry hop 100 g Citra",
+                                                                                        "by jar"]
