@@ -19,6 +19,7 @@ from tornado.ioloop import PeriodicCallback
 from beerpi.alerts.notifier import Notifier
 from beerpi.alerts.rules import AlertRules
 from beerpi.fleet.live import LiveFeed
+from beerpi.fleet.live_batches import LiveBatches
 from beerpi.fleet.view import FleetView
 from beerpi.hardware.probe import Reading
 from beerpi.mqtt.url import MqttUrl
@@ -51,13 +52,15 @@ class HubSite:
     """Serve every Pi's chambers; ``start``/``stop`` on the IOLoop that serves the clients."""
 
     def __init__(self, url: MqttUrl, store: Repository, token: str, options: SiteOptions,
-                 latest: list[Reading] | None = None) -> None:
-        """``latest``: the newest stored reading of each series (a blocking read: done by the caller)."""
+                 latest: list[Reading] | None = None, batches: LiveBatches | None = None) -> None:
+        """``latest``: the newest stored reading of each series, ``batches``: the open batches and how far
+        each is applied (``LiveBatches.load``); blocking reads, done by the caller."""
         self.url = url
         self.store = store
         self.token = token
         self.options = options
         self.latest = latest or []
+        self.batches = batches
         self.view: FleetView | None = None
         self.hub: Hub | None = None
         self.live: LiveFeed | None = None
@@ -73,7 +76,7 @@ class HubSite:
         view.latest.update({reading.probe: reading for reading in self.latest})
         self.hub = hub = Hub(view, list(view.latest.values()), store=self.store, nodes=view.node_messages,
                              health=self.health)
-        self.live = LiveFeed(self.url, view, hub)
+        self.live = LiveFeed(self.url, view, hub, self.batches)
         access = Access(self.token, read_token_required=options.read_token_required)
         hosts = HostCheck.for_server(options.host, options.allow_host, options.allow_origin)
         self.http_server = open_http_server(make_app(hub, access, hosts), options.max_clients,

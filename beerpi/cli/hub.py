@@ -15,6 +15,7 @@ from beerpi.app.hub_site import HubSite, SiteOptions
 from beerpi.base.errors import BeerPiError
 from beerpi.base.log_flood import install as install_log_flood_guard
 from beerpi.base.stop_signals import StopSignals, catch_stop_signals
+from beerpi.fleet.live_batches import LiveBatches
 from beerpi.protocol.access import resolve_token
 
 log = logging.getLogger("beerpi.hub")
@@ -103,11 +104,12 @@ async def run_hub(args: argparse.Namespace, stops: StopSignals) -> None:
     try:
         await loop.run_in_executor(None, service.start)
         latest = await loop.run_in_executor(None, service.store.latest)
+        batches = await loop.run_in_executor(None, LiveBatches.load, service.store)
         token = resolve_token(args.token, args.token_file, args.db)
         site = HubSite(service.url, service.store, token, SiteOptions(
             host=args.host, port=args.port, max_clients=args.max_clients, allow_host=tuple(args.allow_host),
             allow_origin=tuple(args.allow_origin), read_token_required=args.read_token_required,
-            notify=tuple(args.notify)), latest)
+            notify=tuple(args.notify)), latest, batches)
         site.start()
         while not stop.is_set():
             try:

@@ -1,4 +1,4 @@
-"""``batch``: start, end and note a brew, and list the batches, one request each, the answer printed."""
+"""``batch``: start, end, note and delete a brew, and list the batches, one request each, the answer printed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from beerpi.client.lines import local_time
 if TYPE_CHECKING:  # the session needs websockets, which --help and bad usage do without
     from beerpi.client.session import Frame, Session
 
-ACTIONS = ("start", "end", "note", "list")
+ACTIONS = ("start", "end", "note", "delete", "list")
 
 
 def add_arguments(batch: argparse.ArgumentParser, connection_options: Callable[[argparse.ArgumentParser, str], None],
@@ -23,8 +23,11 @@ def add_arguments(batch: argparse.ArgumentParser, connection_options: Callable[[
     start = actions.add_parser("start", help="start a batch in a chamber (needs the token)")
     end = actions.add_parser("end", help="end a chamber's open batch (needs the token)")
     note = actions.add_parser("note", help="a note on a chamber's open batch, now (needs the token)")
+    delete = actions.add_parser("delete", help="delete an ended batch and its notes; its readings stay (needs the token)")
     listing = actions.add_parser("list", help="every batch, newest first")
     start.add_argument("name", help="the brew's name, e.g. 'Pale Ale'")  # before the URL, as profile load's FILE
+    delete.add_argument("batch", help="the batch's id, as `batch list --json` shows it")
+    connection_options(delete, "the control token")
     for action in (start, end, note):
         connection_options(action, "the control token")
         action.add_argument("--chamber", help="the chamber's id (may be left out when there is only one)")
@@ -37,7 +40,7 @@ def add_arguments(batch: argparse.ArgumentParser, connection_options: Callable[[
     note.add_argument("--text", help="e.g. 'dry hop 100 g Citra'")
     note.add_argument("--gravity", type=decimal, help="a gravity read by hand, e.g. 1.020: it counts as the batch's")
     listing.add_argument("--search", help="only those whose name holds this, in any case")
-    for action in (start, end, note, listing):
+    for action in (start, end, note, delete, listing):
         action.add_argument("--json", action="store_true", help="print the answer as JSON")
 
 
@@ -45,6 +48,8 @@ def request_of(args: argparse.Namespace, chamber: str | None) -> dict[str, Any]:
     """The frame an action sends (``chamber``: the one named, or the only one)."""
     if args.action == "list":
         return {"type": "batches", **({"search": args.search} if args.search else {})}
+    if args.action == "delete":
+        return {"type": "batch", "action": "delete", "batch": args.batch}
     frame: dict[str, Any] = {"type": "batch", "action": args.action}
     if chamber is not None:
         frame["chamber"] = chamber
@@ -64,7 +69,7 @@ def batch_line(batch: Frame) -> str:
 
 async def run(session: Session, args: argparse.Namespace, timeout: float, warn: Callable[[str], None],
               out: TextIO = sys.stdout) -> int:
-    chamber = None if args.action == "list" else session.chamber(args.chamber)
+    chamber = None if args.action in ("list", "delete") else session.chamber(args.chamber)
     reply = await session.request(request_of(args, chamber), lambda _: None, timeout, warn, strict_id=True)
     if args.json:
         print(json.dumps(reply), file=out)
@@ -73,6 +78,8 @@ async def run(session: Session, args: argparse.Namespace, timeout: float, warn: 
             print(batch_line(batch), file=out)
         if not reply.get("batches"):
             print("no batches" + (f" named like {args.search!r}" if args.search else ""), file=sys.stderr)
+    elif args.action == "delete":
+        print(f"deleted: {batch_line(reply['batch'])}", file=out)
     else:
         print(batch_line(reply["batch"]), file=out)
         if reply.get("note"):

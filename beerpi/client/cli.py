@@ -162,14 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--csv", action="store_true", help="CSV with a header: time,ts,min,mean,max,count")
     output.add_argument("--json", action="store_true", help="the raw history frame")
     batch = _subcommand(
-        commands, "batch", "start, end and note a brew; list the batches",
+        commands, "batch", "start, end, note and delete a brew; list the batches",
         "A batch is a brew in a chamber: its name, its start and end, notes on its timeline and\n"
-        "its gravities. start, end and note need the token; list does not.",
+        "its gravities. start, end, note and delete need the token; list does not.",
         f"  {PROG} batch start 'Pale Ale' ws://beerpi.local:8888/ws --style APA --og 1.050 --profile ale\n"
         f"  {PROG} batch note --text 'dry hop 100 g Citra' --chamber main\n"
         f"  {PROG} batch note --gravity 1.020\n"
         f"  {PROG} batch end --fg 1.010\n"
-        f"  {PROG} batch list --search pale")
+        f"  {PROG} batch list --search pale\n"
+        f"  {PROG} batch delete 18ee3510361957181b6946e3")
     batches.add_arguments(batch, _connection_options, _decimal)
     return parser
 

@@ -2,7 +2,8 @@
 
 Each batch's readings go to storage in one ``add_readings`` call, under node-qualified probe ids
 (``<node>/<probe>``, so two Pis with probe ``28-0001`` never mix); its events keep their id, with
-``node`` added to their detail and a ``chamber`` qualified the same way. Only then does each link
+``node`` added to their detail and a ``chamber`` qualified the same way; a batch change among them
+is applied to the hub's batches too (``ingest_batches.py``). Only then does each link
 count for its series' ``SeriesChain``; the marks that moved are raised in storage in one
 ``raise_marks`` call (under ``ack/<node>/<series>``) and only marks that are stored are
 acknowledged, so a hub restarted from its database never acknowledges less than it did.
@@ -30,6 +31,7 @@ from typing import Any
 
 from beerpi.base.errors import StorageError
 from beerpi.fleet.chain import SeriesChain
+from beerpi.fleet.ingest_batches import apply_batch_events
 from beerpi.fleet.ingest_inbox import Message
 from beerpi.fleet.wire import EVENTS, BadMessage, Link, parse_ack, parse_link
 from beerpi.hardware.probe import Reading
@@ -77,6 +79,7 @@ class Counts:
     events: int = 0
     bad: int = 0
     failed_batches: int = 0
+    batch_changes: int = 0  # the Pis' batch changes applied to the hub's batches
 
 
 class LinkStore:
@@ -146,6 +149,10 @@ class LinkStore:
                     self._repairs.extend((due, reading) for reading in readings)
             for event in events:
                 self.store.add_event(event)
+            for node in sorted({node for node, link in links if link.series == EVENTS}):
+                self.counts.batch_changes += len(apply_batch_events(self.store, node, [
+                    event for sender, link in links if sender == node and link.series == EVENTS
+                    for event in link.items]))
         except StorageError as exc:
             self.counts.failed_batches += 1
             self._warn("storage", "could not store %d links (%s): nothing of them is acknowledged, each Pi "

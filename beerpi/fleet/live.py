@@ -4,7 +4,8 @@ Every hub replica subscribes to every node's ``up/`` (not shared: each replica's
 everything) on a connection of its own, apart from the storing one (``ingest``). Messages are
 measured and parsed on paho's thread; what they mean is handed to the IOLoop with
 ``add_callback``, where the ``FleetView`` and the web ``Hub`` are touched. Changes for a Pi go
-out on its ``down/command``.
+out on its ``down/command``. A Pi's batch changes ride on its events: those that are news
+(``live_batches.py``) become ``batch`` frames and keep each chamber's open batch for the hello.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 from tornado.ioloop import IOLoop
 
+from beerpi.fleet.ingest_batches import for_hub
+from beerpi.fleet.live_batches import LiveBatches
 from beerpi.fleet.remote import qualified
 from beerpi.fleet.view import FleetView
 from beerpi.fleet.wire import MAX_MESSAGE_BYTES, BadMessage, HubTopics, NodeTopics, parse_link
@@ -23,6 +26,7 @@ from beerpi.hardware.probe import Reading
 from beerpi.mqtt.client import connect_in_background, new_client
 from beerpi.mqtt.url import MqttUrl
 from beerpi.protocol import frames as protocol
+from beerpi.repository.batch_events import BatchChanged, batch_change_of
 from beerpi.web.hub import Hub
 
 log = logging.getLogger("beerpi.fleet")
@@ -34,10 +38,12 @@ GATHER = 0.5  # s: the Pis' hellos and status changes within it reach the client
 class LiveFeed:
     """One broker connection per hub process for what is live: states, readings, hellos, replies."""
 
-    def __init__(self, url: MqttUrl, view: FleetView, hub: Hub) -> None:
+    def __init__(self, url: MqttUrl, view: FleetView, hub: Hub, batches: LiveBatches | None = None) -> None:
         self.url = url
         self.view = view
         self.hub = hub
+        self.batches = batches or LiveBatches()
+        hub.open_batches = self.batches.open  # one dict: the hello reads what the live view keeps
         self.topics = HubTopics(url.prefix)
         self.io_loop = IOLoop.current()
         self.connected = False
@@ -99,7 +105,9 @@ class LiveFeed:
             return self._reading, node, Reading(last.ts, qualified(node, last.probe), last.name,
                                                 last.temperature, last.heater)
         if what == "up/events":
-            return (self.view.heard, node)
+            changes = [for_hub(node, changed) for event in parse_link(payload).items
+                       if (changed := batch_change_of(event)) is not None]
+            return (self._batches, node, changes) if changes else (self.view.heard, node)
         message = json.loads(payload) if payload else None
         if not isinstance(message, dict):
             return None
@@ -152,6 +160,12 @@ class LiveFeed:
             return
         if state is not None:
             self.hub.publish(state)
+
+    def _batches(self, node: str, changes: list[BatchChanged]) -> None:
+        self.view.heard(node)
+        for changed in changes:
+            if self.batches.heard(node, changed):
+                self.hub.broadcast(protocol.batch_frame(changed.change, changed.batch, changed.note))
 
     def _reading(self, node: str, reading: Reading) -> None:
         if self.view.heard_reading(node, reading) is not None:

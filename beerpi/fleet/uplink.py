@@ -233,5 +233,6 @@ def start_uplink(url: str, hub: Hub, store: LocalStore, node: str | None, contro
         uplink.follow(latest)
     if hub.hydrometers is not None:
         hub.hydrometers.listeners.append(lambda reading, frame: [uplink.publish(r) for r in reading.series()])
+    hub.batch_listeners.append(lambda changed: uplink.record(changed.event))  # stored as an event: sent as one
     uplink.start()
     return uplink

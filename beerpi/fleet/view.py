@@ -78,7 +78,8 @@ class FleetView:
     chambers: dict[str, RemoteChamber] = field(default_factory=dict)
     latest: dict[str, Reading] = field(default_factory=dict)
     profile_clock: RealClock = field(default_factory=RealClock)
-    _pending: dict[str, tuple[Future, str]] = field(default_factory=dict)  # relay id → (future, node)
+    _pending: dict[str, tuple[Future, str, Callable[[str, Mapping[str, Any]], Any]]] = field(
+        default_factory=dict)  # relay id → (future, node, what its ok holds)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _run: str = field(default_factory=lambda: secrets.token_hex(4))
 
@@ -110,7 +111,7 @@ class FleetView:
     def heard_status(self, node: str, online: bool) -> None:
         self.heard(node).online = online
         if not online:
-            for relay_id, (future, owner) in list(self._pending.items()):
+            for relay_id, (future, owner, _) in list(self._pending.items()):
                 if owner == node:
                     self._fail(relay_id, "node_offline", f"the Pi {node} went offline before it answered; "
                                                          "the change may or may not have been made")
@@ -153,10 +154,10 @@ class FleetView:
         pending = self._pending.get(relay_id) if isinstance(relay_id, str) else None
         if pending is None or pending[1] != node:
             return  # not ours, or already answered (a timeout, a duplicate)
-        future, _ = self._pending.pop(relay_id)
+        future, _, read = self._pending.pop(relay_id)
         if message.get("type") == "ok":
             try:
-                future.set_result(state_of(node, message.get("state")))
+                future.set_result(read(node, message))
             except BadMessage as exc:
                 future.set_exception(RemoteError("unavailable", f"the Pi {node} answered oddly: {exc}"))
         else:
@@ -182,13 +183,19 @@ class FleetView:
             frame["elapsed"] = elapsed
         return self._relay(chamber_id, frame)
 
+    def relay_batch(self, chamber_id: str, fields: dict[str, Any], with_chamber: bool = True) -> Future:
+        """A ``batch`` command for the Pi that owns the chamber (``with_chamber``: naming the chamber, else
+        the ``batch`` its fields name); its ``ok`` with the batch's chamber as the hub names it."""
+        return self._relay(chamber_id, {"type": "batch", **fields}, _batch_reply, with_chamber)
+
     def sample_now(self) -> Future:
         """The hub samples nothing itself: the latest reading heard of each probe."""
         future: Future = Future()
         future.set_result([self.latest[key] for key in sorted(self.latest)])
         return future
 
-    def _relay(self, chamber_id: str | None, frame: dict[str, Any]) -> Future:
+    def _relay(self, chamber_id: str | None, frame: dict[str, Any],
+               read: Callable[[str, Mapping[str, Any]], Any] | None = None, with_chamber: bool = True) -> Future:
         future: Future = Future()
         try:
             chamber = self._chamber(chamber_id)
@@ -205,8 +212,9 @@ class FleetView:
                                                                "start it with --hub-control; nothing was changed"))
             return future
         relay_id = f"hub-{self._run}-{next(self._ids)}"
-        self._pending[relay_id] = (future, node)
-        self.send_command(node, encode({**frame, "chamber": local_part(node, chamber.id), "id": relay_id}))
+        self._pending[relay_id] = (future, node, read or _new_state)
+        where = {"chamber": local_part(node, chamber.id)} if with_chamber else {}
+        self.send_command(node, encode({**frame, **where, "id": relay_id}))
         IOLoop.current().call_later(self.timeout, self._fail, relay_id, "timeout",
                                     f"the Pi {node} did not answer in {self.timeout:g} s: the change may or may "
                                     "not have been made; its state will say")
@@ -227,6 +235,21 @@ class FleetView:
         except KeyError:
             raise ConfigError(f"unknown chamber {chamber_id!r}: the chambers are "
                               f"{', '.join(self.chambers) or 'none yet'}") from None
+
+
+def _new_state(node: str, message: Mapping[str, Any]) -> ControlState:
+    return state_of(node, message.get("state"))
+
+
+def _batch_reply(node: str, message: Mapping[str, Any]) -> dict[str, Any]:
+    """A Pi's ``ok`` to a batch command: its batch (the chamber's hub id) and note."""
+    batch = message.get("batch")
+    if not isinstance(batch, dict) or not isinstance(batch.get("chamber"), str):
+        raise BadMessage("an ok to a batch command has the batch")
+    answer = {"batch": {**batch, "chamber": qualified(node, batch["chamber"])}}
+    if isinstance(message.get("note"), dict):
+        answer["note"] = message["note"]
+    return answer
 
 
 __all__ = ["FleetView", "Node", "RemoteChamber", "qualified"]

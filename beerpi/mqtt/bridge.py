@@ -32,6 +32,7 @@ from beerpi.mqtt.url import MqttUrl
 from beerpi.protocol import frames as protocol
 from beerpi.protocol.rate_limit import BURST, COMMANDS_PER_SECOND, CommandBudget
 from beerpi.repository import Event
+from beerpi.repository.batch_events import BatchChanged
 from beerpi.web.dispatch import carry_out
 from beerpi.web.intake import Intake
 
@@ -95,11 +96,27 @@ class MqttBridge:
     # -- out ----------------------------------------------------------------------------
 
     def publish(self, event: Reading | ControlState) -> None:
-        """A reading or a chamber's state, retained (Home Assistant shows the last one at once)."""
+        """A reading or a chamber's state, retained (Home Assistant shows the last one at once); the
+        state with its open batch's name (``batch``, null with none): the climate entity's attribute."""
         if isinstance(event, Reading):
             self._send(self.topics.reading(event.probe), protocol.event_frame(event), retain=True)
         else:
-            self._send(self.topics.state(event.chamber), protocol.event_frame(event), retain=True)
+            batch = self.hub.open_batches.get(event.chamber)
+            payload = protocol.encode({**protocol.state_message(event), "batch": batch.name if batch else None})
+            self._send(self.topics.state(event.chamber), payload, retain=True)
+
+    def batch_changed(self, changed: BatchChanged) -> None:
+        """A batch started, edited, ended…: its chamber's open batch again, and its state with the name."""
+        chamber = changed.batch.chamber
+        self._publish_batch(chamber)
+        if (state := self.hub.states.get(chamber)) is not None:
+            self.publish(state)
+
+    def _publish_batch(self, chamber_id: str) -> None:
+        """The chamber's open batch as in a ``batch`` frame, or ``{}`` with none; retained."""
+        batch = self.hub.open_batches.get(chamber_id)
+        self._send(self.topics.batch(chamber_id), protocol.encode(batch.as_dict() if batch else {}), retain=True,
+                   qos=1)
 
     def record(self, event: Event) -> None:
         """A control event (switching, a fault, a settings change), as the ``events`` reply lists it."""
@@ -152,6 +169,8 @@ class MqttBridge:
                 self._announce_hydrometers([self.hydrometer_devices.devices[name] for name in names])
         for state in self.hub.states.values():
             self.publish(state)
+        for chamber_id in self.hub.monitor.chambers:
+            self._publish_batch(chamber_id)
         for reading in self.hub.latest.values():
             self.publish(reading)
         if hydrometers is not None:
@@ -265,6 +284,7 @@ def start_bridge(url: str, hub: Hub, controls: bool, node: str | None,
     bridge = MqttBridge(MqttUrl.parse(url), hub, controls, node, discovery_prefix)
     if hub.hydrometers is not None:
         hub.hydrometers.listeners.append(bridge.publish_hydrometer)
+    hub.batch_listeners.append(bridge.batch_changed)
     bridge.start()
     return bridge
 

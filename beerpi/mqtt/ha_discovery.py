@@ -1,5 +1,5 @@
-"""Home Assistant MQTT discovery: each chamber a device with a climate entity and its probes' sensors;
-each hydrometer a device of its own with a sensor for each value it sends.
+"""Home Assistant MQTT discovery: each chamber a device with a climate entity, its probes' sensors and
+its open batch's sensor; each hydrometer a device of its own with a sensor for each value it sends.
 
 Pure: the messages to publish (retained) under ``<discovery prefix>/<component>/<node>/<object>/config``,
 following Home Assistant's MQTT climate and sensor schemas. Re-sent whenever Home Assistant
@@ -28,6 +28,8 @@ MODE_TEMPLATE = "{{ 'heat' if value_json.mode == 'on' else value_json.mode }}"
 # Our activities: heating, cooling, idle, and waiting (an output is wanted but held by its minimum times).
 ACTION_TEMPLATE = ("{% set a = value_json.activity %}"
                    "{{ 'off' if value_json.mode == 'off' else a if a in ['heating', 'cooling'] else 'idle' }}")
+# The batch topic holds the open batch, or {} with none: "None" is Home Assistant's word for unknown.
+BATCH_NAME_TEMPLATE = "{{ value_json.name if value_json.name is defined else 'None' }}"
 
 
 def _device(node: str, key: str, name: str, model: str) -> dict:
@@ -78,6 +80,18 @@ def hysteresis_config(node: str, topics: Topics, chamber: ChamberInfo) -> dict:
     }
 
 
+def batch_config(node: str, topics: Topics, chamber: ChamberInfo) -> dict:
+    """A sensor of the chamber's open batch: its name, and the whole batch (style, started, OG…) as
+    attributes; unknown while the chamber has none."""
+    return {
+        "name": "Batch", "unique_id": f"beerpi_{node}_{segment(chamber.id)}_batch",
+        "device": _device(node, segment(chamber.id), chamber.name, "fermentation chamber"),
+        "availability_topic": topics.availability, "icon": "mdi:glass-mug-variant",
+        "state_topic": topics.batch(chamber.id), "value_template": BATCH_NAME_TEMPLATE,
+        "json_attributes_topic": topics.batch(chamber.id),
+    }
+
+
 def sensor_config(node: str, topics: Topics, probe: Probe, chamber: ChamberInfo | None) -> dict:
     """A temperature sensor for one probe, on its chamber's device (or the controller's)."""
     device = _device(node, segment(chamber.id), chamber.name, "fermentation chamber") if chamber \
@@ -100,6 +114,7 @@ def discovery_messages(discovery_prefix: str, node: str, topics: Topics, chamber
         key = segment(chamber.id)
         messages.append((f"{discovery_prefix}/climate/{node}/{key}/config",
                          climate_config(node, topics, chamber, controls)))
+        messages.append((f"{discovery_prefix}/sensor/{node}/{key}_batch/config", batch_config(node, topics, chamber)))
         if controls:
             messages.append((f"{discovery_prefix}/number/{node}/{key}_hysteresis/config",
                              hysteresis_config(node, topics, chamber)))

@@ -2,9 +2,9 @@
 
 Everything lives under one prefix (``beerpi`` by default). Payloads are the WebSocket
 protocol's JSON frames, so a client of one reads the other. Commands arrive as the
-WebSocket's ``set`` and ``profile`` frames, or as a plain value on a per-setting topic (what
-Home Assistant's climate entity publishes), and become WebSocket frames before they are
-parsed: one validation, one code path.
+WebSocket's ``set``, ``profile`` and ``batch`` frames, or as a plain value on a per-setting
+topic (what Home Assistant's climate entity publishes) or a note's plain text, and become
+WebSocket frames before they are parsed: one validation, one code path.
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ class Topics:
     def state(self, chamber_id: str) -> str:
         return f"{self.prefix}/chamber/{segment(chamber_id)}/state"
 
+    def batch(self, chamber_id: str) -> str:
+        """The chamber's open batch (retained); its commands are one level below."""
+        return f"{self.prefix}/chamber/{segment(chamber_id)}/batch"
+
     def event(self, chamber_id: str | None) -> str:
         return f"{self.prefix}/chamber/{segment(chamber_id)}/event" if chamber_id else f"{self.prefix}/event"
 
@@ -87,7 +91,8 @@ class Topics:
 
     @property
     def command_filters(self) -> tuple[str, ...]:
-        return (f"{self.prefix}/chamber/+/set", f"{self.prefix}/chamber/+/set/+", f"{self.prefix}/chamber/+/profile")
+        return (f"{self.prefix}/chamber/+/set", f"{self.prefix}/chamber/+/set/+", f"{self.prefix}/chamber/+/profile",
+                f"{self.prefix}/chamber/+/batch/+")
 
     def command_frame(self, topic: str, payload: bytes, chambers: dict[str, str]) -> str | None:
         """The WebSocket frame a command message stands for, or None if the topic is not a command.
@@ -114,7 +119,23 @@ class Topics:
             return json.dumps({**body, "type": kind[0], "chamber": chamber})
         if len(kind) == 2 and kind[0] == "set" and kind[1] in SETTING_TOPICS:
             return json.dumps({"type": "set", "chamber": chamber, kind[1]: _plain_value(kind[1], text)})
+        if kind == ["batch", "note"]:
+            return json.dumps({"type": "batch", "action": "note", "chamber": chamber, "text": text})
+        if kind == ["batch", "command"]:
+            return _batch_frame(text, chamber)
         return None
+
+
+def _batch_frame(text: str, chamber: str) -> str:
+    """A ``batch`` command's JSON object, for the chamber of its topic unless it names a batch by id
+    (edit and delete name the batch; the parser refuses a chamber beside it)."""
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if not isinstance(body, dict):
+        return json.dumps(body)
+    return json.dumps({**body, "type": "batch", **({} if "batch" in body else {"chamber": chamber})})
 
 
 def _plain_value(setting: str, text: str) -> Any:

@@ -199,8 +199,8 @@ def batches_frame(batches: Sequence[Batch], request_id: RequestId | None = None)
 
 
 def batch_frame(change: str, batch: Batch, note: BatchNote | None = None) -> str:
-    """Sent to every client after a batch ``change`` (started, ended, edited, noted): the batch as it is
-    now, and the ``note`` added."""
+    """Sent to every client after a batch ``change`` (started, ended, edited, noted, deleted,
+    note_deleted): the batch as it is now (as it was, once deleted), and the ``note`` added or deleted."""
     message: dict[str, Any] = {"type": "batch", "change": change, "batch": batch.as_dict()}
     if note is not None:
         message["note"] = note.as_dict()

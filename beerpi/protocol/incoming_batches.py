@@ -1,4 +1,4 @@
-"""The batch commands: ``batch`` (start, end, edit, note) and the ``batches`` query, parsed without I/O.
+"""The batch commands: ``batch`` (start, end, edit, note, delete, delete_note) and the ``batches`` query, parsed without I/O.
 
 Values are checked by the batch model's own rules (``batches.model``), so the protocol, the
 HTTP API and the storage accept and refuse the same things with the same words. Which batch,
@@ -25,7 +25,7 @@ from beerpi.hardware.probe import Probe
 from beerpi.protocol.fields import ProtocolError, RequestId, chamber_field, only
 from beerpi.repository.profiles import check_name
 
-BATCH_ACTIONS = ("start", "end", "edit", "note")
+BATCH_ACTIONS = ("start", "end", "edit", "note", "delete", "delete_note")
 EDITABLE = ("name", "style", "notes", "hydrometer", "og", "fg", "started", "ended")
 CLEARABLE = ("style", "hydrometer", "og", "fg", "ended")  # null clears them (ended: reopens the batch)
 FIELDS = {
@@ -33,6 +33,8 @@ FIELDS = {
     "end": ("id", "action", "batch", "chamber", "ended", "fg"),
     "edit": ("id", "action", "batch", *EDITABLE),
     "note": ("id", "action", "batch", "chamber", "text", "gravity", "ts"),
+    "delete": ("id", "action", "batch"),
+    "delete_note": ("id", "action", "batch", "note"),
 }
 BATCHES_FIELDS = ("id", "search")
 MAX_SEARCH_LENGTH = 80
@@ -56,9 +58,10 @@ class BatchStart:
 
 @dataclass(frozen=True, slots=True)
 class BatchChange:
-    """End, edit or note a batch: the one with id ``batch``, else the open batch of ``chamber``
-    (None: of the only chamber; edit needs the id). ``fields`` are checked values: for end
-    ``ended`` and ``fg``, for edit any of EDITABLE, for note ``text``, ``gravity`` and ``ts``."""
+    """End, edit, note or delete a batch, or delete one of its notes: the one with id ``batch``, else
+    the open batch of ``chamber`` (None: of the only chamber; edit and the deletes need the id).
+    ``fields`` are checked values: for end ``ended`` and ``fg``, for edit any of EDITABLE, for note
+    ``text``, ``gravity`` and ``ts``, for delete_note the ``note``'s id."""
 
     action: str
     batch: str | None = None
@@ -104,11 +107,12 @@ def _checked(message: dict[str, Any], names: Sequence[str], clearable: Sequence[
     return found
 
 
-def _batch_id(message: dict[str, Any]) -> str | None:
-    batch = message.get("batch")
-    if batch is not None and (not isinstance(batch, str) or not batch or len(batch) > 64):
-        raise ProtocolError("invalid_value", "batch must be a batch's id (a string) from batches or a batch frame")
-    return batch
+def _batch_id(message: dict[str, Any], key: str = "batch") -> str | None:
+    """A batch's (or with ``key`` "note", a note's) id, if the message gives one."""
+    value = message.get(key)
+    if value is not None and (not isinstance(value, str) or not value or len(value) > 64):
+        raise ProtocolError("invalid_value", f"{key} must be a {key}'s id (a string) from batches or a batch frame")
+    return value
 
 
 def _parse_batch(message: dict[str, Any], request_id: RequestId | None,
@@ -131,9 +135,16 @@ def _parse_batch(message: dict[str, Any], request_id: RequestId | None,
     batch, chamber = _batch_id(message), chamber_field(message)
     if batch is not None and chamber is not None:
         raise ProtocolError("invalid_value", "name the batch or the chamber whose open batch it is, not both")
-    if action == "edit":
-        if batch is None:
-            raise ProtocolError("invalid_value", "edit needs the batch's id")
+    if action in ("edit", "delete", "delete_note") and batch is None:
+        raise ProtocolError("invalid_value", f"{action} needs the batch's id")
+    if action == "delete":
+        fields = {}
+    elif action == "delete_note":
+        note = _batch_id(message, "note")
+        if note is None:
+            raise ProtocolError("invalid_value", "delete_note needs the note's id")
+        fields = {"note": note}
+    elif action == "edit":
         fields = _checked(message, EDITABLE, CLEARABLE)
         if not fields:
             raise ProtocolError("invalid_value", f"edit needs at least one of {', '.join(EDITABLE)}")

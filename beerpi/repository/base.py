@@ -241,6 +241,16 @@ class Repository(ABC):
         """The notes of a batch, ordered by (ts, id)."""
 
     @abstractmethod
+    def delete_batch(self, batch_id: str) -> bool:
+        """Delete a batch and its notes (the chamber's readings and events stay); False if there was
+        no such batch (its notes, if any, are deleted all the same). Whether an open batch may be
+        deleted is the caller's to decide."""
+
+    @abstractmethod
+    def delete_batch_note(self, note_id: str) -> bool:
+        """Delete one note; False if there was none with that id."""
+
+    @abstractmethod
     def close(self) -> None:
         """Flush and release the database. Further calls raise Closed."""
 

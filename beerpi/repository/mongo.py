@@ -377,6 +377,14 @@ class MongoRepository(Repository):
         with self._op("reading the notes of a batch"):
             return mongo_batches.notes_of(self._db, batch_id)
 
+    def delete_batch(self, batch_id: str) -> bool:
+        with self._op("deleting a batch"):
+            return mongo_batches.delete_batch(self._db, batch_id)
+
+    def delete_batch_note(self, note_id: str) -> bool:
+        with self._op("deleting a note of a batch"):
+            return mongo_batches.delete_note(self._db, note_id)
+
     def close(self) -> None:
         if self._closed:
             return

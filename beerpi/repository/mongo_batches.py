@@ -87,3 +87,15 @@ def notes_of(db: Database[dict[str, Any]], batch_id: str) -> list[BatchNote]:
     docs = db["batch_notes"].find({"batch": batch_id}).sort([("ts", ASCENDING), ("_id", ASCENDING)])
     return [BatchNote(doc["_id"], doc["batch"], rollup.from_ms(int(doc["ts"])), doc["text"], doc.get("gravity"))
             for doc in docs]
+
+
+def delete_batch(db: Database[dict[str, Any]], batch_id: str) -> bool:
+    """Delete the batch, then its notes (a failure between leaves notes of no batch, which nothing lists,
+    and deleting again removes them)."""
+    found = db["batches"].delete_one({"_id": batch_id}).deleted_count > 0
+    db["batch_notes"].delete_many({"batch": batch_id})
+    return found
+
+
+def delete_note(db: Database[dict[str, Any]], note_id: str) -> bool:
+    return db["batch_notes"].delete_one({"_id": note_id}).deleted_count > 0

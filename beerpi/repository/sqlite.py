@@ -349,6 +349,14 @@ class SqliteRepository(Repository):
         with self._reading() as cursor:
             return sqlite_batches.notes_of(cursor, batch_id)
 
+    def delete_batch(self, batch_id: str) -> bool:
+        with self._writing() as cursor:
+            return sqlite_batches.delete_batch(cursor, batch_id)
+
+    def delete_batch_note(self, note_id: str) -> bool:
+        with self._writing() as cursor:
+            return sqlite_batches.delete_note(cursor, note_id)
+
     def close(self) -> None:
         with self._lock, self._pool_lock:
             if self._closed:

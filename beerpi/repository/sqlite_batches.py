@@ -98,3 +98,13 @@ def add_note(cursor: sqlite3.Cursor, note: BatchNote) -> None:
 def notes_of(cursor: sqlite3.Cursor, batch_id: str) -> list[BatchNote]:
     rows = cursor.execute(f"SELECT {NOTE_COLUMNS} FROM batch_notes WHERE batch = ? ORDER BY ts, id", (batch_id,))
     return [BatchNote(note_id, batch, rollup.from_ms(ts), text, gravity) for note_id, batch, ts, text, gravity in rows]
+
+
+def delete_batch(cursor: sqlite3.Cursor, batch_id: str) -> bool:
+    """Delete the batch and its notes, in the caller's one transaction."""
+    cursor.execute("DELETE FROM batch_notes WHERE batch = ?", (batch_id,))
+    return cursor.execute("DELETE FROM batches WHERE id = ?", (batch_id,)).rowcount > 0
+
+
+def delete_note(cursor: sqlite3.Cursor, note_id: str) -> bool:
+    return cursor.execute("DELETE FROM batch_notes WHERE id = ?", (note_id,)).rowcount > 0

@@ -101,5 +101,11 @@ class Unavailable(Repository):
     def notes_of(self, batch_id: str) -> list[BatchNote]:
         self._refuse()
 
+    def delete_batch(self, batch_id: str) -> bool:
+        self._refuse()
+
+    def delete_batch_note(self, note_id: str) -> bool:
+        self._refuse()
+
     def close(self) -> None:
         pass

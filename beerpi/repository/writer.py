@@ -287,6 +287,12 @@ class WriteBehind(Repository):
     def notes_of(self, batch_id: str) -> list[BatchNote]:
         return self.backend.notes_of(batch_id)
 
+    def delete_batch(self, batch_id: str) -> bool:
+        return self.backend.delete_batch(batch_id)
+
+    def delete_batch_note(self, note_id: str) -> bool:
+        return self.backend.delete_batch_note(note_id)
+
     def raise_marks(self, marks: Mapping[str, int]) -> None:
         self.backend.raise_marks(marks)
 

@@ -1,9 +1,15 @@
-"""Carry out the batch commands (``batch`` start, end, edit, note; the ``batches`` query).
+"""Carry out the batch commands (``batch`` start, end, edit, note, delete, delete_note; the ``batches`` query).
 
 IOLoop only; every database call runs on the executor. A change is stored first (the storage
 refuses a second open batch in a chamber, whoever asks), then every client gets a ``batch``
-frame and the sender an ``ok`` with the batch. Starting with a saved profile starts it through
-the same path as a ``profile`` command, after the batch is stored.
+frame and the sender an ``ok`` with the batch. Each change is also stored as an event of the
+chamber (``repository/batch_events.py``: what a hub rebuilds the Pi's batches from) and handed to
+``hub.batch_listeners`` (the MQTT bridge, the uplink). Starting with a saved profile starts it through
+the same path as a ``profile`` command, after the batch is stored. An open batch is not deleted:
+the brewer ends it first (the chamber's readings are never deleted, only the batch and its notes).
+On a hub the chambers' batches are their Pis': a change is relayed to the Pi (``BatchRelay``),
+which carries it out and answers; the hub hears of the change as every Pi's batch changes reach
+it (``fleet/``).
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from beerpi.control.profile import parse_steps
 from beerpi.protocol import frames as protocol
 from beerpi.protocol.incoming_batches import BatchChange, BatchesQuery, BatchStart
 from beerpi.repository import Repository
+from beerpi.repository.batch_events import BatchChanged
 from beerpi.repository.profiles import profile_key
-from beerpi.web.controller import RemoteError
+from beerpi.web.controller import BatchRelay, RemoteError
 
 if TYPE_CHECKING:
     from beerpi.web.hub import Hub
@@ -32,7 +39,8 @@ log = logging.getLogger("beerpi.batches")
 
 Reply = Callable[[str], None]
 T = TypeVar("T")
-CHANGES = {"start": "started", "end": "ended", "edit": "edited", "note": "noted"}
+CHANGES = {"start": "started", "end": "ended", "edit": "edited", "note": "noted", "delete": "deleted",
+           "delete_note": "note_deleted"}
 
 
 class Refused(Exception):
@@ -55,6 +63,9 @@ async def carry_out_batch(hub: Hub, command: BatchStart | BatchChange | BatchesQ
             found = await _on_executor(lambda: store.list_batches(command.search))
             reply(protocol.batches_frame(found, command.id))
             return
+        if isinstance(hub.monitor, BatchRelay):
+            await _relay(hub, hub.monitor, store, command, reply)
+            return
         action = "start" if isinstance(command, BatchStart) else command.action
         chamber = None if isinstance(command, BatchChange) and command.batch else _chamber(hub, command.chamber)
         if isinstance(command, BatchStart):
@@ -62,12 +73,15 @@ async def carry_out_batch(hub: Hub, command: BatchStart | BatchChange | BatchesQ
         else:
             batch, note = await _on_executor(lambda: _change(store, command, chamber, time.time()))
             steps = None
+        changed = BatchChanged.of(CHANGES[action], batch, note, time.time())
+        await _on_executor(lambda: store.add_event(changed.event))
     except Refused as exc:
         reply(protocol.error_frame(exc.code, exc.message, command.id))
         return
     _remember(hub, batch)
     log.info("batch %r in %s %s (from %s)", batch.name, batch.chamber, CHANGES[action], source)
     hub.broadcast(protocol.batch_frame(CHANGES[action], batch, note))
+    _tell_listeners(hub, changed)
     if steps is not None and not await _start_profile(hub, batch, steps, command, reply, source):
         return
     if command.id is not None:
@@ -75,6 +89,38 @@ async def carry_out_batch(hub: Hub, command: BatchStart | BatchChange | BatchesQ
         if note is not None:
             fields["note"] = note.as_dict()
         reply(protocol.ok_frame("batch", command.id, **fields))
+
+
+async def _relay(hub: Hub, relay: BatchRelay, store: Repository, command: BatchStart | BatchChange,
+                 reply: Reply) -> None:
+    """Relay a change to the Pi that owns the chamber (a hub); the Pi's answer, or why there is none.
+    Raises Refused for what the hub can tell at once (no such batch or chamber)."""
+    if isinstance(command, BatchStart):
+        fields = {key: value for key, value in (
+            ("name", command.name), ("style", command.style), ("notes", command.notes or None),
+            ("hydrometer", command.hydrometer), ("og", command.og), ("fg", command.fg),
+            ("started", command.started), ("profile", command.profile)) if value is not None}
+        chamber, by_id = _chamber(hub, command.chamber), False
+        fields["action"] = "start"
+    elif command.batch is not None:
+        batch = await _on_executor(lambda: store.get_batch(command.batch or ""))
+        if batch is None:
+            raise Refused("not_found", f"no batch has the id {command.batch!r}")
+        chamber, by_id = batch.chamber, True
+        fields = {"action": command.action, "batch": batch.id, **command.fields}
+    else:
+        chamber, by_id = _chamber(hub, command.chamber), False
+        fields = {"action": command.action, **command.fields}
+    try:
+        answer = await asyncio.wrap_future(relay.relay_batch(chamber, fields, with_chamber=not by_id))
+    except RemoteError as exc:
+        reply(protocol.error_frame(exc.code, str(exc), command.id))
+        return
+    except ConfigError as exc:
+        reply(protocol.error_frame("invalid_value", str(exc), command.id))
+        return
+    if command.id is not None:
+        reply(protocol.ok_frame("batch", command.id, **answer))
 
 
 def _chamber(hub: Hub, chamber: str | None) -> str:
@@ -142,6 +188,17 @@ def _change(store: Repository, command: BatchChange, chamber: str | None,
         note = BatchNote(new_id(), batch.id, fields.get("ts", now), fields.get("text", ""), fields.get("gravity"))
         store.add_batch_note(note)
         return batch, note
+    if command.action == "delete":
+        if batch.open:
+            raise Refused("invalid_value", f"the batch {batch.name!r} is open: end it before deleting it")
+        store.delete_batch(batch.id)
+        return batch, None
+    if command.action == "delete_note":
+        found = [note for note in store.notes_of(batch.id) if note.id == fields["note"]]
+        if not found:
+            raise Refused("not_found", f"the batch {batch.name!r} has no note with the id {fields['note']!r}")
+        store.delete_batch_note(found[0].id)
+        return batch, found[0]
     if command.action == "end":
         if not batch.open:
             raise Refused("invalid_value", f"the batch {batch.name!r} has ended already: edit it to change its end")
@@ -149,6 +206,14 @@ def _change(store: Repository, command: BatchChange, chamber: str | None,
     batch = batch.edited(**fields)
     store.save_batch(batch)
     return store.get_batch(batch.id) or batch, None
+
+
+def _tell_listeners(hub: Hub, changed: BatchChanged) -> None:
+    for listener in hub.batch_listeners:
+        try:
+            listener(changed)
+        except Exception:  # one listener failing never stops the command's answer
+            log.exception("a listener of batch changes failed")
 
 
 def _remember(hub: Hub, batch: Batch) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from beerpi.base.errors import BeerPiError
 from beerpi.control.chamber import ChamberInfo
@@ -68,6 +68,15 @@ class Controller(Protocol):
                        source: str = "client") -> Future: ...
 
     def sample_now(self) -> Future: ...
+
+
+@runtime_checkable
+class BatchRelay(Protocol):
+    """A controller whose chambers' batches are kept by others (a hub's Pis): a batch change is
+    relayed to the chamber's owner, whose ``ok`` (its ``batch`` and ``note``, ids as the relay
+    names them) the Future holds, or a RemoteError."""
+
+    def relay_batch(self, chamber_id: str, fields: dict[str, Any], with_chamber: bool = True) -> Future: ...
 
 
 class RemoteError(BeerPiError):

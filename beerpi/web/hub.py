@@ -21,6 +21,7 @@ from beerpi.hardware.probe import Reading
 from beerpi.hydrometers.ispindel import SERIES, SERIES_PREFIX, series_id
 from beerpi.protocol import frames as protocol
 from beerpi.repository import Repository
+from beerpi.repository.batch_events import BatchChanged
 from beerpi.web import fanout
 from beerpi.web.controller import Controller
 from beerpi.web.read_lanes import ReadLanes
@@ -74,6 +75,8 @@ class Hub:
         self.reads = ReadLanes()  # the clients' database reads: live charts apart from bulk reads
         # Each chamber's open batch, by chamber id, for the hello: read at start, kept by batch_commands.py
         self.open_batches: dict[str, Batch] = {}
+        # Told of every batch change once it is stored (the MQTT bridge, the uplink to a hub): IOLoop only
+        self.batch_listeners: list[Callable[[BatchChanged], None]] = []
         self._status: dict[str, Any] | None = None  # as last broadcast
         self._status_timer: PeriodicCallback | None = None
         self._outbox: list[str] = []  # events published in this pass of the IOLoop, not yet sent

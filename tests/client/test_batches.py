@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from tests.support.client_process import client, url
@@ -31,4 +32,16 @@ def test_changing_a_batch_needs_the_token_and_a_note_needs_something_to_say(serv
     assert refused.returncode == 2 and "pass --token" in refused.stderr
     empty = client("batch", "note", address, "--token", TEST_TOKEN)
     assert empty.returncode == 2 and "needs --text, --gravity, or both" in empty.stderr
+    assert client("batch", "list", address).stdout == ""
+
+
+def test_an_ended_batch_is_deleted_from_a_shell_by_its_id(server):
+    address = url(server.port)
+    started = client("batch", "start", "Mild", address, "--json", "--token", TEST_TOKEN)
+    batch_id = json.loads(started.stdout)["batch"]["id"]
+    refused = client("batch", "delete", batch_id, address, "--token", TEST_TOKEN)
+    assert refused.returncode != 0 and "end it before deleting it" in refused.stderr, refused
+    client("batch", "end", address, "--token", TEST_TOKEN)
+    deleted = client("batch", "delete", batch_id, address, "--token", TEST_TOKEN)
+    assert deleted.returncode == 0 and deleted.stdout.startswith("deleted: Mild in main:"), deleted
     assert client("batch", "list", address).stdout == ""

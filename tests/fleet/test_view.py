@@ -148,3 +148,27 @@ async def test_an_unknown_chamber_is_a_clear_error():
         await asyncio.wrap_future(fleet.submit_settings({"target": 18.0}))
     with pytest.raises(ConfigError, match="unknown chamber 'main'"):
         await asyncio.wrap_future(fleet.submit_settings({"target": 18.0}, chamber_id="main"))
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_a_batch_command_goes_to_the_owning_pi_and_its_batch_comes_back_under_the_hub_ids():
+    fleet, sent = fleet_of("garage", "cellar")
+    # A note for a chamber's open batch names the chamber; a delete names the batch alone
+    noting = fleet.relay_batch("cellar/main", {"action": "note", "text": "dry hop"})
+    deleting = fleet.relay_batch("garage/main", {"action": "delete", "batch": "b9"}, with_chamber=False)
+    [(node, note), (other, delete)] = sent
+    assert (node, note["type"], note["chamber"], note["text"]) == ("cellar", "batch", "main", "dry hop")
+    assert other == "garage" and "chamber" not in delete and delete["batch"] == "b9"
+    batch = {"id": "b1", "chamber": "main", "name": "Pale Ale"}
+    fleet.heard_reply("cellar", json.loads(protocol.ok_frame("batch", note["id"], batch=batch,
+                                                             note={"id": "n1", "text": "dry hop"})))
+    answer = await asyncio.wrap_future(noting)
+    assert answer == {"batch": {**batch, "chamber": "cellar/main"}, "note": {"id": "n1", "text": "dry hop"}}
+    fleet.heard_reply("garage", json.loads(protocol.error_frame("invalid_value", "end it first", delete["id"])))
+    with pytest.raises(RemoteError, match="end it first"):
+        await asyncio.wrap_future(deleting)
+    # And a Pi that takes no changes from the hub is refused at once, as for settings
+    fleet.heard_hello("garage", {**pi_hello(), "hub_control": False})
+    with pytest.raises(RemoteError) as refused:
+        await asyncio.wrap_future(fleet.relay_batch("garage/main", {"action": "end"}))
+    assert refused.value.code == "node_read_only"

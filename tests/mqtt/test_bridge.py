@@ -202,3 +202,44 @@ def test_an_ispindel_posted_to_the_server_appears_in_home_assistant(tmp_path, br
     watcher.publish("homeassistant/status", "online")
     _, _, retained = watcher.wait_for(lambda t, p, r: t == gravity_config)
     assert not retained
+
+
+def test_a_batch_started_and_noted_over_mqtt_is_published_retained_and_named_on_the_climate(
+        tmp_path, broker, subscribe, stopping):
+    # Given a controller taking commands over MQTT, with no batch yet
+    stopping(server := start(tmp_path, broker.url, "--mqtt-control"))
+    watcher = subscribe(broker.port, "beerpi/#", f"homeassistant/sensor/{NODE}/main_batch/config")
+    watcher.wait_for(lambda t, p, r: t == "beerpi/chamber/main/batch" and json.loads(p) == {})
+    assert json.loads(watcher.wait_for(lambda t, p, r: t.startswith("homeassistant/"))[1])["state_topic"] \
+        == "beerpi/chamber/main/batch"
+    # When a batch is started on the chamber's batch command topic
+    watcher.publish("beerpi/chamber/main/batch/command", json.dumps({"action": "start", "name": "Kölsch",
+                                                                     "og": 1.048, "id": "b1"}))
+    # Then it is answered, published (retained) as the chamber's open batch, and named in its state
+    ok = json.loads(watcher.wait_for(json_on("beerpi/reply", id="b1"))[1])
+    assert ok["type"] == "ok", ok
+    _, payload, _ = watcher.wait_for(json_on("beerpi/chamber/main/batch", name="Kölsch"))
+    assert json.loads(payload) == ok["batch"]
+    watcher.wait_for(json_on("beerpi/chamber/main/state", batch="Kölsch"))
+    later = subscribe(broker.port, "beerpi/chamber/main/batch")
+    assert json.loads(later.wait_for(lambda t, p, r: r)[1])["og"] == 1.048
+    # When Home Assistant publishes a note as plain text
+    watcher.publish("beerpi/chamber/main/batch/note", "dry hop 100 g Citra")
+    # Then it is on the batch, as the brewer's page reads it
+    assert notes_of(server.wait_listening(), ok["batch"]["id"]) == ["dry hop 100 g Citra"]
+    # When the batch ends over MQTT, the chamber has no open batch any more, retained
+    watcher.publish("beerpi/chamber/main/batch/command", json.dumps({"action": "end", "id": "e1"}))
+    assert json.loads(watcher.wait_for(json_on("beerpi/reply", id="e1"))[1])["type"] == "ok"
+    watcher.wait_for(lambda t, p, r: t == "beerpi/chamber/main/batch" and json.loads(p) == {} and not r)
+    watcher.wait_for(json_on("beerpi/chamber/main/state", batch=None))
+
+
+def notes_of(port: int, batch_id: str) -> list[str]:
+    """The texts of a batch's notes once it has any, polled with a deadline."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/batches/{batch_id}", timeout=WAIT) as response:
+            notes = [note["text"] for note in json.loads(response.read())["notes"]]
+        if notes or time.monotonic() > deadline:
+            return notes
+        time.sleep(0.05)

@@ -9,6 +9,7 @@ import json
 import jinja2
 import pytest
 
+from beerpi.batches.model import Batch
 from beerpi.control.chamber import ChamberInfo
 from beerpi.control.settings import ControlState
 from beerpi.hardware.probe import Reading
@@ -26,6 +27,7 @@ from beerpi.sim.fermenter import simulated_hardware
 # entities (the ones a discovery payload may carry; abbreviations aside), and their types.
 COMMON = {"name": (str, type(None)), "unique_id": str, "device": dict, "availability_topic": str,
           "payload_available": str, "payload_not_available": str, "json_attributes_topic": str,
+          "json_attributes_template": str,
           "entity_category": str, "object_id": str, "icon": str, "qos": int, "enabled_by_default": bool}
 CLIMATE = COMMON | {
     "action_template": str, "action_topic": str, "current_temperature_template": str,
@@ -203,3 +205,12 @@ def test_hydrometers_whose_names_differ_only_in_punctuation_are_different_device
     assert len({config["state_topic"] for config in configs}) == len(names)
     assert len({config["device"]["identifiers"][0] for config in configs}) == len(names)
     assert {config["device"]["name"] for config in configs} == set(names)
+
+
+def test_each_chamber_has_a_batch_sensor_named_after_its_open_batch():
+    sensor = next(payload for _, topic, payload in messages(False) if topic.endswith("/ale_batch/config"))
+    assert sensor["state_topic"] == sensor["json_attributes_topic"] == "beerpi/chamber/ale/batch"
+    assert sensor["device"]["identifiers"] == ["beerpi_pi_1_ale"]  # on the chamber's device
+    batch = Batch("b1", "ale", "Pale Ale", 1.0, style="APA", og=1.050)
+    assert render(sensor["value_template"], protocol.encode(batch.as_dict())) == "Pale Ale"
+    assert render(sensor["value_template"], "{}") == "None"  # Home Assistant's unknown: no open batch

@@ -32,6 +32,13 @@ CHAMBERS = {"main": "main", "lager-2": "lager-2"}
                                                                         "target": "\u0661\u0669"}),
     ("brewery/beerpi/chamber/main/set/target", b"infinity", {"type": "set", "chamber": "main",
                                                               "target": "infinity"}),
+    # Batches: a command for the topic's chamber, unless it names a batch by id; a note's plain text
+    ("brewery/beerpi/chamber/main/batch/command", b'{"action": "start", "name": "Pale Ale", "id": 2}',
+     {"type": "batch", "chamber": "main", "action": "start", "name": "Pale Ale", "id": 2}),
+    ("brewery/beerpi/chamber/main/batch/command", b'{"action": "delete", "batch": "b1"}',
+     {"type": "batch", "action": "delete", "batch": "b1"}),
+    ("brewery/beerpi/chamber/lager-2/batch/note", " dry hop 100 g Citra\n".encode(),
+     {"type": "batch", "action": "note", "chamber": "lager-2", "text": "dry hop 100 g Citra"}),
 ])
 def test_a_command_message_becomes_the_websocket_frame(topic, payload, frame):
     assert json.loads(TOPICS.command_frame(topic, payload, CHAMBERS)) == frame
@@ -39,7 +46,9 @@ def test_a_command_message_becomes_the_websocket_frame(topic, payload, frame):
 
 @pytest.mark.parametrize("topic", [
     "brewery/beerpi/chamber/garage/set/target",  # no such chamber
-    "brewery/beerpi/chamber/main/state",  # our own publication
+    "brewery/beerpi/chamber/main/state",  # our own publications
+    "brewery/beerpi/chamber/main/batch",
+    "brewery/beerpi/chamber/main/batch/colour",
     "brewery/beerpi/chamber/main/set/colour",
     "other/beerpi/chamber/main/set/target",
 ])

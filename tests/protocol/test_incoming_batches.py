@@ -30,6 +30,9 @@ def frame(**fields) -> str:
      BatchChange("note", "b1", None, {"text": "dry hop"}, "n")),
     ({"type": "batch", "action": "note", "gravity": 1.02, "ts": 5}, BatchChange("note", None, None,
                                                                                {"gravity": 1.02, "ts": 5.0})),
+    ({"type": "batch", "action": "delete", "batch": "b1", "id": 3}, BatchChange("delete", "b1", None, {}, 3)),
+    ({"type": "batch", "action": "delete_note", "batch": "b1", "note": "n1"},
+     BatchChange("delete_note", "b1", None, {"note": "n1"})),
     ({"type": "batches"}, BatchesQuery()),
     ({"type": "batches", "search": " ale ", "id": 1}, BatchesQuery("ale", 1)),
     ({"type": "batches", "search": "  "}, BatchesQuery()),
@@ -57,6 +60,11 @@ def test_batch_commands_parse(message, command):
     ({"action": "note", "text": " "}, "invalid_value", "a note needs text, a gravity, or both"),
     ({"action": "note", "text": "x" * 501}, "invalid_value", "text must be at most 500"),
     ({"action": "note", "text": "a", "notes": "b"}, "unknown_field", "batch note has no field 'notes'"),
+    ({"action": "delete"}, "invalid_value", "delete needs the batch's id"),
+    ({"action": "delete", "chamber": "ferm"}, "unknown_field", "batch delete has no field 'chamber'"),
+    ({"action": "delete_note", "batch": "b1"}, "invalid_value", "delete_note needs the note's id"),
+    ({"action": "delete_note", "note": "n1"}, "invalid_value", "delete_note needs the batch's id"),
+    ({"action": "delete_note", "batch": "b1", "note": 7}, "invalid_value", "note must be a note's id"),
 ])
 def test_bad_batch_commands_are_refused_with_a_code_and_what_to_fix(message, code, words):
     with pytest.raises(ProtocolError) as refused:

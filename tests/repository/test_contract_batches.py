@@ -118,6 +118,40 @@ def test_notes_come_back_in_time_order_per_batch_and_a_replayed_note_is_stored_o
     assert store.notes_of("nope") == []
 
 
+def test_deleting_a_batch_takes_its_notes_with_it_and_leaves_the_others(store):
+    # Given two batches with notes
+    store.save_batch(batch("b1", "ferm", "Pale Ale", T0, ended=T0 + DAY))
+    store.save_batch(batch("b2", "lager", "Helles", T0))
+    store.add_batch_note(BatchNote("n1", "b1", T0 + 60, "pitched"))
+    store.add_batch_note(BatchNote("n2", "b1", T0 + 120, "", 1.040))
+    store.add_batch_note(BatchNote("n3", "b2", T0 + 60, "pitched"))
+    # When the first is deleted
+    assert store.delete_batch("b1") is True
+    # Then it and its notes are gone, the other is untouched, and deleting again finds nothing
+    assert store.get_batch("b1") is None and store.notes_of("b1") == []
+    assert [b.id for b in store.list_batches()] == ["b2"] and [n.id for n in store.notes_of("b2")] == ["n3"]
+    assert store.delete_batch("b1") is False
+
+
+def test_deleting_an_open_batch_frees_its_chamber_for_the_next(store):
+    store.save_batch(batch("b1", "ferm", "Pale Ale", T0))
+    assert store.delete_batch("b1")
+    store.save_batch(batch("b2", "ferm", "Stout", T0 + DAY))
+    assert [b.id for b in store.list_batches(open_only=True)] == ["b2"]
+
+
+def test_one_note_is_deleted_by_its_id(store):
+    store.save_batch(batch())
+    store.add_batch_note(BatchNote("n1", "b1", T0 + 60, "pitched"))
+    store.add_batch_note(BatchNote("n2", "b1", T0 + 120, "dry hop"))
+    assert store.delete_batch_note("n1") is True
+    assert [n.id for n in store.notes_of("b1")] == ["n2"]
+    assert store.delete_batch_note("n1") is False
+    # And a note deleted and sent again (a replay) is stored again: deleting is not remembered
+    store.add_batch_note(BatchNote("n1", "b1", T0 + 60, "pitched"))
+    assert [n.id for n in store.notes_of("b1")] == ["n1", "n2"]
+
+
 @pytest.mark.parametrize("bad", [batch(name=""), batch(og=1050), batch(ended=T0 - 1), batch(notes="\x00")])
 def test_a_batch_breaking_a_rule_is_refused_and_nothing_is_stored(store, bad):
     with pytest.raises(ConfigError):
@@ -134,6 +168,7 @@ def test_a_note_breaking_a_rule_is_refused_and_nothing_is_stored(store):
 @pytest.mark.parametrize("call", [
     lambda s: s.save_batch(batch()), lambda s: s.get_batch("b1"), lambda s: s.list_batches(),
     lambda s: s.add_batch_note(BatchNote("n1", "b1", T0, "x")), lambda s: s.notes_of("b1"),
+    lambda s: s.delete_batch("b1"), lambda s: s.delete_batch_note("n1"),
 ])
 def test_a_closed_store_refuses_batch_work(store, call):
     store.close()

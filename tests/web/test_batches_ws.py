@@ -95,3 +95,45 @@ async def test_bad_batch_commands_are_refused_saying_why(start_service, connect)
         error = await brewer.wait_for(answer_to(index))
         assert (error["type"], error["code"]) == ("error", code) and words in error["message"], error
     assert service.store.list_batches() == []
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_brewer_deletes_a_note_and_an_ended_batch_but_not_an_open_one(start_service, connect):
+    # Given a batch with two notes, and a watcher
+    service = start_service()
+    watcher = await connect(service.port, token=None)
+    brewer = await connect(service.port)
+    await brewer.send({"type": "batch", "action": "start", "name": "Stout", "id": 1})
+    batch = (await brewer.wait_for(answer_to(1)))["batch"]
+    notes = []
+    for index, text in enumerate(["pitched", "typo: dry hop 1000 g"], start=2):
+        await brewer.send({"type": "batch", "action": "note", "text": text, "id": index})
+        notes.append((await brewer.wait_for(answer_to(index)))["note"])
+    # When the brewer deletes the mistaken note
+    await brewer.send({"type": "batch", "action": "delete_note", "batch": batch["id"], "note": notes[1]["id"],
+                       "id": 4})
+    assert (await brewer.wait_for(answer_to(4)))["note"]["id"] == notes[1]["id"]
+    # Then every client is told, and only the other note is left
+    told = await watcher.wait_for(batch_frame("note_deleted"))
+    assert (told["batch"]["id"], told["note"]["id"]) == (batch["id"], notes[1]["id"])
+    assert [n.text for n in service.store.notes_of(batch["id"])] == ["pitched"]
+    # And deleting the open batch is refused: end it first
+    await brewer.send({"type": "batch", "action": "delete", "batch": batch["id"], "id": 5})
+    refused = await brewer.wait_for(answer_to(5))
+    assert (refused["code"], "end it before deleting it" in refused["message"]) == ("invalid_value", True), refused
+    assert service.store.get_batch(batch["id"]) is not None
+    # When it has ended and is deleted
+    await brewer.send({"type": "batch", "action": "end", "id": 6})
+    await brewer.wait_for(answer_to(6))
+    await brewer.send({"type": "batch", "action": "delete", "batch": batch["id"], "id": 7})
+    assert (await brewer.wait_for(answer_to(7)))["type"] == "ok"
+    # Then the watcher is told, the archive no longer lists it, its notes are gone with it
+    assert (await watcher.wait_for(batch_frame("deleted")))["batch"]["id"] == batch["id"]
+    await watcher.send({"type": "batches", "id": 8})
+    assert (await watcher.wait_for(answer_to(8)))["batches"] == []
+    assert service.store.notes_of(batch["id"]) == []
+    # And a watcher may not delete, and a second delete finds nothing
+    await watcher.send({"type": "batch", "action": "delete", "batch": batch["id"], "id": 9})
+    assert (await watcher.wait_for(answer_to(9)))["code"] == "unauthorized"
+    await brewer.send({"type": "batch", "action": "delete", "batch": batch["id"], "id": 10})
+    assert (await brewer.wait_for(answer_to(10)))["code"] == "not_found"

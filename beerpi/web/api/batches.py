@@ -21,6 +21,7 @@ from beerpi.batches.model import Batch
 from beerpi.hydrometers.ispindel import series_id
 from beerpi.protocol import frames as protocol
 from beerpi.repository import Repository
+from beerpi.repository.batch_events import KIND as BATCH_EVENT
 from beerpi.web.api.csv_download import ReadingsCsvHandler
 from beerpi.web.api.handlers import ChamberHandler, run_command
 from beerpi.web.api.translate import HTTP_ID, RESERVED, ApiError, command_text, json_object, reply_body
@@ -42,7 +43,7 @@ def batch_report(store: Repository, batch_id: str, chambers: Mapping[str, Chambe
         (r.ts, r.temperature) for r in store.readings_between(batch.started, end + 0.001,
                                                               series_id(batch.hydrometer, "gravity"))]
     events = [protocol.event_message(event) for event in store.events_between(batch.started, end + 0.001)
-              if event.detail.get("chamber") in (None, batch.chamber)]
+              if event.detail.get("chamber") in (None, batch.chamber) and event.kind != BATCH_EVENT]
     chamber = chambers.get(batch.chamber)
     probes = [] if chamber is None else [p for p in (chamber.info.beer_probe, chamber.info.air_probe) if p]
     return {"batch": batch.as_dict(), "notes": [note.as_dict() for note in notes],

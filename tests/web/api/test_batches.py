@@ -74,3 +74,23 @@ async def test_a_batch_is_started_noted_ended_listed_and_downloaded_over_http(st
     # And a batch that is not there is a 404
     assert (await fetch(service.port, "/api/batches/nope")).status == 404
     assert (await fetch(service.port, "/api/batches/nope.csv", token=TEST_TOKEN)).status == 404
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_an_ended_batch_is_deleted_over_http_and_its_page_is_gone(start_service):
+    # Given an ended batch with a note
+    service = start_service()
+    batch = (await post(service.port, "/api/batches", {"action": "start", "name": "Mild"})).json["batch"]
+    note = (await post(service.port, "/api/batches", {"action": "note", "text": "pitched"})).json["note"]
+    # When the note is deleted, then the open batch, then the ended one
+    gone = await post(service.port, "/api/batches", {"action": "delete_note", "batch": batch["id"], "note": note["id"]})
+    assert gone.status == 200 and gone.json["note"]["id"] == note["id"]
+    refused = await post(service.port, "/api/batches", {"action": "delete", "batch": batch["id"]})
+    assert refused.status == 400 and "end it before deleting it" in refused.error["message"]
+    await post(service.port, "/api/batches", {"action": "end", "batch": batch["id"]})
+    deleted = await post(service.port, "/api/batches", {"action": "delete", "batch": batch["id"]})
+    # Then the batch answers 404 and the list is empty, while the readings stay
+    assert deleted.status == 200, deleted.text
+    assert (await fetch(service.port, f"/api/batches/{batch['id']}")).status == 404
+    assert (await fetch(service.port, "/api/batches")).json["batches"] == []
+    await wait_for_readings(service, batch["started"] - 60, 1)
