@@ -34,7 +34,7 @@ function showBatch(report, status) {
   setText($("batch-dates"), formatDates(batch, Date.now() / 1000, true));
   for (const g of ["og", "fg"]) {
     setText($(`batch-${g}`), formatGravity(gravity[g]));
-    const source = sourceText(gravity[`${g}_source`]);
+    const source = sourceText(gravity, g);
     setText($(`batch-${g}-source`), source ? `(${source})` : "(not known)");
   }
   setText($("batch-attenuation"), formatPercent(gravity.attenuation));

@@ -168,7 +168,7 @@ def test_a_batchs_page_draws_its_fermentation_notes_and_log_and_offers_its_downl
         expect(page.get_by_test_id("batch-og")).to_have_text("1.050")
         expect(page.get_by_test_id("batch-og-source")).to_have_text("(entered)")
         expect(page.get_by_test_id("batch-fg")).to_have_text("1.012")
-        expect(page.get_by_test_id("batch-fg-source")).to_have_text("(measured)")
+        expect(page.get_by_test_id("batch-fg-source")).to_have_text("(from a note)")
         report = api(port, f"/api/batches/{batch_id}")
         expect(page.get_by_test_id("batch-abv")).to_have_text(f"{report['gravity']['abv']:.1f} %")
         # and its whole fermentation on the chart, over the batch's window, its note marked on it
