@@ -5,6 +5,7 @@
 import { ApiError, getJson, reportPath } from "./archive-api.js";
 import { formatDates, formatGravity, formatPercent, sourceText } from "./archive-format.js";
 import { logEntries, BatchLog } from "./batch-page-log.js";
+import { offerDownload } from "./batch-page-downloads.js";
 import { chamberOf, connectionOf, storeOf } from "./batch-page-source.js";
 import { ChartEvents } from "./chart-events.js";
 import { loadChart } from "./chart-loader.js";
@@ -41,8 +42,8 @@ function showBatch(report, status) {
   setText($("batch-abv"), formatPercent(gravity.abv, 1));
   $("batch-notes-text").hidden = !batch.notes;
   setText($("batch-notes-text"), batch.notes ?? "");
-  $("download-csv").href = reportPath(batch.id, ".csv");
-  $("download-json").href = reportPath(batch.id, ".json");
+  offerDownload($("download-csv"), reportPath(batch.id, ".csv"));
+  offerDownload($("download-json"), reportPath(batch.id, ".json"));
   log.show(logEntries(report));
 }
 

@@ -3,10 +3,13 @@ simulated server whose batches are started, noted and ended through the HTTP API
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -25,10 +28,10 @@ WAIT_S = 15.0
 
 
 def api(port: int, path: str, body: dict | None = None) -> dict:
-    """A GET (or a POST of ``body`` with the token) to the server's HTTP API, as a script would."""
+    """A GET (or a POST of ``body``) to the server's HTTP API with the token, as a script would
+    (the pages below read it without, unless the server wants the token to watch)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data,
-                                     {"Authorization": f"Bearer {TEST_TOKEN}"} if body is not None else {})
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data, {"Authorization": f"Bearer {TEST_TOKEN}"})
     with urllib.request.urlopen(request, timeout=WAIT_S) as answer:
         return json.load(answer)
 
@@ -206,6 +209,42 @@ def test_a_batchs_page_draws_its_fermentation_notes_and_log_and_offers_its_downl
         expect(page.locator(".axis-y text").first).to_contain_text("°F", timeout=WAIT_MS)
         context.close()
         no_errors(watched)
+
+
+def test_with_read_token_required_the_downloads_arrive_and_their_links_never_show_the_token(browser, tmp_path):
+    with running_server(tmp_path / "b.sqlite3", "--read-token-required") as server:
+        port = server.port
+        batches = seed(port)
+        batch_id = batches["Pale Ale"]["id"]
+        # Given the batch's page opened from a link with the token (which the page keeps, off the address bar)
+        context, watched, _ = open_at(browser, port, f"/batches/{batch_id}?token={TEST_TOKEN}", PHONE)
+        page = watched.page
+        expect(page.get_by_test_id("batch-name")).to_have_text("Pale Ale", timeout=WAIT_MS)
+        assert "token" not in page.url
+        # When each download is tapped: the file arrives, with the batch's readings and its report
+        files = {}
+        for testid in ("download-csv", "download-json"):
+            link = page.get_by_test_id(testid)
+            assert "token" not in link.get_attribute("href")  # a link copied from the page does not carry it
+            with page.expect_download(timeout=WAIT_MS) as arrived:
+                link.click()
+            download = arrived.value
+            assert download.failure() is None
+            files[testid] = (download.suggested_filename, Path(download.path()).read_text(encoding="utf-8"))
+            expect(link).not_to_have_attribute("href", re.compile("token"))
+        name, text = files["download-csv"]
+        assert re.fullmatch(r"beerpi-batch-\d{8}-Pale_Ale\.csv", name)
+        csv_rows = list(csv.DictReader(io.StringIO(text)))
+        name, text = files["download-json"]
+        assert name.endswith("-Pale_Ale.json")
+        report = json.loads(text)
+        assert report["batch"]["id"] == batch_id and [n["text"] for n in report["notes"]] == ["dry hop 100 g Citra"]
+        assert report["gravity"]["fg_from"] == "note"
+        assert len(csv_rows) >= 3 and {row["probe"] for row in csv_rows} <= set(report["probes"])
+        context.close()
+        no_errors(watched)
+        # And no line the server logged of the downloads holds the token
+        assert [line for line in server.log().splitlines() if "/api/batches/" in line and TEST_TOKEN in line] == []
 
 
 def test_a_batch_that_does_not_exist_is_a_404_page_back_to_the_archive(browser, tmp_path):
