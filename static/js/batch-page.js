@@ -6,7 +6,8 @@ import { ApiError, getJson, reportPath } from "./archive-api.js";
 import { formatDates, formatGravity, formatPercent, sourceText } from "./archive-format.js";
 import { logEntries, BatchLog } from "./batch-page-log.js";
 import { offerDownload } from "./batch-page-downloads.js";
-import { chamberOf, connectionOf, storeOf } from "./batch-page-source.js";
+import { followedPlan } from "./batch-page-plan.js";
+import { chamberOf, connectionOf, heldAtStart, storeOf } from "./batch-page-source.js";
 import { ChartEvents } from "./chart-events.js";
 import { loadChart } from "./chart-loader.js";
 import { ChartNotes, noteText } from "./chart-notes.js";
@@ -47,16 +48,20 @@ function showBatch(report, status) {
   log.show(logEntries(report));
 }
 
-/** The batch's chart: the dashboard's, over the batch's window, with its notes and events marked. */
+/** The batch's chart: the dashboard's, over the batch's window, with its notes and events marked and
+ * the profile plan its chamber followed. */
 async function drawChart(report, status) {
-  const TrendChart = await loadChart();
+  const [TrendChart, before] = await Promise.all([loadChart(), heldAtStart(report)]);
   const section = $("batch-chart");
   const ui = { root: section };
   for (const part of section.querySelectorAll("[data-role]")) ui[part.dataset.role] = part;
   const { batch } = report;
   const span = [batch.started, batch.ended ?? Date.now() / 1000];
   const store = storeOf(report, status);
-  const chart = new TrendChart(ui, chamberOf(report, status), store, connectionOf(report), { window: span });
+  const events = before.concat(report.events);
+  const speed = report.profile_clock?.speed > 0 ? report.profile_clock.speed : 1;
+  const chart = new TrendChart(ui, chamberOf(report, status), store, connectionOf(report, before), {
+    window: span, plan: (since, until) => followedPlan(events, since, until, speed) });
   if (chart.unavailable) return chart;
   const shown = $("note-shown");
   const notes = new ChartNotes(chart, (picked) => {

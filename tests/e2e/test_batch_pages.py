@@ -247,6 +247,61 @@ def test_with_read_token_required_the_downloads_arrive_and_their_links_never_sho
         assert [line for line in server.log().splitlines() if "/api/batches/" in line and TEST_TOKEN in line] == []
 
 
+def events_of(port: int, since: float, kinds: str) -> list[dict]:
+    return api(port, f"/api/events?chamber=main&since={since}&until=now&kinds={kinds}")["events"]
+
+
+def test_a_batchs_page_draws_the_profile_plan_its_chamber_followed_and_none_while_it_was_paused(browser, tmp_path):
+    with running_server(tmp_path / "b.sqlite3") as server:
+        port = server.port
+        # Given a saved profile, 10 min at 19 °C then a ramp to 21 °C over 10 min (5 s each at the simulation's 120×)
+        steps = [{"kind": "hold", "target": 19.0, "duration": 600}, {"kind": "ramp", "target": 21.0, "duration": 600}]
+        saved = urllib.request.Request(f"http://127.0.0.1:{port}/api/profiles/Ale", json.dumps({"steps": steps}).encode(),
+                                       {"Authorization": f"Bearer {TEST_TOKEN}"}, method="PUT")
+        urllib.request.urlopen(saved, timeout=WAIT_S).close()
+        # When a batch starts with it, runs through both steps, is paused and then ended
+        begun = time.time()
+        batch = api(port, "/api/batches", {"action": "start", "name": "Ale", "profile": "Ale"})["batch"]
+        deadline = time.monotonic() + WAIT_S + 10
+        while len(events_of(port, begun, "profile_step")) < 2:  # the ramp began, then the profile finished
+            assert time.monotonic() < deadline, "the profile did not run through its steps in time"
+            time.sleep(0.2)
+        wait_for_readings(port, time.time(), 2)
+        api(port, "/api/chambers/main/profile", {"action": "pause"})
+        wait_for_readings(port, time.time(), 3)
+        api(port, "/api/batches", {"action": "end"})
+        started = [e for e in events_of(port, begun, "profile") if e["detail"]["action"] == "start"][0]["ts"]
+        moved_on = [e["ts"] for e in events_of(port, begun, "profile_step")]
+        paused = [e for e in events_of(port, begun, "profile") if e["detail"]["action"] == "pause"][0]["ts"]
+
+        context, watched, _ = open_at(browser, port, f"/batches/{batch['id']}", WIDE)
+        page = watched.page
+        expect(page.get_by_test_id("batch-name")).to_have_text("Ale", timeout=WAIT_MS)
+        # Then the chart draws the plan it followed
+        expect(page.get_by_test_id("plan-line")).to_have_attribute("d", re.compile(r"^M"), timeout=WAIT_MS)
+        plan = page.evaluate("""async (id) => {
+            const { followedPlan } = await import("/static/js/batch-page-plan.js");
+            const report = await (await fetch(`/api/batches/${id}`)).json();
+            const before = await (await fetch(`/api/events?chamber=main&since=${report.batch.started - 86400}&until=${report.batch.started}`)).json();
+            const { started, ended } = report.batch;
+            return followedPlan(before.events.concat(report.events), started, ended, report.profile_clock.speed);
+        }""", batch["id"])
+        assert None not in plan  # one run, from the start to the pause
+        corners = [(round(p["ts"] - started, 1), p["target"]) for p in plan]
+        # 19 °C from the start, the ramp to 21 °C where the profile moved on by itself, then 21 °C held
+        assert corners[0] == (pytest.approx(0, abs=0.5), 19.0)
+        ramp_from = [ts for ts, target in corners if target == 19.0][-1]
+        ramp_to = [ts for ts, target in corners if target == 21.0][0]
+        assert ramp_from == pytest.approx(5.0, abs=0.1) and ramp_to == pytest.approx(10.0, abs=0.1)
+        assert [m - started for m in moved_on] == [pytest.approx(5.0, abs=1.0), pytest.approx(10.0, abs=1.0)]
+        # and nothing from the pause on: the target it held then is the target line's
+        assert plan[-1]["ts"] == pytest.approx(paused, abs=0.01) and plan[-1]["target"] == 21.0
+        assert int(page.get_by_test_id("plan-line").get_attribute("data-points")) == len(plan)
+        assert violations(page) == []
+        context.close()
+        no_errors(watched)
+
+
 def test_a_batch_that_does_not_exist_is_a_404_page_back_to_the_archive(browser, tmp_path):
     with running_server(tmp_path / "b.sqlite3") as server:
         context, watched, response = open_at(browser, server.port, "/batches/18ee0000000000000000dead", PHONE)
