@@ -6,7 +6,11 @@ import { formatDuration, isNumber } from "./format.js";
 const day = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
 const dayAndTime = new Intl.DateTimeFormat(undefined, {
   weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-const SOURCES = { entered: "entered", measured: "measured" };
+// Where a gravity came from (the report's og_from/fg_from, else its coarser og_source/fg_source).
+const SOURCES = {
+  entered: "entered", note: "from a note", hydrometer: "from the hydrometer",
+  mixed: "from notes and the hydrometer", measured: "measured",
+};
 
 /** "12 Mar 2026" (`withTime`: "Thu 12 Mar 2026, 18:05"), local time; "–" for none. */
 export function formatDate(ts, withTime = false) {
@@ -34,11 +38,12 @@ export function formatPercent(value, decimals = 0) {
   return isNumber(value) ? `${value.toFixed(decimals)} %` : "–";
 }
 
-/** Where a gravity came from, in words: "entered", "measured" (notes and the hydrometer); "" for none. */
-export const sourceText = (source) => SOURCES[source] ?? "";
+/** Where the report's `og` or `fg` (`which`) came from, in words: "entered", "from a note",
+ * "from the hydrometer", "from notes and the hydrometer" ("measured" from a server that says no more); "" for none. */
+export const sourceText = (gravity, which) => SOURCES[gravity?.[`${which}_from`] ?? gravity?.[`${which}_source`]] ?? "";
 
 /** The gravity a batch's list entry shows before its report is read: only what the brewer entered. */
 export const enteredGravity = (batch) => ({
-  og: batch.og, fg: batch.fg, og_source: isNumber(batch.og) ? "entered" : null,
-  fg_source: isNumber(batch.fg) ? "entered" : null, attenuation: null, abv: null,
+  og: batch.og, fg: batch.fg, og_from: isNumber(batch.og) ? "entered" : null,
+  fg_from: isNumber(batch.fg) ? "entered" : null, attenuation: null, abv: null,
 });

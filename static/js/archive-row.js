@@ -38,7 +38,7 @@ export function fillRow(row, report) {
   const gravity = report.gravity;
   const part = (role) => row.querySelector(`[data-role="${role}"]`);
   setText(part("archive-gravity"), formatGravities(gravity));
-  part("archive-gravity").title = ["og", "fg"].map((g) => `${g.toUpperCase()} ${sourceText(gravity?.[`${g}_source`]) || "not known"}`).join(", ");
+  part("archive-gravity").title = ["og", "fg"].map((g) => `${g.toUpperCase()} ${sourceText(gravity, g) || "not known"}`).join(", ");
   setText(part("archive-attenuation"), formatPercent(gravity?.attenuation));
   setText(part("archive-abv"), formatPercent(gravity?.abv, 1));
   if (report.batch) row.dataset.loaded = "true";

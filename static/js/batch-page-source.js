@@ -42,7 +42,7 @@ const BEFORE_S = 30 * 86400;  // how far before the pitch to look for the target
  * The last setting and profile change before the batch began (within BEFORE_S), so the chart knows
  * the target held at its start; none if they cannot be read.
  */
-async function heldAtStart(report) {
+export async function heldAtStart(report) {
   const { chamber, started } = report.batch;
   try {
     const reply = await getJson("/api/events", {
@@ -55,9 +55,9 @@ async function heldAtStart(report) {
   }
 }
 
-/** The connection's part the chart asks: `history` over HTTP, `events` from the report (and the
- * changes that set the target held at its start). */
-export function connectionOf(report) {
+/** The connection's part the chart asks: `history` over HTTP, `events` from the report and `before`
+ * (the changes that set the target held at its start, `heldAtStart`). */
+export function connectionOf(report, before) {
   return {
     live: true,
     async request(message) {
@@ -65,7 +65,7 @@ export function connectionOf(report) {
         const { probe, since, until, points } = message;
         return getJson("/api/readings", { probe, since, until, points });
       }
-      if (message.type === "events") return { events: (await heldAtStart(report)).concat(report.events) };
+      if (message.type === "events") return { events: before.concat(report.events) };
       throw new Error(`a batch's page does not ask ${message.type}`);
     },
   };

@@ -5,7 +5,9 @@
 import { ApiError, getJson, reportPath } from "./archive-api.js";
 import { formatDates, formatGravity, formatPercent, sourceText } from "./archive-format.js";
 import { logEntries, BatchLog } from "./batch-page-log.js";
-import { chamberOf, connectionOf, storeOf } from "./batch-page-source.js";
+import { offerDownload } from "./batch-page-downloads.js";
+import { followedPlan } from "./batch-page-plan.js";
+import { chamberOf, connectionOf, heldAtStart, storeOf } from "./batch-page-source.js";
 import { ChartEvents } from "./chart-events.js";
 import { loadChart } from "./chart-loader.js";
 import { ChartNotes, noteText } from "./chart-notes.js";
@@ -34,28 +36,32 @@ function showBatch(report, status) {
   setText($("batch-dates"), formatDates(batch, Date.now() / 1000, true));
   for (const g of ["og", "fg"]) {
     setText($(`batch-${g}`), formatGravity(gravity[g]));
-    const source = sourceText(gravity[`${g}_source`]);
+    const source = sourceText(gravity, g);
     setText($(`batch-${g}-source`), source ? `(${source})` : "(not known)");
   }
   setText($("batch-attenuation"), formatPercent(gravity.attenuation));
   setText($("batch-abv"), formatPercent(gravity.abv, 1));
   $("batch-notes-text").hidden = !batch.notes;
   setText($("batch-notes-text"), batch.notes ?? "");
-  $("download-csv").href = reportPath(batch.id, ".csv");
-  $("download-json").href = reportPath(batch.id, ".json");
+  offerDownload($("download-csv"), reportPath(batch.id, ".csv"));
+  offerDownload($("download-json"), reportPath(batch.id, ".json"));
   log.show(logEntries(report));
 }
 
-/** The batch's chart: the dashboard's, over the batch's window, with its notes and events marked. */
+/** The batch's chart: the dashboard's, over the batch's window, with its notes and events marked and
+ * the profile plan its chamber followed. */
 async function drawChart(report, status) {
-  const TrendChart = await loadChart();
+  const [TrendChart, before] = await Promise.all([loadChart(), heldAtStart(report)]);
   const section = $("batch-chart");
   const ui = { root: section };
   for (const part of section.querySelectorAll("[data-role]")) ui[part.dataset.role] = part;
   const { batch } = report;
   const span = [batch.started, batch.ended ?? Date.now() / 1000];
   const store = storeOf(report, status);
-  const chart = new TrendChart(ui, chamberOf(report, status), store, connectionOf(report), { window: span });
+  const events = before.concat(report.events);
+  const speed = report.profile_clock?.speed > 0 ? report.profile_clock.speed : 1;
+  const chart = new TrendChart(ui, chamberOf(report, status), store, connectionOf(report, before), {
+    window: span, plan: (since, until) => followedPlan(events, since, until, speed) });
   if (chart.unavailable) return chart;
   const shown = $("note-shown");
   const notes = new ChartNotes(chart, (picked) => {

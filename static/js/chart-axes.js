@@ -24,6 +24,7 @@ export function valueDomain(seriesByProbe, steps, plan) {
     hi = Math.max(hi, s.target + (s.hysteresis || 0));
   }
   for (const p of plan) {
+    if (!p) continue;  // a break between two runs
     lo = Math.min(lo, p.target);
     hi = Math.max(hi, p.target);
   }

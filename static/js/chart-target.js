@@ -23,7 +23,7 @@ export function planEnd(state, store) {
 
 /**
  * Draws the target `steps` (null: a break) into the `targetBand` and `targetLine` paths, the `plan`
- * (ending at server time `end`) into `planLine`.
+ * (null: a break; ending at server time `end`) into `planLine`.
  */
 export function drawTarget({ targetBand, targetLine, planLine }, steps, plan, xOfTs, y, end = null) {
   const xOf = (d) => xOfTs(d.ts);
@@ -32,7 +32,7 @@ export function drawTarget({ targetBand, targetLine, planLine }, steps, plan, xO
   const line = d3.line().defined((d) => d !== null).curve(d3.curveStepAfter).x(xOf).y((d) => y(toDisplay(d.target)));
   targetBand.attr("d", steps.length ? band(steps) : null);
   targetLine.attr("d", steps.length ? line(steps) : null);
-  const planPath = d3.line().x(xOf).y((d) => y(toDisplay(d.target)));
-  planLine.attr("d", plan.length ? planPath(plan) : null).attr("data-points", plan.length)
+  const planPath = d3.line().defined((d) => d !== null).x(xOf).y((d) => y(toDisplay(d.target)));
+  planLine.attr("d", plan.length ? planPath(plan) : null).attr("data-points", plan.filter(Boolean).length)
     .attr("data-end", plan.length && end !== null ? end.toFixed(3) : null);
 }

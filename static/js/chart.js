@@ -26,11 +26,12 @@ const HINT = "Drag across the chart to zoom; hover or touch to read values.";
 let clipSeq = 0;
 
 export class TrendChart {
-  constructor(ui, chamber, store, connection, { window = null } = {}) {
+  constructor(ui, chamber, store, connection, { window = null, plan = null } = {}) {
     this.ui = ui;
     this.chamber = chamber;
     this.store = store;
     this.fixed = window;  // [since, until]: a batch's whole window; null: the dashboard's, following now
+    this.plan = plan;  // (since, until) => the plan followed (null: a break); null: the running profile's ahead
     this.data = new ChartData(chamber, store, connection);
     this.data.seconds = window ? null : storedRange(store);
     this.data.zoom = window;
@@ -182,7 +183,7 @@ export class TrendChart {
     this.seriesCache = new Map(probes.map((p) => [p, this.data.series(p, since, until)]));
     const spans = this.data.ranSpans(this.seriesCache, now);
     const steps = this.data.targetSteps(since, Math.min(until, now), spans);
-    const plan = planPoints(this.chamber.state, this.store, since, until);
+    const plan = this.plan ? this.plan(since, until) : planPoints(this.chamber.state, this.store, since, until);
     const x = (this.x = d3.scaleTime().domain([new Date(since * 1000), new Date(until * 1000)]).range([0, innerW]));
     const y = (this.y = d3.scaleLinear().domain(valueDomain(this.seriesCache, steps.filter(Boolean), plan)).range([innerH, 0]).nice());
     this.xOf = (ts) => x(new Date(ts * 1000));

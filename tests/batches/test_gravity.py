@@ -84,7 +84,31 @@ def test_manual_gravities_in_notes_count_and_notes_without_one_do_not():
 def test_without_any_gravity_nothing_is_made_up():
     summary = summarise(batch(og=1.050), [note(T0, None, "dry hop")], [], now=T0 + HOUR)
     assert summary.as_dict() == {"og": 1.05, "fg": None, "og_source": "entered", "fg_source": None,
-                                 "attenuation": None, "abv": None}
+                                 "attenuation": None, "abv": None, "og_from": "entered", "fg_from": None}
+
+
+@pytest.mark.parametrize(("entered", "notes", "points", "expected"), [
+    # nothing entered, only the hydrometer: both measured by it
+    ({}, [], [(T0 + 60, 1.050), (T0 + 90 * HOUR, 1.012)], ("hydrometer", "hydrometer")),
+    # a refractometer note at pitch, the hydrometer only from the next day: the OG is the note's
+    ({}, [(T0, 1.054)], [(T0 + 24 * HOUR, 1.040), (T0 + 90 * HOUR, 1.012)], ("note", "hydrometer")),
+    # a jar reading at the end, the hydrometer taken out two days before: the FG is the note's
+    ({}, [(T0 + 96 * HOUR, 1.011)], [(T0 + 60, 1.050), (T0 + 48 * HOUR, 1.015)], ("hydrometer", "note")),
+    # a note within the hour of the hydrometer's first readings: the median of both
+    ({}, [(T0 + 600, 1.052)], [(T0 + 60, 1.050), (T0 + 1200, 1.050)], ("mixed", "mixed")),
+    # no hydrometer, notes only; the FG entered at the end wins
+    ({"fg": 1.010}, [(T0, 1.048), (T0 + 48 * HOUR, 1.020)], [], ("note", "entered")),
+    # the OG entered, nothing measured since
+    ({"og": 1.050}, [], [], ("entered", None)),
+    # nothing at all: nothing made up
+    ({}, [], [], (None, None)),
+])
+def test_each_gravity_says_where_it_came_from(entered, notes, points, expected):
+    summary = summarise(batch(**entered), [note(ts, g) for ts, g in notes], points, now=T0 + 100 * HOUR)
+    assert (summary.og_from, summary.fg_from) == expected
+    # and the coarse source agrees: entered, or measured by any of them
+    coarse = tuple(None if came is None else "entered" if came == "entered" else "measured" for came in expected)
+    assert (summary.og_source, summary.fg_source) == coarse
 
 
 def test_the_stable_window_is_an_hour():

@@ -3,10 +3,13 @@ simulated server whose batches are started, noted and ended through the HTTP API
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -25,10 +28,10 @@ WAIT_S = 15.0
 
 
 def api(port: int, path: str, body: dict | None = None) -> dict:
-    """A GET (or a POST of ``body`` with the token) to the server's HTTP API, as a script would."""
+    """A GET (or a POST of ``body``) to the server's HTTP API with the token, as a script would
+    (the pages below read it without, unless the server wants the token to watch)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data,
-                                     {"Authorization": f"Bearer {TEST_TOKEN}"} if body is not None else {})
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data, {"Authorization": f"Bearer {TEST_TOKEN}"})
     with urllib.request.urlopen(request, timeout=WAIT_S) as answer:
         return json.load(answer)
 
@@ -168,7 +171,7 @@ def test_a_batchs_page_draws_its_fermentation_notes_and_log_and_offers_its_downl
         expect(page.get_by_test_id("batch-og")).to_have_text("1.050")
         expect(page.get_by_test_id("batch-og-source")).to_have_text("(entered)")
         expect(page.get_by_test_id("batch-fg")).to_have_text("1.012")
-        expect(page.get_by_test_id("batch-fg-source")).to_have_text("(measured)")
+        expect(page.get_by_test_id("batch-fg-source")).to_have_text("(from a note)")
         report = api(port, f"/api/batches/{batch_id}")
         expect(page.get_by_test_id("batch-abv")).to_have_text(f"{report['gravity']['abv']:.1f} %")
         # and its whole fermentation on the chart, over the batch's window, its note marked on it
@@ -204,6 +207,97 @@ def test_a_batchs_page_draws_its_fermentation_notes_and_log_and_offers_its_downl
         # And °F redraws the chart's axis in °F
         page.get_by_test_id("unit-toggle").click()
         expect(page.locator(".axis-y text").first).to_contain_text("°F", timeout=WAIT_MS)
+        context.close()
+        no_errors(watched)
+
+
+def test_with_read_token_required_the_downloads_arrive_and_their_links_never_show_the_token(browser, tmp_path):
+    with running_server(tmp_path / "b.sqlite3", "--read-token-required") as server:
+        port = server.port
+        batches = seed(port)
+        batch_id = batches["Pale Ale"]["id"]
+        # Given the batch's page opened from a link with the token (which the page keeps, off the address bar)
+        context, watched, _ = open_at(browser, port, f"/batches/{batch_id}?token={TEST_TOKEN}", PHONE)
+        page = watched.page
+        expect(page.get_by_test_id("batch-name")).to_have_text("Pale Ale", timeout=WAIT_MS)
+        assert "token" not in page.url
+        # When each download is tapped: the file arrives, with the batch's readings and its report
+        files = {}
+        for testid in ("download-csv", "download-json"):
+            link = page.get_by_test_id(testid)
+            assert "token" not in link.get_attribute("href")  # a link copied from the page does not carry it
+            with page.expect_download(timeout=WAIT_MS) as arrived:
+                link.click()
+            download = arrived.value
+            assert download.failure() is None
+            files[testid] = (download.suggested_filename, Path(download.path()).read_text(encoding="utf-8"))
+            expect(link).not_to_have_attribute("href", re.compile("token"))
+        name, text = files["download-csv"]
+        assert re.fullmatch(r"beerpi-batch-\d{8}-Pale_Ale\.csv", name)
+        csv_rows = list(csv.DictReader(io.StringIO(text)))
+        name, text = files["download-json"]
+        assert name.endswith("-Pale_Ale.json")
+        report = json.loads(text)
+        assert report["batch"]["id"] == batch_id and [n["text"] for n in report["notes"]] == ["dry hop 100 g Citra"]
+        assert report["gravity"]["fg_from"] == "note"
+        assert len(csv_rows) >= 3 and {row["probe"] for row in csv_rows} <= set(report["probes"])
+        context.close()
+        no_errors(watched)
+        # And no line the server logged of the downloads holds the token
+        assert [line for line in server.log().splitlines() if "/api/batches/" in line and TEST_TOKEN in line] == []
+
+
+def events_of(port: int, since: float, kinds: str) -> list[dict]:
+    return api(port, f"/api/events?chamber=main&since={since}&until=now&kinds={kinds}")["events"]
+
+
+def test_a_batchs_page_draws_the_profile_plan_its_chamber_followed_and_none_while_it_was_paused(browser, tmp_path):
+    with running_server(tmp_path / "b.sqlite3") as server:
+        port = server.port
+        # Given a saved profile, 10 min at 19 °C then a ramp to 21 °C over 10 min (5 s each at the simulation's 120×)
+        steps = [{"kind": "hold", "target": 19.0, "duration": 600}, {"kind": "ramp", "target": 21.0, "duration": 600}]
+        saved = urllib.request.Request(f"http://127.0.0.1:{port}/api/profiles/Ale", json.dumps({"steps": steps}).encode(),
+                                       {"Authorization": f"Bearer {TEST_TOKEN}"}, method="PUT")
+        urllib.request.urlopen(saved, timeout=WAIT_S).close()
+        # When a batch starts with it, runs through both steps, is paused and then ended
+        begun = time.time()
+        batch = api(port, "/api/batches", {"action": "start", "name": "Ale", "profile": "Ale"})["batch"]
+        deadline = time.monotonic() + WAIT_S + 10
+        while len(events_of(port, begun, "profile_step")) < 2:  # the ramp began, then the profile finished
+            assert time.monotonic() < deadline, "the profile did not run through its steps in time"
+            time.sleep(0.2)
+        wait_for_readings(port, time.time(), 2)
+        api(port, "/api/chambers/main/profile", {"action": "pause"})
+        wait_for_readings(port, time.time(), 3)
+        api(port, "/api/batches", {"action": "end"})
+        started = [e for e in events_of(port, begun, "profile") if e["detail"]["action"] == "start"][0]["ts"]
+        moved_on = [e["ts"] for e in events_of(port, begun, "profile_step")]
+        paused = [e for e in events_of(port, begun, "profile") if e["detail"]["action"] == "pause"][0]["ts"]
+
+        context, watched, _ = open_at(browser, port, f"/batches/{batch['id']}", WIDE)
+        page = watched.page
+        expect(page.get_by_test_id("batch-name")).to_have_text("Ale", timeout=WAIT_MS)
+        # Then the chart draws the plan it followed
+        expect(page.get_by_test_id("plan-line")).to_have_attribute("d", re.compile(r"^M"), timeout=WAIT_MS)
+        plan = page.evaluate("""async (id) => {
+            const { followedPlan } = await import("/static/js/batch-page-plan.js");
+            const report = await (await fetch(`/api/batches/${id}`)).json();
+            const before = await (await fetch(`/api/events?chamber=main&since=${report.batch.started - 86400}&until=${report.batch.started}`)).json();
+            const { started, ended } = report.batch;
+            return followedPlan(before.events.concat(report.events), started, ended, report.profile_clock.speed);
+        }""", batch["id"])
+        assert None not in plan  # one run, from the start to the pause
+        corners = [(round(p["ts"] - started, 1), p["target"]) for p in plan]
+        # 19 °C from the start, the ramp to 21 °C where the profile moved on by itself, then 21 °C held
+        assert corners[0] == (pytest.approx(0, abs=0.5), 19.0)
+        ramp_from = [ts for ts, target in corners if target == 19.0][-1]
+        ramp_to = [ts for ts, target in corners if target == 21.0][0]
+        assert ramp_from == pytest.approx(5.0, abs=0.1) and ramp_to == pytest.approx(10.0, abs=0.1)
+        assert [m - started for m in moved_on] == [pytest.approx(5.0, abs=1.0), pytest.approx(10.0, abs=1.0)]
+        # and nothing from the pause on: the target it held then is the target line's
+        assert plan[-1]["ts"] == pytest.approx(paused, abs=0.01) and plan[-1]["target"] == 21.0
+        assert int(page.get_by_test_id("plan-line").get_attribute("data-points")) == len(plan)
+        assert violations(page) == []
         context.close()
         no_errors(watched)
 

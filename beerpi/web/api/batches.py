@@ -3,7 +3,8 @@
 ``GET /api/batches`` and ``POST /api/batches`` are the ``batches`` query and the ``batch`` command
 underneath (``translate.py``), so both transports accept and refuse the same things. A batch's
 report (``GET /api/batches/<id>``, or ``.json`` as a download) is read on the executor: the batch,
-its notes, its gravities worked out (``batches.gravity``) and the chamber's events in its window.
+its notes, its gravities worked out (``batches.gravity``) and the chamber's events in its window;
+the speed of the profile clock comes with it.
 """
 
 from __future__ import annotations
@@ -111,6 +112,9 @@ class BatchHandler(ReadingsCsvHandler):
         if report is None:
             self.fail(404, "not_found", f"no batch has the id {batch_id!r}")
             return
+        # Profile time runs this much faster than the readings' (a simulation's --speed): its page places
+        # the profile's plan, from the runs its events hold, on the readings' time with it.
+        report["profile_clock"] = {"speed": self.hub.monitor.profile_clock.speed}
         if extension == ".csv":
             batch = report["batch"]
             only = frozenset(report["probes"]) | (

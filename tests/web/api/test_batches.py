@@ -59,7 +59,7 @@ async def test_a_batch_is_started_noted_ended_listed_and_downloaded_over_http(st
     assert report.status == 200, report.text
     assert [n["text"] for n in report.json["notes"]] == ["gravity by jar"]
     assert report.json["gravity"] == {"og": 1.05, "fg": 1.012, "og_source": "entered", "fg_source": "measured",
-                                      "attenuation": 76.0, "abv": 4.99}
+                                      "attenuation": 76.0, "abv": 4.99, "og_from": "entered", "fg_from": "note"}
     assert all(event["chamber"] in (None, chamber) for event in report.json["events"])
     # And the JSON download is the same report, as a file
     download = await fetch(service.port, f"/api/batches/{batch['id']}.json")
