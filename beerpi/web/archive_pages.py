@@ -13,30 +13,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import tornado.web
 from tornado.ioloop import IOLoop
 
 from beerpi.base.errors import BeerPiError
-from beerpi.protocol.access import Access, take_token
-from beerpi.web.hosts import HostCheck, refuse_foreign_host
+from beerpi.protocol.access import Access
+from beerpi.web.hosts import HostCheck
 from beerpi.web.hub import Hub
+from beerpi.web.pages import PageHandler
 
 log = logging.getLogger("beerpi.archive_pages")
 
 BATCH_ID = r"[^/.]+"  # as in /api/batches/<id>: a batch id holds no slash and no dot
-
-
-class PageHandler(tornado.web.RequestHandler):
-    """A page of the archive: refuses a foreign Host, keeps a ``?token=`` out of the log (the page keeps it)."""
-
-    def initialize(self, hub: Hub, access: Access, hosts: HostCheck) -> None:
-        self.hub = hub
-        self.access = access
-        self.hosts = hosts
-
-    def prepare(self) -> None:
-        take_token(self.request)  # static/js/token.js takes it from the address bar
-        refuse_foreign_host(self, self.hosts)
 
 
 class ArchivePageHandler(PageHandler):
@@ -59,8 +46,8 @@ class BatchPageHandler(PageHandler):
     async def _missing(self, batch_id: str) -> bool:
         """True only when the store says there is no such batch; unknown (no store, a failed read,
         a token needed to watch) is left to the page, which asks the API."""
-        store = self.hub.store
-        if store is None or self.access.read_token_required:
+        store = self.hub.store if self.hub is not None else None
+        if store is None or self.access is None or self.access.read_token_required:
             return False
         try:
             return await IOLoop.current().run_in_executor(None, store.get_batch, batch_id) is None

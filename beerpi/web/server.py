@@ -32,6 +32,7 @@ from beerpi.web.headers import SecurityHeaders
 from beerpi.web.hosts import HostCheck, refuse_foreign_host
 from beerpi.web.hub import Hub
 from beerpi.web.intake import Intake
+from beerpi.web.pages import PageHandler
 from beerpi.web.routes import api_routes
 
 log = logging.getLogger("beerpi.server")  # the log name users filter on (README, Layout)
@@ -82,14 +83,7 @@ class StaticHandler(tornado.web.StaticFileHandler):
         return super().parse_url_path(url_path)
 
 
-class MainHandler(tornado.web.RequestHandler):
-    def initialize(self, hosts: HostCheck) -> None:
-        self.hosts = hosts
-
-    def prepare(self) -> None:
-        take_token(self.request)  # the page keeps it (static/js/token.js); the request, and its log, do not
-        refuse_foreign_host(self, self.hosts)
-
+class MainHandler(PageHandler):
     def get(self) -> None:
         self.render("index.html", controls=SETTING_CONTROLS)
 

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from tests.support.axe_audit import skip_without_axe, violations
 from tests.support.dashboard_browser import (
     WAIT_MS,
-    Page,
     command,
+    new_page,
     open_page,
     running_server,
     skip_without_chromium,
@@ -28,8 +28,7 @@ RECIPES = Path(__file__).parent.parent / "fixtures" / "beerxml"
 
 def open_path(browser, port: int, path: str):
     """A phone-sized page at ``path`` (no token: watching needs none): (its context, the watched page)."""
-    context = browser.new_context(viewport=PHONE_390, device_scale_factor=1, is_mobile=True, has_touch=True)
-    watched = Page(context.new_page())
+    context, watched = new_page(browser, PHONE_390)
     watched.page.goto(f"http://127.0.0.1:{port}{path}")
     return context, watched
 

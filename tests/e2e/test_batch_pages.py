@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.axe_audit import skip_without_axe, violations
-from tests.support.dashboard_browser import Page, running_server, skip_without_chromium
+from tests.support.dashboard_browser import new_page, running_server, skip_without_chromium
 from tests.support.process import TEST_TOKEN
 
 skip_without_chromium()
@@ -73,11 +73,8 @@ def starts(prefix: str) -> re.Pattern:
 
 def open_at(browser, port: int, path: str, viewport: dict):
     """A new browser context's page at ``path``: (context, watched page, the page's response)."""
-    context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=viewport is PHONE,
-                                  has_touch=viewport is PHONE)
-    page = context.new_page()
-    watched = Page(page)
-    response = page.goto(f"http://127.0.0.1:{port}{path}")
+    context, watched = new_page(browser, viewport)
+    response = watched.page.goto(f"http://127.0.0.1:{port}{path}")
     return context, watched, response
 
 

@@ -18,7 +18,7 @@ from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
 from beerpi.repository.sqlite import SqliteRepository
 from tests.support.axe_audit import skip_without_axe, violations
-from tests.support.dashboard_browser import WAIT_MS, Page, running_server, skip_without_chromium
+from tests.support.dashboard_browser import WAIT_MS, new_page, running_server, skip_without_chromium
 from tests.support.process import ROOT, TEST_TOKEN
 
 skip_without_chromium()
@@ -74,11 +74,8 @@ def compare_page(browser, port: int, batches: str, viewport=WIDE, scheme: str = 
                  allowed_errors: tuple[str, ...] = (), prepare=None):
     """/compare?batches=``batches`` once it has drawn (or refused); no console errors but ``allowed_errors``.
     ``prepare(page)`` may do more before it loads."""
-    phone = viewport is PHONE_390
-    context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone, has_touch=phone,
-                                  color_scheme=scheme)
-    page = context.new_page()
-    watched = Page(page)
+    context, watched = new_page(browser, viewport, scheme)
+    page = watched.page
     asked: list[str] = []
     page.on("request", lambda request: "/api/readings" in request.url and asked.append(request.url))
     watched.readings_asked = asked

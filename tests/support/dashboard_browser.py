@@ -82,16 +82,22 @@ class Page:
         return self.page.locator(f'[data-testid="chamber"][data-chamber="{chamber_id}"]')
 
 
+def new_page(browser, viewport=PHONE, scheme: str | None = None):
+    """A page in a browser context of its own, a phone's (touch) below 600 px wide: (context, watched page)."""
+    phone = viewport["width"] < 600
+    context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone, has_touch=phone,
+                                  color_scheme=scheme)
+    return context, Page(context.new_page())
+
+
 @contextlib.contextmanager
 def open_page(browser, port: int, token: str | None = TEST_TOKEN, viewport=PHONE, route=None,
               allowed_errors: tuple[str, ...] = (), prepare=None):
     """A page on the server at ``port``, opened with the link's ``?token=`` (None: without).
     ``route`` may intercept its WebSocket first, ``prepare(page)`` do more before it loads.
     No console errors allowed but ``allowed_errors``."""
-    context = browser.new_context(viewport=viewport, device_scale_factor=1,
-                                  is_mobile=viewport is PHONE, has_touch=viewport is PHONE)
-    page = context.new_page()
-    watched = Page(page)
+    context, watched = new_page(browser, viewport)
+    page = watched.page
     if route is not None:
         page.route_web_socket(re.compile(r"/ws(\?|$)"), route)
     if prepare is not None:
