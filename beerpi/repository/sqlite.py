@@ -27,10 +27,10 @@ from typing import Any
 from beerpi.base.errors import Closed, StorageCorrupt, StorageError
 from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
-from beerpi.repository import minutes, rollup, sqlite_batches
-from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
+from beerpi.repository import minutes, rollup, sqlite_batches, sqlite_queries
+from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit
 from beerpi.repository.files import check_intact, create_private, is_corruption, unavailable
-from beerpi.repository.profiles import SavedProfile, check_name, profile_key
+from beerpi.repository.profiles import SavedProfile, profile_key
 from beerpi.repository.sqlite_schema import RECOMPUTE, SCHEMA_VERSION, create_schema, migrate
 from beerpi.repository.sqlite_tx import immediate_transaction, read_transaction
 
@@ -39,17 +39,12 @@ log = logging.getLogger(__name__)
 SYNCHRONOUS = ("normal", "full")
 PAGE = 1000  # rows per page of iter_readings
 BUSY_TIMEOUT = 5.0  # seconds to wait for another process's write lock
-READING_COLUMNS = "ts, probe, name, temperature, heater"
+READING_COLUMNS = sqlite_queries.READING_COLUMNS
 # Every transaction rewrites whole pages (readings, index, roll-ups): 1 KiB pages write a
 # quarter of what SQLite's default 4 KiB do per batch, which is what wears an SD card.
 PAGE_SIZE = 1024
 RESCUE = ("to start a new database, move it aside (mv {path} {path}.corrupt) and restart BeerPi; "
           "then restore a backup or rescue what is left with `sqlite3 {path}.corrupt .recover`")
-
-
-def _reading(row: tuple[Any, ...]) -> Reading:
-    ts, probe, name, temperature, heater = row
-    return Reading(rollup.from_ms(ts), probe, name, temperature, None if heater is None else bool(heater))
 
 
 class SqliteRepository(Repository):
@@ -80,8 +75,8 @@ class SqliteRepository(Repository):
                 migrate(db)
                 create_schema(db)
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                self._raw_from = _raw_from(db)
-                self._identity = _identity(db)
+                self._raw_from = sqlite_queries.raw_from(db)
+                self._identity = sqlite_queries.identity(db)
         except BaseException as exc:
             if db is not None:
                 db.close()
@@ -188,18 +183,18 @@ class SqliteRepository(Repository):
             WHERE readings.ts = (SELECT max(ts) FROM readings AS r WHERE r.probe = probes.probe)
             ORDER BY probe"""
         with self._reading() as cursor:
-            return [_reading(row) for row in cursor.execute(query)]
+            return [sqlite_queries.reading_of(row) for row in cursor.execute(query)]
 
     def readings_between(self, since: float, until: float, probe: str | None = None) -> list[Reading]:
-        query, params = _range_query(rollup.bound_ms(since), rollup.bound_ms(until), probe)
+        query, params = sqlite_queries.range_query(rollup.bound_ms(since), rollup.bound_ms(until), probe)
         with self._reading() as cursor:
-            return [_reading(row) for row in cursor.execute(query + " ORDER BY ts, probe", params)]
+            return [sqlite_queries.reading_of(row) for row in cursor.execute(query + " ORDER BY ts, probe", params)]
 
     def iter_readings(self, since: float | None = None, until: float | None = None,
                       probe: str | None = None) -> Iterator[Reading]:
         lo = rollup.MIN_MS if since is None else rollup.bound_ms(since)
         hi = rollup.MAX_MS + 1 if until is None else rollup.bound_ms(until)
-        query, params = _range_query(lo, hi, probe)
+        query, params = sqlite_queries.range_query(lo, hi, probe)
         after: tuple[int, str] | None = None
         while True:
             page_query, page_params = query, list(params)
@@ -210,7 +205,7 @@ class SqliteRepository(Repository):
                 rows = cursor.execute(page_query + " ORDER BY ts, probe LIMIT ?",
                                       page_params + [PAGE]).fetchall()
             for row in rows:
-                yield _reading(row)
+                yield sqlite_queries.reading_of(row)
             if len(rows) < PAGE:
                 return
             after = (rows[-1][0], rows[-1][1])
@@ -219,8 +214,8 @@ class SqliteRepository(Repository):
         with self._reading() as cursor:
             # One read transaction: the pruning boundary and the rows it leaves, seen together
             with read_transaction(cursor):
-                raw_from = _raw_from(cursor)
-                query, params = _history_query(probe, since, until, points, raw_from)
+                raw_from = sqlite_queries.raw_from(cursor)
+                query, params = sqlite_queries.history_query(probe, since, until, points, raw_from)
                 rows = cursor.execute(query, params).fetchall() if query else []
         return [Bucket(rollup.from_ms(b), low, mean, high, n) for b, low, mean, high, n in rows]
 
@@ -228,7 +223,7 @@ class SqliteRepository(Repository):
         check_limit(limit)
         boundary = rollup.floor_to(rollup.bound_ms(before), rollup.LEVELS_MS[0])
         with self._writing() as cursor:
-            boundary = max(boundary, _raw_from(cursor) or rollup.MIN_MS)
+            boundary = max(boundary, sqlite_queries.raw_from(cursor) or rollup.MIN_MS)
             cursor.execute("INSERT INTO meta (key, value) VALUES ('raw_kept_from', ?) "
                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (boundary,))
             self._raw_from = boundary
@@ -239,7 +234,7 @@ class SqliteRepository(Repository):
 
     def raw_kept_from(self) -> float | None:
         with self._reading() as cursor:
-            raw_from = _raw_from(cursor)
+            raw_from = sqlite_queries.raw_from(cursor)
         return None if raw_from is None else rollup.from_ms(raw_from)
 
     def iter_minute_rollups(self, until: float) -> Iterator[MinuteRollup]:
@@ -256,7 +251,7 @@ class SqliteRepository(Repository):
 
     def add_minute_rollups(self, rows: Sequence[MinuteRollup]) -> None:
         with self._writing() as cursor:
-            stored = minutes.checked(rows, _raw_from(cursor))
+            stored = minutes.checked(rows, sqlite_queries.raw_from(cursor))
             cursor.executemany("INSERT INTO rollup_1m (probe, ts, t_min, t_max, t_sum, n) "
                                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (probe, ts) DO NOTHING", stored)
             if cursor.rowcount == 0:
@@ -296,7 +291,7 @@ class SqliteRepository(Repository):
         return [SavedProfile(name, tuple(json.loads(steps)), rollup.from_ms(saved)) for name, steps, saved in rows]
 
     def save_profile(self, profile: SavedProfile) -> None:
-        row = _profile_row(profile)
+        row = sqlite_queries.profile_row(profile)
         with self._writing() as cursor:
             cursor.execute("INSERT INTO profiles (key, name, steps, saved) VALUES (?, ?, ?, ?) "
                            "ON CONFLICT (key) DO UPDATE SET name = excluded.name, steps = excluded.steps, "
@@ -308,7 +303,7 @@ class SqliteRepository(Repository):
             return cursor.rowcount > 0
 
     def seed_profiles(self, profiles: Sequence[SavedProfile]) -> bool:
-        rows = [_profile_row(profile) for profile in profiles]
+        rows = [sqlite_queries.profile_row(profile) for profile in profiles]
         with self._writing() as cursor:
             if cursor.execute("SELECT 1 FROM meta WHERE key = 'profiles_seeded'").fetchone() is not None:
                 return False
@@ -366,55 +361,3 @@ class SqliteRepository(Repository):
             for db in readers:
                 db.close()
             self._db.close()
-
-
-def _range_query(lo: int, hi: int, probe: str | None) -> tuple[str, list[Any]]:
-    query = f"SELECT {READING_COLUMNS} FROM readings WHERE ts >= ? AND ts < ?"
-    params: list[Any] = [lo, hi]
-    if probe is not None:
-        query += " AND probe = ?"
-        params.append(probe)
-    return query, params
-
-
-def _profile_row(profile: SavedProfile) -> tuple[str, str, str, int]:
-    name = check_name(profile.name)
-    return profile_key(name), name, json.dumps([dict(step) for step in profile.steps]), rollup.to_ms(profile.saved)
-
-
-def _identity(db: sqlite3.Connection) -> Identity:
-    """The identity in ``meta``, written now if the database has none yet."""
-    row = db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
-    if row is not None:
-        return Identity(str(row[0]))
-    value = new_identity()
-    db.execute("INSERT INTO meta (key, value) VALUES ('identity', ?)", (value,))
-    return Identity(value, created=True)
-
-
-def _raw_from(cursor: sqlite3.Cursor | sqlite3.Connection) -> int | None:
-    row = cursor.execute("SELECT value FROM meta WHERE key = 'raw_kept_from'").fetchone()
-    return None if row is None else row[0]
-
-
-def _history_query(probe: str, since: float, until: float, points: int,
-                   raw_from: int | None) -> tuple[str | None, list[Any]]:
-    """One query for the buckets of ``history``: each part of the plan, grouped and merged."""
-    lo, hi, width = rollup.history_range(rollup.bound_ms(since), rollup.bound_ms(until), points, raw_from)
-    selects: list[str] = []
-    params: list[Any] = []
-    for part in rollup.plan(lo, hi, width):
-        bucket = "ts - ((ts % ?) + ?) % ?"
-        if part.level == rollup.RAW:
-            selects.append(f"SELECT {bucket} AS b, min(temperature) AS lo, max(temperature) AS hi, "
-                           "sum(temperature) AS s, count(*) AS n FROM readings "
-                           "WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
-        else:
-            selects.append(f"SELECT {bucket} AS b, min(t_min) AS lo, max(t_max) AS hi, sum(t_sum) AS s, "
-                           "sum(n) AS n "
-                           f"FROM rollup_{rollup.label(part.level)} WHERE probe = ? AND ts >= ? AND ts < ? GROUP BY b")
-        params += [width, width, width, probe, part.lo, part.hi]
-    if not selects:
-        return None, []
-    return ("SELECT b, min(lo), sum(s) / sum(n), max(hi), sum(n) FROM ("
-            + " UNION ALL ".join(selects) + ") GROUP BY b ORDER BY b"), params
