@@ -1,6 +1,6 @@
 // A batch's log on its page: its notes and its chamber's events (in event-log.js's words),
-// merged by time, oldest first, as a brewing log reads. Heater and cooler switches stay on the
-// chart's shading, not in the log.
+// merged by time, oldest first, as a brewing log reads; with the token, each note can be deleted.
+// Heater and cooler switches stay on the chart's shading, not in the log.
 
 import { entriesOf, whenText } from "./event-log.js";
 import { noteText } from "./chart-notes.js";
@@ -19,6 +19,7 @@ export class BatchLog {
     this.list = list;
     this.empty = empty;
     this.entries = [];
+    this.onDelete = null;  // (note) => delete it; null: no delete buttons (no token)
   }
 
   show(entries) {
@@ -34,8 +35,16 @@ export class BatchLog {
     }, el("time", { class: "event-time", datetime: new Date(entry.ts * 1000).toISOString() },
       entry.kind === "fault" ? whenText(entry, now) : formatDate(entry.ts, true)),
     el("span", { class: "event-text", "data-testid": "log-text" }, entry.text),
-    entry.source ? el("span", { class: "event-source" }, entry.source) : null)));
+    entry.source ? el("span", { class: "event-source" }, entry.source) : null,
+    entry.note && this.onDelete ? this.deleteButton(entry) : null)));
     this.empty.hidden = this.entries.length > 0;
+  }
+
+  deleteButton(entry) {
+    const button = el("button", { type: "button", class: "ghost small log-delete", "data-testid": "delete-note",
+      "aria-label": `Delete the note “${entry.text}”` }, "Delete");
+    button.addEventListener("click", () => this.onDelete(entry.note));
+    return button;
   }
 
   /** Marks the entries with these ids (a tapped chart mark's) and brings the first into view. */

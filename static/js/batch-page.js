@@ -1,10 +1,12 @@
 // A batch's page (/batches/<id>): its name, chamber, dates, OG, FG, attenuation and ABV with
 // where each came from, its whole fermentation on the dashboard's chart over the batch's window
-// (its notes and events marked on it), its log, its downloads and a printable summary.
+// (its notes and events marked on it), its log, its downloads and a printable summary; with the
+// token, deleting it once ended, or one of its notes (batch-page-delete.js).
 
 import { ApiError, getJson, reportPath } from "./archive-api.js";
 import { formatDates, formatGravity, formatPercent, sourceText } from "./archive-format.js";
 import { logEntries, BatchLog } from "./batch-page-log.js";
+import { BatchDeletion } from "./batch-page-delete.js";
 import { offerDownload } from "./batch-page-downloads.js";
 import { followedPlan } from "./batch-page-plan.js";
 import { chamberOf, connectionOf, heldAtStart, storeOf } from "./batch-page-source.js";
@@ -18,6 +20,7 @@ import { getUnit, onUnitChange, setUnit, unitLabel } from "./units.js";
 const id = document.body.dataset.batch;
 const $ = (name) => document.getElementById(name);
 const log = new BatchLog($("batch-log"), $("batch-log-empty"));
+let chartNotes = null;  // the notes' marks on the chart, once it is drawn
 
 function showMissing() {
   $("batch-report").hidden = true;
@@ -64,11 +67,11 @@ async function drawChart(report, status) {
     window: span, plan: (since, until) => followedPlan(events, since, until, speed) });
   if (chart.unavailable) return chart;
   const shown = $("note-shown");
-  const notes = new ChartNotes(chart, (picked) => {
+  const notes = (chartNotes = new ChartNotes(chart, (picked) => {
     shown.hidden = false;
     setText(shown, picked.map((n) => `${formatClock(n.ts)} · ${noteText(n)}`).join("\n"));
     log.select(picked.map((n) => `note-${n.id}`));
-  });
+  }));
   const marks = new ChartEvents(chart, store, (entries) => log.select(entries.map((e) => e.id)));
   marks.setEntries(entriesOf(report.events));
   notes.setNotes(report.notes);
@@ -78,6 +81,20 @@ async function drawChart(report, status) {
   };
   chart.reload();
   return chart;
+}
+
+/** With the token: delete the batch once ended, or one of its notes (gone from the log and the chart). */
+function wireDeletion(report) {
+  const deletion = new BatchDeletion(report.batch, $("delete-batch"), $("batch-action-status"), (note) => {
+    report.notes = report.notes.filter((n) => n.id !== note.id);
+    log.show(logEntries(report));
+    chartNotes?.setNotes(report.notes);
+    $("note-shown").hidden = true;
+  });
+  if (deletion.canDelete()) {
+    log.onDelete = (note) => deletion.deleteNote(note);
+    log.render();
+  }
 }
 
 function wireUnit(chart) {
@@ -108,6 +125,7 @@ async function main() {
   }
   const status = await getJson("/api/status").catch(() => null);
   showBatch(report, status);
+  wireDeletion(report);
   $("batch-status").hidden = true;
   $("batch-report").setAttribute("aria-busy", "false");
   const chart = await drawChart(report, status);

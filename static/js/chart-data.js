@@ -1,8 +1,9 @@
 // The data behind one chamber's chart: stored history (min/mean/max buckets) for a window,
 // live readings after it (of its probes, and the gravity of the hydrometer floating in it),
-// and output, fault and target changes from `events` and `state` frames. Everything is
-// bounded, so a page left open for weeks does not grow.
+// and output, fault and target changes from `events` (the targets held: chart-held.js) and
+// `state` frames. Everything is bounded, so a page left open for weeks does not grow.
 
+import { heldTargets } from "./chart-held.js";
 import { spansOf } from "./chart-points.js";
 import { isNumber } from "./format.js";
 
@@ -12,7 +13,7 @@ const MAX_SPAN_S = 10 * 365 * 86400 - 1;  // the server's limit on since..until
 const REFINE_MAX = 4;            // "all": at most this many narrower asks (10 years to minutes takes 3)
 export const KEYS = ["heater", "cooler", "fault"];
 const HYDROMETER_EVERY_S = 900;  // an iSpindel's usual interval, when its frames do not say
-const EVENT_KINDS = ["heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared", "settings", "profile"];
+const EVENT_KINDS = ["heater_on", "heater_off", "cooler_on", "cooler_off", "fault", "fault_cleared", "settings", "profile", "profile_step"];
 
 export class ChartData {
   constructor(chamber, store, connection) {
@@ -128,34 +129,15 @@ export class ChartData {
   }
 
   setEvents(reply, until) {
-    const events = Array.isArray(reply.events) ? reply.events : [];
+    const events = (Array.isArray(reply.events) ? reply.events : []).filter((event) => event && isNumber(event.ts));
     const transitions = [];
-    const targets = [];
     for (const event of events) {
-      if (!event || !isNumber(event.ts)) continue;
       const match = /^(heater|cooler)_(on|off)$/.exec(event.kind);
       if (match) transitions.push({ ts: event.ts, key: match[1], on: match[2] === "on" });
       else if (event.kind === "fault") transitions.push({ ts: event.ts, key: "fault", on: true, code: event.detail?.code });
       else if (event.kind === "fault_cleared") transitions.push({ ts: event.ts, key: "fault", on: false });
-      else if (event.kind === "settings") {
-        const before = event.detail?.old;
-        const after = event.detail?.new;
-        if (!targets.length && before && isNumber(before.target)) targets.push({ ts: -Infinity, target: before.target, hysteresis: before.hysteresis });
-        if (after && isNumber(after.target)) targets.push({ ts: event.ts, target: after.target, hysteresis: after.hysteresis });
-      } else if (event.kind === "profile") {
-        // A profile sets the target step by step, and no event says each: the plan line shows it
-        targets.push({ ts: event.ts, target: null, hysteresis: null });
-      }
     }
-    // No change stored in the window: the target now held all along, unless a profile moved it
-    const state = this.chamber.state;
-    const profileRuns = Boolean(state?.profile && !state.profile.finished && !state.profile.paused);
-    if (!targets.length && state) targets.push({ ts: -Infinity, target: profileRuns ? null : state.target, hysteresis: state.hysteresis });
-    // and the state frame the window ends with
-    const last = targets[targets.length - 1];
-    if (state && isNumber(state.target) && (!last || last.target !== state.target || last.hysteresis !== state.hysteresis)) {
-      targets.push({ ts: until, target: state.target, hysteresis: state.hysteresis });
-    }
+    const targets = heldTargets(events, this.chamber.state, until);
     // Live changes after the stored events stay; the stored ones replace the rest.
     this.transitions = transitions.concat(this.transitions.filter((t) => t.ts > until));
     this.targets = targets.concat(this.targets.filter((t) => t.ts > until));

@@ -3,6 +3,7 @@
 
 import { BatchCard } from "./batch-card.js";
 import { openBatchesOf } from "./batch-card-book.js";
+import { BatchChartNotes } from "./batch-card-notes.js";
 import { ChamberCard, roles } from "./card.js";
 import { ChartEvents } from "./chart-events.js";
 import { loadChart } from "./chart-loader.js";
@@ -71,14 +72,18 @@ function renderNodes() {
   for (const node of store.nodes ?? []) sections.get(node.id)?.render(node, now);
 }
 
-/** The chamber's event log under its chart, and its entries marked on the chart. */
+/** The chamber's event log under its chart, its entries and the open batch's notes marked on the chart. */
 function wireEventLog(panel, root, chamber) {
   const log = new EventLog(root, chamber, store, connection);
   panel.log = log;
   if (panel.chart.unavailable) return;  // no chart to mark: the log alone
   const marks = new ChartEvents(panel.chart, store, (entries) => log.show(entries));
   log.onChange = (entries) => marks.setEntries(entries);
-  panel.chart.onDrawn = () => marks.draw();
+  panel.notes = new BatchChartNotes(panel.chart, chamber, connection, openBatchesOf(connection));
+  panel.chart.onDrawn = () => {
+    marks.draw();
+    panel.notes.marks.draw();
+  };
 }
 
 function renderAll() {
@@ -139,6 +144,7 @@ connection.on("hello", (frame) => {
   }
   for (const panel of panels.values()) panel.chart.reload(frame.ts);
   for (const panel of panels.values()) panel.log.load();
+  for (const panel of panels.values()) panel.notes?.follow(true);  // the open batches' notes, read again
   authorise();
   renderAll();
 });
