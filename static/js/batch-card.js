@@ -68,7 +68,9 @@ export class BatchCard {
     if (batch) {
       const day = isNumber(batch.started) ? Math.floor(Math.max(0, this.store.serverNow() - batch.started) / DAY_S) + 1 : null;
       const facts = [day ? `day ${day}` : null, batch.style, isNumber(batch.og) ? `OG ${batch.og.toFixed(3)}` : null];
-      ui["batch-line"].replaceChildren("Batch ", el("strong", { "data-testid": "batch-name-shown" }, batch.name),
+      const page = el("a", { href: `/batches/${encodeURIComponent(batch.id)}`, "data-testid": "batch-page-link" },
+        el("strong", { "data-testid": "batch-name-shown" }, batch.name));
+      ui["batch-line"].replaceChildren("Batch ", page,
         ...facts.filter(Boolean).map((fact) => ` · ${fact}`));
     }
     ui["batch-actions"].hidden = !this.enabled;

@@ -58,8 +58,10 @@ def test_a_brew_from_a_recipe_file_to_the_archive_and_a_comparison(browser, tmp_
             expect(card.get_by_test_id("batch-message")).to_have_text("Note added.", timeout=WAIT_MS)
             [brew] = command(first.port, {"type": "batches"})["batches"]
 
-            # When its page is opened: the note is a marker on its chart, its text readable
-            context, batch_page = open_path(browser, first.port, f"/batches/{brew['id']}")
+            # When its page is opened from the card: the note is a marker on its chart, its text readable
+            link = card.get_by_test_id("batch-page-link")
+            assert link.get_attribute("href") == f"/batches/{brew['id']}"
+            context, batch_page = open_path(browser, first.port, link.get_attribute("href"))
             expect(batch_page.page.get_by_test_id("batch-name")).to_have_text("Burton Ale", timeout=WAIT_MS)
             marker = batch_page.page.get_by_test_id("note-marker")
             expect(marker).to_have_count(1, timeout=WAIT_MS)
