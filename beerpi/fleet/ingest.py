@@ -7,7 +7,8 @@ nodes) and the other hubs' acks (``down/ack``). A message is measured there (ove
 ``wire.MAX_MESSAGE_BYTES`` it is dropped unread and counted) and handed to the inbox; the
 storing thread takes the inbox in batches (``LinkStore``) and publishes each node whose marks
 moved its ack, retained, QoS 1, throttled (``AckThrottle``). On every connection every ack is
-published again (a broker restarted without persistence has forgotten them).
+published again (a broker restarted without persistence has forgotten them). ``batches_stored``,
+if set, is called on the storing thread after a batch that changed the hub's batches.
 
 The session is clean: what arrives while no hub is connected is not kept for it, and each Pi
 sends it again from its mark.
@@ -19,6 +20,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -62,6 +64,7 @@ class Ingest:
         self.oversized = 0  # messages over MAX_MESSAGE_BYTES, dropped unread
         self.refused = 0  # links refused by a full inbox
         self.acks_sent = 0
+        self.batches_stored: Callable[[], None] | None = None  # the storing thread, after batch changes
         self._last_ack: Any = None  # paho's MessageInfo of the last ack published
         self._logged = {"oversized": -LOG_EVERY, "refused": -LOG_EVERY, "unreachable": -LOG_EVERY}
         self._reconnected = threading.Event()
@@ -173,10 +176,13 @@ class Ingest:
             wait = self.throttle.wait()
             batch = self.inbox.take(BATCH_ITEMS, BATCH_GATHER, IDLE if wait is None else min(wait, IDLE))
             if batch:
+                changes = self.links.counts.batch_changes
                 try:
                     self.throttle.moved(self.links.store_batch(batch))
                 except Exception:  # never let one batch end ingest
                     log.exception("hub: storing a batch of %d messages failed", len(batch))
+                if self.links.counts.batch_changes != changes and self.batches_stored is not None:
+                    self.batches_stored()
             self.links.repair()
             closing = not batch and self.inbox.closed
             for node in (self.throttle.flush() if closing else self.throttle.due()):
