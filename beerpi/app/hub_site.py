@@ -39,6 +39,7 @@ log = logging.getLogger("beerpi.hub_site")
 
 ACCEPT_BACKLOG = 1024
 NODE_CHECK_EVERY_MS = 5000
+BEHIND_LIMIT = 60.0  # s: a link waiting longer than this to be stored makes /healthz 503
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class HubSite:
         self.view: FleetView | None = None
         self.hub: Hub | None = None
         self.live: LiveFeed | None = None
+        self.ingest: Ingest | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.port: int | None = None
         self.notifier: Notifier | None = None
@@ -104,7 +106,9 @@ class HubSite:
         return self.port
 
     def follow(self, ingest: Ingest) -> None:
-        """Refresh the open batches whenever ``ingest`` stores a batch change (from its thread)."""
+        """Take ``ingest`` into /healthz, and refresh the open batches whenever it stores a batch change
+        (from its thread)."""
+        self.ingest = ingest
         io_loop = IOLoop.current()
         ingest.batches_stored = lambda: io_loop.add_callback(self.refresh_batches)
 
@@ -151,12 +155,27 @@ class HubSite:
             self.live.stop()
 
     def health(self) -> dict[str, Any]:
-        """/healthz on a hub: the broker connection, and each Pi's state (an offline Pi is reported,
-        not a fault of the hub)."""
+        """/healthz on a hub: its two broker connections (live, and the ingest with how far behind it is),
+        its database (the ingest's last write), and each Pi's state (an offline Pi is reported, not a fault
+        of the hub). Looking costs nothing: no query is run."""
         reasons = []
+        broker = f"the broker at {self.url.host}:{self.url.port}"
         if self.live is None or not self.live.connected:
-            reasons.append(f"not connected to the broker at {self.url.host}:{self.url.port}: nothing live arrives")
+            reasons.append(f"not connected to {broker}: nothing live arrives")
+        status = self.ingest.status() if self.ingest is not None else None
+        if status is not None:
+            ingest, storage = status["ingest"], status["storage"]
+            if not ingest["connected"]:
+                reasons.append(f"the ingest is not connected to {broker}: nothing is stored (each Pi keeps what "
+                               "the hub has not acknowledged, and sends it again)")
+            if not storage["ok"]:
+                reasons.append(f"the database is not taking the Pis' links ({storage['error']}): "
+                               f"{storage['backlog']} waiting; each Pi sends again what is not acknowledged")
+            elif ingest["behind"] > BEHIND_LIMIT:
+                reasons.append(f"storing is {ingest['behind']:.0f} s behind ({ingest['waiting']} links waiting): "
+                               "the database is slow, or the hub has more Pis than it keeps up with")
         nodes = self.view.node_messages() if self.view is not None else []
         chambers = {chamber_id: {"name": chamber.info.name, "node": chamber.info.node, "fault": chamber.state.fault}
                     for chamber_id, chamber in (self.view.chambers.items() if self.view else ())}
-        return {"ok": not reasons, "reasons": reasons, "ts": time.time(), "nodes": nodes, "chambers": chambers}
+        report = {"ok": not reasons, "reasons": reasons, "ts": time.time(), "nodes": nodes, "chambers": chambers}
+        return report if status is None else {**report, **status}
