@@ -3,6 +3,9 @@ Pi's chambers, as a Pi serves its own; changes are relayed to the Pi that owns t
 
 History, events and CSV come from the hub's database, where the Pis' readings are stored
 under their hub ids (``<node>/<probe>``); what is live comes from the broker (``fleet/live.py``).
+The open batches the hello lists are put right from the database (``refresh_batches``) at each
+connection of the live view and whenever this hub's ingest stores a batch change (``follow``), so a
+change the live view missed does not stay missed.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from typing import Any
 
 import tornado.httpserver
 import tornado.netutil
-from tornado.ioloop import PeriodicCallback
+from tornado.ioloop import IOLoop, PeriodicCallback
 
 from beerpi.alerts.notifier import Notifier
 from beerpi.alerts.rules import AlertRules
+from beerpi.base.errors import BeerPiError
+from beerpi.fleet.ingest import Ingest
 from beerpi.fleet.live import LiveFeed
 from beerpi.fleet.live_batches import LiveBatches
 from beerpi.fleet.view import FleetView
@@ -34,6 +39,7 @@ log = logging.getLogger("beerpi.hub_site")
 
 ACCEPT_BACKLOG = 1024
 NODE_CHECK_EVERY_MS = 5000
+BEHIND_LIMIT = 60.0  # s: a link waiting longer than this to be stored makes /healthz 503
 
 
 @dataclass(frozen=True)
@@ -64,11 +70,14 @@ class HubSite:
         self.view: FleetView | None = None
         self.hub: Hub | None = None
         self.live: LiveFeed | None = None
+        self.ingest: Ingest | None = None
         self.http_server: tornado.httpserver.HTTPServer | None = None
         self.port: int | None = None
         self.notifier: Notifier | None = None
         self._rules = AlertRules([])
         self._node_check: PeriodicCallback | None = None
+        self._refreshing = False  # a refresh of the open batches is reading the database
+        self._refresh_again = False  # and another was asked for meanwhile
 
     def start(self) -> int:
         options = self.options
@@ -77,6 +86,7 @@ class HubSite:
         self.hub = hub = Hub(view, list(view.latest.values()), store=self.store, nodes=view.node_messages,
                              health=self.health)
         self.live = LiveFeed(self.url, view, hub, self.batches)
+        self.live.on_connected = self.refresh_batches
         access = Access(self.token, read_token_required=options.read_token_required)
         hosts = HostCheck.for_server(options.host, options.allow_host, options.allow_origin)
         self.http_server = open_http_server(make_app(hub, access, hosts), options.max_clients,
@@ -94,6 +104,35 @@ class HubSite:
         for link in open_links(options.host, self.port, self.token):
             log.info("open %s to watch and control every Pi (anyone with this link can change settings)", link)
         return self.port
+
+    def follow(self, ingest: Ingest) -> None:
+        """Take ``ingest`` into /healthz, and refresh the open batches whenever it stores a batch change
+        (from its thread)."""
+        self.ingest = ingest
+        io_loop = IOLoop.current()
+        ingest.batches_stored = lambda: io_loop.add_callback(self.refresh_batches)
+
+    async def refresh_batches(self) -> None:
+        """Take from the database each batch change the live view missed (IOLoop; read on the executor,
+        one read at a time, once more if asked again meanwhile)."""
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+        try:
+            while self.live is not None:
+                self._refresh_again = False
+                try:
+                    stored = await IOLoop.current().run_in_executor(None, LiveBatches.load, self.store)
+                except BeerPiError as exc:  # the next change or connection tries again
+                    log.warning("hub: could not read the open batches: %s", exc)
+                    return
+                if self.live is not None and self.live.batches.refresh(stored):
+                    log.info("hub: open batches put right from the database (a change the live view missed)")
+                if not self._refresh_again:
+                    return
+        finally:
+            self._refreshing = False
 
     def check_nodes(self, now: float | None = None) -> None:
         """Tell the brewer of a Pi gone offline or silent, and of its return (IOLoop)."""
@@ -116,12 +155,27 @@ class HubSite:
             self.live.stop()
 
     def health(self) -> dict[str, Any]:
-        """/healthz on a hub: the broker connection, and each Pi's state (an offline Pi is reported,
-        not a fault of the hub)."""
+        """/healthz on a hub: its two broker connections (live, and the ingest with how far behind it is),
+        its database (the ingest's last write), and each Pi's state (an offline Pi is reported, not a fault
+        of the hub). Looking costs nothing: no query is run."""
         reasons = []
+        broker = f"the broker at {self.url.host}:{self.url.port}"
         if self.live is None or not self.live.connected:
-            reasons.append(f"not connected to the broker at {self.url.host}:{self.url.port}: nothing live arrives")
+            reasons.append(f"not connected to {broker}: nothing live arrives")
+        status = self.ingest.status() if self.ingest is not None else None
+        if status is not None:
+            ingest, storage = status["ingest"], status["storage"]
+            if not ingest["connected"]:
+                reasons.append(f"the ingest is not connected to {broker}: nothing is stored (each Pi keeps what "
+                               "the hub has not acknowledged, and sends it again)")
+            if not storage["ok"]:
+                reasons.append(f"the database is not taking the Pis' links ({storage['error']}): "
+                               f"{storage['backlog']} waiting; each Pi sends again what is not acknowledged")
+            elif ingest["behind"] > BEHIND_LIMIT:
+                reasons.append(f"storing is {ingest['behind']:.0f} s behind ({ingest['waiting']} links waiting): "
+                               "the database is slow, or the hub has more Pis than it keeps up with")
         nodes = self.view.node_messages() if self.view is not None else []
         chambers = {chamber_id: {"name": chamber.info.name, "node": chamber.info.node, "fault": chamber.state.fault}
                     for chamber_id, chamber in (self.view.chambers.items() if self.view else ())}
-        return {"ok": not reasons, "reasons": reasons, "ts": time.time(), "nodes": nodes, "chambers": chambers}
+        report = {"ok": not reasons, "reasons": reasons, "ts": time.time(), "nodes": nodes, "chambers": chambers}
+        return report if status is None else {**report, **status}

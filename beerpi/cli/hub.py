@@ -111,6 +111,8 @@ async def run_hub(args: argparse.Namespace, stops: StopSignals) -> None:
             allow_origin=tuple(args.allow_origin), read_token_required=args.read_token_required,
             notify=tuple(args.notify)), latest, batches)
         site.start()
+        if service.ingest is not None:
+            site.follow(service.ingest)
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), LOG_EVERY)

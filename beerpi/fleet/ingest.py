@@ -7,7 +7,9 @@ nodes) and the other hubs' acks (``down/ack``). A message is measured there (ove
 ``wire.MAX_MESSAGE_BYTES`` it is dropped unread and counted) and handed to the inbox; the
 storing thread takes the inbox in batches (``LinkStore``) and publishes each node whose marks
 moved its ack, retained, QoS 1, throttled (``AckThrottle``). On every connection every ack is
-published again (a broker restarted without persistence has forgotten them).
+published again (a broker restarted without persistence has forgotten them). ``batches_stored``,
+if set, is called on the storing thread after a batch that changed the hub's batches. ``status``
+is what /healthz says of it: connected or not, how far behind, the database's last word.
 
 The session is clean: what arrives while no hub is connected is not kept for it, and each Pi
 sends it again from its mark.
@@ -19,6 +21,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -62,8 +65,10 @@ class Ingest:
         self.oversized = 0  # messages over MAX_MESSAGE_BYTES, dropped unread
         self.refused = 0  # links refused by a full inbox
         self.acks_sent = 0
+        self.batches_stored: Callable[[], None] | None = None  # the storing thread, after batch changes
         self._last_ack: Any = None  # paho's MessageInfo of the last ack published
         self._logged = {"oversized": -LOG_EVERY, "refused": -LOG_EVERY, "unreachable": -LOG_EVERY}
+        self._storing: float | None = None  # when the oldest message of the batch being stored arrived
         self._reconnected = threading.Event()
         self._worker = threading.Thread(target=self._store_loop, name="beerpi-hub-ingest", daemon=True)
         self.client_id = client_id(hub_id)
@@ -94,6 +99,20 @@ class Ingest:
         self.connected = False  # a disconnection asked for: nothing to warn of
         self.client.disconnect()
         self.client.loop_stop()
+
+    def status(self, now: float | None = None) -> dict[str, Any]:
+        """The ingest (``connected``; ``waiting``: links not stored yet, ``behind``: seconds since the
+        oldest of them arrived) and its database, as a Pi's ``storage`` (``StorageStatus``): a backlog
+        of links, ``ok`` until a write fails, ``dropped`` links refused by a full inbox (each Pi keeps
+        them until acknowledged, so they are ``durable``)."""
+        now = time.monotonic() if now is None else now
+        waiting = len(self.inbox)
+        oldest = [when for when in (self._storing, self.inbox.oldest()) if when is not None]
+        error = self.links.error
+        return {"ingest": {"connected": self.connected, "waiting": waiting,
+                           "behind": round(max(0.0, now - min(oldest)), 3) if oldest else 0.0},
+                "storage": {"backlog": waiting, "ok": error is None, "dropped": self.refused, "error": error,
+                            "durable": True}}
 
     def counts(self) -> dict[str, int]:
         """Everything counted since the start, for the periodic log line."""
@@ -146,7 +165,7 @@ class Ingest:
             self._warn("oversized", "hub: dropped a message of %d bytes on %s unread (at most %d are taken); "
                        "%d dropped so far", len(message.payload), message.topic, MAX_MESSAGE_BYTES, self.oversized)
         elif what in ("up/readings", "up/events"):
-            if not self.inbox.put(Message(node, what[3:], bytes(message.payload)), PUT_WAIT):
+            if not self.inbox.put(Message(node, what[3:], bytes(message.payload), time.monotonic()), PUT_WAIT):
                 self.refused += 1
                 self._warn("refused", "hub: storage does not keep up: %d links refused so far (each Pi sends "
                            "them again)", self.refused)
@@ -173,10 +192,16 @@ class Ingest:
             wait = self.throttle.wait()
             batch = self.inbox.take(BATCH_ITEMS, BATCH_GATHER, IDLE if wait is None else min(wait, IDLE))
             if batch:
+                changes = self.links.counts.batch_changes
+                self._storing = min(message.received for message in batch)
                 try:
                     self.throttle.moved(self.links.store_batch(batch))
                 except Exception:  # never let one batch end ingest
                     log.exception("hub: storing a batch of %d messages failed", len(batch))
+                finally:
+                    self._storing = None
+                if self.links.counts.batch_changes != changes and self.batches_stored is not None:
+                    self.batches_stored()
             self.links.repair()
             closing = not batch and self.inbox.closed
             for node in (self.throttle.flush() if closing else self.throttle.due()):

@@ -19,11 +19,13 @@ MAX_BYTES = 64 * 1024 * 1024
 
 
 class Message(NamedTuple):
-    """A link as it arrived: the node's topic segment, ``readings`` or ``events``, its bytes."""
+    """A link as it arrived: the node's topic segment, ``readings`` or ``events``, its bytes, and
+    when it arrived (``time.monotonic``)."""
 
     node: str
     what: str
     payload: bytes
+    received: float = 0.0
 
 
 class Inbox:
@@ -73,6 +75,11 @@ class Inbox:
             self._bytes -= sum(len(message.payload) for message in batch)
             self._changed.notify_all()
             return batch
+
+    def oldest(self) -> float | None:
+        """When the oldest message waiting arrived; None when none waits."""
+        with self._changed:
+            return self._items[0].received if self._items else None
 
     def __len__(self) -> int:
         with self._changed:

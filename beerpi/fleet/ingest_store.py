@@ -95,6 +95,7 @@ class LinkStore:
         self._logged: dict[str, float] = {}
         self.peers_heard = False  # another hub's ack was heard: roll-ups are repaired
         self._repairs: deque[tuple[float, Reading]] = deque(maxlen=MAX_REPAIRS)  # (when due, reading)
+        self.error: str | None = None  # what the database said at the last failed write, until one succeeds
 
     def load(self) -> None:
         """Take the marks kept in storage (StorageError if it cannot be read)."""
@@ -154,10 +155,12 @@ class LinkStore:
                     event for sender, link in links if sender == node and link.series == EVENTS
                     for event in link.items]))
         except StorageError as exc:
+            self.error = str(exc)
             self.counts.failed_batches += 1
             self._warn("storage", "could not store %d links (%s): nothing of them is acknowledged, each Pi "
                        "sends them again; %d batches failed so far", len(links), exc, self.counts.failed_batches)
             return False
+        self.error = None
         self.counts.links += len(links)
         self.counts.readings += len(readings)
         self.counts.events += len(events)
@@ -219,6 +222,7 @@ class LinkStore:
         try:
             self.store.raise_marks({mark_name(node, series): value for (node, series), value in self._unsaved.items()})
         except StorageError as exc:
+            self.error = str(exc)
             self._warn("marks", "could not store the marks (%s): acknowledged once they are", exc)
             return set()
         moved = {node for (node, series), value in self._unsaved.items() if self._saved(node, series, value)}

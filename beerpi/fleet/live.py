@@ -6,6 +6,8 @@ measured and parsed on paho's thread; what they mean is handed to the IOLoop wit
 ``add_callback``, where the ``FleetView`` and the web ``Hub`` are touched. Changes for a Pi go
 out on its ``down/command``. A Pi's batch changes ride on its events: those that are news
 (``live_batches.py``) become ``batch`` frames and keep each chamber's open batch for the hello.
+Whatever flew while this connection was down is missed: ``on_connected`` is called at each
+connection, for the hub to put the open batches right from its database.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from tornado.ioloop import IOLoop
@@ -48,6 +51,7 @@ class LiveFeed:
         self.io_loop = IOLoop.current()
         self.connected = False
         self.dropped = 0
+        self.on_connected: Callable[[], Any] | None = None  # IOLoop, at each connection
         self._due: set[str] = set()  # frames to send once the changes have gathered: "hello", "nodes"
         self.client = new_client(url, f"beerpi-hub-live-{secrets.token_hex(4)}", "the hub", protocol="3.1.1",
                                  on_connect=self._on_connect, on_disconnect=self._on_disconnect,
@@ -125,7 +129,9 @@ class LiveFeed:
         if connected != self.connected:
             log.info("hub: live view %s the broker at %s:%d", "connected to" if connected else "lost",
                      self.url.host, self.url.port)
-        self.connected = connected
+        was, self.connected = self.connected, connected
+        if connected and not was and self.on_connected is not None:
+            self.io_loop.add_callback(self.on_connected)  # a coroutine function too
 
     def _status(self, node: str, online: bool) -> None:
         self.view.heard_status(node, online)

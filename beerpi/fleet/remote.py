@@ -21,6 +21,11 @@ def qualified(node: str, local_id: str) -> str:
     return f"{node}/{local_id}"
 
 
+def node_of(qualified_id: str) -> str:
+    """The node of a hub id (a node, being one level of an MQTT topic, holds no ``/``)."""
+    return qualified_id.partition("/")[0]
+
+
 def local_part(node: str, qualified_id: str) -> str:
     """The Pi's own id of a hub id of ``node``."""
     return qualified_id[len(node) + 1:]

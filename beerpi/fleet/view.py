@@ -24,7 +24,15 @@ from beerpi.base.errors import ConfigError
 from beerpi.control.chamber import ChamberInfo
 from beerpi.control.profile import Step
 from beerpi.control.settings import ControlState
-from beerpi.fleet.remote import NodeDescription, RemoteProbe, describe, local_part, qualified, state_of
+from beerpi.fleet.remote import (
+    NodeDescription,
+    RemoteProbe,
+    describe,
+    local_part,
+    node_of,
+    qualified,
+    state_of,
+)
 from beerpi.fleet.wire import BadMessage
 from beerpi.hardware.probe import Reading
 from beerpi.protocol.wire import encode
@@ -97,6 +105,18 @@ class FleetView:
     def interval(self) -> float:
         intervals = [node.description.interval for node in self.nodes.values() if node.description]
         return min(intervals, default=DEFAULT_INTERVAL)
+
+    def stored_series(self, chamber_id: str, series: str) -> str:
+        """A series of the Pi that owns the chamber, as the hub stores it (``<node>/<series>``), whether
+        or not the Pi has said hello since the hub started."""
+        return qualified(node_of(chamber_id), series)
+
+    def stored_sources(self) -> list[RemoteProbe]:
+        """The Pis' probes, and every other series heard live or stored (their hydrometers' gravity, …)."""
+        probes = self.probes
+        named = {probe.id for probe in probes}
+        return probes + [RemoteProbe(series, reading.name or series) for series, reading in sorted(self.latest.items())
+                         if series not in named]
 
     def node_messages(self) -> list[dict[str, Any]]:
         return [self.nodes[node].as_message() for node in sorted(self.nodes)]

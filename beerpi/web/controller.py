@@ -79,6 +79,20 @@ class BatchRelay(Protocol):
     def relay_batch(self, chamber_id: str, fields: dict[str, Any], with_chamber: bool = True) -> Future: ...
 
 
+@runtime_checkable
+class NodeSeries(Protocol):
+    """A controller whose chambers' series are stored under their Pi's node (a hub's): a batch's
+    hydrometer is looked up under it, and history may name any series its Pis sent."""
+
+    def stored_series(self, chamber_id: str, series: str) -> str:
+        """The id under which ``series`` of the Pi that owns the chamber is stored."""
+        ...
+
+    def stored_sources(self) -> Sequence[ProbeView]:
+        """Every series a history request may name: the Pis' probes, and each series heard of."""
+        ...
+
+
 class RemoteError(BeerPiError):
     """A change carried out elsewhere (a hub's Pi) failed: ``code`` is the protocol's error code
     (the Pi's own, or ``node_offline``/``timeout``), the message says why."""

@@ -23,7 +23,7 @@ from beerpi.protocol import frames as protocol
 from beerpi.repository import Repository
 from beerpi.repository.batch_events import BatchChanged
 from beerpi.web import fanout
-from beerpi.web.controller import Controller
+from beerpi.web.controller import Controller, NodeSeries
 from beerpi.web.read_lanes import ReadLanes
 from beerpi.web.recent_frames import RecentFrames
 
@@ -126,8 +126,10 @@ class Hub:
                                     open_batches=self.open_batches)
 
     def sources(self) -> list[Source]:
-        """What a history request may name: every probe, and every hydrometer's series."""
-        found: list[Source] = list(self.monitor.probes)
+        """What a history request may name: every probe, and every hydrometer's series (on a hub: every
+        series of its Pis)."""
+        monitor = self.monitor
+        found: list[Source] = list(monitor.stored_sources() if isinstance(monitor, NodeSeries) else monitor.probes)
         if self.hydrometers is not None:
             found += [Source(series_id(name, key), f"{name} {key}")
                       for name in sorted({*self.hydrometers.specs, *self.hydrometers.latest}) for key in SERIES]

@@ -59,7 +59,7 @@ export class RowDetails {
       const until = report.batch.ended ?? Date.now() / 1000;
       const series = (probe) => (probe ? getJson("/api/readings", {
         probe, since: report.batch.started, until, points: SPARK_POINTS }).then(bucketValues) : Promise.resolve([]));
-      const gravity = report.batch.hydrometer ? `hydrometer:${report.batch.hydrometer}:gravity` : null;
+      const gravity = report.gravity_series ?? null;  // as the server stores it (a hub: under the Pi's node)
       const [beer, sg] = await Promise.all([series(report.probes[0]), series(gravity).catch(() => [])]);
       drawSparkline(svg, beer, sg, report.batch.started, until);
     } catch (error) {

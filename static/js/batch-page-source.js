@@ -25,7 +25,8 @@ export function chamberOf(report, status) {
 export function storeOf(report, status) {
   const probes = new Map((status?.probes ?? []).filter((p) => p && typeof p.id === "string")
     .map((p) => [p.id, { id: p.id, name: typeof p.name === "string" && p.name ? p.name : p.id }]));
-  const hydrometer = report.batch.hydrometer ? { name: report.batch.hydrometer, interval: null } : null;
+  const hydrometer = report.batch.hydrometer
+    ? { name: report.batch.hydrometer, interval: null, series: report.gravity_series } : null;
   return {
     probes,
     interval: isNumber(status?.interval) ? status.interval : null,

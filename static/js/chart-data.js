@@ -37,10 +37,11 @@ export class ChartData {
     return [this.chamber.beerProbe, this.chamber.airProbe].filter(Boolean);
   }
 
-  /** The stored series of the gravity of the hydrometer in this chamber (docs/hydrometers.md), or null. */
+  /** The stored series of the gravity of the hydrometer in this chamber (docs/hydrometers.md), or null;
+   * a batch's page takes the one its report names (on a hub, under the Pi's node). */
   gravitySeries() {
     const hydrometer = this.store.hydrometerOf(this.chamber.id);
-    return hydrometer ? `hydrometer:${hydrometer.name}:gravity` : null;
+    return hydrometer ? hydrometer.series ?? `hydrometer:${hydrometer.name}:gravity` : null;
   }
 
   /** Seconds between two readings of the chamber's hydrometer, as it says. */

@@ -5,9 +5,6 @@ import { alignBuckets, gravityPoints, windowOf } from "./compare-align.js";
 import { fetchReadings, fetchReport } from "./compare-fetch.js";
 import { bucketWidth, pointsFor } from "./compare-resolution.js";
 
-/** The stored series of a hydrometer's gravity (docs/hydrometers.md). */
-const gravitySeries = (hydrometer) => `hydrometer:${hydrometer}:gravity`;
-
 /**
  * The batches of `ids`, in order: each {id, report, window, beer, gravity} or, when it could not
  * be read, {id, error} (an ApiError: 404 for an unknown id). `plotWidth` (px) sets the resolution.
@@ -24,13 +21,14 @@ export async function loadBatches(ids, plotWidth, now = Date.now() / 1000) {
 }
 
 async function loadSeries(entry, width) {
-  const { batch, notes, probes } = entry.report;
+  // gravity_series: the hydrometer's gravity as the server stores it (on a hub, under the Pi's node)
+  const { notes, probes, gravity_series: gravitySeries } = entry.report;
   const { since, until } = entry.window;
   const points = pointsFor(until - since, width);
   entry.probe = probes[0] ?? null;  // the report lists the chamber's beer probe first
   const [beer, gravity] = await Promise.all([
     entry.probe ? fetchReadings(entry.probe, since, until, points).catch(failed(entry)) : null,
-    batch.hydrometer ? fetchReadings(gravitySeries(batch.hydrometer), since, until, points).catch(() => null) : null,
+    gravitySeries ? fetchReadings(gravitySeries, since, until, points).catch(() => null) : null,
   ]);
   entry.beer = beer ? alignBuckets(beer.buckets, beer.width, since, until) : [];
   entry.gravity = gravityPoints(gravity ? gravity.buckets : [], gravity ? gravity.width : width, notes, since, until);

@@ -214,3 +214,35 @@ def test_nothing_lost_or_doubled_across_a_broker_restart_hub_and_pi_kills_and_a_
     counted = {"garage": assert_none_lost_none_doubled(mongo_url, garage),
                "cellar": assert_none_lost_none_doubled(mongo_url, cellar, crashed)}
     assert counted["cellar"] >= 2 * 1440 and counted["garage"] > 20, counted
+
+
+def health_of(port: int) -> dict:
+    """GET /healthz, its status code as ``status``."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+            return {**json.loads(answer.read()), "status": answer.status}
+    except urllib.error.HTTPError as refused:
+        return {**json.loads(refused.read()), "status": refused.code}
+
+
+def test_the_hubs_health_says_when_its_database_stops_taking_the_pis_links(broker, hubs, pis):
+    from tests.support.conftest_storage import with_database
+    secantus = pytest.importorskip("secantus", reason="the dev extra (secantusdb) is not installed")
+    # Given a hub storing a Pi's readings into a MongoDB wire server of its own
+    with secantus.SecantusDBServer(host="127.0.0.1", port=0, storage_path=":memory:",
+                                   replica_set_name=None) as server:
+        hub = hubs(*hub_args(broker, with_database(server.uri, "brewery")))
+        port = hub.wait_serving()
+        pis("garage")
+        # Then its health is good: both connections up, its ingest keeping up, its database taking the links
+        healthy = poll(lambda: (h := health_of(port))["status"] == 200 and h["chambers"] and h, timeout=30)
+        assert healthy["ingest"]["connected"] is True and healthy["ingest"]["behind"] < 5
+        assert (healthy["storage"]["ok"], healthy["storage"]["error"]) == (True, None)
+    # When the database stops, while the Pi goes on sending
+    # Then the hub's health is 503 and says why, and how much waits
+    failing = poll(lambda: (h := health_of(port))["status"] == 503 and h, timeout=30)
+    assert failing["storage"]["ok"] is False and "MongoDB" in failing["storage"]["error"], failing
+    assert [reason for reason in failing["reasons"] if reason.startswith("the database is not taking")], failing
+    assert failing["ingest"]["connected"] is True

@@ -8,12 +8,17 @@ import json
 import pytest
 
 from beerpi.app.hub_site import HubSite, SiteOptions
+from beerpi.batches.model import Batch
 from beerpi.control.chamber import ChamberInfo
 from beerpi.control.settings import ControlState
-from beerpi.fleet.wire import NodeTopics, readings_link
+from beerpi.fleet.ingest import Ingest
+from beerpi.fleet.ingest_batches import apply_batch_events
+from beerpi.fleet.wire import NodeTopics, events_link, readings_link
 from beerpi.hardware.probe import Reading
+from beerpi.mqtt.client import connect_in_background
 from beerpi.mqtt.url import MqttUrl
 from beerpi.protocol import frames as protocol
+from beerpi.repository.batch_events import BatchChanged
 from beerpi.repository.sqlite import SqliteRepository
 from tests.conftest import TEST_TOKEN
 
@@ -65,6 +70,22 @@ def site_with(io_loop, broker, tmp_path):
 @pytest.fixture
 def site(site_with):
     return site_with()
+
+
+PALE = Batch("b1", "main", "Pale Ale", T0)
+
+
+def live_view_down(site: HubSite) -> None:
+    """The hub's live connection gone (as a network cut would), the rest of the hub running on."""
+    site.live.client.disconnect()
+    site.live.client.loop_stop()
+
+
+async def open_batches(port: int, connect) -> dict[str, str]:
+    """What a newcomer's hello says: each chamber's open batch, by name."""
+    client = await connect(port)
+    hello = await client.next()
+    return {chamber["id"]: chamber["batch"]["name"] for chamber in hello["chambers"] if chamber.get("batch")}
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -175,3 +196,47 @@ async def test_many_pis_saying_hello_at_once_cost_each_client_one_hello_not_one_
     hellos = [frame for frame in client.received if frame["type"] == "hello"]
     assert len(hellos) <= 1 + 40 // 4, len(hellos)  # gathered, not one per Pi
     assert sorted(node["id"] for node in last["nodes"]) == [f"pi{i:02d}" for i in range(40)]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_batch_started_while_the_live_view_was_down_is_in_the_hello_once_stored(site, broker, subscribe,
+                                                                                    connect):
+    # Given a hub whose ingest stores into its database, and a Pi
+    pi = subscribe(broker.port, f"{PREFIX}/node/+/down/command")
+    garage = announce(pi, "garage", "Pale ale")
+    port = site.start()
+    await until(lambda: "garage/main" in site.view.chambers and site.live.connected)
+    ingest = Ingest(MqttUrl.parse(f"{broker.url}/{PREFIX}"), site.store)
+    site.follow(ingest)
+    await asyncio.to_thread(ingest.start)
+    try:
+        await until(lambda: ingest.connected)
+        # When the hub's live view is down while the Pi starts a batch, which the ingest stores
+        live_view_down(site)
+        pi.publish(garage.events, events_link([BatchChanged.of("started", PALE, None, T0).event]))
+        await until(lambda: site.store.list_batches(open_only=True))
+        # Then a newcomer's hello lists it open all the same
+        await until(lambda: "garage/main" in site.hub.open_batches)
+        assert await open_batches(port, connect) == {"garage/main": "Pale Ale"}
+    finally:
+        await asyncio.to_thread(ingest.stop)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_batch_stored_while_the_live_view_was_down_is_in_the_hello_once_it_is_back(site, broker, subscribe,
+                                                                                       connect):
+    # Given a hub and a Pi
+    pi = subscribe(broker.port, f"{PREFIX}/node/+/down/command")
+    announce(pi, "garage", "Pale ale")
+    port = site.start()
+    await until(lambda: "garage/main" in site.view.chambers and site.live.connected)
+    assert await open_batches(port, connect) == {}
+    # When the live view is down while a batch started on the Pi is stored (by another hub)
+    live_view_down(site)
+    await until(lambda: not site.live.connected)
+    await asyncio.to_thread(apply_batch_events, site.store, "garage", [BatchChanged.of("started", PALE, None,
+                                                                                        T0).event])
+    # Then once the live view is back, a newcomer's hello lists it open
+    connect_in_background(site.live.client, site.url)
+    await until(lambda: "garage/main" in site.hub.open_batches)
+    assert await open_batches(port, connect) == {"garage/main": "Pale Ale"}

@@ -49,3 +49,13 @@ def test_closing_wakes_the_taker_and_leaves_what_was_in_to_be_taken():
     assert not inbox.put(message(1), 0)
     assert inbox.take(10, gather=10, wait=10) == [message(0)]
     assert inbox.take(10, gather=10, wait=10) == []
+
+
+def test_the_inbox_says_when_its_oldest_message_arrived():
+    inbox = Inbox()
+    assert inbox.oldest() is None
+    inbox.put(Message("garage", "readings", b"{}", 10.0), wait=0)
+    inbox.put(Message("garage", "readings", b"{}", 12.0), wait=0)
+    assert inbox.oldest() == 10.0
+    inbox.take(1, gather=0, wait=0)
+    assert inbox.oldest() == 12.0

@@ -54,6 +54,18 @@ def test_two_pis_with_the_same_ids_never_meet():
     assert [node["id"] for node in hello["nodes"]] == ["cellar", "garage"]
 
 
+def test_a_pis_series_are_found_under_its_node_and_history_may_name_its_hydrometers():
+    # Given a hub that knows one Pi's chambers, and has heard of its hydrometer's gravity
+    fleet, _ = fleet_of("garage")
+    fleet.heard_reading("garage", Reading(T0, "garage/hydrometer:red:gravity", "red gravity", 1.048))
+    # Then a series of a chamber's Pi is under its node, whether or not that Pi said hello yet
+    assert fleet.stored_series("garage/main", "hydrometer:red:gravity") == "garage/hydrometer:red:gravity"
+    assert fleet.stored_series("shed/main", "hydrometer:red:gravity") == "shed/hydrometer:red:gravity"
+    # And history may name the Pi's probes and the hydrometer's series
+    assert [(s.id, s.name) for s in fleet.stored_sources()] == [
+        ("garage/28-0001", "beer"), ("garage/28-0002", "air"), ("garage/hydrometer:red:gravity", "red gravity")]
+
+
 def test_a_new_hello_replaces_the_pi_s_chambers():
     fleet, _ = fleet_of("garage")
     fleet.heard_hello("garage", pi_hello(chamber="lager"))

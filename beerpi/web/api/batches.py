@@ -4,14 +4,15 @@
 underneath (``translate.py``), so both transports accept and refuse the same things. A batch's
 report (``GET /api/batches/<id>``, or ``.json`` as a download) is read on the executor: the batch,
 its notes, its gravities worked out (``batches.gravity``) and the chamber's events in its window;
-the speed of the profile clock comes with it.
+the speed of the profile clock comes with it. Its ``gravity_series`` names the hydrometer's gravity
+series as this server stores it: on a hub a Pi's series are under its node (``NodeSeries``).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tornado.ioloop import IOLoop
@@ -26,29 +27,40 @@ from beerpi.repository.batch_events import KIND as BATCH_EVENT
 from beerpi.web.api.csv_download import ReadingsCsvHandler
 from beerpi.web.api.handlers import ChamberHandler, run_command
 from beerpi.web.api.translate import HTTP_ID, RESERVED, ApiError, command_text, json_object, reply_body
-from beerpi.web.controller import ChamberView
+from beerpi.web.controller import ChamberView, NodeSeries
 
 UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def as_stored(chamber_id: str, series: str) -> str:
+    """A Pi stores its series under their own ids."""
+    return series
+
+
+def gravity_series(batch: Batch, stored: Callable[[str, str], str] = as_stored) -> str | None:
+    """The stored series of the gravity of the batch's hydrometer; None without one."""
+    return None if batch.hydrometer is None else stored(batch.chamber, series_id(batch.hydrometer, "gravity"))
+
+
 def batch_report(store: Repository, batch_id: str, chambers: Mapping[str, ChamberView],
-                 now: float) -> dict[str, Any] | None:
+                 now: float, stored: Callable[[str, str], str] = as_stored) -> dict[str, Any] | None:
     """The batch with its notes, gravities and the events of its chamber in its window; None if there is
-    no such batch. Blocking: on the executor."""
+    no such batch. ``stored``: a series' stored id (``NodeSeries``). Blocking: on the executor."""
     batch = store.get_batch(batch_id)
     if batch is None:
         return None
     end = now if batch.ended is None else batch.ended
     notes = store.notes_of(batch.id)
-    points = [] if batch.hydrometer is None else [
-        (r.ts, r.temperature) for r in store.readings_between(batch.started, end + 0.001,
-                                                              series_id(batch.hydrometer, "gravity"))]
+    gravity = gravity_series(batch, stored)
+    points = [] if gravity is None else [
+        (r.ts, r.temperature) for r in store.readings_between(batch.started, end + 0.001, gravity)]
     events = [protocol.event_message(event) for event in store.events_between(batch.started, end + 0.001)
               if event.detail.get("chamber") in (None, batch.chamber) and event.kind != BATCH_EVENT]
     chamber = chambers.get(batch.chamber)
     probes = [] if chamber is None else [p for p in (chamber.info.beer_probe, chamber.info.air_probe) if p]
     return {"batch": batch.as_dict(), "notes": [note.as_dict() for note in notes],
-            "gravity": summarise(batch, notes, points, now).as_dict(), "probes": probes, "events": events}
+            "gravity": summarise(batch, notes, points, now).as_dict(), "probes": probes, "gravity_series": gravity,
+            "events": events}
 
 
 def batch_filename(batch: Batch | dict[str, Any], extension: str) -> str:
@@ -100,9 +112,11 @@ class BatchHandler(ReadingsCsvHandler):
         if store is None:
             self.fail(503, "unavailable", "this server keeps no batches")
             return
+        monitor = self.hub.monitor
+        stored = monitor.stored_series if isinstance(monitor, NodeSeries) else as_stored
         try:
             report = await IOLoop.current().run_in_executor(None, batch_report, store, batch_id,
-                                                            self.hub.monitor.chambers, time.time())
+                                                            monitor.chambers, time.time(), stored)
         except Closed:
             self.fail(503, "unavailable", "the server is shutting down")
             return
@@ -118,7 +132,7 @@ class BatchHandler(ReadingsCsvHandler):
         if extension == ".csv":
             batch = report["batch"]
             only = frozenset(report["probes"]) | (
-                {series_id(batch["hydrometer"], "gravity")} if batch["hydrometer"] else frozenset())
+                {report["gravity_series"]} if report["gravity_series"] else frozenset())
             until = (batch["ended"] if batch["ended"] is not None else time.time()) + 0.001
             await self.download(store, None, batch["started"], until, batch_filename(batch, "csv"), frozenset(only))
             return
