@@ -25,6 +25,7 @@ from beerpi.base.errors import BeerPiError
 from beerpi.fleet.ingest import Ingest
 from beerpi.fleet.live import LiveFeed
 from beerpi.fleet.live_batches import LiveBatches
+from beerpi.fleet.remote_hydrometers import RemoteHydrometers, is_hydrometer_series
 from beerpi.fleet.view import FleetView
 from beerpi.hardware.probe import Reading
 from beerpi.mqtt.url import MqttUrl
@@ -83,9 +84,11 @@ class HubSite:
         options = self.options
         self.view = view = FleetView(send_command=lambda node, frame: None)
         view.latest.update({reading.probe: reading for reading in self.latest})
-        self.hub = hub = Hub(view, list(view.latest.values()), store=self.store, nodes=view.node_messages,
-                             health=self.health)
-        self.live = LiveFeed(self.url, view, hub, self.batches)
+        probes = [reading for reading in self.latest if not is_hydrometer_series(reading.probe)]
+        hydrometers = RemoteHydrometers()
+        hydrometers.restore(self.latest)  # a hydrometer's series: its frame, never a probe's readings
+        self.hub = hub = Hub(view, probes, store=self.store, nodes=view.node_messages, health=self.health)
+        self.live = LiveFeed(self.url, view, hub, self.batches, hydrometers)
         self.live.on_connected = self.refresh_batches
         access = Access(self.token, read_token_required=options.read_token_required)
         hosts = HostCheck.for_server(options.host, options.allow_host, options.allow_origin)
