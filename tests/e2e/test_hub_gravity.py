@@ -44,6 +44,12 @@ def test_a_pis_hydrometer_is_shown_on_the_hubs_page_as_gravity_on_its_chamber_ne
         # and never as a probe of its own, with a gravity for a temperature
         expect(page.get_by_test_id("other-probes")).to_contain_text("room")
         expect(page.locator('#other-probe-list [data-probe*="hydrometer"]')).to_have_count(0)
+        # And a batch started in the ale may name the hydrometers of its own Pi, as the hub names them
+        ale.get_by_test_id("batch-start-open").click()
+        options = ale.get_by_test_id("batch-hydrometer").locator("option")
+        expect(options).to_have_count(3)
+        assert [options.nth(i).get_attribute("value") for i in range(3)] == [
+            "", "garage/red", "garage/sim-ispindel-lager"]
     # And a newcomer to the hub is told of the hydrometer, named for its Pi, in the ale, with its series
     # (beside the simulated Pi's own, in its lager)
     told = {h["name"]: h for h in hello(hub_port)["hydrometers"]}
