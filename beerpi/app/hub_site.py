@@ -5,7 +5,8 @@ History, events and CSV come from the hub's database, where the Pis' readings ar
 under their hub ids (``<node>/<probe>``); what is live comes from the broker (``fleet/live.py``).
 The open batches the hello lists are put right from the database (``refresh_batches``) at each
 connection of the live view and whenever this hub's ingest stores a batch change (``follow``), so a
-change the live view missed does not stay missed.
+change the live view missed does not stay missed; the pages already open are sent a ``batch`` frame
+of each chamber's change found so.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from beerpi.alerts.rules import AlertRules
 from beerpi.base.errors import BeerPiError
 from beerpi.fleet.ingest import Ingest
 from beerpi.fleet.live import LiveFeed
-from beerpi.fleet.live_batches import LiveBatches
+from beerpi.fleet.live_batches import LiveBatches, Missed
+from beerpi.fleet.remote_hydrometers import RemoteHydrometers, is_hydrometer_series
 from beerpi.fleet.view import FleetView
 from beerpi.hardware.probe import Reading
 from beerpi.mqtt.url import MqttUrl
+from beerpi.protocol import frames as protocol
 from beerpi.protocol.access import Access, open_links
 from beerpi.repository import Repository
 from beerpi.web.connections import open_http_server
@@ -83,9 +86,11 @@ class HubSite:
         options = self.options
         self.view = view = FleetView(send_command=lambda node, frame: None)
         view.latest.update({reading.probe: reading for reading in self.latest})
-        self.hub = hub = Hub(view, list(view.latest.values()), store=self.store, nodes=view.node_messages,
-                             health=self.health)
-        self.live = LiveFeed(self.url, view, hub, self.batches)
+        probes = [reading for reading in self.latest if not is_hydrometer_series(reading.probe)]
+        hydrometers = RemoteHydrometers()
+        hydrometers.restore(self.latest)  # a hydrometer's series: its frame, never a probe's readings
+        self.hub = hub = Hub(view, probes, store=self.store, nodes=view.node_messages, health=self.health)
+        self.live = LiveFeed(self.url, view, hub, self.batches, hydrometers)
         self.live.on_connected = self.refresh_batches
         access = Access(self.token, read_token_required=options.read_token_required)
         hosts = HostCheck.for_server(options.host, options.allow_host, options.allow_origin)
@@ -127,12 +132,40 @@ class HubSite:
                 except BeerPiError as exc:  # the next change or connection tries again
                     log.warning("hub: could not read the open batches: %s", exc)
                     return
-                if self.live is not None and self.live.batches.refresh(stored):
+                missed = self.live.batches.refresh(stored) if self.live is not None else []
+                if missed:
                     log.info("hub: open batches put right from the database (a change the live view missed)")
+                    await self._tell_missed(missed)
                 if not self._refresh_again:
                     return
         finally:
             self._refreshing = False
+
+    async def _tell_missed(self, missed: list[Missed]) -> None:
+        """Send the pages a ``batch`` frame of each chamber's change the live view missed; an ended batch
+        as the database has it (read on the executor), one gone from it meanwhile as deleted."""
+        ended_ids = [found.batch.id for found in missed if found.change == "ended"]
+        try:
+            ended = await IOLoop.current().run_in_executor(
+                None, lambda: {batch_id: self.store.get_batch(batch_id) for batch_id in ended_ids}) \
+                if ended_ids else {}
+        except BeerPiError as exc:
+            log.warning("hub: could not read the batches ended meanwhile: %s", exc)
+            ended = {}
+        frames = []
+        for found in missed:
+            change, batch = found.change, found.batch
+            if change == "ended":
+                stored = ended.get(batch.id)
+                if stored is None and batch.id in ended:
+                    change = "deleted"
+                elif stored is None or stored.open:
+                    continue  # not read: the page keeps it open until it reconnects
+                else:
+                    batch = stored
+            frames.append(protocol.batch_frame(change, batch))
+        if frames and self.hub is not None:
+            self.hub.broadcast(*frames)
 
     def check_nodes(self, now: float | None = None) -> None:
         """Tell the brewer of a Pi gone offline or silent, and of its return (IOLoop)."""

@@ -4,8 +4,10 @@ Every hub replica subscribes to every node's ``up/`` (not shared: each replica's
 everything) on a connection of its own, apart from the storing one (``ingest``). Messages are
 measured and parsed on paho's thread; what they mean is handed to the IOLoop with
 ``add_callback``, where the ``FleetView`` and the web ``Hub`` are touched. Changes for a Pi go
-out on its ``down/command``. A Pi's batch changes ride on its events: those that are news
-(``live_batches.py``) become ``batch`` frames and keep each chamber's open batch for the hello.
+out on its ``down/command``. A Pi's hydrometers' series are gathered into ``hydrometer`` frames
+(``remote_hydrometers.py``), never sent as a probe's readings. A Pi's batch changes ride on its
+events: those that are news (``live_batches.py``) become ``batch`` frames and keep each chamber's
+open batch for the hello.
 Whatever flew while this connection was down is missed: ``on_connected`` is called at each
 connection, for the hub to put the open batches right from its database.
 """
@@ -23,6 +25,7 @@ from tornado.ioloop import IOLoop
 from beerpi.fleet.ingest_batches import for_hub
 from beerpi.fleet.live_batches import LiveBatches
 from beerpi.fleet.remote import qualified
+from beerpi.fleet.remote_hydrometers import RemoteHydrometers, is_hydrometer_series
 from beerpi.fleet.view import FleetView
 from beerpi.fleet.wire import MAX_MESSAGE_BYTES, BadMessage, HubTopics, NodeTopics, parse_link
 from beerpi.hardware.probe import Reading
@@ -35,24 +38,28 @@ from beerpi.web.hub import Hub
 log = logging.getLogger("beerpi.fleet")
 
 GATHER = 0.5  # s: the Pis' hellos and status changes within it reach the clients as one frame
-
+HYDROMETER_GATHER = 0.2  # s: a hydrometer's series (one link each, sent together) reach the clients as one frame
 
 
 class LiveFeed:
     """One broker connection per hub process for what is live: states, readings, hellos, replies."""
 
-    def __init__(self, url: MqttUrl, view: FleetView, hub: Hub, batches: LiveBatches | None = None) -> None:
+    def __init__(self, url: MqttUrl, view: FleetView, hub: Hub, batches: LiveBatches | None = None,
+                 hydrometers: RemoteHydrometers | None = None) -> None:
         self.url = url
         self.view = view
         self.hub = hub
         self.batches = batches or LiveBatches()
         hub.open_batches = self.batches.open  # one dict: the hello reads what the live view keeps
+        self.hydrometers = hydrometers or RemoteHydrometers()
+        hub.remote_hydrometers = self.hydrometers.hello
         self.topics = HubTopics(url.prefix)
         self.io_loop = IOLoop.current()
         self.connected = False
         self.dropped = 0
         self.on_connected: Callable[[], Any] | None = None  # IOLoop, at each connection
         self._due: set[str] = set()  # frames to send once the changes have gathered: "hello", "nodes"
+        self._hydrometers_due: set[str] = set()  # hydrometers whose frame is sent once their series are in
         self.client = new_client(url, f"beerpi-hub-live-{secrets.token_hex(4)}", "the hub", protocol="3.1.1",
                                  on_connect=self._on_connect, on_disconnect=self._on_disconnect,
                                  on_message=self._on_message)
@@ -143,6 +150,7 @@ class LiveFeed:
         except BadMessage as exc:
             log.warning("hub: the Pi %s sent a hello the hub cannot read: %s", node, exc)
             return
+        self.hydrometers.heard_hello(node, message.get("hydrometers"))
         self._soon("hello")  # a Pi's chambers came or changed: every page redraws them
 
     def _soon(self, frame: str) -> None:
@@ -174,8 +182,18 @@ class LiveFeed:
                 self.hub.broadcast(protocol.batch_frame(changed.change, changed.batch, changed.note))
 
     def _reading(self, node: str, reading: Reading) -> None:
-        if self.view.heard_reading(node, reading) is not None:
+        if self.view.heard_reading(node, reading) is None:
+            return
+        if not is_hydrometer_series(reading.probe):
             self.hub.publish(reading)
+        elif (name := self.hydrometers.heard(reading)) is not None:
+            if not self._hydrometers_due:
+                self.io_loop.call_later(HYDROMETER_GATHER, self._send_hydrometers)
+            self._hydrometers_due.add(name)
+
+    def _send_hydrometers(self) -> None:
+        due, self._hydrometers_due = self._hydrometers_due, set()
+        self.hub.broadcast(*(protocol.encode(self.hydrometers.frames[name]) for name in sorted(due)))
 
     def _nodes_changed(self) -> None:
         self.hub.broadcast(protocol.encode({"type": "nodes", "nodes": self.view.node_messages()}))

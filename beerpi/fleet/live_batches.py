@@ -6,7 +6,8 @@ every hub on its live connection (``live.py``), resent ones too: a change older 
 seen of its batch (``ingest_batches.is_news``, by the versions the storing step keeps in the
 database, read at start) is not news, so a resent ``started`` never reopens an ended batch on the
 page. A change the live connection missed (it was down) is in the database once a hub stored it:
-``refresh`` takes from there whatever is newer than what was heard live.
+``refresh`` takes from there whatever is newer than what was heard live, and says what changed in
+each chamber, for the pages already open to be sent a ``batch`` frame of it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,19 @@ from dataclasses import dataclass, field
 
 from beerpi.batches.model import Batch
 from beerpi.fleet.ingest_batches import DELETED, is_news, load_versions
+from beerpi.fleet.remote import node_of
 from beerpi.fleet.wire import to_ms
 from beerpi.repository import Repository
 from beerpi.repository.batch_events import BatchChanged
+
+
+@dataclass(frozen=True)
+class Missed:
+    """A chamber's open batch changed by a refresh: ``started`` or ``edited`` (the batch open now), ``ended``
+    (the batch as it was heard open: read it again from the database) or ``deleted`` (as it was heard)."""
+
+    change: str
+    batch: Batch
 
 
 @dataclass
@@ -34,10 +45,10 @@ class LiveBatches:
         versions = dict(load_versions(store))
         return cls({batch.chamber: batch for batch in store.list_batches(open_only=True)}, versions)
 
-    def refresh(self, stored: LiveBatches) -> bool:
-        """Take each batch ``stored`` (``load``) holds a newer version of than was heard live; whether
-        the open batches changed. A chamber keeps the later started of two open batches."""
-        before = {chamber: batch.id for chamber, batch in self.open.items()}
+    def refresh(self, stored: LiveBatches) -> list[Missed]:
+        """Take each batch ``stored`` (``load``) holds a newer version of than was heard live; what changed,
+        one per chamber whose open batch did. A chamber keeps the later started of two open batches."""
+        before = dict(self.open)
         stored_open = {batch.id: batch for batch in stored.open.values()}
         for key, version in stored.versions.items():
             if version <= self.versions.get(key, -1):
@@ -50,7 +61,17 @@ class LiveBatches:
             kept = self.open.get(batch.chamber) if batch is not None else None
             if batch is not None and (kept is None or kept.started <= batch.started):
                 self.open[batch.chamber] = batch
-        return before != {chamber: batch.id for chamber, batch in self.open.items()}
+        return [missed for chamber in sorted(before.keys() | self.open.keys())
+                if (missed := self._missed(before.get(chamber), self.open.get(chamber))) is not None]
+
+    def _missed(self, was: Batch | None, now: Batch | None) -> Missed | None:
+        if now is not None:
+            return Missed("started", now) if was is None or was.id != now.id else \
+                Missed("edited", now) if was != now else None
+        if was is None:
+            return None
+        deleted = self.versions.get(f"{node_of(was.chamber)}/{was.id}") == DELETED
+        return Missed("deleted" if deleted else "ended", was)
 
     def heard(self, node: str, changed: BatchChanged) -> bool:
         """Take a change (its chamber a hub id); whether it is news, the open batches then updated."""

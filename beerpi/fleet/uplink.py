@@ -8,7 +8,8 @@ publishes its hello and each chamber's state (retained) and subscribes to its ``
 with ``--hub-control`` also to its ``down/command``, where the hub relays changes: each goes
 through the WebSocket's parser and ``dispatch.carry_out`` (this Pi's own rules, its own command
 budget) and is answered on ``up/reply``. The hello says whether the Pi takes them
-(``hub_control``), so the hub refuses at once a change for a Pi that does not.
+(``hub_control``), so the hub refuses at once a change for a Pi that does not. It is published
+again when a hydrometer it does not list reports: it says which chamber the hydrometer floats in.
 
 Live, on the IOLoop, each reading becomes a readings link of one whose ``after`` is the
 previous reading of its probe in this process (every stored reading is published, in order,
@@ -33,6 +34,7 @@ from beerpi.fleet import wire
 from beerpi.fleet.backlog import LiveWatch
 from beerpi.fleet.resend import Delivery, LocalStore, Resender
 from beerpi.hardware.probe import Reading
+from beerpi.hydrometers.ispindel import HydrometerReading
 from beerpi.mqtt.client import connect_in_background, new_client, paho, stepped_down
 from beerpi.mqtt.topics import MAX_COMMAND_BYTES, node_level
 from beerpi.mqtt.url import MqttUrl
@@ -67,6 +69,7 @@ class Uplink:
         self.resender = Resender(store, self.topics, self._send_again, self.watch)
         self._previous: dict[str, int] = {}  # probe → ms of its last reading published (or stored at start)
         self._known = False  # whether _previous started from the store's latest readings (follow)
+        self._hydrometers_told: set[str] = set()  # the hydrometers the hello last published lists
         self.client = new_client(url, f"beerpi-uplink-{self.node}", "--hub", will=(self.topics.status, "offline"),
                                  on_connect=self._on_connect, on_disconnect=self._on_disconnect,
                                  on_message=self._on_message)
@@ -113,6 +116,14 @@ class Uplink:
         first_ever = previous is None and self._known
         self._send(self.topics.readings, wire.readings_link([event], after=previous, start=first_ever))
 
+    def publish_hydrometer(self, reading: HydrometerReading) -> None:
+        """A hydrometer's reading: each of its stored series as a probe's readings, after the hello again if
+        it is new to the hub (the hello says which chamber it floats in)."""
+        if self.connected and reading.name not in self._hydrometers_told:
+            self._announce_hello()
+        for series in reading.series():
+            self.publish(series)
+
     def record(self, event: Event) -> None:
         """An event as a link of one that claims nothing (the module says why)."""
         self.watch.sent(wire.EVENTS, wire.to_ms(event.ts))
@@ -133,10 +144,14 @@ class Uplink:
     def _announce(self) -> None:
         """Online, the hello and every chamber's state, retained (IOLoop)."""
         self._send(self.topics.status, "online", retain=True)
-        self._send(self.topics.hello, protocol.encode({**json.loads(self.hub.hello()), "hub_control": self.controls}),
-                   retain=True)
+        self._announce_hello()
         for state in self.hub.states.values():
             self.publish(state)
+
+    def _announce_hello(self) -> None:
+        hello = json.loads(self.hub.hello())
+        self._hydrometers_told = {hydrometer["name"] for hydrometer in hello["hydrometers"]}
+        self._send(self.topics.hello, protocol.encode({**hello, "hub_control": self.controls}), retain=True)
 
     # -- the catch-up's sending (its thread) --------------------------------------------
 
@@ -232,7 +247,7 @@ def start_uplink(url: str, hub: Hub, store: LocalStore, node: str | None, contro
     if latest is not None:
         uplink.follow(latest)
     if hub.hydrometers is not None:
-        hub.hydrometers.listeners.append(lambda reading, frame: [uplink.publish(r) for r in reading.series()])
+        hub.hydrometers.listeners.append(lambda reading, frame: uplink.publish_hydrometer(reading))
     hub.batch_listeners.append(lambda changed: uplink.record(changed.event))  # stored as an event: sent as one
     uplink.start()
     return uplink

@@ -33,6 +33,7 @@ from beerpi.fleet.remote import (
     qualified,
     state_of,
 )
+from beerpi.fleet.remote_hydrometers import is_hydrometer_series
 from beerpi.fleet.wire import BadMessage
 from beerpi.hardware.probe import Reading
 from beerpi.protocol.wire import encode
@@ -205,13 +206,19 @@ class FleetView:
 
     def relay_batch(self, chamber_id: str, fields: dict[str, Any], with_chamber: bool = True) -> Future:
         """A ``batch`` command for the Pi that owns the chamber (``with_chamber``: naming the chamber, else
-        the ``batch`` its fields name); its ``ok`` with the batch's chamber as the hub names it."""
+        the ``batch`` its fields name); its ``ok`` with the batch's chamber as the hub names it. A hydrometer
+        of the Pi named as the hub names it (``garage/red``) is named as the Pi does."""
+        node = node_of(chamber_id)
+        hydrometer = fields.get("hydrometer")
+        if isinstance(hydrometer, str) and hydrometer.startswith(f"{node}/"):
+            fields = {**fields, "hydrometer": local_part(node, hydrometer)}
         return self._relay(chamber_id, {"type": "batch", **fields}, _batch_reply, with_chamber)
 
     def sample_now(self) -> Future:
-        """The hub samples nothing itself: the latest reading heard of each probe."""
+        """The hub samples nothing itself: the latest reading heard of each probe (a hydrometer's series are
+        no probe's)."""
         future: Future = Future()
-        future.set_result([self.latest[key] for key in sorted(self.latest)])
+        future.set_result([self.latest[key] for key in sorted(self.latest) if not is_hydrometer_series(key)])
         return future
 
     def _relay(self, chamber_id: str | None, frame: dict[str, Any],

@@ -64,6 +64,8 @@ class Hub:
         self.nodes = nodes
         self.health = health
         self.hydrometers: Hydrometers | None = None  # set where the app is assembled
+        # A hub's: its Pis' hydrometers for the hello (fleet/remote_hydrometers.py), set by its live view
+        self.remote_hydrometers: Callable[[], list[dict[str, Any]]] | None = None
         self.store = store
         self.storage_status = storage_status
         self.waiters: set[WebSocketHandler] = set()
@@ -121,7 +123,8 @@ class Hub:
                                     [self.latest[key] for key in sorted(self.latest)],
                                     now=time.time(), interval=self.monitor.interval,
                                     simulated=self.simulated, profile_clock=(clock.wall(), clock.speed),
-                                    hydrometers=self.hydrometers.hello() if self.hydrometers else (),
+                                    hydrometers=self.hydrometers.hello() if self.hydrometers
+                                    else self.remote_hydrometers() if self.remote_hydrometers else (),
                                     nodes=self.nodes() if self.nodes is not None else None,
                                     open_batches=self.open_batches)
 

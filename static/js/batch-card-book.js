@@ -16,7 +16,8 @@ export class OpenBatches {
   constructor(connection) {
     this.byChamber = new Map();  // chamber id -> its open batch {id, name, started, og, …}
     this.listeners = new Set();
-    connection.on("batch", (frame) => this.apply(frame.batch));
+    // A deleted batch leaves, whatever it says of its end (a hub may only have heard it open).
+    connection.on("batch", (frame) => (frame.change === "deleted" ? this.drop(frame.batch) : this.apply(frame.batch)));
   }
 
   onChange(listener) {
@@ -41,6 +42,13 @@ export class OpenBatches {
     if (!isBatch(batch)) return;
     if (batch.ended == null) this.byChamber.set(batch.chamber, batch);
     else if (this.byChamber.get(batch.chamber)?.id === batch.id) this.byChamber.delete(batch.chamber);
+    this.notify();
+  }
+
+  /** A batch deleted: its chamber has none open (if it was that one). */
+  drop(batch) {
+    if (!isBatch(batch) || this.byChamber.get(batch.chamber)?.id !== batch.id) return;
+    this.byChamber.delete(batch.chamber);
     this.notify();
   }
 

@@ -101,7 +101,8 @@ export class BatchCard {
 
   renderHydrometers() {
     const select = this.ui["start-hydrometer"];
-    const names = [...this.store.hydrometers.keys()].sort();
+    const node = this.chamber.node;  // on a hub: the hydrometers of the chamber's Pi only
+    const names = [...this.store.hydrometers.values()].filter((h) => !node || h.node === node).map((h) => h.name).sort();
     const chosen = select.value || this.store.hydrometerOf(this.chamber.id)?.name || "";
     select.replaceChildren(el("option", { value: "" }, "None"), ...names.map((name) => el("option", { value: name }, name)));
     select.value = names.includes(chosen) ? chosen : "";

@@ -154,7 +154,8 @@ export class ChartData {
   /** A hydrometer frame: its gravity, when it floats in this chamber; false otherwise. */
   addHydrometer(frame) {
     const series = this.gravitySeries();
-    if (frame.chamber !== this.chamber.id || !isNumber(frame.gravity) || series !== `hydrometer:${frame.name}:gravity`) return false;
+    // On a hub the frame names its stored series (under the Pi's node), as the hello does.
+    if (frame.chamber !== this.chamber.id || !isNumber(frame.gravity) || series !== (frame.series ?? `hydrometer:${frame.name}:gravity`)) return false;
     return this.addLive(series, frame.ts, frame.gravity);
   }
 

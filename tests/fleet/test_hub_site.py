@@ -240,3 +240,39 @@ async def test_a_batch_stored_while_the_live_view_was_down_is_in_the_hello_once_
     connect_in_background(site.live.client, site.url)
     await until(lambda: "garage/main" in site.hub.open_batches)
     assert await open_batches(port, connect) == {"garage/main": "Pale Ale"}
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_an_open_page_is_sent_the_batch_changes_its_hub_missed_once_they_are_found(site, broker, subscribe,
+                                                                                       connect):
+    # Given a hub and a Pi, a page open on the hub, and a batch started on the Pi that the page saw
+    pi = subscribe(broker.port, f"{PREFIX}/node/+/down/command")
+    garage = announce(pi, "garage", "Pale ale")
+    port = site.start()
+    await until(lambda: "garage/main" in site.view.chambers and site.live.connected)
+    page = await connect(port)
+    pi.publish(garage.events, events_link([BatchChanged.of("started", PALE, None, T0).event]))
+    await page.wait_for(lambda frame: frame["type"] == "batch" and frame["change"] == "started")
+    await asyncio.to_thread(apply_batch_events, site.store, "garage",
+                            [BatchChanged.of("started", PALE, None, T0).event])  # as the ingest stores it
+    # When the live view is down while the batch is ended on the Pi and another started, both stored
+    live_view_down(site)
+    await until(lambda: not site.live.connected)
+    stout = Batch("b2", "main", "Stout", T0 + 600)
+    await asyncio.to_thread(apply_batch_events, site.store, "garage", [
+        BatchChanged.of("ended", PALE.edited(ended=T0 + 500), None, T0 + 500).event,
+        BatchChanged.of("started", stout, None, T0 + 600).event])
+    # Then once the live view is back, the open page is sent the chamber's new open batch
+    connect_in_background(site.live.client, site.url)
+    frame = await page.wait_for(lambda frame: frame["type"] == "batch" and frame["batch"]["id"] == "b2")
+    assert (frame["change"], frame["batch"]["chamber"], frame["batch"]["ended"]) == ("started", "garage/main", None)
+    # When, with the live view down again, the Stout is ended too
+    live_view_down(site)
+    await until(lambda: not site.live.connected)
+    await asyncio.to_thread(apply_batch_events, site.store, "garage",
+                            [BatchChanged.of("ended", stout.edited(ended=T0 + 900), None, T0 + 900).event])
+    # Then once it is back, the page is sent the Stout as ended, as the database has it: its chamber has none open
+    connect_in_background(site.live.client, site.url)
+    frame = await page.wait_for(lambda frame: frame["type"] == "batch" and frame["change"] == "ended")
+    assert (frame["batch"]["id"], frame["batch"]["ended"]) == ("b2", T0 + 900)
+    assert site.hub.open_batches == {}

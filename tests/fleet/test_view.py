@@ -184,3 +184,15 @@ async def test_a_batch_command_goes_to_the_owning_pi_and_its_batch_comes_back_un
     with pytest.raises(RemoteError) as refused:
         await asyncio.wrap_future(fleet.relay_batch("garage/main", {"action": "end"}))
     assert refused.value.code == "node_read_only"
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_a_batch_started_on_the_hub_with_a_pis_hydrometer_names_it_as_the_pi_does():
+    # Given the hub's page, where the Pi's hydrometer "red" is "garage/red"
+    fleet, sent = fleet_of("garage", "cellar")
+    # When a batch is started in the garage with it, and edited to a hydrometer of no Pi's name
+    fleet.relay_batch("garage/main", {"action": "start", "name": "Kölsch", "hydrometer": "garage/red"})
+    fleet.relay_batch("garage/main", {"action": "edit", "batch": "b1", "hydrometer": "Tilt red"}, with_chamber=False)
+    fleet.relay_batch("garage/main", {"action": "edit", "batch": "b1", "hydrometer": None}, with_chamber=False)
+    # Then the Pi is told its own name of it, and any other name as it was given
+    assert [frame["hydrometer"] for _, frame in sent] == ["red", "Tilt red", None]
