@@ -4,17 +4,16 @@ Collections: ``readings`` (``_id`` is ``probe/ms``, so a replayed reading is a h
 duplicate-key error), ``rollup_1m`` … ``rollup_1d`` (min, max, sum, count per probe and
 bucket), ``latest`` (one document per probe), ``events`` (``_id`` is the event id) and
 ``settings`` (``_id`` is the key), ``profiles`` (``_id`` is the case-folded name), ``batches`` and
-``batch_notes`` (``mongo_batches``), and ``meta`` (the pruning boundary and the database's
-identity, one small document each).
+``batch_notes`` (``mongo_batches``), ``rollup_journal`` (``mongo_journal``), and ``meta`` (the
+pruning boundary and the database's identity, one small document each).
 
 MongoDB has no multi-document transactions on a single server, so a batch's readings and
 its roll-ups are separate writes. The roll-ups gain only the readings the insert newly stored,
 one bulk write of ``$min``/``$max``/``$inc`` a level (``mongo_rollups``), so a replayed reading
-never counts twice. A batch that fails between the two leaves an entry in the roll-up journal
-(``mongo_journal``), and a replayed batch may be the retry of one that did: their buckets are
-*recomputed* from the readings by an aggregation that ``$merge``s its result, which gives the
-same answer however often it runs, so a batch replayed after a failure also repairs its
-roll-ups (and a bucket another writer's recomputation got wrong, see ``fleet/ingest_store.py``). Minute roll-ups copied
+never counts twice, and two hubs storing into one database count each reading once (``$inc`` is
+atomic). A batch that fails between the two leaves an entry in the roll-up journal
+(``mongo_journal``), and its buckets are *recomputed* from the readings by an aggregation that
+``$merge``s its result, which gives the same answer however often it runs. Minute roll-ups copied
 in from another store (``add_minute_rollups``) go the same way: the new minutes inserted and
 counted in the coarser levels, a batch that failed recomputed.
 
@@ -163,12 +162,7 @@ class MongoRepository(Repository):
                 return
             self._journal.repair()  # what a failed batch left, before this batch adds to it
             entry = self._journal.begin(minutes.spans((doc["probe"], int(doc["ts"])) for doc in docs))
-            new = _inserted(self._readings, docs)
-            add_increments(self._rollups, map(reading_row, new))
-            if len(new) < len(docs):  # a replay, whose first try may have stored readings it did not count
-                counted = {doc["_id"] for doc in new}
-                self._journal.recompute(minutes.spans(
-                    (doc["probe"], int(doc["ts"])) for doc in docs if doc["_id"] not in counted))
+            add_increments(self._rollups, map(reading_row, _inserted(self._readings, docs)))
             self._journal.end(entry)
             self._refresh_latest(docs)
 

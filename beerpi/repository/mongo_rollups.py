@@ -108,11 +108,6 @@ def _accumulators(raw: bool) -> dict[str, Any]:
             "t_sum": {"$sum": "$t_sum"}, "n": {"$sum": "$n"}}
 
 
-KEEP_IF_SAME_COUNT = [{"$replaceWith": {"$cond": [{"$eq": ["$n", "$$new.n"]}, "$$ROOT", "$$new"]}}]
-"""A recomputed bucket replaces the stored one only if it counts other readings: one whose
-increments all went in stays as it is, to the last bit (a float sum depends on its order)."""
-
-
 def recompute(readings: Collection[dict[str, Any]], rollups: Mapping[int, Collection[dict[str, Any]]], probe: str,
               first: int, last: int, levels: Sequence[int]) -> None:
     """Recompute the buckets of ``levels`` (finest first) holding ``probe``'s rows from
@@ -132,7 +127,7 @@ def recompute(readings: Collection[dict[str, Any]], rollups: Mapping[int, Collec
                           "probe": {"$literal": probe}, "ts": {"$toDate": "$_id"},
                           "t_min": 1, "t_max": 1, "t_sum": 1, "n": 1}},
             {"$merge": {"into": rollups[granularity].name, "on": "_id",
-                        "whenMatched": KEEP_IF_SAME_COUNT, "whenNotMatched": "insert"}},
+                        "whenMatched": "replace", "whenNotMatched": "insert"}},
         ])
 
 

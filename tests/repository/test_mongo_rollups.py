@@ -6,7 +6,6 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from bson.datetime_ms import DatetimeMS
 from pymongo import MongoClient
 
 from beerpi.hardware.probe import Reading
@@ -134,17 +133,3 @@ def test_batches_stored_again_in_other_cuts_count_nothing_twice(store, raw):
     assert len(old) > 500
     assert all(after[level][key] == before[level][key] for level, key in old)
 
-
-def test_a_batch_stored_again_recounts_a_bucket_that_misses_a_reading(store, raw):
-    # Given a bucket that misses a reading (stored by a writer that did not count it)
-    store.add_readings([Reading(T0 + i * 5, "wort", "Wort", 20.0) for i in range(6)])
-    raw["readings"].insert_one({"_id": f"wort/{MS0 + 2}", "probe": "wort", "ts": DatetimeMS(MS0 + 2),
-                                "name": "Wort", "temperature": 30.0, "heater": None})
-    minute = rollup.from_ms(rollup.floor_to(MS0, MINUTE))  # whole minutes and days: read from the roll-ups
-    assert store.history("wort", minute, minute + 60, 1)[0].count == 6
-    # When a batch with a reading of that bucket is stored again
-    store.add_readings([Reading(T0 + 5, "wort", "Wort", 20.0)])
-    # Then the bucket counts it, at every level
-    [one] = store.history("wort", minute, minute + 60, 1)
-    [day] = store.history("wort", T0 - 86_400, T0 + 86_400, 1)
-    assert (one.count, one.max, day.count, day.max) == (7, 30.0, 7, 30.0)
