@@ -161,9 +161,8 @@ class MongoRepository(Repository):
             if not docs:
                 return
             self._journal.repair()  # what a failed batch left, before this batch adds to it
-            entry = self._journal.begin(minutes.spans((doc["probe"], int(doc["ts"])) for doc in docs))
-            add_increments(self._rollups, map(reading_row, _inserted(self._readings, docs)))
-            self._journal.end(entry)
+            with self._journal.entry(minutes.spans((doc["probe"], int(doc["ts"])) for doc in docs)):
+                add_increments(self._rollups, map(reading_row, _inserted(self._readings, docs)))
             self._refresh_latest(docs)
 
     def _refresh_latest(self, docs: list[dict[str, Any]]) -> None:
@@ -294,10 +293,9 @@ class MongoRepository(Repository):
                                       "t_max": high, "t_sum": total, "n": count}
                     for probe, ms, low, high, total, count in reversed(stored)}  # the first of a minute
             self._journal.repair()
-            entry = self._journal.begin(minutes.spans((row[0], row[1]) for row in stored))
-            new = _inserted(self._rollups[rollup.MINUTE], list(docs.values()))  # a stored minute stays as it is
-            add_increments(self._rollups, map(rollup_row, new), rollup.LEVELS_MS[1:])
-            self._journal.end(entry)
+            with self._journal.entry(minutes.spans((row[0], row[1]) for row in stored)):
+                new = _inserted(self._rollups[rollup.MINUTE], list(docs.values()))  # a stored minute stays as it is
+                add_increments(self._rollups, map(rollup_row, new), rollup.LEVELS_MS[1:])
 
     def add_event(self, event: Event) -> None:
         doc = {"_id": event.id, "ts": DatetimeMS(rollup.to_ms(event.ts)), "kind": event.kind,

@@ -22,7 +22,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from bson.datetime_ms import DatetimeMS
@@ -46,32 +47,32 @@ class RollupJournal:
         self._entries = db[COLLECTION]
         self._recompute = recompute
         self._clock = clock
-        self._open: dict[str, Spans] = {}  # this store's entries not known to be deleted
+        self._failed: dict[str, Spans] = {}  # this store's entries whose batch failed
         self._checked: float | None = None  # when stale entries were last looked for
 
-    def begin(self, spans: Spans) -> str:
-        """Write an entry for a batch about to be stored; its id."""
+    @contextmanager
+    def entry(self, spans: Spans) -> Iterator[None]:
+        """Around a batch's insert and roll-ups: an entry while they are at work, deleted when
+        they are in, kept for ``repair`` if anything fails (the entry's own writes included)."""
         entry = uuid.uuid4().hex
-        self._open[entry] = spans  # first: if the insert fails, it may still have been stored
-        self._entries.insert_one({"_id": entry, "at": DatetimeMS(round(self._clock() * 1000)),
-                                  "spans": [[probe, first, last] for probe, (first, last) in spans.items()]})
-        return entry
-
-    def end(self, entry: str) -> None:
-        """The batch's roll-ups are in: delete its entry (recompute its spans if someone repaired it meanwhile)."""
-        spans = self._open[entry]
-        if self._entries.delete_one({"_id": entry}).deleted_count == 0:
-            log.warning("roll-ups of %d probes were repaired while being stored: recomputing them", len(spans))
-            self.recompute(spans)
-        del self._open[entry]
+        try:
+            self._entries.insert_one({"_id": entry, "at": DatetimeMS(round(self._clock() * 1000)),
+                                      "spans": [[probe, first, last] for probe, (first, last) in spans.items()]})
+            yield
+            if self._entries.delete_one({"_id": entry}).deleted_count == 0:
+                log.warning("roll-ups of %d probes were repaired while being stored: recomputing them", len(spans))
+                self.recompute(spans)
+        except BaseException:
+            self._failed[entry] = spans
+            raise
 
     def repair(self) -> None:
         """Recompute the spans of this store's entries left by a failed batch, and of stale ones."""
-        for entry, spans in list(self._open.items()):
+        for entry, spans in list(self._failed.items()):
             log.info("recomputing the roll-ups of %d probes a failed batch left", len(spans))
             self.recompute(spans)
             self._entries.delete_one({"_id": entry})
-            del self._open[entry]
+            self._failed.pop(entry, None)
         now = self._clock()
         if self._checked is not None and now - self._checked < CHECK_EVERY:
             return

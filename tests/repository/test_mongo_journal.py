@@ -108,20 +108,24 @@ def test_a_batch_a_killed_process_left_unfinished_is_repaired_once_it_is_stale(s
 
 
 def test_an_entry_repaired_by_another_store_meanwhile_is_recomputed_by_its_own(client):
-    # Given a batch at work whose journal entry another store took for stale and repaired
     repaired = []
     journal = RollupJournal(client.get_default_database(), lambda *span: repaired.append(span))
-    entry = journal.begin({"pi0/28-0001": (1000, 2000)})
-    client.get_default_database()[COLLECTION].delete_one({"_id": entry})
-    # When the batch ends, its increments in
-    journal.end(entry)
+    with journal.entry({"pi0/28-0001": (1000, 2000)}):
+        # Given a batch at work whose journal entry another store took for stale and repaired
+        client.get_default_database()[COLLECTION].delete_many({})
+        # When the batch's increments are in
     # Then it recomputes its spans, which now count every reading once
     assert repaired == [("pi0/28-0001", 1000, 2000)]
 
 
-def test_an_ended_batch_leaves_nothing_to_repair(client):
+def test_a_failed_batch_is_repaired_once_and_an_ended_one_not_at_all(client):
     repaired = []
     journal = RollupJournal(client.get_default_database(), lambda *span: repaired.append(span))
-    journal.end(journal.begin({"pi0/28-0001": (1000, 2000)}))
+    with journal.entry({"pi0/28-0001": (1000, 2000)}):
+        pass
+    with pytest.raises(StorageError), journal.entry({"pi1/28-0001": (3000, 4000)}):
+        raise StorageError("the roll-ups could not be written")
     journal.repair()
-    assert repaired == [] and client.get_default_database()[COLLECTION].count_documents({}) == 0
+    journal.repair()
+    assert repaired == [("pi1/28-0001", 3000, 4000)]
+    assert client.get_default_database()[COLLECTION].count_documents({}) == 0
