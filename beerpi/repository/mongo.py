@@ -4,17 +4,18 @@ Collections: ``readings`` (``_id`` is ``probe/ms``, so a replayed reading is a h
 duplicate-key error), ``rollup_1m`` … ``rollup_1d`` (min, max, sum, count per probe and
 bucket), ``latest`` (one document per probe), ``events`` (``_id`` is the event id) and
 ``settings`` (``_id`` is the key), ``profiles`` (``_id`` is the case-folded name), ``batches`` and
-``batch_notes`` (``mongo_batches``), and ``meta`` (the pruning boundary and the database's
-identity, one small document each).
+``batch_notes`` (``mongo_batches``), ``rollup_journal`` (``mongo_journal``), and ``meta`` (the
+pruning boundary and the database's identity, one small document each).
 
-MongoDB has no multi-document transactions on a single server, so roll-ups are not
-incremented but *recomputed* for every bucket a batch touches, finest level first, by
-an aggregation that ``$merge``s its result (``mongo_rollups``): running it twice gives the
-same answer, so a batch replayed after a failure also repairs its roll-ups. This assumes one
-writer per database at a time (BeerPi's writer thread); hubs sharing a database store each
-batch again a little later for that reason (``fleet/ingest_store.py``). Minute roll-ups copied in from another store
-(``add_minute_rollups``) go the same way: new minutes inserted, the coarser levels over
-them recomputed, so adding a batch again after a failure repairs it too.
+MongoDB has no multi-document transactions on a single server, so a batch's readings and
+its roll-ups are separate writes. The roll-ups gain only the readings the insert newly stored,
+one bulk write of ``$min``/``$max``/``$inc`` a level (``mongo_rollups``), so a replayed reading
+never counts twice, and two hubs storing into one database count each reading once (``$inc`` is
+atomic). A batch that fails between the two leaves an entry in the roll-up journal
+(``mongo_journal``), and its buckets are *recomputed* from the readings by an aggregation that
+``$merge``s its result, which gives the same answer however often it runs. Minute roll-ups copied
+in from another store (``add_minute_rollups``) go the same way: the new minutes inserted and
+counted in the coarser levels, a batch that failed recomputed.
 
 Construction never contacts the server, so BeerPi starts while MongoDB is down; indexes
 are created on the first successful operation.
@@ -44,9 +45,18 @@ from beerpi.batches.model import Batch, BatchNote
 from beerpi.hardware.probe import Reading
 from beerpi.repository import minutes, mongo_batches, rollup
 from beerpi.repository.base import Bucket, Event, Identity, MinuteRollup, Repository, check_limit, new_identity
-from beerpi.repository.mongo_docs import _insert_new, _profile_doc, _reading, _reading_doc
+from beerpi.repository.mongo_docs import _insert_new, _inserted, _profile_doc, _reading, _reading_doc
 from beerpi.repository.mongo_errors import storage_error
-from beerpi.repository.mongo_rollups import _accumulators, _bucket, recompute, rollup_name
+from beerpi.repository.mongo_journal import RollupJournal
+from beerpi.repository.mongo_rollups import (
+    _accumulators,
+    _bucket,
+    add_increments,
+    reading_row,
+    recompute_kept,
+    rollup_name,
+    rollup_row,
+)
 from beerpi.repository.profiles import SavedProfile, profile_key
 
 log = logging.getLogger(__name__)
@@ -80,6 +90,8 @@ class MongoRepository(Repository):
         self._closed = False
         self._raw_from: int | None = None  # read with the indexes, kept up to date by prune_raw
         self._identity: Identity | None = None
+        self._journal = RollupJournal(self._db, lambda probe, first, last: recompute_kept(
+            self._readings, self._rollups, probe, first, last, self._raw_from))
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -148,17 +160,10 @@ class MongoRepository(Repository):
             docs = rollup.kept(docs, self._raw_from, lambda doc: int(doc["ts"]))
             if not docs:
                 return
-            _insert_new(self._readings, docs)
-            self._refresh_rollups(docs)
+            self._journal.repair()  # what a failed batch left, before this batch adds to it
+            with self._journal.entry(minutes.spans((doc["probe"], int(doc["ts"])) for doc in docs)):
+                add_increments(self._rollups, map(reading_row, _inserted(self._readings, docs)))
             self._refresh_latest(docs)
-
-    def _refresh_rollups(self, docs: list[dict[str, Any]]) -> None:
-        """Recompute, level by level, every bucket the batch touched (and those between)."""
-        for probe, (first, last) in minutes.spans((doc["probe"], int(doc["ts"])) for doc in docs).items():
-            self._recompute(probe, first, last, rollup.LEVELS_MS)
-
-    def _recompute(self, probe: str, first: int, last: int, levels: Sequence[int]) -> None:
-        recompute(self._readings, self._rollups, probe, first, last, levels)
 
     def _refresh_latest(self, docs: list[dict[str, Any]]) -> None:
         newest: dict[str, dict[str, Any]] = {}
@@ -287,9 +292,10 @@ class MongoRepository(Repository):
             docs = {f"{probe}/{ms}": {"_id": f"{probe}/{ms}", "probe": probe, "ts": DatetimeMS(ms), "t_min": low,
                                       "t_max": high, "t_sum": total, "n": count}
                     for probe, ms, low, high, total, count in reversed(stored)}  # the first of a minute
-            _insert_new(self._rollups[rollup.MINUTE], list(docs.values()))  # a stored minute stays as it is
-            for probe, (first, last) in minutes.spans((row[0], row[1]) for row in stored).items():
-                self._recompute(probe, first, last, rollup.LEVELS_MS[1:])
+            self._journal.repair()
+            with self._journal.entry(minutes.spans((row[0], row[1]) for row in stored)):
+                new = _inserted(self._rollups[rollup.MINUTE], list(docs.values()))  # a stored minute stays as it is
+                add_increments(self._rollups, map(rollup_row, new), rollup.LEVELS_MS[1:])
 
     def add_event(self, event: Event) -> None:
         doc = {"_id": event.id, "ts": DatetimeMS(rollup.to_ms(event.ts)), "kind": event.kind,

@@ -1,4 +1,4 @@
-"""Readings and profiles as MongoDB documents, and inserting only those not stored yet."""
+"""Readings and profiles as MongoDB documents, and inserting only those not stored yet (saying which)."""
 
 from __future__ import annotations
 
@@ -29,12 +29,21 @@ def _reading_doc(reading: Reading) -> dict[str, Any]:
 
 def _insert_new(collection: Collection[dict[str, Any]], docs: list[dict[str, Any]]) -> None:
     """Insert the documents whose ``_id`` is not stored yet; any other error is raised."""
+    _inserted(collection, docs)
+
+
+def _inserted(collection: Collection[dict[str, Any]], docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert the documents whose ``_id`` is not stored yet and return them (those already
+    stored left out); any other error is raised."""
     try:
         collection.insert_many(docs, ordered=False)
     except BulkWriteError as exc:  # already stored ones are fine, anything else is not
-        if exc.details.get("writeConcernErrors") or any(
-                error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+        errors = exc.details.get("writeErrors", [])
+        if exc.details.get("writeConcernErrors") or any(error.get("code") != DUPLICATE_KEY for error in errors):
             raise
+        stored = {error["index"] for error in errors}
+        return [doc for index, doc in enumerate(docs) if index not in stored]
+    return docs
 
 
 def _profile_doc(profile: SavedProfile) -> dict[str, Any]:

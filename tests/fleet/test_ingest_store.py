@@ -132,31 +132,25 @@ def test_a_batch_that_cannot_be_stored_is_not_acknowledged(tmp_path, monkeypatch
         assert len(store.readings_between(0, T0 + 1000)) == 10
 
 
-def test_with_another_hub_about_the_roll_ups_are_recomputed_once_both_stored(mongo_url):
-    """Two hubs storing one probe at the same moment: MongoDB recomputes a roll-up bucket from the raw
-    readings, and the recomputation that missed the other hub's reading may be the one kept. The
-    repair stores the batch again a little later, so the bucket is recomputed from both."""
-    from pymongo import MongoClient
-
+def test_with_another_hub_about_each_reading_is_counted_once_repair_included(mongo_url):
+    """Two hubs storing one probe at the same moment into one MongoDB: each counts in the roll-ups
+    the readings it newly stored, so a bucket counts every reading of either hub once, and the
+    repair (the batch stored again a little later) changes nothing."""
     from beerpi.repository import open_repository
-    from beerpi.repository.mongo_docs import _reading_doc
     now = [0.0]
-    with open_repository(mongo_url) as store:
+    with open_repository(mongo_url) as store, open_repository(mongo_url) as other_hub:
         links = LinkStore(store, clock=lambda: now[0])
         peer = Message("garage", "ack", Ack({SERIES: ms(0)}).encode().encode())
         links.store_batch([peer, link("garage", 0, 4)])  # another hub's ack heard: repairs are due
-        # Given the other hub's reading of the same minute reached the raw readings, but its roll-up
-        # recomputation lost the race (it is put in without one here)
-        other = replace(readings(4, 1)[0], probe="garage/28-0001", ts=T0 + 1.0)
-        with MongoClient(mongo_url) as client:
-            client.get_default_database()["readings"].insert_one(_reading_doc(other))
+        # Given the other hub stored a reading of the same minute
+        other_hub.add_readings([replace(readings(4, 1)[0], probe="garage/28-0001", ts=T0 + 1.0)])
         [day] = store.history("garage/28-0001", T0 - 86_400, T0 + 86_400, 1)
-        assert day.count == 4  # the bucket misses it
+        assert day.count == 5
         # When the repair is due
         assert links.repair() == 0
         now[0] += 2.0
         assert links.repair() == 4
-        # Then the bucket counts every reading either hub stored
+        # Then the bucket still counts every reading either hub stored, once
         [day] = store.history("garage/28-0001", T0 - 86_400, T0 + 86_400, 1)
         assert day.count == 5
 
