@@ -7,6 +7,7 @@ Real run_server.py processes share one recording GPIO log, as two processes shar
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -74,10 +75,16 @@ def first(tmp_path, gpio_log):
 def test_a_second_instance_exits_naming_the_first_and_touches_nothing(tmp_path, gpio_log, first, same_port,
                                                                       same_db, pin, holds):
     server, db = first
-    calls_before, files_before = len(gpio_calls(gpio_log)), files_of(tmp_path)
-    # When a second BeerPi is started on the same relay or database
-    result = second(*args(db if same_db else tmp_path / "other" / "b.sqlite3", pin,
-                          port=server.port if same_port else 0))
+    # (the first is held still meanwhile, its locks and port kept, so what changes is the second's doing)
+    os.kill(server.process.pid, signal.SIGSTOP)
+    try:
+        calls_before, files_before = len(gpio_calls(gpio_log)), files_of(tmp_path)
+        # When a second BeerPi is started on the same relay or database
+        result = second(*args(db if same_db else tmp_path / "other" / "b.sqlite3", pin,
+                              port=server.port if same_port else 0))
+        files_after = files_of(tmp_path)
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
     # Then it exits with one line that names the first one's PID and what it holds
     assert result.returncode == 1, result.stderr
     line, = result.stderr.strip().splitlines()
@@ -85,7 +92,7 @@ def test_a_second_instance_exits_naming_the_first_and_touches_nothing(tmp_path, 
     # And it touched nothing: no GPIO call at all, the relay still ON, the database unchanged
     assert gpio_calls(gpio_log)[calls_before:] == []
     assert fake_gpio_module().level_after(gpio_calls(gpio_log), PIN) == 1
-    assert files_of(tmp_path) == files_before
+    assert files_after == files_before
     assert server.process.poll() is None
     assert not (tmp_path / "other" / "b.sqlite3").exists()
 
