@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-from beerpi.base.errors import Closed, ProbeError
+from beerpi.base.errors import Closed
 from beerpi.control.faults import FAULT_HINTS
 from beerpi.hardware.ds18b20 import W1Probe, bulk_trigger
 from beerpi.hardware.probe import Probe
@@ -32,126 +29,23 @@ from beerpi.monitor.sampler import (
     worst_tick,
 )
 from beerpi.monitor.watchdog import STALE_AFTER_INTERVALS, limit_for
-from tests.support.w1tree import W1Tree, scratchpad
+from tests.support.sampler_probes import (
+    BOUND,
+    READ_TIMEOUT,
+    BuggyProbe,
+    CountingW1Probe,
+    Fifo,
+    GatedProbe,
+    stop_releasing,
+    w1_slave_text,
+)
+from tests.support.w1tree import W1Tree
 from tests.support.waiting import poll
 
 GOOD = "28-000000000001"
 HUNG = "28-000000000002"
 LATER = "28-000000000003"
-READ_TIMEOUT = 0.5  # s
 SLACK = 3.0  # s: a loaded test machine may be this late; bounds, never synchronisation
-BOUND = 10.0  # s: longest any test waits for anything
-
-
-def w1_slave_text(temperature: float) -> str:
-    data = scratchpad(temperature)
-    return f"{data} : crc=1c YES\n{data} t={round(temperature * 1000)}\n"
-
-
-class Fifo:
-    """A FIFO in place of a probe's ``w1_slave``: a read blocks until the FIFO is fed.
-
-    A second link outside the tree lets the FIFO be fed after ``w1_slave`` was replaced.
-    """
-
-    def __init__(self, tree: W1Tree, probe_id: str, spare: Path) -> None:
-        (tree.root / probe_id).mkdir(parents=True, exist_ok=True)
-        os.mkfifo(spare)
-        os.link(spare, tree.root / probe_id / "w1_slave")
-        self.path = spare
-
-    def feed(self, text: str) -> bool:
-        """Give ``text`` to a reader blocked on the FIFO; False if none is there yet."""
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError as exc:
-            if exc.errno == errno.ENXIO:  # no reader
-                return False
-            raise
-        try:
-            os.write(fd, text.encode())  # far less than a pipe's buffer: never blocks
-        finally:
-            os.close(fd)
-        return True
-
-
-class CountingW1Probe(W1Probe):
-    """A real W1Probe that counts the reads started on it."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.reads = 0
-
-    def read(self) -> float:
-        self.reads += 1
-        return super().read()
-
-
-class GatedProbe(Probe):
-    """A probe whose read returns ``value`` once ``release`` is set (bounded)."""
-
-    def __init__(self, probe_id: str, value: float = 20.0) -> None:
-        super().__init__(probe_id, probe_id)
-        self.value = value
-        self.release = threading.Event()
-        self.entered = threading.Event()
-
-    def read(self) -> float:
-        self.entered.set()
-        if not self.release.wait(BOUND):
-            raise ProbeError("test probe never released", code="probe_missing")
-        return self.value
-
-
-class BuggyProbe(Probe):
-    """A probe that raises a plain exception (a bug) until ``fixed``."""
-
-    def __init__(self, probe_id: str) -> None:
-        super().__init__(probe_id, "buggy")
-        self.fixed = False
-
-    def read(self) -> float:
-        if not self.fixed:
-            raise RuntimeError("bug in the probe")
-        return 19.5
-
-
-@pytest.fixture
-def fifos(tmp_path: Path) -> Iterator[Callable[[W1Tree, str], Fifo]]:
-    made: list[Fifo] = []
-
-    def make(tree: W1Tree, probe_id: str) -> Fifo:
-        made.append(Fifo(tree, probe_id, tmp_path / f"{probe_id}.fifo"))
-        return made[-1]
-
-    yield make
-    for fifo in made:
-        fifo.feed("")  # a reader still blocked gets end-of-file
-
-
-@pytest.fixture
-def samplers(fifos) -> Iterator[Callable[..., Sampler]]:
-    made: list[tuple[Sampler, list[Fifo]]] = []
-
-    def make(probes: list[Probe], *, hung: list[Fifo] = (), **kwargs: object) -> Sampler:
-        kwargs.setdefault("read_timeout", READ_TIMEOUT)
-        sampler = Sampler(probes, **kwargs)
-        made.append((sampler, list(hung)))
-        return sampler
-
-    yield make
-    for sampler, hung in made:
-        stop_releasing(sampler, hung)
-
-
-def stop_releasing(sampler: Sampler, hung: list[Fifo]) -> None:
-    """Close ``sampler``, releasing blocked readers until every worker has ended: no thread leaks."""
-    def stopped() -> bool:
-        for fifo in hung:
-            fifo.feed("")
-        return sampler.close(0.1) == []
-
-    poll(stopped, timeout=BOUND)
 
 
 def hung_and_good(w1_tree: W1Tree, fifos, samplers) -> tuple[Sampler, Fifo, CountingW1Probe]:
