@@ -22,11 +22,8 @@ import argparse
 import asyncio
 import json
 import math
-import os
 import random
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +49,7 @@ from soak_check import (  # noqa: E402
     storage_row,
     table,
 )
+from soak_processes import WAIT, Mongo, ServerProcess, apoll, free_port  # noqa: E402
 
 from beerpi.config.chambers import load_rig_spec  # noqa: E402
 from beerpi.hydrometers.ispindel import SERIES_PREFIX  # noqa: E402
@@ -60,7 +58,6 @@ from beerpi.sim.fault_plans import CUTOFF_VALUES, ERRORS, HUNG, VALUES, PlannedF
 from beerpi.sim.soak_hooks import CLOCK_OFFSET, FAULT_PLAN  # noqa: E402
 
 DAY_S = 86400.0
-WAIT = 30.0  # seconds any start, stop or poll may take
 INTERVAL = 0.1  # real seconds between samples
 ALE_BEER, ALE_AIR, LAGER_BEER = "28-00000000a1e0", "28-00000000a1a1", "28-000000001a9e"
 UNAUTHORISED_TARGET = 27.25  # a target only an unauthenticated client ever asks for
@@ -123,107 +120,6 @@ def fault_plan(rng: random.Random, total_s: float) -> list[PlannedFault]:
     faults += [PlannedFault(LAGER_BEER, rng.choice(ERRORS), moment(), lasting(), when) for when in ("heater", "cooler")]
     faults += [PlannedFault(ALE_AIR, rng.choice(ERRORS), moment(), lasting()) for _ in range(2)]
     return faults
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class ServerProcess:
-    """``run_server.py`` with the soak's options; its log goes to a file."""
-
-    args: list[str]
-    log_path: Path
-    port: int
-    process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.log_path, "a") as log:
-            self.process = subprocess.Popen([sys.executable, str(ROOT / "run_server.py"), *self.args],
-                                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        poll(lambda: self._answers() or self._died(), "the server to listen")
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
-
-    def _died(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"the server exited with {self.process.returncode}: see {self.log_path}")
-        return False
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def rss(self) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmRSS")
-
-    def fds(self) -> int:
-        return len(os.listdir(f"/proc/{self.pid}/fd"))
-
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        assert self.process is not None
-        self.process.send_signal(signum)
-        return self.process.wait(WAIT)
-
-
-def poll(condition: Any, what: str, timeout: float = WAIT) -> Any:
-    """Poll ``condition`` until truthy, failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.05)  # polling with a deadline
-    raise TimeoutError(f"waited {timeout:g} s for {what}")
-
-
-async def apoll(condition: Any, what: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := await condition():
-            return result
-        await asyncio.sleep(0.05)  # polling with a deadline
-    raise TimeoutError(f"waited {timeout:g} s for {what}")
-
-
-class Mongo:
-    """An in-process MongoDB wire server (secantusdb) on one port and one data directory, restartable."""
-
-    def __init__(self, directory: Path) -> None:
-        import secantus
-        self._server_class = secantus.SecantusDBServer
-        self.directory = directory
-        self.port = free_port()
-        self.server: Any = None
-
-    def start(self) -> None:
-        self.server = self._server_class(host="127.0.0.1", port=self.port, storage_path=str(self.directory),
-                                         replica_set_name=None)
-        self.server.start()
-        from pymongo import MongoClient
-        with MongoClient(self.url, serverSelectionTimeoutMS=WAIT * 1000) as client:
-            client.admin.command("ping")  # answers: up
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
-
-    @property
-    def url(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}/beerpi_soak?serverSelectionTimeoutMS=2000"
 
 
 @dataclass
