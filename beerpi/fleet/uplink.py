@@ -212,7 +212,7 @@ class Uplink:
         except wire.BadMessage as exc:
             log.warning("hub: ignored a message on %s: %s", message.topic, exc)
             return
-        self.resender.acked(ack.marks)
+        self.resender.acked(ack.marks, ack.whole)
 
 
     # -- commands the hub relays (IOLoop) --------------------------------------------------
