@@ -72,6 +72,11 @@ class NodeTopics:
     def events(self) -> str:
         return f"{self.base}/up/events"
 
+    @property
+    def live(self) -> str:
+        """Readings shown live and not stored (those a client asked for): never acknowledged."""
+        return f"{self.base}/up/live"
+
     def state(self, chamber: str) -> str:
         """Retained: a chamber's latest state frame, as the WebSocket sends it."""
         return f"{self.base}/up/state/{segment(chamber)}"

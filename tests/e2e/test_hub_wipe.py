@@ -2,12 +2,14 @@
 to a real Mosquitto, a hub (``beerpi hub``) stores into the MongoDB wire server.
 
 A hub started on an empty database, while the broker still holds the acks of the one before, gets
-every reading the Pi still holds. Each count compares the Pi's own database with
+every reading the Pi still holds; a reading a client asked for (``get_temp``), which the Pi shows
+but does not keep, is not kept by the hub either. Each count compares the Pi's own database with
 the hub's, probe by probe: none lost, none doubled, none the Pi has not.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -75,6 +77,19 @@ def acknowledged_from_the_start(db: str, pi: Server) -> bool:
                                 for probe, readings in series.items())
 
 
+def ask_for_readings(port: int, timeout: float = 10.0) -> list[float]:
+    """``get_temp`` with an id, as a client asks: the times of the readings taken for it."""
+    from websockets.sync.client import connect
+    taken = []
+    with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=timeout) as ws:
+        ws.send(json.dumps({"type": "get_temp", "id": "asked"}))
+        while (frame := json.loads(ws.recv(timeout=timeout))).get("type") != "ok" or frame.get("id") != "asked":
+            if frame.get("id") == "asked":
+                assert frame["type"] == "reading", frame
+                taken.append(frame["ts"])
+    return taken
+
+
 def wait_acknowledged(db: str, pi: Server, hub, at_least: int = 1, timeout: float = 120) -> None:
     """Until the hub acknowledged every reading the Pi stored, ``at_least`` of its beer probe."""
     try:
@@ -131,3 +146,36 @@ def test_a_hub_started_again_on_a_wiped_database_gets_every_reading_the_pi_holds
     for probe, count in before.items():
         assert len(hub_series(mongo_url, probe, math.inf)) >= count, probe
     assert assert_the_same_readings(mongo_url, pi) >= 2 * 20, before
+
+
+@pytest.mark.timeout(240)
+def test_a_reading_asked_for_with_get_temp_is_shown_by_the_hub_but_kept_by_neither(broker, mongo_url, hubs, pis):
+    # Given a hub storing the readings of a Pi that takes one every 3 s, its page open
+    hub = hubs(*hub_args(broker, mongo_url))
+    port = hub.wait_serving()
+    pi = pis(interval=3.0)
+    from websockets.sync.client import connect
+    with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as watcher:
+        json.loads(watcher.recv(timeout=10))  # hello
+        # When clients ask the Pi for fresh readings, many times
+        asked = [ts for _ in range(12) for ts in ask_for_readings(pi.port)]
+        assert asked
+        # Then the hub's page is shown the readings the Pi took for them, live
+        shown = set()
+
+        def every_asked_shown() -> bool:
+            while True:
+                try:
+                    frame = json.loads(watcher.recv(timeout=0.2))
+                except TimeoutError:
+                    break
+                if frame.get("type") == "reading":
+                    shown.add(frame["ts"])
+            return {round(ts, 3) for ts in asked} <= {round(ts, 3) for ts in shown}
+        poll(every_asked_shown, timeout=30)
+    # And once the hub has acknowledged everything the Pi stored, both databases hold the same readings
+    poll(lambda: acknowledged_from_the_start(mongo_url, pi), timeout=60, every=0.5)
+    assert pi.stop() == 0
+    poll(lambda: acknowledged_from_the_start(mongo_url, pi), timeout=60, every=0.5)
+    assert hub.stop() == 0
+    assert assert_the_same_readings(mongo_url, pi) > 0

@@ -76,7 +76,8 @@ def test_an_ack_from_the_hubs_database_says_so_and_may_hold_no_mark():
 
 def test_each_pi_writes_only_under_its_own_up_and_reads_its_own_down():
     garage = NodeTopics("brewery", "garage")
-    ups = [garage.status, garage.hello, garage.readings, garage.events, garage.state("main"), garage.reply]
+    ups = [garage.status, garage.hello, garage.readings, garage.events, garage.live, garage.state("main"),
+           garage.reply]
     assert all(topic.startswith("brewery/node/garage/up/") for topic in ups)
     assert {garage.ack, garage.command} == {"brewery/node/garage/down/ack", "brewery/node/garage/down/command"}
     hub = HubTopics("brewery")
