@@ -7,7 +7,14 @@ nodes) and the other hubs' acks (``down/ack``). A message is measured there (ove
 ``wire.MAX_MESSAGE_BYTES`` it is dropped unread and counted) and handed to the inbox; the
 storing thread takes the inbox in batches (``LinkStore``) and publishes each node whose marks
 moved its ack, retained, QoS 1, throttled (``AckThrottle``). On every connection every ack is
-published again (a broker restarted without persistence has forgotten them). ``batches_stored``,
+published again (a broker restarted without persistence has forgotten them).
+
+The hub is the authority on what it stores: at each connection, and for each node first heard
+since (its retained ``status`` or ``hello``, a link, a retained ack), it reads the node's marks from
+its database and publishes them as a *whole* ack, which replaces whatever the broker retained. A
+hub started on an emptied database so tells each Pi that it holds nothing (the Pi sends its
+history again), however much the acks of the hub before claimed; a hub on its own database
+publishes what it already acknowledged, so nothing is sent again. ``batches_stored``,
 if set, is called on the storing thread after a batch that changed the hub's batches. ``status``
 is what /healthz says of it: connected or not, how far behind, the database's last word.
 
@@ -25,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from beerpi.base.errors import StorageError
 from beerpi.fleet.ingest_acks import AckThrottle
 from beerpi.fleet.ingest_inbox import Inbox, Message
 from beerpi.fleet.ingest_store import LinkStore
@@ -44,6 +52,7 @@ IDLE = 1.0  # s: the storing thread looks at its acks and its stop this often wh
 STOP_WAIT = 30.0  # s: how long stopping waits for the batch being stored
 ACK_WAIT = 2.0  # s: how long stopping waits for the broker to take the last ack
 LOG_EVERY = 60.0  # s: at most one warning this often about oversized or refused messages
+FEW_NODES = 10  # nodes heard at once whose marks are read one by one; more, and every mark is read
 
 
 def client_id(hub_id: str | None) -> str:
@@ -67,9 +76,14 @@ class Ingest:
         self.acks_sent = 0
         self.batches_stored: Callable[[], None] | None = None  # the storing thread, after batch changes
         self._last_ack: Any = None  # paho's MessageInfo of the last ack published
-        self._logged = {"oversized": -LOG_EVERY, "refused": -LOG_EVERY, "unreachable": -LOG_EVERY}
+        self._logged = {"oversized": -LOG_EVERY, "refused": -LOG_EVERY, "unreachable": -LOG_EVERY,
+                        "marks": -LOG_EVERY}
         self._storing: float | None = None  # when the oldest message of the batch being stored arrived
         self._reconnected = threading.Event()
+        self._heard: set[str] = set()  # nodes heard since this connection (paho's thread)
+        self._newly_heard: set[str] = set()  # of them, those whose ack is not restated yet
+        self._heard_lock = threading.Lock()
+        self._restate_all = False  # the storing thread's: every node's ack, from the database
         self._worker = threading.Thread(target=self._store_loop, name="beerpi-hub-ingest", daemon=True)
         self.client_id = client_id(hub_id)
         self.client = new_client(url, self.client_id, "the hub", on_connect=self._on_connect,
@@ -130,6 +144,8 @@ class Ingest:
         if reason.is_failure:
             log.error("hub: the broker at %s:%d refused the connection: %s", self.url.host, self.url.port, reason)
             return
+        with self._heard_lock:
+            self._heard.clear()
         client.subscribe(self._subscriptions(client.protocol == self._mqtt311))
         self.connected = True
         self._reconnected.set()
@@ -160,6 +176,8 @@ class Ingest:
         node, what = parsed
         if what.startswith("up/"):
             self.registry.heard(node)
+        if node not in self._heard and (what.startswith("up/") or message.retain):
+            self._hear(node)
         if len(message.payload) > MAX_MESSAGE_BYTES:  # before any copy or parsing
             self.oversized += 1
             self._warn("oversized", "hub: dropped a message of %d bytes on %s unread (at most %d are taken); "
@@ -176,6 +194,12 @@ class Ingest:
         elif what == "down/ack" and not message.retain:  # another hub's, just published
             self.inbox.put(Message(node, "ack", bytes(message.payload)), PUT_WAIT)
 
+    def _hear(self, node: str) -> None:
+        with self._heard_lock:
+            if node not in self._heard:
+                self._heard.add(node)
+                self._newly_heard.add(node)
+
     def _warn(self, kind: str, message: str, *args: object) -> None:
         now = time.monotonic()
         if now - self._logged[kind] >= LOG_EVERY:
@@ -188,7 +212,8 @@ class Ingest:
         while True:
             if self._reconnected.is_set():
                 self._reconnected.clear()
-                self.throttle.moved(self.links.nodes())  # every ack again, the broker may have lost them
+                self._restate_all = True  # every ack again, the broker may have lost them
+            self._restate()
             wait = self.throttle.wait()
             batch = self.inbox.take(BATCH_ITEMS, BATCH_GATHER, IDLE if wait is None else min(wait, IDLE))
             if batch:
@@ -209,9 +234,31 @@ class Ingest:
             if closing:
                 return
 
+    def _restate(self) -> None:
+        """Read from the database the marks of every node (after a connection) or of the nodes newly
+        heard, and have their acks published whole; what cannot be read is tried again."""
+        with self._heard_lock:
+            heard, self._newly_heard = self._newly_heard, set()
+        if not heard and not self._restate_all:
+            return
+        try:
+            if self._restate_all or len(heard) > FEW_NODES:
+                self.links.load()
+            else:
+                for node in sorted(heard):
+                    self.links.load(node)
+        except StorageError as exc:
+            with self._heard_lock:
+                self._newly_heard |= heard
+            self._warn("marks", "hub: could not read the marks from the database (%s): the acks wait for it", exc)
+            return
+        self.throttle.restate(heard | set(self.links.nodes()) if self._restate_all else heard)
+        self._restate_all = False
+
     def _publish_ack(self, node: str) -> None:
+        whole = self.throttle.whole(node)
         if not self.connected:
             return  # every ack is published again at the next connection
-        self._last_ack = self.client.publish(self.topics.ack(node), Ack(self.links.marks(node)).encode(), qos=1,
-                                             retain=True)
+        self._last_ack = self.client.publish(self.topics.ack(node), Ack(self.links.marks(node), whole).encode(),
+                                             qos=1, retain=True)
         self.acks_sent += 1

@@ -3,6 +3,8 @@
 A node whose marks moved is *pending*; it is *due* once a second has passed since its last ack
 was published (at once if it has none). Whatever moves in between is carried by that next ack,
 so a Pi streaming many links a second gets one ack a second, and never misses the last.
+
+A node *restated* has its next ack read from the hub's database: ``whole`` (see ``wire.Ack``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,22 @@ class AckThrottle:
         self.clock = clock
         self._pending: set[str] = set()
         self._sent: dict[str, float] = {}
+        self._whole: set[str] = set()
 
     def moved(self, nodes: Iterable[str]) -> None:
         self._pending.update(nodes)
+
+    def restate(self, nodes: Iterable[str]) -> None:
+        """Nodes whose next ack says the database's marks are all the hub holds of them."""
+        nodes = set(nodes)
+        self._pending.update(nodes)
+        self._whole.update(nodes)
+
+    def whole(self, node: str) -> bool:
+        """Whether the ack of ``node`` published now is whole (asked once for each ack)."""
+        restated = node in self._whole
+        self._whole.discard(node)
+        return restated
 
     def due(self) -> list[str]:
         """The pending nodes to acknowledge now (counted as sent now)."""

@@ -97,9 +97,9 @@ class LinkStore:
         self._repairs: deque[tuple[float, Reading]] = deque(maxlen=MAX_REPAIRS)  # (when due, reading)
         self.error: str | None = None  # what the database said at the last failed write, until one succeeds
 
-    def load(self) -> None:
-        """Take the marks kept in storage (StorageError if it cannot be read)."""
-        for name, value in self.store.load_marks(MARKS).items():
+    def load(self, node: str | None = None) -> None:
+        """Take the marks kept in storage, every node's or ``node``'s (StorageError if it cannot be read)."""
+        for name, value in self.store.load_marks(MARKS if node is None else mark_name(node, "")).items():
             key = parse_mark_name(name)
             if key is not None:
                 self._chain(*key).known(value)

@@ -110,7 +110,7 @@ class LiveFeed:
         """What a message means, as a callback for the IOLoop (None: nothing to do)."""
         if what == "up/status":
             return self._status, node, payload.strip() == b"online"
-        if what == "up/readings":
+        if what in ("up/readings", "up/live"):  # stored, or only shown (a reading a client asked for)
             link = parse_link(payload)
             last = link.items[-1]
             return self._reading, node, Reading(last.ts, qualified(node, last.probe), last.name,

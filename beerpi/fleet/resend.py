@@ -8,7 +8,9 @@ from its mark on, oldest first, in links chained by ``after``, at most ``RESEND_
 second so the live messages are not held up, up to ``SETTLE`` before the check; whatever
 came later is looked at ``SETTLE`` later, until the live links join on. Right after a
 connection an item is behind once older than ``SETTLE`` (nothing since was sent), later once
-older than ``backlog.IN_FLIGHT``. The check runs again every ``CHECK_EVERY`` for the series
+older than ``backlog.IN_FLIGHT``. An ack read from the hub's database (``whole``) is believed
+even where it is lower than before (the hub's database was wiped, or restored from a backup):
+what it lacks is sent again from there at once. The check runs again every ``CHECK_EVERY`` for the series
 whose live messages are not acknowledged (``backlog.LiveWatch``: no read of the store, so
 the SD card is not woken), and every ``FULL_CHECK_EVERY`` for all of them.
 
@@ -71,7 +73,7 @@ class Resender:
         self.watch = watch
         self.rate = rate
         self.clock = clock
-        self.marks: dict[str, int] = {}  # the hub's, as far as known (they only rise)
+        self.marks: dict[str, int] = {}  # the hub's, as far as known (they rise, but for a whole ack)
         self.resent = 0  # items sent again since start
         self.checks = 0  # checks done since start
         self._changed = threading.Condition()
@@ -86,7 +88,8 @@ class Resender:
         self._follow_up: set[str] = set()  # series sent again by the last check: looked at again soon
         self._follow_up_at = 0.0
         self._settle_all_at: float | None = None  # a second look at every series after a connection
-        self._pending: dict[str, tuple[int, float]] = {}  # series → (last ms sent again, when)
+        self._pending: dict[str, tuple[int, float]] = {}  # series → (last ms sent again, when); the thread's
+        self._gone_back: set[str] = set()  # series a whole ack put lower: no longer pending
         self._thread = threading.Thread(target=self._run, name="beerpi-resend", daemon=True)
 
     def start(self) -> None:
@@ -113,11 +116,20 @@ class Resender:
             self._online = False
             self._changed.notify_all()
 
-    def acked(self, marks: Mapping[str, int]) -> None:
+    def acked(self, marks: Mapping[str, int], whole: bool = False) -> None:
+        """The hub's ack: its marks raise ours; a ``whole`` one (read from the hub's database) replaces
+        them, and a series it puts lower, or leaves out, is looked at again at once."""
         with self._changed:
-            for series, ms in marks.items():
-                if ms > self.marks.get(series, ms - 1):
-                    self.marks[series] = ms
+            if whole:
+                back = {series for series, ms in self.marks.items() if marks.get(series, -1) < ms}
+                self.marks = dict(marks)
+                self._gone_back |= back  # what was sent again of them is not waited for: it is not stored
+                if back and self._checked_epoch == self._epoch:
+                    self._settle_all_at = self.clock()
+            else:
+                for series, ms in marks.items():
+                    if ms > self.marks.get(series, ms - 1):
+                        self.marks[series] = ms
             self._ack_epoch = self._epoch
             self._changed.notify_all()
 
@@ -133,6 +145,9 @@ class Resender:
                 if self._stopping:
                     return
                 epoch, marks = self._epoch, dict(self.marks)
+                gone_back, self._gone_back = self._gone_back, set()
+            for series in gone_back:
+                self._pending.pop(series, None)
             only, in_flight = due
             try:
                 sent = self._check(epoch, marks, only, in_flight)

@@ -13,7 +13,9 @@ again when a hydrometer it does not list reports: it says which chamber the hydr
 
 Live, on the IOLoop, each reading becomes a readings link of one whose ``after`` is the
 previous reading of its probe in this process (every stored reading is published, in order,
-so nothing the hub lacks lies between them); the first of each probe claims nothing. Each
+so nothing the hub lacks lies between them); the first of each probe claims nothing. A reading
+the Pi does not store (taken for a client's ``get_temp``) goes on ``up/live`` instead, which the
+hub shows and does not store, so the hub keeps the very series the Pi keeps. Each
 event becomes an events link of one that claims nothing: events come from the monitor and
 from clients' commands, not in time order, and several share a millisecond, so only the
 catch-up (``resend.py``), which reads them back from the store, says what precedes them.
@@ -105,9 +107,13 @@ class Uplink:
         self._known = True
 
     def publish(self, event: Reading | ControlState) -> None:
-        """A reading as a link of one, chained to its probe's previous one; a state, retained."""
+        """A stored reading as a link of one, chained to its probe's previous one; one that is not stored
+        (taken for a client's ``get_temp``) on ``up/live``; a state, retained."""
         if isinstance(event, ControlState):
             self._send(self.topics.state(event.chamber), protocol.event_frame(event), retain=True)
+            return
+        if not event.stored:  # shown live, on a topic the hub does not store
+            self._send(self.topics.live, wire.readings_link([event]))
             return
         ms = wire.to_ms(event.ts)
         previous = self._previous.get(event.probe)
@@ -212,7 +218,7 @@ class Uplink:
         except wire.BadMessage as exc:
             log.warning("hub: ignored a message on %s: %s", message.topic, exc)
             return
-        self.resender.acked(ack.marks)
+        self.resender.acked(ack.marks, ack.whole)
 
 
     # -- commands the hub relays (IOLoop) --------------------------------------------------

@@ -72,6 +72,11 @@ class NodeTopics:
     def events(self) -> str:
         return f"{self.base}/up/events"
 
+    @property
+    def live(self) -> str:
+        """Readings shown live and not stored (those a client asked for): never acknowledged."""
+        return f"{self.base}/up/live"
+
     def state(self, chamber: str) -> str:
         """Retained: a chamber's latest state frame, as the WebSocket sends it."""
         return f"{self.base}/up/state/{segment(chamber)}"
@@ -230,22 +235,31 @@ def _items(message: Mapping[str, Any], key: str) -> list[Any]:
 
 @dataclass(frozen=True)
 class Ack:
-    """How far the hub has stored a node's series: series name → Unix ms (all up to it stored)."""
+    """How far the hub has stored a node's series: series name → Unix ms (all up to it stored).
+
+    ``whole``: the marks were just read from the hub's database and are all it holds of the node,
+    so a series missing has nothing stored and a mark lower than an earlier ack's is to be believed
+    (the database was wiped, or restored from a backup). Any other ack only ever raises marks: the
+    acks of two hubs may cross on their way."""
 
     marks: Mapping[str, int] = field(default_factory=dict)
+    whole: bool = False
 
     def encode(self) -> str:
-        return encode({"type": "ack", "v": VERSION, "marks": dict(sorted(self.marks.items()))})
+        return encode({"type": "ack", "v": VERSION, "marks": dict(sorted(self.marks.items())),
+                       **({"whole": True} if self.whole else {})})
 
 
 def parse_ack(payload: bytes) -> Ack:
     message = _json_object(payload)
-    marks = message.get("marks")
+    marks, whole = message.get("marks"), message.get("whole", False)
     if message.get("type") != "ack" or not isinstance(marks, dict):
         raise BadMessage("an ack is {type: ack, marks: {series: ms}}")
     if not all(isinstance(key, str) and _is_ms(value) for key, value in marks.items()):
         raise BadMessage("each mark is series: Unix milliseconds")
-    return Ack(marks)
+    if not isinstance(whole, bool):
+        raise BadMessage("whole must be true or false")
+    return Ack(marks, whole)
 
 
 # -- helpers ----------------------------------------------------------------------------

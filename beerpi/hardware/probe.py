@@ -10,7 +10,8 @@ from dataclasses import dataclass
 class Reading:
     """One valid temperature sample of one probe, and the heater state when it was taken.
 
-    ``ts`` is Unix seconds; storage keeps it to the millisecond.
+    ``ts`` is Unix seconds; storage keeps it to the millisecond. ``stored`` is False for a
+    reading that is only shown, never stored (a tick a client asked for with ``get_temp``).
     """
 
     ts: float
@@ -18,6 +19,7 @@ class Reading:
     name: str
     temperature: float
     heater: bool | None = None
+    stored: bool = True
 
 
 class Probe(ABC):

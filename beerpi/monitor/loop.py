@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 from beerpi.base.errors import BeerPiError, Closed
@@ -149,6 +150,8 @@ class Monitor:
                 self.store.add_readings(readings)
             except BeerPiError as exc:
                 log.error("could not store %d readings: %s", len(readings), exc)
+        else:  # shown only: a hub keeps the series this Pi keeps
+            readings = [replace(reading, stored=False) for reading in readings]
         for reading in readings:
             self.publish(reading)
         for state in changed:  # after the readings that caused them

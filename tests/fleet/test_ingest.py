@@ -8,7 +8,7 @@ import json
 import pytest
 
 from beerpi.fleet.ingest import Ingest
-from beerpi.fleet.wire import MAX_MESSAGE_BYTES, NodeTopics, parse_ack, readings_link, to_ms
+from beerpi.fleet.wire import MAX_MESSAGE_BYTES, Ack, NodeTopics, parse_ack, readings_link, to_ms
 from beerpi.hardware.probe import Reading
 from beerpi.mqtt.url import MqttUrl
 from tests.support.waiting import poll
@@ -33,12 +33,22 @@ def ms(i: int) -> int:
 
 
 @pytest.fixture
-def hub(broker, each_backend):
-    ingest = Ingest(MqttUrl.parse(broker.url + "/brewery"), each_backend, hub_id="test")
-    ingest.start()
-    poll(lambda: ingest.connected, timeout=WAIT)
-    yield ingest
-    ingest.stop()
+def start_hub(broker, each_backend):
+    started: list[Ingest] = []
+
+    def start() -> Ingest:
+        started.append(ingest := Ingest(MqttUrl.parse(broker.url + "/brewery"), each_backend, hub_id="test"))
+        ingest.start()
+        poll(lambda: ingest.connected, timeout=WAIT)
+        return ingest
+    yield start
+    for ingest in started:
+        ingest.stop()
+
+
+@pytest.fixture
+def hub(start_hub):
+    return start_hub()
 
 
 @pytest.fixture
@@ -48,9 +58,10 @@ def pi(broker, subscribe):
     return publisher
 
 
-def acked(pi, node: str, marks: dict[str, int]) -> None:
+def acked(pi, node: str, marks: dict[str, int], whole: bool | None = None) -> None:
     topic = NodeTopics("brewery", node).ack
-    pi.wait_for(lambda t, payload, retained: t == topic and parse_ack(payload.encode()).marks == marks, WAIT)
+    pi.wait_for(lambda t, payload, retained: t == topic and parse_ack(payload.encode()).marks == marks
+                and whole in (None, parse_ack(payload.encode()).whole), WAIT)
 
 
 def stored(store, probe: str) -> list[Reading]:
@@ -121,3 +132,34 @@ def test_after_a_broker_restart_without_persistence_every_ack_is_published_again
     # Then a Pi connecting finds its ack there again
     late = subscribe(broker.port, garage.ack)
     acked(late, "garage", {SERIES: ms(9)})
+
+
+def test_a_hub_on_an_empty_database_tells_each_pi_it_holds_nothing_whatever_the_broker_kept(start_hub, pi, broker,
+                                                                                             subscribe):
+    garage, cellar = NodeTopics("brewery", "garage"), NodeTopics("brewery", "cellar")
+    # Given the broker keeps the ack of a hub whose database is gone, and two Pis' status
+    pi.publish(garage.ack, Ack({SERIES: ms(59)}).encode(), retain=True)
+    pi.publish(garage.status, "online", retain=True)
+    pi.publish(cellar.status, "offline", retain=True)
+    # When a hub starts on an empty database
+    start_hub()
+    # Then it says, for each, that it holds nothing, and a Pi connecting later finds that kept
+    acked(pi, "garage", {}, whole=True)
+    acked(pi, "cellar", {}, whole=True)
+    late = subscribe(broker.port, garage.ack)
+    acked(late, "garage", {}, whole=True)
+
+
+def test_a_hub_started_again_on_its_database_says_what_it_already_acknowledged(start_hub, pi, broker, subscribe):
+    garage = NodeTopics("brewery", "garage")
+    first = start_hub()
+    pi.publish(garage.status, "online", retain=True)
+    pi.publish(garage.readings, link(0, 10))
+    acked(pi, "garage", {SERIES: ms(9)})
+    first.stop()
+    # When it starts again, its database intact: its marks, as the broker kept them
+    watcher = subscribe(broker.port, garage.ack)
+    start_hub()
+    acked(watcher, "garage", {SERIES: ms(9)}, whole=True)
+    pi.publish(garage.readings, link(10, 10))
+    acked(pi, "garage", {SERIES: ms(19)}, whole=False)

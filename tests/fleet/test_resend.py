@@ -131,3 +131,23 @@ def test_the_resend_keeps_to_its_rate(store, hub, resender):
         assert sent_before <= RESEND_RATE * (at - started) + MAX_LINK_ITEMS
         sent_before += items
     assert times[-1][0] - started >= (count - MAX_LINK_ITEMS) / RESEND_RATE - 0.05
+
+
+def test_an_ack_from_the_hubs_database_that_goes_back_is_believed_and_sent_again_from_there(store, hub, resender):
+    stored = history(store, 300)
+    newest = max(to_ms(r.ts) for r in stored)
+    # Given a Pi whose hub acknowledged all of it
+    worker = resender({"readings/28-a": newest, "readings/28-b": newest})
+    poll(lambda: worker.checks, timeout=20)
+    assert hub.sent == []
+    # When an ack of another hub crosses a later one, lower: the Pi keeps the higher marks
+    worker.acked({"readings/28-a": newest - 60_000}, whole=False)
+    # And when the hub starts again on an emptied database: it has nothing of 28-a, 28-b up to a minute ago
+    worker.acked({"readings/28-b": newest - 60_000}, whole=True)
+    # Then the Pi sends 28-a again from its start and 28-b from that mark, at once
+    poll(lambda: hub.links("readings/28-a") and hub.links("readings/28-b"), timeout=10)
+    poll(lambda: worker.resent == 300 + 120, timeout=10)
+    first_a, first_b = hub.links("readings/28-a")[0], hub.links("readings/28-b")[0]
+    assert first_a.start and first_a.first == to_ms(stored[0].ts)
+    assert first_b.after == newest - 60_000 and not first_b.start
+    assert worker.marks == {"readings/28-b": newest - 60_000}

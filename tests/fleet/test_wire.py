@@ -66,9 +66,18 @@ def test_an_ack_reads_back():
         parse_ack(b'{"type": "ack", "marks": {"readings/x": 1.5}}')
 
 
+def test_an_ack_from_the_hubs_database_says_so_and_may_hold_no_mark():
+    # A hub on an empty database says it holds nothing of the node, and that this is its whole word
+    nothing = Ack({}, whole=True)
+    assert parse_ack(nothing.encode().encode()) == nothing and not parse_ack(Ack({}).encode().encode()).whole
+    with pytest.raises(BadMessage):
+        parse_ack(b'{"type": "ack", "marks": {}, "whole": "yes"}')
+
+
 def test_each_pi_writes_only_under_its_own_up_and_reads_its_own_down():
     garage = NodeTopics("brewery", "garage")
-    ups = [garage.status, garage.hello, garage.readings, garage.events, garage.state("main"), garage.reply]
+    ups = [garage.status, garage.hello, garage.readings, garage.events, garage.live, garage.state("main"),
+           garage.reply]
     assert all(topic.startswith("brewery/node/garage/up/") for topic in ups)
     assert {garage.ack, garage.command} == {"brewery/node/garage/down/ack", "brewery/node/garage/down/command"}
     hub = HubTopics("brewery")

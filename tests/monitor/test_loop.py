@@ -36,6 +36,15 @@ def test_a_step_samples_every_probe_stores_and_publishes_the_readings(sim, store
     assert [e for e in recorder.events if isinstance(e, Reading)] == readings
 
 
+def test_a_tick_a_client_asked_for_is_published_as_shown_only_and_not_stored(sim, store):
+    monitor, recorder = make_monitor(sim, store)
+    scheduled = monitor.step()
+    asked = monitor.step(store=False)
+    assert all(r.stored for r in scheduled) and not any(r.stored for r in asked)
+    assert store.latest() == sorted(scheduled, key=lambda r: r.probe)
+    assert [e for e in recorder.events if isinstance(e, Reading)] == scheduled + asked
+
+
 def test_a_cold_wort_switches_the_heater_on_and_announces_it(sim, store):
     probes, heater, _ = sim
     monitor, recorder = make_monitor(sim, store, ControlSettings(target=20.0))
