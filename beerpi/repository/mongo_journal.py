@@ -73,8 +73,9 @@ class RollupJournal:
     @contextmanager
     def entry(self, spans: Spans) -> Iterator[None]:
         """Around a batch's insert and roll-ups: an entry while they are at work, deleted when
-        they are in, kept for ``repair`` if anything fails (the entry's own writes included).
-        Waits while another process repairs (StorageError if that takes over ``LEASE_FOR``)."""
+        they are in, kept for ``repair`` if anything fails (its delete included). Before the
+        batch, waits while another process repairs (StorageError if that takes over ``LEASE_FOR``);
+        an entry written then but never deleted (the server failed) is repaired once stale."""
         entry = uuid.uuid4().hex
         self._enter(entry, spans)
         try:
@@ -101,10 +102,12 @@ class RollupJournal:
             if lease is None or lease.get("owner") == self._owner:
                 return
             self._entries.delete_one({"_id": entry})
-            if self._clock() >= deadline:
-                raise StorageError(f"the roll-ups have been repaired by another process for over {LEASE_FOR:g} s: "
-                                   "this batch is not stored (it is sent again)")
-            self._pause(POLL)
+            while lease is not None:
+                if self._clock() >= deadline:
+                    raise StorageError(f"the roll-ups have been repaired by another process for over {LEASE_FOR:g} "
+                                       "s: this batch is not stored (it is sent again)")
+                self._pause(POLL)
+                lease = self._fresh_lease()
 
     def repair(self) -> None:
         """Recompute the spans of this store's entries left by a failed batch, and of stale ones,
@@ -147,8 +150,9 @@ class RollupJournal:
             self._entries.insert_one({"_id": LEASE, "owner": self._owner, "at": self._ms(self._clock())})
             return True
         except DuplicateKeyError:
-            if self._fresh_lease() is not None:
-                return False
+            lease = self._fresh_lease()
+            if lease is not None:
+                return lease.get("owner") == self._owner  # ours, if letting it go failed
             log.warning("taking over a roll-up repair no one is finishing")
             now = self._clock()
             return self._entries.update_one({"_id": LEASE, "at": {"$lt": self._ms(now - LEASE_FOR)}},
