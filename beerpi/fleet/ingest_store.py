@@ -10,7 +10,7 @@ acknowledged, so a hub restarted from its database never acknowledges less than 
 
 A batch that cannot be stored is forgotten: nothing is acknowledged, and each Pi sends it again
 from its mark. Several hubs may store into one database: a link that does not join on here may
-join on a mark another hub raised, so such nodes' marks are read back (one read a batch), and the
+join on a mark another hub raised, so that node's marks are read back (once per batch), and the
 acks the other hubs publish count as marks too.
 
 Two hubs storing readings of one probe at the same moment need nothing more here: each backend
@@ -156,8 +156,8 @@ class LinkStore:
         return True
 
     def _count(self, links: Iterable[tuple[str, Link]]) -> set[str]:
-        """Count stored links in their chains; the nodes with a link that does not join on have
-        their marks read back (another hub may have moved them), in one read."""
+        """Count stored links in their chains; a node with a link that does not join on has its
+        marks read back (another hub may have moved them)."""
         behind: set[str] = set()
         for node, link in links:
             chain = self._chain(node, link.series)
@@ -165,24 +165,15 @@ class LinkStore:
                 behind.add(node)
             if chain.stored(link.after, link.start, link.last):
                 self._unsaved[node, link.series] = chain.acked  # type: ignore[assignment]
-        if not behind:
-            return set()
-        # One read for the batch: with two hubs nearly every link skips the other hub's, and a
-        # server that scans the marks for a prefix (SecantusDB) costs as much for one node as for all
-        prefix = mark_name(next(iter(behind)), "") if len(behind) == 1 else MARKS
-        try:
-            marks = self.store.load_marks(prefix)
-        except StorageError as exc:
-            self._warn("marks", "could not read the marks of %d nodes back (%s)", len(behind), exc)
-            return set()
-        found: dict[str, dict[str, int]] = {node: {} for node in behind}
-        for name, value in marks.items():
-            key = parse_mark_name(name)
-            if key is not None and key[0] in found:
-                found[key[0]][key[1]] = value
         moved: set[str] = set()
-        for node, known in found.items():
-            moved |= self._known(node, known)
+        for node in behind:
+            prefix = mark_name(node, "")
+            try:
+                marks = self.store.load_marks(prefix)
+            except StorageError as exc:
+                self._warn("marks", "could not read node %s's marks back (%s)", node, exc)
+                continue
+            moved |= self._known(node, {name[len(prefix):]: value for name, value in marks.items()})
         return moved
 
     def _known(self, node: str, marks: Mapping[str, int]) -> set[str]:
