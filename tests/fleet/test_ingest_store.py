@@ -104,6 +104,19 @@ def test_a_link_joins_on_a_mark_another_hub_stored(each_backend):
     assert each_backend.load_marks("ack/") == {f"ack/garage/{SERIES}": ms(9)}
 
 
+def test_links_of_several_nodes_join_on_the_marks_another_hub_stored(each_backend):
+    # Given another hub stored the first links of three nodes (and this one a fourth's, alone)
+    first, second = LinkStore(each_backend), LinkStore(each_backend)
+    first.store_batch([link(node, 0, 5) for node in ("garage", "cellar", "attic")])
+    second.store_batch([link("shed", 0, 5)])
+    # When this hub gets the next link of each of the three in one batch
+    assert second.store_batch([link(node, 5, 5) for node in ("garage", "cellar", "attic")]) == {
+        "garage", "cellar", "attic"}
+    # Then each joined on the other hub's mark, and no other node's marks moved
+    assert {node: second.marks(node) for node in ("garage", "cellar", "attic", "shed")} == {
+        "garage": {SERIES: ms(9)}, "cellar": {SERIES: ms(9)}, "attic": {SERIES: ms(9)}, "shed": {SERIES: ms(4)}}
+
+
 def test_another_hubs_ack_joins_what_waits_here(links, each_backend):
     links.store_batch([link("garage", 5, 5)])  # waits: 0…4 went to another hub
     peer = Message("garage", "ack", Ack({SERIES: ms(4)}).encode().encode())
