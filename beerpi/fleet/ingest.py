@@ -227,7 +227,6 @@ class Ingest:
                     self._storing = None
                 if self.links.counts.batch_changes != changes and self.batches_stored is not None:
                     self.batches_stored()
-            self.links.repair()
             closing = not batch and self.inbox.closed
             for node in (self.throttle.flush() if closing else self.throttle.due()):
                 self._publish_ack(node)

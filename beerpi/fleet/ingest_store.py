@@ -13,18 +13,16 @@ from its mark. Several hubs may store into one database: a link that does not jo
 join on a mark another hub raised, so that node's marks are read back (once per batch), and the
 acks the other hubs publish count as marks too.
 
-With other hubs about (their acks are heard), two of them may store readings of one probe at the
-same moment, and a backend that recomputes a roll-up bucket from the raw readings (MongoDB) may
-then keep the recomputation that missed the other hub's reading. So each batch's readings are
-stored once more ``REPAIR_AFTER`` later (``repair``): storing is idempotent and recomputes the
-buckets they touch, by then from every reading either hub stored.
+Two hubs storing readings of one probe at the same moment need nothing more here: each backend
+counts a reading in its roll-ups once, whichever hub stored it (SQLite by a trigger in the
+insert's transaction; MongoDB by ``$inc`` of the readings an insert newly stored, its repair of
+a failed batch fenced off from other hubs' batches: ``repository/mongo_journal.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,15 +32,12 @@ from beerpi.fleet.chain import SeriesChain
 from beerpi.fleet.ingest_batches import apply_batch_events
 from beerpi.fleet.ingest_inbox import Message
 from beerpi.fleet.wire import EVENTS, BadMessage, Link, parse_ack, parse_link
-from beerpi.hardware.probe import Reading
 from beerpi.repository import Event, Repository
 
 log = logging.getLogger(__name__)
 
 MARKS = "ack/"  # the prefix of the hub's marks in storage
 LOG_EVERY = 60.0  # s: at most one warning this often per kind of trouble
-REPAIR_AFTER = 2.0  # s after a batch with other hubs about: its readings stored again (roll-ups recomputed)
-MAX_REPAIRS = 100_000  # readings waiting for their repair, at most (the oldest dropped beyond)
 
 
 def mark_name(node: str, series: str) -> str:
@@ -93,8 +88,6 @@ class LinkStore:
         self.saved: dict[str, dict[str, int]] = {}  # node → series → mark, stored in the database
         self._unsaved: dict[tuple[str, str], int] = {}  # moved here, not stored yet
         self._logged: dict[str, float] = {}
-        self.peers_heard = False  # another hub's ack was heard: roll-ups are repaired
-        self._repairs: deque[tuple[float, Reading]] = deque(maxlen=MAX_REPAIRS)  # (when due, reading)
         self.error: str | None = None  # what the database said at the last failed write, until one succeeds
 
     def load(self, node: str | None = None) -> None:
@@ -120,7 +113,6 @@ class LinkStore:
         for message in batch:
             if message.what == "ack":
                 peer_acks.append((message.node, message.payload))
-                self.peers_heard = True
                 continue
             try:
                 links.append((message.node, parse_link(message.payload)))
@@ -145,9 +137,6 @@ class LinkStore:
         try:
             if readings:
                 self.store.add_readings(readings)
-                if self.peers_heard:
-                    due = self.clock() + REPAIR_AFTER
-                    self._repairs.extend((due, reading) for reading in readings)
             for event in events:
                 self.store.add_event(event)
             for node in sorted({node for node, link in links if link.series == EVENTS}):
@@ -165,21 +154,6 @@ class LinkStore:
         self.counts.readings += len(readings)
         self.counts.events += len(events)
         return True
-
-    def repair(self) -> int:
-        """Store again the readings whose ``REPAIR_AFTER`` has passed (their roll-ups recomputed from
-        what every hub stored); how many. Call from the storing thread, batch or no batch."""
-        now = self.clock()
-        due: list[Reading] = []
-        while self._repairs and self._repairs[0][0] <= now:
-            due.append(self._repairs.popleft()[1])
-        if due:
-            try:
-                self.store.add_readings(due)
-            except StorageError as exc:
-                self._warn("repair", "could not recompute the roll-ups of %d readings (%s): a chart's coarse "
-                           "buckets may miss a reading another hub stored at the same moment", len(due), exc)
-        return len(due)
 
     def _count(self, links: Iterable[tuple[str, Link]]) -> set[str]:
         """Count stored links in their chains; a node with a link that does not join on has its

@@ -4,7 +4,6 @@ are stored before they are acknowledged."""
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
 
 import pytest
 
@@ -105,6 +104,19 @@ def test_a_link_joins_on_a_mark_another_hub_stored(each_backend):
     assert each_backend.load_marks("ack/") == {f"ack/garage/{SERIES}": ms(9)}
 
 
+def test_links_of_several_nodes_join_on_the_marks_another_hub_stored(each_backend):
+    # Given another hub stored the first links of three nodes (and this one a fourth's, alone)
+    first, second = LinkStore(each_backend), LinkStore(each_backend)
+    first.store_batch([link(node, 0, 5) for node in ("garage", "cellar", "attic")])
+    second.store_batch([link("shed", 0, 5)])
+    # When this hub gets the next link of each of the three in one batch
+    assert second.store_batch([link(node, 5, 5) for node in ("garage", "cellar", "attic")]) == {
+        "garage", "cellar", "attic"}
+    # Then each joined on the other hub's mark, and no other node's marks moved
+    assert {node: second.marks(node) for node in ("garage", "cellar", "attic", "shed")} == {
+        "garage": {SERIES: ms(9)}, "cellar": {SERIES: ms(9)}, "attic": {SERIES: ms(9)}, "shed": {SERIES: ms(4)}}
+
+
 def test_another_hubs_ack_joins_what_waits_here(links, each_backend):
     links.store_batch([link("garage", 5, 5)])  # waits: 0…4 went to another hub
     peer = Message("garage", "ack", Ack({SERIES: ms(4)}).encode().encode())
@@ -132,30 +144,22 @@ def test_a_batch_that_cannot_be_stored_is_not_acknowledged(tmp_path, monkeypatch
         assert len(store.readings_between(0, T0 + 1000)) == 10
 
 
-def test_with_another_hub_about_each_reading_is_counted_once_repair_included(mongo_url):
-    """Two hubs storing one probe at the same moment into one MongoDB: each counts in the roll-ups
-    the readings it newly stored, so a bucket counts every reading of either hub once, and the
-    repair (the batch stored again a little later) changes nothing."""
+@pytest.mark.parametrize("backend", ["sqlite_url", "mongo_url"])
+def test_two_hubs_count_each_reading_once_without_storing_anything_again(backend, request):
+    """Two hubs on one database store readings of one probe and bucket, some of them both (a Pi
+    sent a link again after the broker gave it to the other hub): each reading is counted once
+    in every roll-up as soon as it is stored, with no second store to repair anything."""
     from beerpi.repository import open_repository
-    now = [0.0]
-    with open_repository(mongo_url) as store, open_repository(mongo_url) as other_hub:
-        links = LinkStore(store, clock=lambda: now[0])
-        peer = Message("garage", "ack", Ack({SERIES: ms(0)}).encode().encode())
-        links.store_batch([peer, link("garage", 0, 4)])  # another hub's ack heard: repairs are due
-        # Given the other hub stored a reading of the same minute
-        other_hub.add_readings([replace(readings(4, 1)[0], probe="garage/28-0001", ts=T0 + 1.0)])
-        [day] = store.history("garage/28-0001", T0 - 86_400, T0 + 86_400, 1)
-        assert day.count == 5
-        # When the repair is due
-        assert links.repair() == 0
-        now[0] += 2.0
-        assert links.repair() == 4
-        # Then the bucket still counts every reading either hub stored, once
-        [day] = store.history("garage/28-0001", T0 - 86_400, T0 + 86_400, 1)
-        assert day.count == 5
-
-
-def test_alone_a_hub_repairs_nothing(links):
-    links.store_batch([link("garage", 0, 4)])
-    links.clock = lambda: 1e12
-    assert links.repair() == 0
+    url = request.getfixturevalue(backend)
+    with open_repository(url) as store, open_repository(url) as other_store:
+        first, second = LinkStore(store), LinkStore(other_store)
+        # Given one hub stores readings 0…5 and the other 4…9 (4 and 5 on both)
+        first.store_batch([link("garage", 0, 6)])
+        second.store_batch([Message("garage", "ack", Ack({SERIES: ms(3)}).encode().encode()), link("garage", 4, 6)])
+        # Then every level counts ten readings, at once, on either hub's store
+        for repository in (store, other_store):
+            for points in (1, 48, 2_880):  # days, hours, minutes
+                buckets = repository.history("garage/28-0001", T0 - 86_400, T0 + 86_400, points)
+                assert sum(bucket.count for bucket in buckets) == 10, points
+        assert len(store.readings_between(0, T0 + 1000)) == 10
+        assert first.marks("garage") == {SERIES: ms(5)} and second.marks("garage") == {SERIES: ms(9)}
