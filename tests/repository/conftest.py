@@ -1,9 +1,15 @@
-"""Fixtures of the storage tests: a switchable SQLite backend and write-behind stores on it."""
+"""Fixtures of the storage tests: a switchable SQLite backend and write-behind stores on it; the MongoDB
+backend on the test's database, and that database as pymongo sees it."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
 
+import pytest
+from pymongo import MongoClient
+
+from beerpi.repository import open_repository
+from beerpi.repository.mongo import MongoRepository
 from beerpi.repository.spool import Spool
 from beerpi.repository.writer import WriteBehind
 from tests.support.write_behind import Switchable
@@ -30,3 +36,18 @@ def make_store(tmp_path):
     yield make
     for store in stores:
         store.close(timeout=2)
+
+
+@pytest.fixture
+def mongo_store(mongo_url: str) -> Iterator[MongoRepository]:
+    repository = open_repository(mongo_url)
+    assert isinstance(repository, MongoRepository)
+    yield repository
+    repository.close()
+
+
+@pytest.fixture
+def mongo_db(mongo_url: str):
+    """The test's database through a plain pymongo client: what is really stored."""
+    with MongoClient(mongo_url, serverSelectionTimeoutMS=5000, tz_aware=True) as client:
+        yield client.get_default_database()

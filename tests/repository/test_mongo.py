@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import time
-from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -20,18 +19,13 @@ T0 = 1_700_000_000.0
 
 
 @pytest.fixture
-def store(mongo_url: str) -> Iterator[MongoRepository]:
-    repository = open_repository(mongo_url)
-    assert isinstance(repository, MongoRepository)
-    yield repository
-    repository.close()
+def store(mongo_store: MongoRepository) -> MongoRepository:
+    return mongo_store
 
 
 @pytest.fixture
-def raw(mongo_url: str):
-    """The test's database through a plain pymongo client: what is really stored."""
-    with MongoClient(mongo_url, serverSelectionTimeoutMS=5000, tz_aware=True) as client:
-        yield client.get_default_database()
+def raw(mongo_db):
+    return mongo_db
 
 
 def free_port() -> int:

@@ -24,11 +24,8 @@ DAY = 86_400.0
 
 
 @pytest.fixture
-def store(mongo_url: str) -> Iterator[MongoRepository]:
-    repository = open_repository(mongo_url)
-    assert isinstance(repository, MongoRepository)
-    yield repository
-    repository.close()
+def store(mongo_store: MongoRepository) -> MongoRepository:
+    return mongo_store
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import pytest
-from pymongo import MongoClient
 
 from beerpi.hardware.probe import Reading
-from beerpi.repository import open_repository, rollup
+from beerpi.repository import rollup
 from beerpi.repository.mongo import MongoRepository
 from beerpi.repository.mongo_rollups import increments, rollup_name
 
@@ -51,17 +49,13 @@ def test_a_reading_before_1970_falls_in_the_bucket_that_holds_it():
 # -- a store ---------------------------------------------------------------------------
 
 @pytest.fixture
-def store(mongo_url: str) -> Iterator[MongoRepository]:
-    repository = open_repository(mongo_url)
-    assert isinstance(repository, MongoRepository)
-    yield repository
-    repository.close()
+def store(mongo_store: MongoRepository) -> MongoRepository:
+    return mongo_store
 
 
 @pytest.fixture
-def raw(mongo_url: str):
-    with MongoClient(mongo_url, serverSelectionTimeoutMS=5000) as client:
-        yield client.get_default_database()
+def raw(mongo_db):
+    return mongo_db
 
 
 def fleet_readings(probes: int, hours: float, seed: int = 3) -> list[Reading]:
